@@ -1,0 +1,67 @@
+#include "cli/app.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "engine/store/sqlite_store.h"
+#include "engine/suggest.h"
+
+namespace dagctl::cli {
+
+namespace fs = std::filesystem;
+
+void PrintError(const std::string& message) { fmt::print(stderr, "dagctl: {}\n", message); }
+
+App::App(std::string home, std::string dags_dir)
+    : home_(std::move(home)), dags_dir_(std::move(dags_dir)) {
+  RegisterBuiltinOperators(registry_);
+}
+
+Store* App::store() {
+  if (store_) return store_.get();
+  std::error_code ec;
+  fs::create_directories(home_, ec);
+  if (ec) {
+    PrintError(fmt::format("cannot create home folder {}: {}", home_, ec.message()));
+    return nullptr;
+  }
+  auto s = OpenSqliteStore(home_ + "/dagctl.db");
+  if (!s) {
+    PrintError(s.error().message());
+    return nullptr;
+  }
+  store_ = std::move(*s);
+  return store_.get();
+}
+
+const DagBag& App::bag() {
+  if (!bag_) bag_ = std::make_unique<DagBag>(LoadDagFolder(dags_dir_, registry_));
+  return *bag_;
+}
+
+std::shared_ptr<const Dag> App::FindDag(const std::string& arg) {
+  bool looks_like_path = arg.find('/') != std::string::npos || arg.ends_with(".yaml") ||
+                         arg.ends_with(".yml");
+  if (looks_like_path) {
+    Diagnostics diags(arg);
+    auto dag = LoadDagFile(arg, registry_, diags);
+    if (!dag) fmt::print(stderr, "{}", diags.ToString());
+    return dag;
+  }
+  for (const auto& d : bag().dags)
+    if (d->dag_id == arg) return d;
+  // A broken file whose stem is the id: show its errors rather than "not found".
+  for (const ImportError& e : bag().errors) {
+    if (fs::path(e.file).stem() == arg) {
+      for (const Diagnostic& d : e.diagnostics) fmt::print(stderr, "{}\n", d.ToString());
+      return nullptr;
+    }
+  }
+  std::vector<std::string> ids;
+  for (const auto& d : bag().dags) ids.push_back(d->dag_id);
+  PrintError(fmt::format("no DAG '{}' in {}{}", arg, dags_dir_, DidYouMean(arg, ids)));
+  return nullptr;
+}
+
+}  // namespace dagctl::cli

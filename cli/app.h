@@ -1,0 +1,64 @@
+// Shared state of one dagctl invocation: where home and the DAGs folder are,
+// the operator registry, the store, and how to find a DAG by id or path.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/dag_loader.h"
+#include "engine/store/store.h"
+#include "operators/operator.h"
+
+namespace dagctl::cli {
+
+/// Exit codes (SPEC §3).
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+
+class App {
+ public:
+  App(std::string home, std::string dags_dir);
+
+  const std::string& home() const { return home_; }
+  const std::string& dags_dir() const { return dags_dir_; }
+  std::string logs_dir() const { return home_ + "/logs"; }
+  const OperatorRegistry& operators() const { return registry_; }
+
+  /// Opens $DAGCTL_HOME/dagctl.db, creating home as needed. Prints the
+  /// error and returns nullptr on failure.
+  Store* store();
+
+  /// The DAGs folder, loaded once.
+  const DagBag& bag();
+
+  /// A DAG by dag_id (from the DAGs folder) or by path to a YAML file.
+  /// Prints what is wrong (load errors, unknown id with a hint) and returns
+  /// nullptr when there is no usable DAG.
+  std::shared_ptr<const Dag> FindDag(const std::string& arg);
+
+ private:
+  std::string home_;
+  std::string dags_dir_;
+  OperatorRegistry registry_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<DagBag> bag_;
+};
+
+/// Prints "dagctl: MESSAGE" to stderr.
+void PrintError(const std::string& message);
+
+int CmdValidate(App& app, const std::vector<std::string>& argv);
+int CmdList(App& app, const std::vector<std::string>& argv);
+int CmdRun(App& app, const std::vector<std::string>& argv);
+int CmdRuns(App& app, const std::vector<std::string>& argv);
+int CmdTasks(App& app, const std::vector<std::string>& argv);
+int CmdLogs(App& app, const std::vector<std::string>& argv);
+int CmdGraph(App& app, const std::vector<std::string>& argv);
+int CmdNext(App& app, const std::vector<std::string>& argv);
+int CmdPause(App& app, const std::vector<std::string>& argv);
+int CmdUnpause(App& app, const std::vector<std::string>& argv);
+
+}  // namespace dagctl::cli

@@ -1,0 +1,177 @@
+// dagctl runs / tasks / logs: what happened, from the metadata store.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cli/app.h"
+#include "cli/args.h"
+#include "cli/output.h"
+#include "engine/executor.h"
+
+namespace dagctl::cli {
+
+namespace {
+
+// The dag_id and display zone for a DAG argument. A DAG that no longer loads
+// still has history: a bare id is accepted as long as the store knows it.
+struct DagRef {
+  std::string dag_id;
+  TimeZone tz;
+};
+
+std::optional<DagRef> ResolveDag(App& app, Store& store, const std::string& arg) {
+  bool path = arg.find('/') != std::string::npos || arg.ends_with(".yaml") || arg.ends_with(".yml");
+  if (!path) {
+    if (const Dag* d = app.bag().Find(arg)) return DagRef{d->dag_id, d->timezone};
+    auto count = store.CountDagRuns({arg, std::nullopt, 1, 0});
+    if (count && *count > 0) return DagRef{arg, TimeZone()};
+  }
+  auto dag = app.FindDag(arg);
+  if (!dag) return std::nullopt;
+  return DagRef{dag->dag_id, dag->timezone};
+}
+
+template <typename F>
+int WithArgs(const CommandSpec& spec, const std::vector<std::string>& argv, F body) {
+  auto args = ParseArgs(spec, argv);
+  if (!args) {
+    fmt::print(stderr, "{}\n", args.error().message());
+    return kExitUsage;
+  }
+  return body(*args);
+}
+
+}  // namespace
+
+int CmdRuns(App& app, const std::vector<std::string>& argv) {
+  CommandSpec spec{"runs", "DAG [--json] [--limit N]", {"--limit"}, {"--json"}, 1, 1};
+  return WithArgs(spec, argv, [&](const Args& args) {
+    Store* store = app.store();
+    if (!store) return kExitFailed;
+    auto ref = ResolveDag(app, *store, args.positional[0]);
+    if (!ref) return kExitUsage;
+    int limit = 100;
+    if (auto l = args.Option("--limit")) limit = std::max(1, std::atoi(l->c_str()));
+    auto runs = store->ListDagRuns({ref->dag_id, std::nullopt, limit, 0});
+    if (!runs) {
+      PrintError(runs.error().message());
+      return kExitFailed;
+    }
+    if (args.Flag("--json")) {
+      nlohmann::json out = {{"dag_runs", nlohmann::json::array()}};
+      for (const auto& r : *runs) out["dag_runs"].push_back(DagRunJson(r));
+      out["total_entries"] = store->CountDagRuns({ref->dag_id, std::nullopt, 1, 0}).value_or(0);
+      PrintJson(out);
+      return kExitOk;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& r : *runs)
+      rows.push_back({r.run_id, RunStateName(r.state), FormatIso(r.logical_date, ref->tz),
+                      r.start_date ? FormatShort(*r.start_date, ref->tz) : "",
+                      r.end_date ? FormatShort(*r.end_date, ref->tz) : "",
+                      ElapsedText(r.start_date, r.end_date)});
+    PrintTable({"run_id", "state", "logical date", "start", "end", "duration"}, rows);
+    return kExitOk;
+  });
+}
+
+int CmdTasks(App& app, const std::vector<std::string>& argv) {
+  CommandSpec spec{"tasks", "DAG RUN_ID [--json]", {}, {"--json"}, 2, 2};
+  return WithArgs(spec, argv, [&](const Args& args) {
+    Store* store = app.store();
+    if (!store) return kExitFailed;
+    auto ref = ResolveDag(app, *store, args.positional[0]);
+    if (!ref) return kExitUsage;
+    auto run = store->GetDagRun(ref->dag_id, args.positional[1]);
+    if (!run) {
+      PrintError(run.error().message());
+      return kExitFailed;
+    }
+    auto tis = store->ListTaskInstances(ref->dag_id, run->run_id);
+    if (!tis) {
+      PrintError(tis.error().message());
+      return kExitFailed;
+    }
+    if (args.Flag("--json")) {
+      nlohmann::json out = {{"task_instances", nlohmann::json::array()},
+                            {"total_entries", tis->size()}};
+      for (const auto& ti : *tis) out["task_instances"].push_back(TaskInstanceJson(ti, *run));
+      PrintJson(out);
+      return kExitOk;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& ti : *tis)
+      rows.push_back({ti.task_id, TaskStateName(ti.state), std::to_string(ti.try_number),
+                      ti.start_date ? FormatShort(*ti.start_date, ref->tz) : "",
+                      ti.end_date ? FormatShort(*ti.end_date, ref->tz) : "",
+                      ElapsedText(ti.start_date, ti.end_date)});
+    PrintTable({"task_id", "state", "try_number", "start", "end", "duration"}, rows);
+    return kExitOk;
+  });
+}
+
+namespace {
+
+// Prints the log from `offset` on; returns the new offset.
+std::streamoff PrintFrom(const std::string& path, std::streamoff offset) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return offset;
+  in.seekg(offset);
+  char buf[8192];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    std::fwrite(buf, 1, static_cast<size_t>(in.gcount()), stdout);
+    offset += in.gcount();
+  }
+  std::fflush(stdout);
+  return offset;
+}
+
+}  // namespace
+
+int CmdLogs(App& app, const std::vector<std::string>& argv) {
+  CommandSpec spec{"logs", "DAG RUN_ID TASK [--try N] [--follow]", {"--try"}, {"--follow"}, 3, 3};
+  return WithArgs(spec, argv, [&](const Args& args) {
+    Store* store = app.store();
+    if (!store) return kExitFailed;
+    auto ref = ResolveDag(app, *store, args.positional[0]);
+    if (!ref) return kExitUsage;
+    const std::string& run_id = args.positional[1];
+    const std::string& task_id = args.positional[2];
+    auto tis = store->ListTaskInstances(ref->dag_id, run_id);
+    if (!tis) {
+      PrintError(tis.error().message());
+      return kExitFailed;
+    }
+    auto ti = std::find_if(tis->begin(), tis->end(), [&](const auto& t) { return t.task_id == task_id; });
+    if (ti == tis->end()) {
+      PrintError(fmt::format("run '{}' of '{}' has no task '{}'", run_id, ref->dag_id, task_id));
+      return kExitFailed;
+    }
+    int try_number = ti->try_number;
+    if (auto t = args.Option("--try")) try_number = std::atoi(t->c_str());
+    if (try_number < 1 || try_number > ti->try_number) {
+      PrintError(fmt::format("task '{}' has {} tr{} in run '{}'", task_id, ti->try_number,
+                             ti->try_number == 1 ? "y" : "ies", run_id));
+      return kExitFailed;
+    }
+    std::string path = TryLogPath(app.logs_dir(), ref->dag_id, run_id, task_id, try_number);
+    std::streamoff offset = PrintFrom(path, 0);
+    // --follow: keep printing while this try is still the running one.
+    while (args.Flag("--follow")) {
+      auto now = store->ListTaskInstances(ref->dag_id, run_id);
+      if (!now) break;
+      auto cur = std::find_if(now->begin(), now->end(), [&](const auto& t) { return t.task_id == task_id; });
+      bool live = cur != now->end() && cur->try_number == try_number &&
+                  (cur->state == TaskState::kRunning || cur->state == TaskState::kQueued);
+      offset = PrintFrom(path, offset);
+      if (!live) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return kExitOk;
+  });
+}
+
+}  // namespace dagctl::cli

@@ -1,0 +1,96 @@
+// dagctl: the command-line entry point. Global options, then a subcommand.
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cli/app.h"
+#include "engine/suggest.h"
+
+namespace {
+
+using dagctl::cli::App;
+using Command = std::function<int(App&, const std::vector<std::string>&)>;
+
+const char kUsage[] = R"(usage: dagctl [--home DIR] [--dags DIR] COMMAND [ARGS]
+
+Commands:
+  validate [PATH...]                  load and check DAG files; print every error
+  list [--json]                       DAGs with schedule, time zone, paused, next and last run
+  run DAG [--date D] [--param K=V]... run one DAG run in the foreground to its end
+  runs DAG [--json]                   run history
+  tasks DAG RUN_ID [--json]           the run's task instances
+  logs DAG RUN_ID TASK [--try N]      a try's log
+  next DAG [-n N] [--after T] [--json] the next scheduled runs
+  graph DAG [--format text|dot|mermaid] the resolved task graph
+  pause DAG / unpause DAG             stop / resume scheduling
+
+Global options:
+  --home DIR   database, logs, plugins (env DAGCTL_HOME, default ~/.dagctl)
+  --dags DIR   the DAGs folder (env DAGCTL_DAGS, default ./dags)
+
+A DAG is a dag_id from the DAGs folder or a path to a YAML file.
+Exit codes: 0 success, 1 a run or check failed, 2 bad usage or an invalid DAG.
+)";
+
+std::string DefaultHome() {
+  if (const char* h = std::getenv("DAGCTL_HOME"); h && *h) return h;
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : ".") + "/.dagctl";
+}
+
+std::string DefaultDags() {
+  if (const char* d = std::getenv("DAGCTL_DAGS"); d && *d) return d;
+  return "dags";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::map<std::string, Command> commands = {
+      {"validate", dagctl::cli::CmdValidate}, {"list", dagctl::cli::CmdList},
+      {"run", dagctl::cli::CmdRun},           {"runs", dagctl::cli::CmdRuns},
+      {"tasks", dagctl::cli::CmdTasks},       {"logs", dagctl::cli::CmdLogs},
+      {"graph", dagctl::cli::CmdGraph},       {"next", dagctl::cli::CmdNext},
+      {"pause", dagctl::cli::CmdPause},       {"unpause", dagctl::cli::CmdUnpause},
+  };
+  std::string home = DefaultHome(), dags = DefaultDags();
+  std::vector<std::string> rest;
+  std::string command;
+  // Global options may come before or after the command.
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    for (auto [flag, target] : {std::pair{"--home", &home}, std::pair{"--dags", &dags}}) {
+      if (a == flag || a.rfind(std::string(flag) + "=", 0) == 0) {
+        if (a == flag && i + 1 >= argc) {
+          fmt::print(stderr, "dagctl: option '{}' needs a value\n", flag);
+          return dagctl::cli::kExitUsage;
+        }
+        *target = a == flag ? argv[++i] : a.substr(std::string(flag).size() + 1);
+        a.clear();
+        break;
+      }
+    }
+    if (a.empty()) continue;
+    if (command.empty() && a[0] != '-') command = a;
+    else rest.push_back(a);
+  }
+  if (command.empty() || command == "help") {
+    bool asked = command == "help" || (!rest.empty() && (rest[0] == "--help" || rest[0] == "-h"));
+    fmt::print(asked ? stdout : stderr, "{}", kUsage);
+    return asked ? dagctl::cli::kExitOk : dagctl::cli::kExitUsage;
+  }
+  auto it = commands.find(command);
+  if (it == commands.end()) {
+    std::vector<std::string> names;
+    for (const auto& [name, fn] : commands) names.push_back(name);
+    fmt::print(stderr, "dagctl: unknown command '{}'{}\nRun 'dagctl help' for the list.\n", command,
+               dagctl::DidYouMean(command, names));
+    return dagctl::cli::kExitUsage;
+  }
+  App app(home, dags);
+  return it->second(app, rest);
+}

@@ -1,0 +1,29 @@
+// Tables and Airflow-shaped JSON objects for the CLI's listing commands.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/store/store.h"
+#include "engine/timeutil.h"
+
+namespace dagctl::cli {
+
+/// Prints rows under upper-case headers, columns padded to fit.
+void PrintTable(const std::vector<std::string>& headers,
+                const std::vector<std::vector<std::string>>& rows);
+
+/// Seconds between two instants as `1.23s`, `2m05s`, `1h02m`; "" when either is missing.
+std::string ElapsedText(std::optional<Timestamp> start, std::optional<Timestamp> end);
+
+/// Airflow's DAGRun object (timestamps RFC 3339 in UTC).
+nlohmann::json DagRunJson(const DagRunRecord& run);
+/// Airflow's TaskInstance object.
+nlohmann::json TaskInstanceJson(const TaskInstanceRecord& ti, const DagRunRecord& run);
+
+/// Prints JSON, pretty, with a trailing newline.
+void PrintJson(const nlohmann::json& j);
+
+}  // namespace dagctl::cli

@@ -1,0 +1,92 @@
+#include "cli/progress.h"
+
+#include <fmt/format.h>
+
+namespace dagctl::cli {
+
+ProgressPrinter::ProgressPrinter(const Dag& dag, bool live)
+    : dag_(dag), live_(live), start_(std::chrono::steady_clock::now()) {
+  if (!live_) return;
+  ticker_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+      Draw();
+      cv_.wait_for(lock, std::chrono::milliseconds(250));
+    }
+  });
+}
+
+ProgressPrinter::~ProgressPrinter() { Stop(); }
+
+void ProgressPrinter::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (ticker_.joinable()) ticker_.join();
+  if (live_) fmt::print(stderr, "\r\033[K");
+}
+
+double ProgressPrinter::Elapsed() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+void ProgressPrinter::Draw() {
+  std::string names;
+  size_t shown = 0;
+  for (const std::string& r : running_) {
+    if (shown++ == 3) break;
+    names += (names.empty() ? "" : ", ") + r;
+  }
+  if (running_.size() > 3) names += fmt::format(" (+{})", running_.size() - 3);
+  std::string line = fmt::format("[{}/{}] {:.1f}s  running: {}", done_, dag_.tasks.size(),
+                                 Elapsed(), names.empty() ? "-" : names);
+  if (retries_) line += fmt::format("  retries: {}", retries_);
+  fmt::print(stderr, "\r\033[K{}", line);
+  std::fflush(stderr);
+}
+
+void ProgressPrinter::Event(const std::string& line) {
+  if (live_) {
+    fmt::print(stderr, "\r\033[K{}\n", line);
+    Draw();
+  } else {
+    fmt::print(stderr, "[{:8.2f}s] {}\n", Elapsed(), line);
+  }
+  std::fflush(stderr);
+}
+
+void ProgressPrinter::TryStarted(const Task& task, int try_number) {
+  std::lock_guard<std::mutex> lock(mu_);
+  running_.insert(task.id);
+  if (!live_) Event(fmt::format("{} running (try {})", task.id, try_number));
+  else Draw();
+}
+
+void ProgressPrinter::TryEnded(const Task& task, int try_number, TaskState state,
+                               const std::string& error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  running_.erase(task.id);
+  if (state == TaskState::kUpForRetry) {
+    ++retries_;
+    Event(fmt::format("{} try {} failed: {}; will retry", task.id, try_number, error));
+    return;
+  }
+  ++done_;
+  if (state == TaskState::kFailed)
+    Event(fmt::format("{} failed on try {}: {}", task.id, try_number, error));
+  else if (!live_)
+    Event(fmt::format("{} {}", task.id, TaskStateName(state)));
+  else
+    Draw();
+}
+
+void ProgressPrinter::TaskDecided(const Task& task, TaskState state) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++done_;
+  if (!live_) Event(fmt::format("{} {}", task.id, TaskStateName(state)));
+}
+
+}  // namespace dagctl::cli

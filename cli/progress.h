@@ -1,0 +1,45 @@
+// What `dagctl run` shows while a run goes: a live status line on a terminal,
+// plain lines otherwise. A user-facing channel, not the log.
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "engine/executor.h"
+
+namespace dagctl::cli {
+
+class ProgressPrinter : public RunObserver {
+ public:
+  /// `live`: redraw one status line (a terminal); else print a line per event.
+  ProgressPrinter(const Dag& dag, bool live);
+  ~ProgressPrinter() override;
+
+  void TryStarted(const Task& task, int try_number) override;
+  void TryEnded(const Task& task, int try_number, TaskState state, const std::string& error) override;
+  void TaskDecided(const Task& task, TaskState state) override;
+
+  /// Stops the live line; call before printing anything else.
+  void Stop();
+
+ private:
+  void Event(const std::string& line);  // a permanent line, above the status line
+  void Draw();                          // the status line; mutex held
+  double Elapsed() const;
+
+  const Dag& dag_;
+  bool live_;
+  std::chrono::steady_clock::time_point start_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  size_t done_ = 0;
+  int retries_ = 0;
+  std::set<std::string> running_;
+  std::thread ticker_;
+};
+
+}  // namespace dagctl::cli

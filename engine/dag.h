@@ -1,0 +1,68 @@
+// The validated DAG model: what a DAG file means once it has loaded cleanly.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/cron.h"
+#include "engine/duration.h"
+#include "engine/graph.h"
+#include "engine/timeutil.h"
+#include "engine/trigger_rule.h"
+#include "engine/value.h"
+
+namespace dagctl {
+
+class Operator;
+
+/// One task of a DAG, with default_args already applied.
+struct Task {
+  std::string id;
+  std::string operator_name = "shell";
+  const Operator* op = nullptr;  ///< Owned by the OperatorRegistry; outlives the DAG.
+  std::vector<std::string> depends_on;
+  TriggerRule trigger_rule = TriggerRule::kAllSuccess;
+  int retries = 3;
+  Duration retry_delay = std::chrono::seconds(30);
+  bool retry_exponential_backoff = false;
+  Duration max_retry_delay = std::chrono::hours(1);
+  std::optional<Duration> timeout;
+  std::string pool = "default_pool";
+  int priority_weight = 1;
+  std::map<std::string, std::string> env;
+  std::string doc;
+  Value params;  ///< The operator's own keys, as a map, still unrendered.
+  Mark mark;
+};
+
+/// A loaded DAG. Tasks keep the file's order; `index` maps task id to position.
+struct Dag {
+  std::string dag_id;
+  std::string file;       ///< Path the DAG was loaded from.
+  std::string file_hash;  ///< Hex digest of the file's bytes.
+  std::string description;
+  std::string owner = "airflow";
+  std::vector<std::string> tags;
+  std::optional<CronSchedule> schedule;  ///< nullopt = manual runs only.
+  TimeZone timezone;
+  std::optional<Timestamp> start_date;
+  std::optional<Timestamp> end_date;
+  bool catchup = false;
+  int max_active_runs = 16;
+  int max_active_tasks = 16;
+  std::vector<MapEntry> params;  ///< name -> default, in file order.
+  std::vector<Task> tasks;
+  std::unordered_map<std::string, size_t> index;
+  TaskGraph graph;  ///< Positions in `tasks`.
+
+  const Task* FindTask(const std::string& id) const {
+    auto it = index.find(id);
+    return it == index.end() ? nullptr : &tasks[it->second];
+  }
+};
+
+}  // namespace dagctl

@@ -1,0 +1,479 @@
+#include "engine/dag_loader.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include "engine/suggest.h"
+#include "engine/yaml_reader.h"
+#include "operators/operator.h"
+
+namespace dagctl {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::vector<std::string> kDagKeys = {
+    "dag_id",  "description",      "owner",  "tags",     "schedule",
+    "timezone", "start_date",      "end_date", "catchup", "max_active_runs",
+    "max_active_tasks", "params", "default_args", "tasks"};
+
+const std::vector<std::string> kTaskKeys = {
+    "id",          "operator",       "depends_on",      "trigger_rule",
+    "retries",     "retry_delay",    "retry_exponential_backoff",
+    "max_retry_delay", "timeout",    "pool",            "priority_weight",
+    "env",         "doc"};
+
+// Airflow spellings that are far from ours by edit distance.
+const std::map<std::string, std::string> kAirflowAliases = {
+    {"schedule_interval", "schedule"}, {"task_id", "id"},
+    {"upstream", "depends_on"},        {"dependencies", "depends_on"},
+    {"bash_command", "command"},       {"execution_timeout", "timeout"},
+    {"max_active_tis_per_dag", "max_active_tasks"}, {"concurrency", "max_active_tasks"},
+};
+
+bool ValidId(const std::string& id) {
+  static const std::regex kId("[A-Za-z0-9_.-]+");
+  return std::regex_match(id, kId);
+}
+
+std::string UnknownKeyMessage(const std::string& key, const std::vector<std::string>& known) {
+  auto alias = kAirflowAliases.find(key);
+  if (alias != kAirflowAliases.end() &&
+      std::find(known.begin(), known.end(), alias->second) != known.end())
+    return fmt::format("unknown key '{}' (did you mean '{}'?)", key, alias->second);
+  return fmt::format("unknown key '{}'{}", key, DidYouMean(key, known));
+}
+
+// Validates one DAG file's Value tree into a Dag. One instance per file.
+class Loader {
+ public:
+  Loader(const OperatorRegistry& ops, Diagnostics& diags) : ops_(ops), diags_(diags) {}
+
+  std::shared_ptr<Dag> Load(const Value& root, const std::string& path);
+
+ private:
+  void Error(Mark m, std::string msg) { diags_.Error(m, std::move(msg)); }
+
+  std::optional<std::string> String(const MapEntry& e, const std::string& where);
+  std::optional<int64_t> Int(const MapEntry& e, const std::string& where, int64_t min);
+  std::optional<bool> Bool(const MapEntry& e, const std::string& where);
+  std::optional<Duration> DurationOf(const MapEntry& e, const std::string& where);
+  std::optional<std::vector<std::string>> StringList(const MapEntry& e, const std::string& where);
+  std::optional<std::map<std::string, std::string>> StringMap(const MapEntry& e,
+                                                             const std::string& where);
+
+  void LoadDagKey(const MapEntry& e, Dag& dag);
+  void LoadSchedule(const Value& root, Dag& dag);
+  std::optional<Timestamp> Date(const MapEntry& e, const TimeZone& tz);
+  void LoadTasks(const Value& tasks, const Value* default_args, Dag& dag);
+  std::optional<Task> LoadTask(const Value& node, size_t i, const Value* default_args);
+  void LoadTaskKey(const MapEntry& e, const std::string& where, Task& task);
+  void CheckOperatorParams(const Task& task, const std::string& where);
+  void CheckParamType(const ParamSpec& spec, const MapEntry& e, const std::string& where);
+  void ResolveGraph(Dag& dag);
+
+  const OperatorRegistry& ops_;
+  Diagnostics& diags_;
+};
+
+std::optional<std::string> Loader::String(const MapEntry& e, const std::string& where) {
+  if (e.value.IsScalar()) return e.value.scalar;
+  Error(e.value.mark, fmt::format("{}'{}' must be a string, not {}", where, e.key,
+                                  e.value.KindName()));
+  return std::nullopt;
+}
+
+std::optional<int64_t> Loader::Int(const MapEntry& e, const std::string& where, int64_t min) {
+  auto v = e.value.IsScalar() ? ScalarAsInt(e.value.scalar) : std::nullopt;
+  if (v && *v >= min) return v;
+  Error(e.value.mark, fmt::format("{}'{}' must be a whole number of at least {}{}", where, e.key,
+                                  min, e.value.IsScalar() ? ", not '" + e.value.scalar + "'" : ""));
+  return std::nullopt;
+}
+
+std::optional<bool> Loader::Bool(const MapEntry& e, const std::string& where) {
+  auto v = e.value.IsScalar() ? ScalarAsBool(e.value.scalar) : std::nullopt;
+  if (v) return v;
+  Error(e.value.mark, fmt::format("{}'{}' must be true or false", where, e.key));
+  return std::nullopt;
+}
+
+std::optional<Duration> Loader::DurationOf(const MapEntry& e, const std::string& where) {
+  auto v = e.value.IsScalar() ? ParseDuration(e.value.scalar) : std::nullopt;
+  if (v) return v;
+  Error(e.value.mark,
+        fmt::format("{}'{}' is not a duration{} (use e.g. 45s, 5m, 1h30m, 2d or seconds)", where,
+                    e.key, e.value.IsScalar() ? ": '" + e.value.scalar + "'" : ""));
+  return std::nullopt;
+}
+
+std::optional<std::vector<std::string>> Loader::StringList(const MapEntry& e,
+                                                           const std::string& where) {
+  if (e.value.IsScalar()) return std::vector<std::string>{e.value.scalar};
+  if (e.value.IsNull()) return std::vector<std::string>{};
+  std::vector<std::string> out;
+  if (e.value.IsSequence()) {
+    for (const Value& item : e.value.items) {
+      if (!item.IsScalar()) {
+        Error(item.mark, fmt::format("{}'{}' items must be strings", where, e.key));
+        return std::nullopt;
+      }
+      out.push_back(item.scalar);
+    }
+    return out;
+  }
+  Error(e.value.mark, fmt::format("{}'{}' must be a string or a list of strings", where, e.key));
+  return std::nullopt;
+}
+
+std::optional<std::map<std::string, std::string>> Loader::StringMap(const MapEntry& e,
+                                                                    const std::string& where) {
+  if (!e.value.IsMap()) {
+    Error(e.value.mark, fmt::format("{}'{}' must be a map, not {}", where, e.key,
+                                    e.value.KindName()));
+    return std::nullopt;
+  }
+  std::map<std::string, std::string> out;
+  for (const MapEntry& kv : e.value.entries) {
+    if (!kv.value.IsScalar() && !kv.value.IsNull()) {
+      Error(kv.value.mark, fmt::format("{}'{}.{}' must be a string", where, e.key, kv.key));
+      continue;
+    }
+    out[kv.key] = kv.value.scalar;
+  }
+  return out;
+}
+
+std::optional<Timestamp> Loader::Date(const MapEntry& e, const TimeZone& tz) {
+  if (auto s = String(e, "")) {
+    auto t = ParseDateTime(*s, tz);
+    if (t) return *t;
+    Error(e.value.mark, fmt::format("'{}': {}", e.key, t.error().message()));
+  }
+  return std::nullopt;
+}
+
+void Loader::LoadDagKey(const MapEntry& e, Dag& dag) {
+  const std::string& k = e.key;
+  if (k == "dag_id") {
+    if (auto s = String(e, "")) {
+      if (ValidId(*s)) dag.dag_id = *s;
+      else Error(e.value.mark, fmt::format("dag_id '{}' may only use letters, digits, '_', '.' and '-'", *s));
+    }
+  } else if (k == "description") {
+    if (auto s = String(e, "")) dag.description = *s;
+  } else if (k == "owner") {
+    if (auto s = String(e, "")) dag.owner = *s;
+  } else if (k == "tags") {
+    if (auto l = StringList(e, "")) dag.tags = *l;
+  } else if (k == "catchup") {
+    if (auto b = Bool(e, "")) dag.catchup = *b;
+  } else if (k == "max_active_runs") {
+    if (auto n = Int(e, "", 1)) dag.max_active_runs = static_cast<int>(*n);
+  } else if (k == "max_active_tasks") {
+    if (auto n = Int(e, "", 1)) dag.max_active_tasks = static_cast<int>(*n);
+  } else if (k == "params") {
+    if (e.value.IsMap()) dag.params = e.value.entries;
+    else if (!e.value.IsNull()) Error(e.value.mark, "'params' must be a map of name: default value");
+  } else if (k == "default_args") {
+    if (!e.value.IsMap() && !e.value.IsNull())
+      Error(e.value.mark, "'default_args' must be a map of task keys");
+  } else if (k == "tasks" || k == "schedule" || k == "timezone" || k == "start_date" ||
+             k == "end_date") {
+    // Handled with their dependencies in Load().
+  } else {
+    Error(e.key_mark, UnknownKeyMessage(k, kDagKeys));
+  }
+}
+
+// timezone first: schedule, start_date and end_date are read in it.
+void Loader::LoadSchedule(const Value& root, Dag& dag) {
+  for (const MapEntry& e : root.entries) {
+    if (e.key != "timezone") continue;
+    if (auto s = String(e, "")) {
+      auto tz = TimeZone::Locate(*s);
+      if (tz) dag.timezone = *tz;
+      else Error(e.value.mark, tz.error().message() + " (use an IANA name such as 'Asia/Seoul')");
+    }
+  }
+  const MapEntry* schedule = nullptr;
+  for (const MapEntry& e : root.entries) {
+    if (e.key == "schedule" && !e.value.IsNull()) {
+      schedule = &e;
+      if (auto s = String(e, "")) {
+        auto cron = CronSchedule::Parse(*s);
+        if (cron) dag.schedule = *cron;
+        else Error(e.value.mark, cron.error().message());
+      }
+    } else if (e.key == "start_date" && !e.value.IsNull()) {
+      dag.start_date = Date(e, dag.timezone);
+    } else if (e.key == "end_date" && !e.value.IsNull()) {
+      dag.end_date = Date(e, dag.timezone);
+    }
+  }
+  if (schedule && dag.schedule && !dag.start_date && !root.Find("start_date"))
+    Error(schedule->key_mark, "'start_date' is required when 'schedule' is set");
+  if (dag.start_date && dag.end_date && *dag.end_date < *dag.start_date)
+    Error(root.Find("end_date")->mark, "'end_date' is before 'start_date'");
+}
+
+std::shared_ptr<Dag> Loader::Load(const Value& root, const std::string& path) {
+  if (!root.IsMap()) {
+    Error(root.mark.line ? root.mark : Mark{1, 1},
+          "a DAG file must be a map with at least 'tasks' (and optionally dag_id, schedule, ...)");
+    return nullptr;
+  }
+  auto dag = std::make_shared<Dag>();
+  dag->file = path;
+  dag->dag_id = fs::path(path).stem().string();
+  for (const MapEntry& e : root.entries) LoadDagKey(e, *dag);
+  if (!root.Find("dag_id") && !ValidId(dag->dag_id))
+    Error({1, 1}, fmt::format("the file name '{}' is not a valid dag_id; set 'dag_id'", dag->dag_id));
+  LoadSchedule(root, *dag);
+  const Value* tasks = root.Find("tasks");
+  const Value* defaults = root.Find("default_args");
+  if (!tasks) Error(root.mark, "missing required key 'tasks'");
+  else LoadTasks(*tasks, defaults && defaults->IsMap() ? defaults : nullptr, *dag);
+  if (!diags_.empty()) return nullptr;
+  ResolveGraph(*dag);
+  return diags_.empty() ? dag : nullptr;
+}
+
+void Loader::LoadTasks(const Value& tasks, const Value* default_args, Dag& dag) {
+  if (!tasks.IsSequence() || tasks.items.empty()) {
+    Error(tasks.mark, "'tasks' must be a non-empty list of tasks");
+    return;
+  }
+  std::map<std::string, Mark> first_seen;
+  for (size_t i = 0; i < tasks.items.size(); ++i) {
+    auto task = LoadTask(tasks.items[i], i, default_args);
+    if (!task) continue;
+    auto [it, fresh] = first_seen.emplace(task->id, task->mark);
+    if (!fresh) {
+      Error(task->mark, fmt::format("tasks[{}]: duplicate task id '{}' (first defined at line {})",
+                                    i, task->id, it->second.line));
+      continue;
+    }
+    dag.index[task->id] = dag.tasks.size();
+    dag.tasks.push_back(std::move(*task));
+  }
+}
+
+std::optional<Task> Loader::LoadTask(const Value& node, size_t i, const Value* default_args) {
+  std::string where = fmt::format("tasks[{}]: ", i);
+  if (!node.IsMap()) {
+    Error(node.mark, where + "a task must be a map with at least 'id'");
+    return std::nullopt;
+  }
+  size_t errors_before = diags_.list().size();
+  Task task;
+  task.mark = node.mark;
+  task.params.kind = Value::Kind::kMap;
+  // default_args first, then the task's own keys, which win.
+  std::vector<const MapEntry*> entries;
+  if (default_args)
+    for (const MapEntry& e : default_args->entries)
+      if (!node.Find(e.key) && e.key != "id" && e.key != "depends_on") entries.push_back(&e);
+  for (const MapEntry& e : node.entries) entries.push_back(&e);
+
+  for (const MapEntry* e : entries)
+    if (e->key == "operator")
+      if (auto s = String(*e, where)) task.operator_name = *s;
+  task.op = ops_.Find(task.operator_name);
+  if (!task.op) {
+    Mark m = node.mark;
+    for (const MapEntry* x : entries)
+      if (x->key == "operator") m = x->value.mark;
+    Error(m, fmt::format("{}unknown operator '{}'{}", where, task.operator_name,
+                         DidYouMean(task.operator_name, ops_.Names())));
+  }
+  for (const MapEntry* e : entries) LoadTaskKey(*e, where, task);
+  if (task.id.empty() && !node.Find("id")) Error(node.mark, where + "missing required key 'id'");
+  if (task.op) CheckOperatorParams(task, where);
+  if (diags_.list().size() != errors_before) return std::nullopt;
+  return task;
+}
+
+void Loader::LoadTaskKey(const MapEntry& e, const std::string& where, Task& task) {
+  const std::string& k = e.key;
+  if (k == "id") {
+    if (auto s = String(e, where)) {
+      if (ValidId(*s)) task.id = *s;
+      else Error(e.value.mark, fmt::format("{}task id '{}' may only use letters, digits, '_', '.' and '-'", where, *s));
+    }
+  } else if (k == "operator") {
+    // Read before the other keys.
+  } else if (k == "depends_on") {
+    if (auto l = StringList(e, where)) task.depends_on = *l;
+  } else if (k == "trigger_rule") {
+    if (auto s = String(e, where)) {
+      if (auto r = ParseTriggerRule(*s)) task.trigger_rule = *r;
+      else Error(e.value.mark, fmt::format("{}unknown trigger rule '{}'{}", where, *s,
+                                           DidYouMean(*s, TriggerRuleNames())));
+    }
+  } else if (k == "retries") {
+    if (auto n = Int(e, where, 0)) task.retries = static_cast<int>(*n);
+  } else if (k == "retry_delay") {
+    if (auto d = DurationOf(e, where)) task.retry_delay = *d;
+  } else if (k == "retry_exponential_backoff") {
+    if (auto b = Bool(e, where)) task.retry_exponential_backoff = *b;
+  } else if (k == "max_retry_delay") {
+    if (auto d = DurationOf(e, where)) task.max_retry_delay = *d;
+  } else if (k == "timeout") {
+    if (e.value.IsNull()) task.timeout.reset();
+    else if (auto d = DurationOf(e, where)) task.timeout = *d;
+  } else if (k == "pool") {
+    if (auto s = String(e, where)) task.pool = *s;
+  } else if (k == "priority_weight") {
+    if (auto n = Int(e, where, INT32_MIN)) task.priority_weight = static_cast<int>(*n);
+  } else if (k == "env") {
+    if (auto m = StringMap(e, where)) task.env = *m;
+  } else if (k == "doc") {
+    if (auto s = String(e, where)) task.doc = *s;
+  } else {
+    task.params.entries.push_back(e);  // an operator key; checked against its spec next
+  }
+}
+
+void Loader::CheckOperatorParams(const Task& task, const std::string& where) {
+  const std::vector<ParamSpec>& specs = task.op->params();
+  std::vector<std::string> known = kTaskKeys;
+  for (const ParamSpec& s : specs) known.push_back(s.name);
+  for (const MapEntry& e : task.params.entries) {
+    auto spec = std::find_if(specs.begin(), specs.end(),
+                             [&](const ParamSpec& s) { return s.name == e.key; });
+    if (spec == specs.end()) Error(e.key_mark, where + UnknownKeyMessage(e.key, known));
+    else CheckParamType(*spec, e, where);
+  }
+  for (const ParamSpec& s : specs)
+    if (s.required && !task.params.Find(s.name))
+      Error(task.mark, fmt::format("{}operator '{}' needs key '{}'", where, task.operator_name,
+                                   s.name));
+  Diagnostics op_diags(diags_.file());
+  task.op->Validate(task.params, op_diags);
+  for (const Diagnostic& d : op_diags.list()) Error(d.mark, where + d.message);
+}
+
+void Loader::CheckParamType(const ParamSpec& spec, const MapEntry& e, const std::string& where) {
+  switch (spec.type) {
+    case ParamType::kString: String(e, where); break;
+    case ParamType::kInt: Int(e, where, INT64_MIN); break;
+    case ParamType::kBool: Bool(e, where); break;
+    case ParamType::kDuration: DurationOf(e, where); break;
+    case ParamType::kStringList: StringList(e, where); break;
+    case ParamType::kStringMap: StringMap(e, where); break;
+    case ParamType::kAny: break;
+  }
+}
+
+// Resolves depends_on into graph edges and reports unknown targets and cycles.
+void Loader::ResolveGraph(Dag& dag) {
+  std::vector<std::string> ids;
+  for (const Task& t : dag.tasks) ids.push_back(t.id);
+  std::vector<std::vector<size_t>> upstream(dag.tasks.size());
+  for (size_t i = 0; i < dag.tasks.size(); ++i) {
+    for (const std::string& dep : dag.tasks[i].depends_on) {
+      auto it = dag.index.find(dep);
+      if (it == dag.index.end()) {
+        Error(dag.tasks[i].mark, fmt::format("tasks[{}]: depends_on: unknown task '{}'{}", i, dep,
+                                             DidYouMean(dep, ids)));
+      } else if (std::find(upstream[i].begin(), upstream[i].end(), it->second) ==
+                 upstream[i].end()) {
+        upstream[i].push_back(it->second);
+      }
+    }
+  }
+  if (!diags_.empty()) return;
+  if (auto cycle = FindCycle(upstream)) {
+    std::string path;
+    for (size_t v : *cycle) path += (path.empty() ? "" : " -> ") + dag.tasks[v].id;
+    Error(dag.tasks[cycle->front()].mark, "cycle in task dependencies: " + path);
+    return;
+  }
+  dag.graph = BuildTaskGraph(upstream);
+}
+
+bool IsDagFile(const fs::path& p) {
+  auto ext = p.extension().string();
+  return ext == ".yaml" || ext == ".yml";
+}
+
+}  // namespace
+
+std::string HashBytes(const std::string& bytes) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return fmt::format("{:016x}", h);
+}
+
+std::shared_ptr<Dag> LoadDagText(const std::string& text, const std::string& path,
+                                 const OperatorRegistry& ops, Diagnostics& diags) {
+  auto root = ReadYaml(text, diags);
+  if (!root) return nullptr;
+  auto dag = Loader(ops, diags).Load(*root, path);
+  if (dag) dag->file_hash = HashBytes(text);
+  return dag;
+}
+
+std::shared_ptr<Dag> LoadDagFile(const std::string& path, const OperatorRegistry& ops,
+                                 Diagnostics& diags) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    diags.Error({1, 1}, "cannot read file: " + std::string(std::strerror(errno)));
+    return nullptr;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return LoadDagText(text.str(), path, ops, diags);
+}
+
+const Dag* DagBag::Find(const std::string& dag_id) const {
+  for (const auto& d : dags)
+    if (d->dag_id == dag_id) return d.get();
+  return nullptr;
+}
+
+DagBag LoadDagFolder(const std::string& dir, const OperatorRegistry& ops) {
+  DagBag bag;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    bag.errors.push_back({dir, {{dir, {0, 0}, "DAGs folder does not exist"}}});
+    return bag;
+  }
+  std::vector<std::string> files;
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_regular_file(ec) && IsDagFile(it->path())) files.push_back(it->path().string());
+  std::sort(files.begin(), files.end());
+  std::map<std::string, std::string> owner;  // dag_id -> file
+  for (const std::string& file : files) {
+    Diagnostics diags(file);
+    auto dag = LoadDagFile(file, ops, diags);
+    if (dag) {
+      auto [it, fresh] = owner.emplace(dag->dag_id, file);
+      if (fresh) {
+        bag.dags.push_back(dag);
+        continue;
+      }
+      diags.Error({1, 1}, fmt::format("dag_id '{}' is already used by {}", dag->dag_id, it->second));
+    }
+    bag.errors.push_back({file, diags.list()});
+  }
+  std::sort(bag.dags.begin(), bag.dags.end(),
+            [](const auto& a, const auto& b) { return a->dag_id < b->dag_id; });
+  return bag;
+}
+
+}  // namespace dagctl

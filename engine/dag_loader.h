@@ -1,0 +1,48 @@
+// Phase two of loading: validate a DAG file's Value tree into the Dag model,
+// collecting every problem (SPEC §1).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/dag.h"
+#include "engine/diagnostics.h"
+
+namespace dagctl {
+
+class OperatorRegistry;
+
+/// Loads the DAG in `text` (read from `path`). Every problem goes into `diags`;
+/// returns nullptr when there was any. Never throws.
+std::shared_ptr<Dag> LoadDagText(const std::string& text, const std::string& path,
+                                 const OperatorRegistry& ops, Diagnostics& diags);
+
+/// Reads and loads the file at `path`; an unreadable file is a diagnostic too.
+std::shared_ptr<Dag> LoadDagFile(const std::string& path, const OperatorRegistry& ops,
+                                 Diagnostics& diags);
+
+/// A file of the DAGs folder that did not load.
+struct ImportError {
+  std::string file;
+  std::vector<Diagnostic> diagnostics;
+};
+
+/// Every DAG of a folder, and the files that failed. A broken file never keeps
+/// the others from loading.
+struct DagBag {
+  std::vector<std::shared_ptr<const Dag>> dags;  ///< Sorted by dag_id.
+  std::vector<ImportError> errors;               ///< Sorted by file.
+
+  const Dag* Find(const std::string& dag_id) const;
+};
+
+/// Loads every `*.yaml` / `*.yml` below `dir`, recursively. A missing folder
+/// yields an import error naming it. Two files with one dag_id: the second
+/// (by path order) is an import error.
+DagBag LoadDagFolder(const std::string& dir, const OperatorRegistry& ops);
+
+/// Hex FNV-1a digest of `bytes`, used to tell DAG file versions apart.
+std::string HashBytes(const std::string& bytes);
+
+}  // namespace dagctl

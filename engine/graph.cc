@@ -1,0 +1,79 @@
+#include "engine/graph.h"
+
+#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/depth_first_search.hpp>
+#include <boost/graph/topological_sort.hpp>
+
+#include <algorithm>
+#include <iterator>
+
+namespace dagctl {
+namespace {
+
+using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
+using Vertex = boost::graph_traits<Graph>::vertex_descriptor;
+using EdgeT = boost::graph_traits<Graph>::edge_descriptor;
+
+Graph MakeGraph(const std::vector<std::vector<size_t>>& upstream) {
+  Graph g(upstream.size());
+  for (size_t v = 0; v < upstream.size(); ++v)
+    for (size_t u : upstream[v]) boost::add_edge(u, v, g);
+  return g;
+}
+
+// Records DFS tree parents and stops at the first back edge, which closes a cycle.
+class CycleVisitor : public boost::default_dfs_visitor {
+ public:
+  CycleVisitor(std::vector<Vertex>* parent, std::optional<CyclePath>* cycle)
+      : parent_(parent), cycle_(cycle) {}
+
+  void tree_edge(EdgeT e, const Graph& g) { (*parent_)[boost::target(e, g)] = boost::source(e, g); }
+
+  void back_edge(EdgeT e, const Graph& g) {
+    if (cycle_->has_value()) return;
+    Vertex from = boost::source(e, g), to = boost::target(e, g);
+    CyclePath path{from};
+    for (Vertex v = from; v != to;) {
+      v = (*parent_)[v];
+      path.push_back(v);
+    }
+    std::reverse(path.begin(), path.end());
+    path.push_back(to);
+    *cycle_ = std::move(path);
+  }
+
+ private:
+  std::vector<Vertex>* parent_;
+  std::optional<CyclePath>* cycle_;
+};
+
+}  // namespace
+
+std::optional<CyclePath> FindCycle(const std::vector<std::vector<size_t>>& upstream) {
+  Graph g = MakeGraph(upstream);
+  std::vector<Vertex> parent(upstream.size());
+  std::optional<CyclePath> cycle;
+  boost::depth_first_search(g, boost::visitor(CycleVisitor(&parent, &cycle)));
+  return cycle;
+}
+
+TaskGraph BuildTaskGraph(const std::vector<std::vector<size_t>>& upstream) {
+  TaskGraph tg;
+  const size_t n = upstream.size();
+  tg.upstream = upstream;
+  tg.downstream.resize(n);
+  for (size_t v = 0; v < n; ++v)
+    for (size_t u : upstream[v]) tg.downstream[u].push_back(v);
+
+  Graph g = MakeGraph(upstream);
+  std::vector<Vertex> reversed;
+  boost::topological_sort(g, std::back_inserter(reversed));
+  tg.topo_order.assign(reversed.rbegin(), reversed.rend());
+
+  tg.layer.assign(n, 0);
+  for (size_t v : tg.topo_order)
+    for (size_t u : upstream[v]) tg.layer[v] = std::max(tg.layer[v], tg.layer[u] + 1);
+  return tg;
+}
+
+}  // namespace dagctl

@@ -1,0 +1,360 @@
+#include "engine/posix_try_runner.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+
+#include <fmt/format.h>
+
+namespace dagctl {
+namespace {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+int g_wake_pipe[2] = {-1, -1};
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int sig) {
+  int saved = errno;
+  if (sig == SIGINT || sig == SIGTERM) g_stop = true;
+  char c = 0;
+  [[maybe_unused]] auto n = write(g_wake_pipe[1], &c, 1);
+  errno = saved;
+}
+
+void InstallHandlers(bool stop_signals) {
+  if (g_wake_pipe[0] >= 0) return;
+  if (pipe2(g_wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return;
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+  sigaction(SIGCHLD, &sa, nullptr);
+  if (stop_signals) {
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+  }
+}
+
+// The body's side of TryChannel: lines `key\tlength\n<value>` on a pipe.
+class PipeChannel : public TryChannel {
+ public:
+  explicit PipeChannel(int fd) : fd_(fd) {}
+  void PushXCom(const std::string& key, const std::string& value) override {
+    std::string msg = fmt::format("{}\t{}\n", key, value.size()) + value;
+    for (size_t off = 0; off < msg.size();) {
+      ssize_t n = write(fd_, msg.data() + off, msg.size() - off);
+      if (n <= 0 && errno != EINTR) return;
+      if (n > 0) off += static_cast<size_t>(n);
+    }
+  }
+
+ private:
+  int fd_;
+};
+
+// Parses what PipeChannel wrote.
+std::vector<std::pair<std::string, std::string>> ParseChannel(const std::string& data) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t pos = 0;
+  while (pos < data.size()) {
+    size_t tab = data.find('\t', pos), nl = data.find('\n', pos);
+    if (tab == std::string::npos || nl == std::string::npos || tab > nl) break;
+    size_t len = std::strtoull(data.c_str() + tab + 1, nullptr, 10);
+    if (nl + 1 + len > data.size()) break;
+    out.emplace_back(data.substr(pos, tab - pos), data.substr(nl + 1, len));
+    pos = nl + 1 + len;
+  }
+  return out;
+}
+
+constexpr size_t kMaxLine = 64 * 1024;
+
+struct Child {
+  uint64_t id = 0;
+  pid_t pid = -1;
+  int out_fd = -1;  // the try's stdout
+  int ctl_fd = -1;  // TryChannel messages (bodies only)
+  int log_fd = -1;
+  std::string partial;    // stdout since the last newline
+  std::string last_line;  // last complete non-empty stdout line
+  std::string channel;
+  std::optional<SteadyTime> deadline;
+  std::optional<SteadyTime> kill_at;
+  bool timed_out = false;
+  bool exited = false;
+  int status = 0;
+};
+
+class PosixTryRunner : public TryRunner {
+ public:
+  explicit PosixTryRunner(PosixTryRunnerOptions opts) : opts_(opts) {
+    InstallHandlers(opts.handle_stop_signals);
+  }
+  ~PosixTryRunner() override { TerminateAll(); }
+
+  Result<int> Start(const TryRequest& req) override;
+  std::vector<TryResult> Wait(std::optional<Timestamp> deadline) override;
+  std::vector<TryResult> TerminateAll() override;
+  size_t running() const override { return children_.size(); }
+  bool StopRequested() const override { return g_stop; }
+
+ private:
+  void ReadOutput(Child& c, int fd);
+  void OnStdout(Child& c, const char* data, size_t n);
+  void ReapExited();
+  void EnforceTimeouts(SteadyTime now);
+  TryResult Finish(Child& c);
+  std::vector<TryResult> CollectFinished();
+
+  PosixTryRunnerOptions opts_;
+  std::map<uint64_t, Child> children_;
+};
+
+// In the child, between fork and exec: only async-signal-safe calls. Puts the
+// child in its own process group with the try's stdio and working directory.
+void SetUpChild(const char* cwd, int out_fd, int log_fd) {
+  setpgid(0, 0);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);  // a try never outlives the engine that watches it
+  int devnull = open("/dev/null", O_RDONLY);
+  if (devnull >= 0) dup2(devnull, 0);
+  dup2(out_fd, 1);
+  dup2(log_fd, 2);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGCHLD}) signal(sig, SIG_DFL);
+  if (cwd[0] && chdir(cwd) != 0) {
+    const char msg[] = "dagctl: cannot change to the task's working directory\n";
+    [[maybe_unused]] auto n = write(2, msg, sizeof msg - 1);
+    _exit(126);
+  }
+}
+
+Result<int> PosixTryRunner::Start(const TryRequest& req) {
+  int log_fd = open(req.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0)
+    return Fail(Error::IOError(fmt::format("cannot open log {}: {}", req.log_path, strerror(errno))));
+  int out[2], ctl[2] = {-1, -1};
+  if (pipe2(out, O_CLOEXEC) != 0 || (req.launch.body && pipe2(ctl, O_CLOEXEC) != 0)) {
+    close(log_fd);
+    return Fail(Error::IOError(fmt::format("cannot create a pipe: {}", strerror(errno))));
+  }
+  // Everything exec needs is built before fork.
+  std::vector<char*> argv, envp;
+  for (const auto& a : req.launch.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : req.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  std::string cwd = req.launch.cwd.empty() ? req.cwd : req.launch.cwd;
+
+  pid_t pid = fork();
+  if (pid < 0) {
+    for (int fd : {log_fd, out[0], out[1], ctl[0], ctl[1]})
+      if (fd >= 0) close(fd);
+    return Fail(Error::IOError(fmt::format("cannot fork: {}", strerror(errno))));
+  }
+  if (pid == 0) {
+    SetUpChild(cwd.c_str(), out[1], log_fd);
+    if (!req.launch.body) {
+      execve(argv[0], argv.data(), envp.data());
+      const char msg[] = "dagctl: cannot execute the task's program\n";
+      [[maybe_unused]] auto n = write(2, msg, sizeof msg - 1);
+      _exit(127);
+    }
+    // A body runs the operator's code here, isolated from the engine.
+    environ = envp.data();
+    PipeChannel channel(ctl[1]);
+    int code = req.launch.body(channel);
+    fflush(stdout);
+    fflush(stderr);
+    _exit(code);
+  }
+  setpgid(pid, pid);  // also in the parent, so a kill right away finds the group
+  close(out[1]);
+  if (ctl[1] >= 0) close(ctl[1]);
+  Child& c = children_[req.id];
+  c.id = req.id;
+  c.pid = pid;
+  c.out_fd = out[0];
+  c.ctl_fd = ctl[0];
+  c.log_fd = log_fd;
+  if (req.timeout) c.deadline = std::chrono::steady_clock::now() + *req.timeout;
+  return pid;
+}
+
+void PosixTryRunner::OnStdout(Child& c, const char* data, size_t n) {
+  [[maybe_unused]] auto w = write(c.log_fd, data, n);
+  for (size_t i = 0; i < n; ++i) {
+    char ch = data[i];
+    if (ch == '\n') {
+      if (!c.partial.empty() && c.partial.back() == '\r') c.partial.pop_back();
+      if (!c.partial.empty()) c.last_line.swap(c.partial);
+      c.partial.clear();
+    } else if (c.partial.size() < kMaxLine) {
+      c.partial += ch;
+    }
+  }
+}
+
+// Reads what is available on one of the child's pipes; closes it at EOF.
+void PosixTryRunner::ReadOutput(Child& c, int fd) {
+  char buf[16384];
+  while (true) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) {
+      if (fd == c.out_fd) OnStdout(c, buf, static_cast<size_t>(n));
+      else c.channel.append(buf, static_cast<size_t>(n));
+      if (n < static_cast<ssize_t>(sizeof buf)) return;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    close(fd);
+    (fd == c.out_fd ? c.out_fd : c.ctl_fd) = -1;
+    return;
+  }
+}
+
+void PosixTryRunner::ReapExited() {
+  for (auto& [id, c] : children_) {
+    if (c.exited) continue;
+    int status = 0;
+    pid_t r = waitpid(c.pid, &status, WNOHANG);
+    if (r == c.pid) {
+      c.exited = true;
+      c.status = status;
+    }
+  }
+}
+
+void PosixTryRunner::EnforceTimeouts(SteadyTime now) {
+  for (auto& [id, c] : children_) {
+    if (c.exited) continue;
+    if (c.deadline && !c.timed_out && now >= *c.deadline) {
+      c.timed_out = true;
+      kill(-c.pid, SIGTERM);
+      c.kill_at = now + opts_.kill_grace;
+    } else if (c.kill_at && now >= *c.kill_at) {
+      kill(-c.pid, SIGKILL);
+      c.kill_at.reset();
+    }
+  }
+}
+
+TryResult PosixTryRunner::Finish(Child& c) {
+  // The process is gone; take what its pipes still hold without waiting on
+  // grandchildren that may keep them open.
+  for (int* fd : {&c.out_fd, &c.ctl_fd}) {
+    if (*fd < 0) continue;
+    fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
+    ReadOutput(c, *fd);
+    if (*fd >= 0) close(*fd);
+    *fd = -1;
+  }
+  if (c.timed_out) kill(-c.pid, SIGKILL);  // leave nothing of a timed-out try behind
+  if (!c.partial.empty()) c.last_line = c.partial;
+  close(c.log_fd);
+  TryResult r;
+  r.id = c.id;
+  r.timed_out = c.timed_out;
+  if (WIFEXITED(c.status)) r.exit_code = WEXITSTATUS(c.status);
+  if (WIFSIGNALED(c.status)) r.term_signal = WTERMSIG(c.status);
+  r.return_value = std::move(c.last_line);
+  r.xcom = ParseChannel(c.channel);
+  return r;
+}
+
+std::vector<TryResult> PosixTryRunner::CollectFinished() {
+  std::vector<TryResult> done;
+  for (auto it = children_.begin(); it != children_.end();) {
+    if (it->second.exited) {
+      done.push_back(Finish(it->second));
+      it = children_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return done;
+}
+
+std::vector<TryResult> PosixTryRunner::Wait(std::optional<Timestamp> deadline) {
+  // Each pass: reap, enforce timeouts, then poll the wake pipe and every open
+  // output pipe until the nearest of the caller's deadline and our own timers.
+  while (true) {
+    ReapExited();
+    auto now = std::chrono::steady_clock::now();
+    EnforceTimeouts(now);
+    if (auto done = CollectFinished(); !done.empty()) return done;
+    if (g_stop) return {};
+    int64_t timeout_ms = -1;
+    if (deadline) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - NowUtc());
+      if (left.count() <= 0) return {};
+      timeout_ms = left.count();
+    }
+    for (auto& [id, c] : children_) {
+      for (auto t : {c.deadline, c.kill_at}) {
+        if (!t || (t == c.deadline && c.timed_out)) continue;
+        auto ms = std::max<int64_t>(
+            0, std::chrono::duration_cast<std::chrono::milliseconds>(*t - now).count() + 1);
+        if (timeout_ms < 0 || ms < timeout_ms) timeout_ms = ms;
+      }
+    }
+    std::vector<pollfd> fds{{g_wake_pipe[0], POLLIN, 0}};
+    std::vector<std::pair<Child*, int>> owners{{nullptr, -1}};
+    for (auto& [id, c] : children_) {
+      for (int fd : {c.out_fd, c.ctl_fd}) {
+        if (fd < 0) continue;
+        fds.push_back({fd, POLLIN, 0});
+        owners.push_back({&c, fd});
+      }
+    }
+    if (children_.empty() && timeout_ms < 0) return {};
+    int n = poll(fds.data(), fds.size(), static_cast<int>(std::min<int64_t>(timeout_ms, INT32_MAX)));
+    if (n <= 0) continue;
+    if (fds[0].revents) {
+      char buf[256];
+      while (read(g_wake_pipe[0], buf, sizeof buf) > 0) {
+      }
+    }
+    for (size_t i = 1; i < fds.size(); ++i)
+      if (fds[i].revents) ReadOutput(*owners[i].first, owners[i].second);
+  }
+}
+
+std::vector<TryResult> PosixTryRunner::TerminateAll() {
+  auto now = std::chrono::steady_clock::now();
+  for (auto& [id, c] : children_) {
+    if (c.exited) continue;
+    kill(-c.pid, SIGTERM);
+    c.kill_at = now + opts_.kill_grace;
+    c.deadline.reset();
+  }
+  std::vector<TryResult> all;
+  bool stop = g_stop.exchange(false);
+  while (!children_.empty()) {
+    auto done = Wait(std::nullopt);
+    all.insert(all.end(), done.begin(), done.end());
+    g_stop = false;
+  }
+  g_stop = stop;
+  return all;
+}
+
+}  // namespace
+
+std::unique_ptr<TryRunner> MakePosixTryRunner(PosixTryRunnerOptions opts) {
+  return std::make_unique<PosixTryRunner>(opts);
+}
+
+}  // namespace dagctl

@@ -1,0 +1,19 @@
+// TryRunner on POSIX processes: fork + exec (or a forked body), one process
+// group per try, stdout through a pipe, timeouts with SIGTERM then SIGKILL.
+#pragma once
+
+#include <memory>
+
+#include "engine/try_runner.h"
+
+namespace dagctl {
+
+struct PosixTryRunnerOptions {
+  Duration kill_grace = std::chrono::seconds(5);  ///< SIGTERM -> SIGKILL delay.
+  bool handle_stop_signals = true;  ///< Turn SIGINT/SIGTERM into StopRequested().
+};
+
+/// One per process is enough; it installs SIGCHLD (and stop-signal) handlers.
+std::unique_ptr<TryRunner> MakePosixTryRunner(PosixTryRunnerOptions opts = {});
+
+}  // namespace dagctl

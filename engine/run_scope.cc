@@ -1,0 +1,135 @@
+#include "engine/run_scope.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+namespace dagctl {
+
+namespace {
+
+nlohmann::json ValueToJson(const Value& v) {
+  switch (v.kind) {
+    case Value::Kind::kNull: return nullptr;
+    case Value::Kind::kScalar: return v.scalar;
+    case Value::Kind::kSequence: {
+      auto arr = nlohmann::json::array();
+      for (const Value& item : v.items) arr.push_back(ValueToJson(item));
+      return arr;
+    }
+    case Value::Kind::kMap: {
+      auto obj = nlohmann::json::object();
+      for (const MapEntry& e : v.entries) obj[e.key] = ValueToJson(e.value);
+      return obj;
+    }
+  }
+  return nullptr;
+}
+
+std::string JsonToText(const nlohmann::json& j) {
+  if (j.is_string()) return j.get<std::string>();
+  if (j.is_null()) return "";
+  return j.dump();
+}
+
+std::string Date(Timestamp t, const TimeZone& tz) { return FormatIso(t, tz).substr(0, 10); }
+
+std::string NoDash(std::string s) {
+  std::string out;
+  for (char c : s)
+    if (c != '-' && c != ':') out += c;
+  return out;
+}
+
+}  // namespace
+
+Result<std::map<std::string, std::string>> ResolveParams(const Dag& dag, const std::string& conf) {
+  std::map<std::string, std::string> params;
+  for (const MapEntry& e : dag.params) params[e.key] = JsonToText(ValueToJson(e.value));
+  if (conf.empty()) return params;
+  auto j = nlohmann::json::parse(conf, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return Fail(Error::InvalidArgument("the run's conf is not a JSON object: " + conf));
+  for (auto& [k, v] : j.items()) params[k] = JsonToText(v);
+  return params;
+}
+
+RunScope::RunScope(const Dag& dag, const DagRunRecord& run, const Task& task, int try_number,
+                   const std::map<std::string, std::string>& params, Store& store)
+    : dag_(dag), run_(run), task_(task), params_(params), store_(store) {
+  const TimeZone& tz = dag.timezone;
+  std::string ts = FormatIso(run.logical_date, tz);
+  vars_ = {
+      {"ds", Date(run.logical_date, tz)},
+      {"ds_nodash", NoDash(Date(run.logical_date, tz))},
+      {"ts", ts},
+      {"ts_nodash", NoDash(ts.substr(0, 19))},
+      {"logical_date", ts},
+      {"data_interval_start", FormatIso(run.data_interval_start, tz)},
+      {"data_interval_end", FormatIso(run.data_interval_end, tz)},
+      {"run_id", run.run_id},
+      {"dag_id", dag.dag_id},
+      {"task_id", task.id},
+      {"try_number", std::to_string(try_number)},
+  };
+}
+
+Result<std::string> RunScope::Lookup(const std::vector<std::string>& path) const {
+  const std::string& head = path[0];
+  if (path.size() == 1) {
+    auto it = vars_.find(head);
+    if (it != vars_.end()) return it->second;
+  } else if (head == "params" && path.size() == 2) {
+    auto it = params_.find(path[1]);
+    if (it != params_.end()) return it->second;
+    return Fail(Error::InvalidArgument(fmt::format("unknown param '{}'", path[1])));
+  } else if (head == "xcom") {
+    return XCom(path);
+  } else if (head == "var" && path.size() == 2) {
+    if (const char* v = std::getenv(("DAGCTL_VAR_" + path[1]).c_str())) return std::string(v);
+    return Fail(Error::InvalidArgument(
+        fmt::format("variable '{}' is not set (set DAGCTL_VAR_{})", path[1], path[1])));
+  }
+  std::string name;
+  for (const std::string& p : path) name += (name.empty() ? "" : ".") + p;
+  return Fail(Error::InvalidArgument(fmt::format("unknown name '{}'", name)));
+}
+
+bool RunScope::IsUpstream(const std::string& task_id) const {
+  auto target = dag_.index.find(task_id);
+  if (target == dag_.index.end()) return false;
+  std::vector<size_t> stack{dag_.index.at(task_.id)};
+  std::vector<bool> seen(dag_.tasks.size());
+  while (!stack.empty()) {
+    size_t v = stack.back();
+    stack.pop_back();
+    for (size_t u : dag_.graph.upstream[v]) {
+      if (u == target->second) return true;
+      if (!seen[u]) {
+        seen[u] = true;
+        stack.push_back(u);
+      }
+    }
+  }
+  return false;
+}
+
+Result<std::string> RunScope::XCom(const std::vector<std::string>& path) const {
+  if (path.size() < 2 || path.size() > 3)
+    return Fail(Error::InvalidArgument("use xcom.TASK or xcom.TASK.KEY"));
+  const std::string& from = path[1];
+  std::string key = path.size() == 3 ? path[2] : "return_value";
+  if (!dag_.FindTask(from))
+    return Fail(Error::InvalidArgument(fmt::format("xcom: unknown task '{}'", from)));
+  if (!IsUpstream(from))
+    return Fail(Error::InvalidArgument(fmt::format(
+        "xcom: task '{}' is not upstream of '{}' (add it to depends_on)", from, task_.id)));
+  auto v = store_.GetXCom(dag_.dag_id, run_.run_id, from, key);
+  if (!v && v.error().IsNotFound())
+    return Fail(Error::InvalidArgument(
+        fmt::format("xcom: task '{}' pushed no value under '{}' in this run", from, key)));
+  return v;
+}
+
+}  // namespace dagctl

@@ -1,0 +1,40 @@
+// The names templates see during one try (SPEC §2 Templates).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/dag.h"
+#include "engine/store/store.h"
+#include "engine/template.h"
+
+namespace dagctl {
+
+/// Resolves `ds`, `ts`, `params.X`, `xcom.T[.K]`, `var.X` ... for one try.
+/// XCom is read from the store, and only from the task's upstream tasks.
+class RunScope : public TemplateScope {
+ public:
+  RunScope(const Dag& dag, const DagRunRecord& run, const Task& task, int try_number,
+           const std::map<std::string, std::string>& params, Store& store);
+
+  Result<std::string> Lookup(const std::vector<std::string>& path) const override;
+
+ private:
+  Result<std::string> XCom(const std::vector<std::string>& path) const;
+  bool IsUpstream(const std::string& task_id) const;
+
+  const Dag& dag_;
+  const DagRunRecord& run_;
+  const Task& task_;
+  const std::map<std::string, std::string>& params_;
+  Store& store_;
+  std::map<std::string, std::string> vars_;
+};
+
+/// The run's params: the DAG's defaults overridden by the run's conf (a JSON
+/// object). Lists and maps become JSON text. InvalidArgument when conf is not
+/// a JSON object.
+Result<std::map<std::string, std::string>> ResolveParams(const Dag& dag, const std::string& conf);
+
+}  // namespace dagctl

@@ -1,0 +1,28 @@
+#include "operators/operator.h"
+#include "operators/shell.h"
+
+namespace dagctl {
+
+Status OperatorRegistry::Register(std::unique_ptr<Operator> op) {
+  std::string name = op->name();
+  if (ops_.count(name)) return Fail(Error::AlreadyExists("operator '" + name + "' is already registered"));
+  ops_.emplace(name, std::move(op));
+  return {};
+}
+
+const Operator* OperatorRegistry::Find(const std::string& name) const {
+  auto it = ops_.find(name);
+  return it == ops_.end() ? nullptr : it->second.get();
+}
+
+std::vector<std::string> OperatorRegistry::Names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, op] : ops_) names.push_back(name);
+  return names;
+}
+
+void RegisterBuiltinOperators(OperatorRegistry& registry) {
+  (void)registry.Register(std::make_unique<ShellOperator>());
+}
+
+}  // namespace dagctl
