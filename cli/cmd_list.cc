@@ -60,7 +60,7 @@ int CmdList(App& app, const std::vector<std::string>& argv) {
   std::vector<DagRow> rows;
   Timestamp now = NowUtc();
   for (const auto& d : bag.dags) {
-    DagRow r{d.get()};
+    DagRow r{d.get(), false, std::nullopt, std::nullopt};
     r.paused = store->IsPaused(d->dag_id).value_or(false);
     auto next = NextIntervals(*d, now, 1);
     if (!next.empty()) r.next = next[0];

@@ -25,6 +25,7 @@ struct Task {
   std::string operator_name = "shell";
   const Operator* op = nullptr;  ///< Owned by the OperatorRegistry; outlives the DAG.
   std::vector<std::string> depends_on;
+  Mark depends_on_mark;
   TriggerRule trigger_rule = TriggerRule::kAllSuccess;
   int retries = 3;
   Duration retry_delay = std::chrono::seconds(30);
@@ -37,6 +38,7 @@ struct Task {
   std::string doc;
   Value params;  ///< The operator's own keys, as a map, still unrendered.
   Mark mark;
+  size_t file_index = 0;  ///< Position in the file's `tasks` list.
 };
 
 /// A loaded DAG. Tasks keep the file's order; `index` maps task id to position.

@@ -76,6 +76,7 @@ class Loader {
   std::optional<Timestamp> Date(const MapEntry& e, const TimeZone& tz);
   void LoadTasks(const Value& tasks, const Value* default_args, Dag& dag);
   std::optional<Task> LoadTask(const Value& node, size_t i, const Value* default_args);
+  void CheckDependencies(const Dag& dag);
   void LoadTaskKey(const MapEntry& e, const std::string& where, Task& task);
   void CheckOperatorParams(const Task& task, const std::string& where);
   void CheckParamType(const ParamSpec& spec, const MapEntry& e, const std::string& where);
@@ -243,6 +244,7 @@ std::shared_ptr<Dag> Loader::Load(const Value& root, const std::string& path) {
   const Value* defaults = root.Find("default_args");
   if (!tasks) Error(root.mark, "missing required key 'tasks'");
   else LoadTasks(*tasks, defaults && defaults->IsMap() ? defaults : nullptr, *dag);
+  CheckDependencies(*dag);
   if (!diags_.empty()) return nullptr;
   ResolveGraph(*dag);
   return diags_.empty() ? dag : nullptr;
@@ -274,9 +276,11 @@ std::optional<Task> Loader::LoadTask(const Value& node, size_t i, const Value* d
     Error(node.mark, where + "a task must be a map with at least 'id'");
     return std::nullopt;
   }
-  size_t errors_before = diags_.list().size();
+  // A task with errors is still returned when it has an id, so duplicate ids
+  // and depends_on targets can be checked too.
   Task task;
   task.mark = node.mark;
+  task.file_index = i;
   task.params.kind = Value::Kind::kMap;
   // default_args first, then the task's own keys, which win.
   std::vector<const MapEntry*> entries;
@@ -299,7 +303,7 @@ std::optional<Task> Loader::LoadTask(const Value& node, size_t i, const Value* d
   for (const MapEntry* e : entries) LoadTaskKey(*e, where, task);
   if (task.id.empty() && !node.Find("id")) Error(node.mark, where + "missing required key 'id'");
   if (task.op) CheckOperatorParams(task, where);
-  if (diags_.list().size() != errors_before) return std::nullopt;
+  if (task.id.empty()) return std::nullopt;
   return task;
 }
 
@@ -314,6 +318,7 @@ void Loader::LoadTaskKey(const MapEntry& e, const std::string& where, Task& task
     // Read before the other keys.
   } else if (k == "depends_on") {
     if (auto l = StringList(e, where)) task.depends_on = *l;
+    task.depends_on_mark = e.value.mark;
   } else if (k == "trigger_rule") {
     if (auto s = String(e, where)) {
       if (auto r = ParseTriggerRule(*s)) task.trigger_rule = *r;
@@ -375,24 +380,26 @@ void Loader::CheckParamType(const ParamSpec& spec, const MapEntry& e, const std:
   }
 }
 
-// Resolves depends_on into graph edges and reports unknown targets and cycles.
-void Loader::ResolveGraph(Dag& dag) {
+void Loader::CheckDependencies(const Dag& dag) {
   std::vector<std::string> ids;
   for (const Task& t : dag.tasks) ids.push_back(t.id);
+  for (size_t i = 0; i < dag.tasks.size(); ++i)
+    for (const std::string& dep : dag.tasks[i].depends_on)
+      if (!dag.index.count(dep))
+        Error(dag.tasks[i].depends_on_mark, fmt::format("tasks[{}]: depends_on: unknown task '{}'{}",
+                                             dag.tasks[i].file_index, dep, DidYouMean(dep, ids)));
+}
+
+// Resolves depends_on (all known by now) into graph edges and reports cycles.
+void Loader::ResolveGraph(Dag& dag) {
   std::vector<std::vector<size_t>> upstream(dag.tasks.size());
   for (size_t i = 0; i < dag.tasks.size(); ++i) {
     for (const std::string& dep : dag.tasks[i].depends_on) {
-      auto it = dag.index.find(dep);
-      if (it == dag.index.end()) {
-        Error(dag.tasks[i].mark, fmt::format("tasks[{}]: depends_on: unknown task '{}'{}", i, dep,
-                                             DidYouMean(dep, ids)));
-      } else if (std::find(upstream[i].begin(), upstream[i].end(), it->second) ==
-                 upstream[i].end()) {
-        upstream[i].push_back(it->second);
-      }
+      size_t u = dag.index.at(dep);
+      if (std::find(upstream[i].begin(), upstream[i].end(), u) == upstream[i].end())
+        upstream[i].push_back(u);
     }
   }
-  if (!diags_.empty()) return;
   if (auto cycle = FindCycle(upstream)) {
     std::string path;
     for (size_t v : *cycle) path += (path.empty() ? "" : " -> ") + dag.tasks[v].id;
@@ -423,6 +430,7 @@ std::shared_ptr<Dag> LoadDagText(const std::string& text, const std::string& pat
   auto root = ReadYaml(text, diags);
   if (!root) return nullptr;
   auto dag = Loader(ops, diags).Load(*root, path);
+  diags.Sort();
   if (dag) dag->file_hash = HashBytes(text);
   return dag;
 }

@@ -26,6 +26,8 @@ class Diagnostics {
     list_.push_back({file_, mark, std::move(message)});
   }
   bool empty() const { return list_.empty(); }
+  /// Orders the diagnostics by position in the file (stable).
+  void Sort();
   const std::vector<Diagnostic>& list() const { return list_; }
   const std::string& file() const { return file_; }
 

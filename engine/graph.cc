@@ -68,11 +68,16 @@ TaskGraph BuildTaskGraph(const std::vector<std::vector<size_t>>& upstream) {
   Graph g = MakeGraph(upstream);
   std::vector<Vertex> reversed;
   boost::topological_sort(g, std::back_inserter(reversed));
-  tg.topo_order.assign(reversed.rbegin(), reversed.rend());
-
   tg.layer.assign(n, 0);
-  for (size_t v : tg.topo_order)
-    for (size_t u : upstream[v]) tg.layer[v] = std::max(tg.layer[v], tg.layer[u] + 1);
+  for (auto it = reversed.rbegin(); it != reversed.rend(); ++it)
+    for (size_t u : upstream[*it]) tg.layer[*it] = std::max(tg.layer[*it], tg.layer[u] + 1);
+
+  // Layer, then file order: still topological (edges go to higher layers),
+  // and stable for people reading graphs and summaries.
+  tg.topo_order.resize(n);
+  for (size_t i = 0; i < n; ++i) tg.topo_order[i] = i;
+  std::stable_sort(tg.topo_order.begin(), tg.topo_order.end(),
+                   [&](size_t a, size_t b) { return tg.layer[a] < tg.layer[b]; });
   return tg;
 }
 

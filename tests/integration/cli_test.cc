@@ -1,1 +1,82 @@
+// The CLI's answers to good and bad input: exit codes and exact messages.
 #include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "integration/harness.h"
+
+using dagctl::testing::Output;
+using dagctl::testing::Sandbox;
+using nlohmann::json;
+
+TEST_CASE("validate prints every error and exits 2; a clean folder exits 0") {
+  Sandbox sb;
+  Output bad = sb.Dagctl("validate " FIXTURES_DIR "/broken");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err == FIXTURES_DIR "/broken/bad.yaml:5:5: error: tasks[0]: unknown key 'depend_on' (did you mean 'depends_on'?)\n");
+  Output good = sb.Dagctl("validate");
+  CHECK(good.exit_code == 0);
+  CHECK(good.out == "OK: 3 DAGs, 10 tasks\n");
+}
+
+TEST_CASE("list shows DAGs and import errors; --json uses Airflow's names") {
+  Sandbox sb;
+  Output o = sb.Dagctl("list", FIXTURES_DIR "/broken");
+  CHECK(o.exit_code == 0);
+  CHECK(o.out.find("good ") != std::string::npos);
+  CHECK(o.out.find("1 import error:") != std::string::npos);
+  json j = json::parse(sb.Dagctl("list --json", FIXTURES_DIR "/broken").out);
+  CHECK(j["total_entries"] == 1);
+  CHECK(j["dags"][0]["dag_id"] == "good");
+  CHECK(j["dags"][0]["is_paused"] == false);
+  CHECK(j["import_errors"][0]["filename"] == FIXTURES_DIR "/broken/bad.yaml");
+}
+
+TEST_CASE("bad usage exits 2 with a hint") {
+  Sandbox sb;
+  Output o = sb.Dagctl("rnu pipeline");
+  CHECK(o.exit_code == 2);
+  CHECK(o.err == "dagctl: unknown command 'rnu' (did you mean 'run'?)\nRun 'dagctl help' for the list.\n");
+  o = sb.Dagctl("run pipeline --dat 2026-01-01");
+  CHECK(o.exit_code == 2);
+  CHECK(o.err == "dagctl run: unknown option '--dat' (did you mean '--date'?)\n"
+                 "usage: dagctl run DAG [--date D] [--param K=V]...\n");
+  o = sb.Dagctl("run pipelin");
+  CHECK(o.exit_code == 2);
+  CHECK(o.err == "dagctl: no DAG 'pipelin' in " FIXTURES_DIR "/dags (did you mean 'pipeline'?)\n");
+  o = sb.Dagctl("run pipeline --date yesterday");
+  CHECK(o.exit_code == 2);
+  CHECK(o.err == "dagctl: --date: 'yesterday' is not a date or date-time (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)\n");
+  o = sb.Dagctl("run pipeline --param nope=1");
+  CHECK(o.exit_code == 2);
+  CHECK(o.err == "dagctl: --param: DAG 'pipeline' has no param 'nope'\n");
+}
+
+TEST_CASE("graph prints the resolved graph as text, dot and mermaid") {
+  Sandbox sb;
+  Output text = sb.Dagctl("graph pipeline");
+  CHECK(text.out ==
+        "layer 0: extract\n"
+        "layer 1: transform, optional\n"
+        "layer 2: after_optional, load\n"
+        "transform <- extract [all_success]\n"
+        "optional <- extract [all_success]\n"
+        "after_optional <- optional [all_success]\n"
+        "load <- transform [all_success]\n");
+  Output dot = sb.Dagctl("graph pipeline --format dot");
+  CHECK(dot.out.find("\"extract\" -> \"transform\";") != std::string::npos);
+  Output mermaid = sb.Dagctl("graph pipeline --format mermaid");
+  CHECK(mermaid.out.rfind("flowchart LR\n", 0) == 0);
+  CHECK(sb.Dagctl("graph pipeline --format svg").exit_code == 2);
+}
+
+TEST_CASE("logs of an unknown task or try say so") {
+  Sandbox sb;
+  REQUIRE(sb.Dagctl("run pipeline --date 2026-03-01 --param out_dir=" + sb.work().string()).exit_code == 0);
+  Output o = sb.Dagctl("logs pipeline manual__2026-03-01T00:00:00+00:00 nope");
+  CHECK(o.exit_code == 1);
+  CHECK(o.err == "dagctl: run 'manual__2026-03-01T00:00:00+00:00' of 'pipeline' has no task 'nope'\n");
+  o = sb.Dagctl("logs pipeline manual__2026-03-01T00:00:00+00:00 extract --try 2");
+  CHECK(o.exit_code == 1);
+  CHECK(o.err == "dagctl: task 'extract' has 1 try in run 'manual__2026-03-01T00:00:00+00:00'\n");
+}

@@ -1,1 +1,138 @@
+// `dagctl run` end to end: real processes, a real SQLite file, real logs.
 #include <catch2/catch.hpp>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "integration/harness.h"
+
+using dagctl::testing::Output;
+using dagctl::testing::ReadFile;
+using dagctl::testing::Sandbox;
+using nlohmann::json;
+
+namespace {
+
+std::string RunId(const Sandbox& sb, const std::string& dag) {
+  Output o = sb.Dagctl("runs " + dag + " --json");
+  REQUIRE(o.exit_code == 0);
+  return json::parse(o.out)["dag_runs"][0]["dag_run_id"].get<std::string>();
+}
+
+json TaskStates(const Sandbox& sb, const std::string& dag, const std::string& run_id) {
+  Output o = sb.Dagctl("tasks " + dag + " '" + run_id + "' --json");
+  REQUIRE(o.exit_code == 0);
+  json states = json::object();
+  json parsed = json::parse(o.out);
+  for (const json& ti : parsed["task_instances"])
+    states[ti["task_id"].get<std::string>()] = json::array({ti["state"], ti["try_number"]});
+  return states;
+}
+
+}  // namespace
+
+TEST_CASE("a run executes every task, passes XCom and templates, and records it all") {
+  Sandbox sb;
+  std::string out = sb.work().string();
+  Output o = sb.Dagctl("run pipeline --date 2026-03-01 --param out_dir=" + out);
+  INFO(o.err);
+  REQUIRE(o.exit_code == 0);
+  CHECK(ReadFile(sb.work() / "transform.txt") == "rows=42 table=users\n");
+  CHECK(ReadFile(sb.work() / "load.txt") == "2026-02-28 manual__2026-03-01T00:00:00+00:00\n");
+  CHECK_FALSE(std::filesystem::exists(sb.work() / "should_not_exist"));
+  CHECK(o.out.find("run manual__2026-03-01T00:00:00+00:00 of pipeline: success") != std::string::npos);
+
+  std::string run_id = RunId(sb, "pipeline");
+  CHECK(run_id == "manual__2026-03-01T00:00:00+00:00");
+  json states = TaskStates(sb, "pipeline", run_id);
+  CHECK(states["extract"] == json::array({"success", 1}));
+  CHECK(states["transform"] == json::array({"success", 1}));
+  CHECK(states["optional"] == json::array({"skipped", 1}));
+  CHECK(states["after_optional"] == json::array({"skipped", 0}));
+  CHECK(states["load"] == json::array({"success", 1}));
+
+  Output log = sb.Dagctl("logs pipeline '" + run_id + "' extract");
+  CHECK(log.out == "extracting for 2026-03-01\n42\n");
+  CHECK(std::filesystem::exists(sb.home() / "logs" / "dag_id=pipeline" / ("run_id=" + run_id) /
+                                "task_id=extract" / "attempt=1.log"));
+
+  // A second run for the same date gets a fresh run id.
+  REQUIRE(sb.Dagctl("run pipeline --date 2026-03-01 --param out_dir=" + out).exit_code == 0);
+  CHECK(RunId(sb, "pipeline") == "manual__2026-03-01T00:00:00+00:00_2");
+}
+
+TEST_CASE("run and task JSON use Airflow's field names and ISO 8601 with offsets") {
+  Sandbox sb;
+  REQUIRE(sb.Dagctl("run pipeline --date 2026-03-01T06:30 --param out_dir=" + sb.work().string())
+              .exit_code == 0);
+  json run = json::parse(sb.Dagctl("runs pipeline --json").out)["dag_runs"][0];
+  std::regex iso(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d)");
+  for (const char* field : {"logical_date", "data_interval_start", "data_interval_end", "start_date", "end_date"}) {
+    INFO(field);
+    CHECK(std::regex_match(run[field].get<std::string>(), iso));
+  }
+  CHECK(run["run_type"] == "manual");
+  CHECK(run["state"] == "success");
+  CHECK(run["logical_date"] == "2026-03-01T06:30:00+00:00");
+  CHECK(run["data_interval_end"] == "2026-03-02T06:30:00+00:00");
+  json tis = json::parse(sb.Dagctl("tasks pipeline '" + run["dag_run_id"].get<std::string>() + "' --json").out);
+  CHECK(tis["total_entries"] == 5);
+  CHECK(tis["task_instances"][0].contains("duration"));
+}
+
+TEST_CASE("a failing task is retried with real processes, each try with its own log") {
+  Sandbox sb;
+  Output o = sb.Dagctl("run flaky --param state_dir=" + sb.work().string());
+  INFO(o.err);
+  REQUIRE(o.exit_code == 0);
+  std::string run_id = RunId(sb, "flaky");
+  CHECK(TaskStates(sb, "flaky", run_id)["flaky"] == json::array({"success", 3}));
+  CHECK(sb.Dagctl("logs flaky '" + run_id + "' flaky --try 1").out ==
+        "try 1 sees count 1\n[dagctl] try 1 failed: exit code 1\n");
+  CHECK(sb.Dagctl("logs flaky '" + run_id + "' flaky").out == "try 3 sees count 3\n");
+  CHECK(o.err.find("flaky try 1 failed: exit code 1; will retry") != std::string::npos);
+}
+
+TEST_CASE("timeouts kill the whole process group; a crash fails only its own task") {
+  Sandbox sb;
+  auto start = std::chrono::steady_clock::now();
+  Output o = sb.Dagctl("run hazards --param state_dir=" + sb.work().string());
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  INFO(o.err);
+  CHECK(o.exit_code == 0);  // the leaf (cleanup, all_done) succeeded
+  CHECK(secs < 10);
+  std::string run_id = RunId(sb, "hazards");
+  json states = TaskStates(sb, "hazards", run_id);
+  CHECK(states["slow"] == json::array({"failed", 1}));
+  CHECK(states["crash"] == json::array({"failed", 1}));
+  CHECK(states["fine"] == json::array({"success", 1}));
+  CHECK(states["cleanup"] == json::array({"success", 1}));
+  CHECK(o.err.find("slow failed on try 1: timed out after 1s") != std::string::npos);
+  CHECK(o.err.find("crash failed on try 1: killed by signal 11 (Segmentation fault)") != std::string::npos);
+  // The background sleep of the timed-out task is gone too (at most a zombie
+  // waiting for init to reap it).
+  std::string bg = ReadFile(sb.work() / "bg.pid");
+  bg.pop_back();
+  std::string status = ReadFile("/proc/" + bg + "/status");
+  CHECK((status.empty() || status.find("State:\tZ") != std::string::npos));
+}
+
+TEST_CASE("an invalid DAG is refused with exit code 2 before anything runs") {
+  Sandbox sb;
+  Output o = sb.Dagctl("run " FIXTURES_DIR "/broken/bad.yaml");
+  CHECK(o.exit_code == 2);
+  CHECK(o.err == FIXTURES_DIR "/broken/bad.yaml:5:5: error: tasks[0]: unknown key 'depend_on' (did you mean 'depends_on'?)\n");
+  CHECK_FALSE(std::filesystem::exists(sb.home() / "logs"));
+}
+
+TEST_CASE("a failed run exits 1 and shows the failure") {
+  Sandbox sb;
+  std::ofstream(sb.work() / "fail.yaml") << "tasks:\n  - id: boom\n    retries: 0\n    command: echo bad >&2; exit 3\n";
+  Output o = sb.Dagctl("run " + (sb.work() / "fail.yaml").string());
+  CHECK(o.exit_code == 1);
+  CHECK(o.err.find("boom failed on try 1: exit code 3") != std::string::npos);
+  CHECK(o.out.find("of fail: failed") != std::string::npos);
+  std::string run_id = RunId(sb, "fail");
+  CHECK(sb.Dagctl("logs fail '" + run_id + "' boom").out == "bad\n[dagctl] try 1 failed: exit code 3\n");
+}

@@ -1,1 +1,203 @@
+// The executor driven by a scripted runner and a fake clock: retries, timing,
+// limits, skips, XCom and templates, with no real process.
 #include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "engine/executor.h"
+#include "engine/store/sqlite_store.h"
+#include "fakes/fake_try_runner.h"
+#include "fakes/load.h"
+
+using namespace dagctl;
+using namespace dagctl::testing;
+using namespace std::chrono;
+namespace fs = std::filesystem;
+
+namespace {
+
+// One DAG run in a fresh store, ready to execute.
+class Harness {
+ public:
+  explicit Harness(const std::string& yaml)
+      : dir_(fs::temp_directory_path() / ("dagctl_exec_" + std::to_string(::getpid()))),
+        dag_(MustLoad(yaml)),
+        clock_(ParseDateTime("2026-01-01T00:00:00").value()),
+        runner_(clock_) {
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    store_ = std::move(OpenSqliteStore((dir_ / "db").string()).value());
+    DagRunRecord run;
+    run.dag_id = dag_->dag_id;
+    run.run_id = "manual__1";
+    run.logical_date = run.data_interval_start = ParseDateTime("2026-01-01").value();
+    run.data_interval_end = run.logical_date + hours(24);
+    run.queued_at = clock_.Now();
+    std::vector<TaskInstanceRecord> tis;
+    for (const Task& t : dag_->tasks) {
+      TaskInstanceRecord ti;
+      ti.dag_id = dag_->dag_id;
+      ti.run_id = run.run_id;
+      ti.task_id = t.id;
+      ti.max_tries = t.retries + 1;
+      tis.push_back(ti);
+    }
+    REQUIRE(store_->CreateDagRun(run, tis));
+  }
+  ~Harness() { fs::remove_all(dir_); }
+
+  RunState Run(int parallelism = 32) {
+    ExecutorOptions opts;
+    opts.parallelism = parallelism;
+    opts.logs_dir = (dir_ / "logs").string();
+    Executor ex(*store_, runner_, clock_, opts);
+    auto state = ex.Run(*dag_, "manual__1");
+    REQUIRE(state);
+    return *state;
+  }
+
+  TaskInstanceRecord Ti(const std::string& task) {
+    auto tis = store_->ListTaskInstances(dag_->dag_id, "manual__1").value();
+    for (auto& ti : tis)
+      if (ti.task_id == task) return ti;
+    FAIL("no task " << task);
+    return {};
+  }
+  std::vector<TryRecord> Tries(const std::string& task) {
+    return store_->ListTries(dag_->dag_id, "manual__1", task).value();
+  }
+  // Seconds after the start at which each try of `task` started.
+  std::vector<double> StartTimes(const std::string& task) {
+    std::vector<double> out;
+    for (const auto& s : runner_.started())
+      if (s.task_id == task)
+        out.push_back(duration<double>(s.at - ParseDateTime("2026-01-01T00:00:00").value()).count());
+    return out;
+  }
+  std::string LogText(const std::string& task, int try_number) {
+    std::ifstream in(TryLogPath((dir_ / "logs").string(), dag_->dag_id, "manual__1", task, try_number));
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  FakeTryRunner& runner() { return runner_; }
+  Store& store() { return *store_; }
+
+ private:
+  fs::path dir_;
+  std::shared_ptr<Dag> dag_;
+  FakeClock clock_;
+  FakeTryRunner runner_;
+  std::unique_ptr<Store> store_;
+};
+
+}  // namespace
+
+TEST_CASE("a failing task is retried after retry_delay until it succeeds") {
+  Harness h("tasks:\n  - {id: a, command: x, retry_delay: 30s}\n  - {id: b, command: x, depends_on: a}\n");
+  h.runner().Script("a", {{1, milliseconds(10)}, {1, milliseconds(10)}, {0, milliseconds(10)}});
+  CHECK(h.Run() == RunState::kSuccess);
+  CHECK(h.StartTimes("a") == std::vector<double>{0.0, 30.01, 60.02});
+  // Event-driven: b starts the instant a's last try ends.
+  CHECK(h.StartTimes("b") == std::vector<double>{60.03});
+  CHECK(h.Ti("a").try_number == 3);
+  CHECK(h.Ti("a").state == TaskState::kSuccess);
+  auto tries = h.Tries("a");
+  REQUIRE(tries.size() == 3);
+  CHECK(tries[0].state == TaskState::kFailed);
+  CHECK(tries[0].error == "exit code 1");
+  CHECK(tries[2].state == TaskState::kSuccess);
+  CHECK(h.LogText("a", 1) == "[dagctl] try 1 failed: exit code 1\n");
+}
+
+TEST_CASE("the default retries allow four tries; then the task fails and downstream is upstream_failed") {
+  Harness h("tasks:\n  - {id: a, command: x, retry_delay: 1s}\n  - {id: b, command: x, depends_on: a}\n");
+  h.runner().Script("a", std::vector<ScriptedTry>(10, {2, milliseconds(0)}));
+  CHECK(h.Run() == RunState::kFailed);
+  CHECK(h.Ti("a").try_number == 4);
+  CHECK(h.Ti("a").state == TaskState::kFailed);
+  CHECK(h.Ti("b").state == TaskState::kUpstreamFailed);
+  CHECK(h.Ti("b").try_number == 0);
+  CHECK(h.StartTimes("b").empty());
+}
+
+TEST_CASE("exponential backoff doubles the wait up to max_retry_delay") {
+  Harness h(
+      "tasks:\n  - {id: a, command: x, retries: 4, retry_delay: 10s, retry_exponential_backoff: "
+      "true, max_retry_delay: 30s}\n");
+  h.runner().Script("a", std::vector<ScriptedTry>(5, {1, milliseconds(0)}));
+  CHECK(h.Run() == RunState::kFailed);
+  CHECK(h.StartTimes("a") == std::vector<double>{0, 10, 30, 60, 90});
+}
+
+TEST_CASE("a timed-out try fails with a message and is retried") {
+  Harness h("tasks:\n  - {id: a, command: x, timeout: 5s, retries: 1, retry_delay: 1s}\n");
+  h.runner().Script("a", {{-1, seconds(5), true}, {0, milliseconds(1)}});
+  CHECK(h.Run() == RunState::kSuccess);
+  CHECK(h.Tries("a")[0].error ==
+        "timed out after 5s (the process group got SIGTERM, then SIGKILL)");
+  CHECK(h.runner().started()[0].request.timeout == seconds(5));
+}
+
+TEST_CASE("max_active_tasks and parallelism cap concurrent tries") {
+  std::string yaml = "max_active_tasks: 3\ntasks:\n  - {id: root, command: x}\n";
+  for (int i = 0; i < 10; ++i) yaml += "  - {id: t" + std::to_string(i) + ", command: x, depends_on: root}\n";
+  {
+    Harness h(yaml);
+    CHECK(h.Run() == RunState::kSuccess);
+    CHECK(h.runner().max_running() == 3);
+    CHECK(h.runner().started().size() == 11);
+  }
+  {
+    Harness h(yaml);
+    CHECK(h.Run(2) == RunState::kSuccess);
+    CHECK(h.runner().max_running() == 2);
+  }
+}
+
+TEST_CASE("exit 99 skips the task and its all_success downstream") {
+  Harness h(
+      "tasks:\n  - {id: a, command: x}\n  - {id: b, command: x, depends_on: a}\n"
+      "  - {id: c, command: x, depends_on: a, trigger_rule: all_done}\n");
+  h.runner().Script("a", {{99, milliseconds(1)}});
+  CHECK(h.Run() == RunState::kSuccess);
+  CHECK(h.Ti("a").state == TaskState::kSkipped);
+  CHECK(h.Ti("b").state == TaskState::kSkipped);
+  CHECK(h.Ti("c").state == TaskState::kSuccess);
+}
+
+TEST_CASE("XCom return_value flows into a downstream template") {
+  Harness h(
+      "tasks:\n  - {id: a, command: x}\n  - {id: b, command: 'echo {{ xcom.a }} {{ ds }}', depends_on: a}\n");
+  h.runner().Script("a", {{0, milliseconds(1), false, "rows=42"}});
+  CHECK(h.Run() == RunState::kSuccess);
+  CHECK(h.store().GetXCom("test", "manual__1", "a", "return_value").value() == "rows=42");
+  const auto& b = h.runner().started().back();
+  CHECK(b.task_id == "b");
+  CHECK(b.request.launch.argv == std::vector<std::string>{"/bin/bash", "-c", "echo rows=42 2026-01-01"});
+}
+
+TEST_CASE("an unknown template name fails the try with a message naming it") {
+  Harness h("tasks:\n  - {id: a, command: 'echo {{ params.nope }}', retries: 0}\n");
+  CHECK(h.Run() == RunState::kFailed);
+  CHECK(h.runner().started().empty());
+  CHECK(h.Tries("a")[0].error == "'command': template '{{ params.nope }}': unknown param 'nope'");
+  CHECK(h.LogText("a", 1) ==
+        "[dagctl] try 1 failed before start: 'command': template '{{ params.nope }}': unknown param 'nope'\n");
+}
+
+TEST_CASE("reading the XCom of a task that is not upstream is an error") {
+  Harness h("tasks:\n  - {id: a, command: x}\n  - {id: b, command: 'echo {{ xcom.a }}', retries: 0}\n");
+  CHECK(h.Run() == RunState::kFailed);
+  CHECK(h.Tries("b")[0].error ==
+        "'command': template '{{ xcom.a }}': xcom: task 'a' is not upstream of 'b' (add it to depends_on)");
+}
+
+TEST_CASE("higher priority_weight starts first when slots are scarce") {
+  Harness h(
+      "max_active_tasks: 1\ntasks:\n  - {id: low, command: x}\n  - {id: high, command: x, priority_weight: 10}\n");
+  CHECK(h.Run() == RunState::kSuccess);
+  CHECK(h.runner().started()[0].task_id == "high");
+}
