@@ -9,7 +9,7 @@ using dagctl::testing::Output;
 using dagctl::testing::Sandbox;
 using nlohmann::json;
 
-TEST_CASE("validate prints every error and exits 2; a clean folder exits 0") {
+TEST_CASE("validate prints every error and exits 2, a clean folder exits 0") {
   Sandbox sb;
   Output bad = sb.Dagctl("validate " FIXTURES_DIR "/broken");
   CHECK(bad.exit_code == 2);
@@ -19,7 +19,7 @@ TEST_CASE("validate prints every error and exits 2; a clean folder exits 0") {
   CHECK(good.out == "OK: 3 DAGs, 10 tasks\n");
 }
 
-TEST_CASE("list shows DAGs and import errors; --json uses Airflow's names") {
+TEST_CASE("list shows DAGs and import errors, and --json uses Airflow names") {
   Sandbox sb;
   Output o = sb.Dagctl("list", FIXTURES_DIR "/broken");
   CHECK(o.exit_code == 0);

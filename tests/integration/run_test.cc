@@ -94,7 +94,7 @@ TEST_CASE("a failing task is retried with real processes, each try with its own 
   CHECK(o.err.find("flaky try 1 failed: exit code 1; will retry") != std::string::npos);
 }
 
-TEST_CASE("timeouts kill the whole process group; a crash fails only its own task") {
+TEST_CASE("timeouts kill the whole process group, and a crash fails only its own task") {
   Sandbox sb;
   auto start = std::chrono::steady_clock::now();
   Output o = sb.Dagctl("run hazards --param state_dir=" + sb.work().string());

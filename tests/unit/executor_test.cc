@@ -112,7 +112,7 @@ TEST_CASE("a failing task is retried after retry_delay until it succeeds") {
   CHECK(h.LogText("a", 1) == "[dagctl] try 1 failed: exit code 1\n");
 }
 
-TEST_CASE("the default retries allow four tries; then the task fails and downstream is upstream_failed") {
+TEST_CASE("the default retries allow four tries, then the task fails and downstream is upstream_failed") {
   Harness h("tasks:\n  - {id: a, command: x, retry_delay: 1s}\n  - {id: b, command: x, depends_on: a}\n");
   h.runner().Script("a", std::vector<ScriptedTry>(10, {2, milliseconds(0)}));
   CHECK(h.Run() == RunState::kFailed);

@@ -4,7 +4,7 @@
 
 using namespace dagctl;
 
-TEST_CASE("topological order puts every task after its upstreams; layers are longest paths") {
+TEST_CASE("topological order puts every task after its upstreams and layers are longest paths") {
   // 0 -> 1 -> 3, 0 -> 2 -> 3, 4 alone
   std::vector<std::vector<size_t>> up = {{}, {0}, {0}, {1, 2}, {}};
   REQUIRE_FALSE(FindCycle(up));

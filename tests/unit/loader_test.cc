@@ -128,7 +128,7 @@ TEST_CASE("wrong types of operator keys and task keys") {
         "not 'many'\n");
 }
 
-TEST_CASE("schedule needs a start_date; ids must be well formed") {
+TEST_CASE("schedule needs a start_date, and ids must be well formed") {
   CHECK(LoadErrors("schedule: '@daily'\ntasks:\n  - id: a b\n    command: x\n") ==
         "dags/test.yaml:1:1: error: 'start_date' is required when 'schedule' is set\n"
         "dags/test.yaml:3:9: error: tasks[0]: task id 'a b' may only use letters, digits, '_', "

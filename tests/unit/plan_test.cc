@@ -26,7 +26,7 @@ const char* kDiamond = R"(tasks:
 
 }  // namespace
 
-TEST_CASE("roots are ready at start; downstream once upstream succeeds") {
+TEST_CASE("roots are ready at start, downstream once upstream succeeds") {
   auto dag = MustLoad(kDiamond);
   Plan plan(*dag, std::vector<TaskState>(dag->tasks.size(), TaskState::kNone));
   CHECK(Describe(*dag, plan.Start()) == "a=scheduled");
@@ -40,7 +40,7 @@ TEST_CASE("roots are ready at start; downstream once upstream succeeds") {
   CHECK(plan.Outcome() == RunState::kSuccess);
 }
 
-TEST_CASE("a failure marks downstream upstream_failed at once, but all_done still runs") {
+TEST_CASE("a failure marks downstream upstream_failed at once but all_done still runs") {
   auto dag = MustLoad(kDiamond);
   Plan plan(*dag, std::vector<TaskState>(dag->tasks.size(), TaskState::kNone));
   plan.Start();

@@ -5,7 +5,7 @@
 using namespace dagctl;
 using std::chrono::seconds;
 
-TEST_CASE("retries: N allows N+1 tries") {
+TEST_CASE("retries N allows N+1 tries") {
   Task t;
   t.retries = 3;
   CHECK(CanRetry(t, 1));

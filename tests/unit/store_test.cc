@@ -87,7 +87,7 @@ TEST_CASE("runs, task instances, tries and XCom round-trip through SQLite") {
   CHECK_FALSE(s.GetXCom("etl", "r1", "a", "return_value"));
 }
 
-TEST_CASE("at most one scheduled run per logical date; manual runs are free") {
+TEST_CASE("at most one scheduled run per logical date, while manual runs are free") {
   TempDb db;
   auto store = OpenSqliteStore(db.path());
   REQUIRE(store);

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages dagctl builds and tests with (Debian 12).
+# Skips apt entirely when everything is already there.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config ccache git
+  libboost-graph-dev libcpp-httplib-dev libsqlite3-dev libyaml-cpp-dev libfmt-dev
+  catch2 nlohmann-json3-dev libhowardhinnant-date-dev tzdata
+  make time python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}"
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
