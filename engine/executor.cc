@@ -10,6 +10,7 @@
 #include <queue>
 #include <set>
 
+#include "engine/log_file.h"
 #include "engine/plan.h"
 #include "engine/retry.h"
 #include "engine/run_scope.h"
@@ -25,11 +26,6 @@ std::string TryLogPath(const std::string& logs_dir, const std::string& dag_id,
 }
 
 namespace {
-
-void AppendLog(const std::string& path, const std::string& line) {
-  std::ofstream out(path, std::ios::app);
-  out << "[dagctl] " << line << "\n";
-}
 
 std::string DescribeExit(const TryResult& r, const Task& task) {
   if (r.timed_out)
@@ -48,7 +44,8 @@ class Executor::RunDriver {
   RunDriver(Executor& ex, const Dag& dag, DagRunRecord run, std::vector<TaskInstanceRecord> tis,
             std::map<std::string, std::string> params)
       : ex_(ex), dag_(dag), run_(std::move(run)), tis_(std::move(tis)), params_(std::move(params)),
-        plan_(dag, InitialStates()), tries_(dag.tasks.size()) {}
+        plan_(dag, InitialStates()), tries_(dag.tasks.size()),
+        cwd_(fs::absolute(dag.file).parent_path().string()) {}
 
   Result<RunState> Drive();
 
@@ -88,6 +85,7 @@ class Executor::RunDriver {
   std::map<std::string, std::string> params_;
   Plan plan_;
   std::vector<TryRecord> tries_;  // the current try of each task
+  std::string cwd_;               // tries run in the DAG file's folder by default
   std::priority_queue<size_t, std::vector<size_t>, ReadyOrder> ready_{ReadyOrder{&dag_}};
   std::set<std::pair<Timestamp, size_t>> retries_;  // (next_try_at, task)
   std::map<uint64_t, size_t> running_;              // try id -> task
@@ -168,7 +166,7 @@ Result<TryRequest> Executor::RunDriver::PrepareTry(size_t task, int try_number) 
   auto launch = t.op->Prepare({rendered, dag_.dag_id, run_.run_id, t.id, try_number});
   if (!launch) return Fail(launch.error());
   req.launch = std::move(*launch);
-  req.cwd = fs::absolute(dag_.file).parent_path().string();
+  req.cwd = cwd_;
   req.timeout = t.timeout;
   return req;
 }
@@ -185,8 +183,6 @@ Status Executor::RunDriver::StartTry(size_t task, std::vector<Pending>& out) {
   tr = {dag_.dag_id, run_.run_id, t.id, ti.try_number, TaskState::kRunning, *ti.start_date,
         std::nullopt, std::nullopt, "", ex_.opts_.hostname, 0};
   std::string log = TryLogPath(ex_.opts_.logs_dir, dag_.dag_id, run_.run_id, t.id, ti.try_number);
-  std::error_code ec;
-  fs::create_directories(fs::path(log).parent_path(), ec);
   if (ti.try_number > 1) {
     if (auto st = ex_.store_.ClearXCom(dag_.dag_id, run_.run_id, t.id); !st) return st;
   }
@@ -196,7 +192,7 @@ Status Executor::RunDriver::StartTry(size_t task, std::vector<Pending>& out) {
 
   auto req = PrepareTry(task, ti.try_number);
   if (!req) {
-    AppendLog(log, "try " + std::to_string(ti.try_number) + " failed before start: " +
+    AppendLogLine(log, "try " + std::to_string(ti.try_number) + " failed before start: " +
                        req.error().message());
     return EndTry(task, TaskState::kFailed, std::nullopt, req.error().message(), true);
   }
@@ -211,7 +207,7 @@ void Executor::RunDriver::Spawn(std::vector<Pending>& pending) {
   for (Pending& p : pending) {
     auto pid = ex_.runner_.Start(p.request);
     if (pid) continue;
-    AppendLog(p.request.log_path, "cannot start the try: " + pid.error().message());
+    AppendLogLine(p.request.log_path, "cannot start the try: " + pid.error().message());
     spawn_errors_[p.request.id] = "cannot start: " + pid.error().message();
     TryResult r;
     r.id = p.request.id;
@@ -260,7 +256,7 @@ Status Executor::RunDriver::HandleResult(const TryResult& r, bool stopping) {
   std::optional<int> code;
   if (r.exit_code >= 0) code = r.exit_code;
   if (stopping) {
-    AppendLog(log, "terminated: dagctl was asked to stop");
+    AppendLogLine(log, "terminated: dagctl was asked to stop");
     return EndTry(task, TaskState::kFailed, code, "terminated: dagctl was asked to stop", false);
   }
   if (!r.timed_out && r.exit_code == 0) {
@@ -274,7 +270,7 @@ Status Executor::RunDriver::HandleResult(const TryResult& r, bool stopping) {
   }
   if (!r.timed_out && r.exit_code == 99) return EndTry(task, TaskState::kSkipped, code, "", false);
   std::string why = DescribeExit(r, t);
-  AppendLog(log, fmt::format("try {} failed: {}", ti.try_number, why));
+  AppendLogLine(log, fmt::format("try {} failed: {}", ti.try_number, why));
   return EndTry(task, TaskState::kFailed, code, why, true);
 }
 

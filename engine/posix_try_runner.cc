@@ -1,5 +1,7 @@
 #include "engine/posix_try_runner.h"
 
+#include "engine/log_file.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -79,12 +81,15 @@ std::vector<std::pair<std::string, std::string>> ParseChannel(const std::string&
 
 constexpr size_t kMaxLine = 64 * 1024;
 
+// The pipes the engine reads from a try.
+enum Stream { kStdout, kStderr, kChannel, kStreams };
+
 struct Child {
   uint64_t id = 0;
   pid_t pid = -1;
-  int out_fd = -1;  // the try's stdout
-  int ctl_fd = -1;  // TryChannel messages (bodies only)
-  int log_fd = -1;
+  int fds[kStreams] = {-1, -1, -1};  // read ends; kChannel only for bodies
+  std::string log_path;
+  int log_fd = -1;  // opened on the first byte of output
   std::string partial;    // stdout since the last newline
   std::string last_line;  // last complete non-empty stdout line
   std::string channel;
@@ -109,8 +114,9 @@ class PosixTryRunner : public TryRunner {
   bool StopRequested() const override { return g_stop; }
 
  private:
-  void ReadOutput(Child& c, int fd);
+  void ReadOutput(Child& c, int stream);
   void OnStdout(Child& c, const char* data, size_t n);
+  void WriteLog(Child& c, const char* data, size_t n);
   void ReapExited();
   void EnforceTimeouts(SteadyTime now);
   TryResult Finish(Child& c);
@@ -122,13 +128,13 @@ class PosixTryRunner : public TryRunner {
 
 // In the child, between fork and exec: only async-signal-safe calls. Puts the
 // child in its own process group with the try's stdio and working directory.
-void SetUpChild(const char* cwd, int out_fd, int log_fd) {
+void SetUpChild(const char* cwd, int out_fd, int err_fd) {
   setpgid(0, 0);
   prctl(PR_SET_PDEATHSIG, SIGKILL);  // a try never outlives the engine that watches it
-  int devnull = open("/dev/null", O_RDONLY);
+  int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (devnull >= 0) dup2(devnull, 0);
   dup2(out_fd, 1);
-  dup2(log_fd, 2);
+  dup2(err_fd, 2);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -141,15 +147,18 @@ void SetUpChild(const char* cwd, int out_fd, int log_fd) {
 }
 
 Result<int> PosixTryRunner::Start(const TryRequest& req) {
-  int log_fd = open(req.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0)
-    return Fail(Error::IOError(fmt::format("cannot open log {}: {}", req.log_path, strerror(errno))));
-  int out[2], ctl[2] = {-1, -1};
-  if (pipe2(out, O_CLOEXEC) != 0 || (req.launch.body && pipe2(ctl, O_CLOEXEC) != 0)) {
-    close(log_fd);
-    return Fail(Error::IOError(fmt::format("cannot create a pipe: {}", strerror(errno))));
+  int out[2], err[2], ctl[2] = {-1, -1};
+  bool piped = pipe2(out, O_CLOEXEC) == 0;
+  if (piped && pipe2(err, O_CLOEXEC) != 0) {
+    close(out[0]), close(out[1]);
+    piped = false;
   }
-  // Everything exec needs is built before fork.
+  if (piped && req.launch.body && pipe2(ctl, O_CLOEXEC) != 0) {
+    close(out[0]), close(out[1]), close(err[0]), close(err[1]);
+    piped = false;
+  }
+  if (!piped) return Fail(Error::IOError(fmt::format("cannot create a pipe: {}", strerror(errno))));
+  // Everything exec needs is built before the child exists.
   std::vector<char*> argv, envp;
   for (const auto& a : req.launch.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -157,14 +166,11 @@ Result<int> PosixTryRunner::Start(const TryRequest& req) {
   envp.push_back(nullptr);
   std::string cwd = req.launch.cwd.empty() ? req.cwd : req.launch.cwd;
 
-  pid_t pid = fork();
-  if (pid < 0) {
-    for (int fd : {log_fd, out[0], out[1], ctl[0], ctl[1]})
-      if (fd >= 0) close(fd);
-    return Fail(Error::IOError(fmt::format("cannot fork: {}", strerror(errno))));
-  }
+  // A program is started with vfork (no copy of the engine's memory; the child
+  // only makes system calls until exec). A body needs its own memory: fork.
+  pid_t pid = req.launch.body ? fork() : vfork();
   if (pid == 0) {
-    SetUpChild(cwd.c_str(), out[1], log_fd);
+    SetUpChild(cwd.c_str(), out[1], err[1]);
     if (!req.launch.body) {
       execve(argv[0], argv.data(), envp.data());
       const char msg[] = "dagctl: cannot execute the task's program\n";
@@ -179,21 +185,36 @@ Result<int> PosixTryRunner::Start(const TryRequest& req) {
     fflush(stderr);
     _exit(code);
   }
+  int spawn_errno = errno;
+  for (int fd : {out[1], err[1], ctl[1]})
+    if (fd >= 0) close(fd);
+  if (pid < 0) {
+    for (int fd : {out[0], err[0], ctl[0]})
+      if (fd >= 0) close(fd);
+    return Fail(Error::IOError(fmt::format("cannot start a process: {}", strerror(spawn_errno))));
+  }
   setpgid(pid, pid);  // also in the parent, so a kill right away finds the group
-  close(out[1]);
-  if (ctl[1] >= 0) close(ctl[1]);
   Child& c = children_[req.id];
   c.id = req.id;
   c.pid = pid;
-  c.out_fd = out[0];
-  c.ctl_fd = ctl[0];
-  c.log_fd = log_fd;
+  c.fds[kStdout] = out[0];
+  c.fds[kStderr] = err[0];
+  c.fds[kChannel] = ctl[0];
+  c.log_path = req.log_path;
   if (req.timeout) c.deadline = std::chrono::steady_clock::now() + *req.timeout;
   return pid;
 }
 
-void PosixTryRunner::OnStdout(Child& c, const char* data, size_t n) {
+void PosixTryRunner::WriteLog(Child& c, const char* data, size_t n) {
+  if (c.log_fd < 0) {
+    c.log_fd = OpenLogForAppend(c.log_path);
+    if (c.log_fd < 0) return;
+  }
   [[maybe_unused]] auto w = write(c.log_fd, data, n);
+}
+
+void PosixTryRunner::OnStdout(Child& c, const char* data, size_t n) {
+  WriteLog(c, data, n);
   for (size_t i = 0; i < n; ++i) {
     char ch = data[i];
     if (ch == '\n') {
@@ -207,12 +228,14 @@ void PosixTryRunner::OnStdout(Child& c, const char* data, size_t n) {
 }
 
 // Reads what is available on one of the child's pipes; closes it at EOF.
-void PosixTryRunner::ReadOutput(Child& c, int fd) {
+void PosixTryRunner::ReadOutput(Child& c, int stream) {
   char buf[16384];
-  while (true) {
+  int& fd = c.fds[stream];
+  while (fd >= 0) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n > 0) {
-      if (fd == c.out_fd) OnStdout(c, buf, static_cast<size_t>(n));
+      if (stream == kStdout) OnStdout(c, buf, static_cast<size_t>(n));
+      else if (stream == kStderr) WriteLog(c, buf, static_cast<size_t>(n));
       else c.channel.append(buf, static_cast<size_t>(n));
       if (n < static_cast<ssize_t>(sizeof buf)) return;
       continue;
@@ -220,8 +243,7 @@ void PosixTryRunner::ReadOutput(Child& c, int fd) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return;
     close(fd);
-    (fd == c.out_fd ? c.out_fd : c.ctl_fd) = -1;
-    return;
+    fd = -1;
   }
 }
 
@@ -254,16 +276,17 @@ void PosixTryRunner::EnforceTimeouts(SteadyTime now) {
 TryResult PosixTryRunner::Finish(Child& c) {
   // The process is gone; take what its pipes still hold without waiting on
   // grandchildren that may keep them open.
-  for (int* fd : {&c.out_fd, &c.ctl_fd}) {
-    if (*fd < 0) continue;
-    fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
-    ReadOutput(c, *fd);
-    if (*fd >= 0) close(*fd);
-    *fd = -1;
+  for (int stream = 0; stream < kStreams; ++stream) {
+    int& fd = c.fds[stream];
+    if (fd < 0) continue;
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    ReadOutput(c, stream);
+    if (fd >= 0) close(fd);
+    fd = -1;
   }
   if (c.timed_out) kill(-c.pid, SIGKILL);  // leave nothing of a timed-out try behind
   if (!c.partial.empty()) c.last_line = c.partial;
-  close(c.log_fd);
+  if (c.log_fd >= 0) close(c.log_fd);
   TryResult r;
   r.id = c.id;
   r.timed_out = c.timed_out;
@@ -313,10 +336,10 @@ std::vector<TryResult> PosixTryRunner::Wait(std::optional<Timestamp> deadline) {
     std::vector<pollfd> fds{{g_wake_pipe[0], POLLIN, 0}};
     std::vector<std::pair<Child*, int>> owners{{nullptr, -1}};
     for (auto& [id, c] : children_) {
-      for (int fd : {c.out_fd, c.ctl_fd}) {
-        if (fd < 0) continue;
-        fds.push_back({fd, POLLIN, 0});
-        owners.push_back({&c, fd});
+      for (int stream = 0; stream < kStreams; ++stream) {
+        if (c.fds[stream] < 0) continue;
+        fds.push_back({c.fds[stream], POLLIN, 0});
+        owners.push_back({&c, stream});
       }
     }
     if (children_.empty() && timeout_ms < 0) return {};

@@ -20,7 +20,7 @@ struct TryRequest {
   Launch launch;
   std::vector<std::string> env;  ///< The whole environment, as NAME=value.
   std::string cwd;
-  std::string log_path;  ///< stdout and stderr are appended here.
+  std::string log_path;  ///< stdout and stderr are appended here; created on first output.
   std::optional<Duration> timeout;
 };
 
