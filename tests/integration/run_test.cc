@@ -136,3 +136,24 @@ TEST_CASE("a failed run exits 1 and shows the failure") {
   std::string run_id = RunId(sb, "fail");
   CHECK(sb.Dagctl("logs fail '" + run_id + "' boom").out == "bad\n[dagctl] try 1 failed: exit code 3\n");
 }
+
+TEST_CASE("Ctrl-C stops the run: running tries are terminated and recorded failed") {
+  Sandbox sb;
+  std::ofstream(sb.work() / "long.yaml")
+      << "tasks:\n  - {id: sleeper, command: 'sleep 30'}\n  - {id: after, command: 'echo no', depends_on: sleeper}\n";
+  std::ofstream(sb.work() / "interrupt.sh")
+      << "DAGCTL_HOME='" << sb.home().string() << "' " << DAGCTL_BIN << " run "
+      << (sb.work() / "long.yaml").string() << " >/dev/null 2>&1 &\n"
+      << "pid=$!\nsleep 1\nkill -INT $pid\nwait $pid\n";
+  auto start = std::chrono::steady_clock::now();
+  int status = std::system(("bash " + (sb.work() / "interrupt.sh").string()).c_str());
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(WEXITSTATUS(status) == 1);
+  CHECK(secs < 10);
+  std::string run_id = RunId(sb, "long");
+  json states = TaskStates(sb, "long", run_id);
+  CHECK(states["sleeper"] == json::array({"failed", 1}));
+  CHECK(states["after"] == json::array({"upstream_failed", 0}));
+  json run = json::parse(sb.Dagctl("runs long --json").out)["dag_runs"][0];
+  CHECK(run["state"] == "failed");
+}
