@@ -1,5 +1,7 @@
 #include "engine/run_scope.h"
 
+#include "engine/connection.h"
+
 #include <fmt/format.h>
 
 #include <cstdlib>
@@ -86,6 +88,10 @@ Result<std::string> RunScope::Lookup(const std::vector<std::string>& path) const
     return Fail(Error::InvalidArgument(fmt::format("unknown param '{}'", path[1])));
   } else if (head == "xcom") {
     return XCom(path);
+  } else if (head == "conn" && path.size() == 3) {
+    auto conn = ConnectionFromEnv(path[1]);
+    if (!conn) return Fail(Error::InvalidArgument(conn.error().message()));
+    return conn->Field(path[2]);
   } else if (head == "var" && path.size() == 2) {
     if (const char* v = std::getenv(("DAGCTL_VAR_" + path[1]).c_str())) return std::string(v);
     return Fail(Error::InvalidArgument(

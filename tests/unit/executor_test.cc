@@ -2,6 +2,7 @@
 // limits, skips, XCom and templates, with no real process.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <filesystem>
 #include <unistd.h>
 
@@ -200,4 +201,14 @@ TEST_CASE("higher priority_weight starts first when slots are scarce") {
       "max_active_tasks: 1\ntasks:\n  - {id: low, command: x}\n  - {id: high, command: x, priority_weight: 10}\n");
   CHECK(h.Run() == RunState::kSuccess);
   CHECK(h.runner().started()[0].task_id == "high");
+}
+
+TEST_CASE("templates read connections and variables from the environment") {
+  ::setenv("DAGCTL_CONN_WAREHOUSE", "postgres://etl:pw@db.local:5432/dw", 1);
+  ::setenv("DAGCTL_VAR_region", "eu-west", 1);
+  Harness h("tasks:\n  - {id: a, command: 'load {{ conn.warehouse.host }}:{{ conn.warehouse.port }} {{ var.region }}'}\n");
+  CHECK(h.Run() == RunState::kSuccess);
+  CHECK(h.runner().started()[0].request.launch.argv[2] == "load db.local:5432 eu-west");
+  ::unsetenv("DAGCTL_CONN_WAREHOUSE");
+  ::unsetenv("DAGCTL_VAR_region");
 }

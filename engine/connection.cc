@@ -1,0 +1,140 @@
+#include "engine/connection.h"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <cstdlib>
+
+#include "engine/value.h"
+
+namespace dagctl {
+
+namespace {
+
+std::string PercentDecode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::strtol(s.substr(i + 1, 2).c_str(), nullptr, 16));
+      i += 2;
+    } else if (s[i] == '+') {
+      out += ' ';
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::string JsonEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\u{:04x}", c);
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+// Splits `host:port` (or `[v6]:port`) into conn.host and conn.port.
+Status ParseHostPort(const std::string& hostport, Connection& conn) {
+  std::string host = hostport;
+  std::string port;
+  if (!host.empty() && host[0] == '[') {
+    auto close = host.find(']');
+    if (close == std::string::npos) return Fail(Error::InvalidArgument("unclosed '[' in host"));
+    if (close + 1 < host.size() && host[close + 1] == ':') port = host.substr(close + 2);
+    host = host.substr(1, close - 1);
+  } else if (auto colon = host.rfind(':'); colon != std::string::npos) {
+    port = host.substr(colon + 1);
+    host = host.substr(0, colon);
+  }
+  conn.host = PercentDecode(host);
+  if (!port.empty()) {
+    auto p = ScalarAsInt(port);
+    if (!p || *p < 0 || *p > 65535)
+      return Fail(Error::InvalidArgument(fmt::format("port '{}' is not a number from 0 to 65535", port)));
+    conn.port = static_cast<int>(*p);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::string> Connection::Field(const std::string& name) const {
+  if (name == "conn_type") return conn_type;
+  if (name == "host") return host;
+  if (name == "port") return port ? std::to_string(*port) : std::string();
+  if (name == "login") return login;
+  if (name == "password") return password;
+  if (name == "schema") return schema;
+  if (name == "extra") {
+    std::string json = "{";
+    for (const auto& [k, v] : extra)
+      json += fmt::format("{}\"{}\": \"{}\"", json.size() > 1 ? ", " : "", JsonEscape(k), JsonEscape(v));
+    return json + "}";
+  }
+  std::string key = name.rfind("extra__", 0) == 0 ? name.substr(7) : name;
+  if (auto it = extra.find(key); it != extra.end()) return it->second;
+  return Fail(Error::InvalidArgument(fmt::format(
+      "connection '{}' has no field '{}' (fields: conn_type, host, port, login, password, schema, "
+      "extra, or a query parameter)",
+      conn_id, name)));
+}
+
+Result<Connection> ParseConnectionUri(const std::string& conn_id, const std::string& uri) {
+  auto bad = [&](const std::string& why) {
+    return Fail(Error::InvalidArgument(fmt::format("connection '{}': {}", conn_id, why)));
+  };
+  Connection c;
+  c.conn_id = conn_id;
+  auto sep = uri.find("://");
+  if (sep == std::string::npos || sep == 0) return bad("expected a URI like scheme://user:pass@host:port/schema");
+  c.conn_type = uri.substr(0, sep);
+  for (char& ch : c.conn_type)
+    if (ch == '-') ch = '_';
+  std::string rest = uri.substr(sep + 3);
+  if (auto q = rest.find('?'); q != std::string::npos) {
+    std::string query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+    size_t pos = 0;
+    while (pos <= query.size()) {
+      size_t amp = query.find('&', pos);
+      std::string kv = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+      if (!kv.empty()) {
+        auto eq = kv.find('=');
+        c.extra[PercentDecode(kv.substr(0, eq))] = eq == std::string::npos ? "" : PercentDecode(kv.substr(eq + 1));
+      }
+      if (amp == std::string::npos) break;
+      pos = amp + 1;
+    }
+  }
+  if (auto slash = rest.find('/'); slash != std::string::npos) {
+    c.schema = PercentDecode(rest.substr(slash + 1));
+    rest = rest.substr(0, slash);
+  }
+  if (auto at = rest.rfind('@'); at != std::string::npos) {
+    std::string userinfo = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    auto colon = userinfo.find(':');
+    c.login = PercentDecode(userinfo.substr(0, colon));
+    if (colon != std::string::npos) c.password = PercentDecode(userinfo.substr(colon + 1));
+  }
+  if (auto st = ParseHostPort(rest, c); !st) return bad(st.error().message());
+  return c;
+}
+
+Result<Connection> ConnectionFromEnv(const std::string& conn_id) {
+  std::string var = "DAGCTL_CONN_";
+  for (char ch : conn_id) var += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  const char* uri = std::getenv(var.c_str());
+  if (!uri)
+    return Fail(Error::NotFound(fmt::format("connection '{}' is not defined (set {})", conn_id, var)));
+  return ParseConnectionUri(conn_id, uri);
+}
+
+}  // namespace dagctl

@@ -1,0 +1,35 @@
+// Airflow-style connections, given as URIs (SPEC §2 Templates: conn.ID.FIELD).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "engine/error.h"
+
+namespace dagctl {
+
+/// A connection's parts: `scheme://login:password@host:port/schema?k=v`.
+struct Connection {
+  std::string conn_id;
+  std::string conn_type;  ///< The scheme, with '-' read as '_' (Airflow's rule).
+  std::string host;
+  std::optional<int> port;
+  std::string login;
+  std::string password;
+  std::string schema;
+  std::map<std::string, std::string> extra;  ///< The query parameters.
+
+  /// A field by its Airflow name: conn_type, host, port, login, password,
+  /// schema, extra (as JSON), or extra__KEY / one query parameter by name.
+  Result<std::string> Field(const std::string& name) const;
+};
+
+/// Parses an Airflow connection URI; InvalidArgument says what is wrong.
+Result<Connection> ParseConnectionUri(const std::string& conn_id, const std::string& uri);
+
+/// The connection `conn_id` from the environment (`DAGCTL_CONN_<ID>`, the id
+/// upper-cased); NotFound when unset.
+Result<Connection> ConnectionFromEnv(const std::string& conn_id);
+
+}  // namespace dagctl
