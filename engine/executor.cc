@@ -69,7 +69,7 @@ class Executor::RunDriver {
   Status LaunchReady(std::vector<Pending>& out);
   Status StartTry(size_t task, std::vector<Pending>& out);
   Result<TryRequest> PrepareTry(size_t task, int try_number);
-  void Spawn(std::vector<Pending>& pending);
+  Status Spawn(std::vector<Pending>& pending);
   Status HandleResult(const TryResult& r, bool stopping);
   Status EndTry(size_t task, TaskState state, std::optional<int> exit_code, const std::string& error,
                 bool may_retry);
@@ -89,8 +89,6 @@ class Executor::RunDriver {
   std::priority_queue<size_t, std::vector<size_t>, ReadyOrder> ready_{ReadyOrder{&dag_}};
   std::set<std::pair<Timestamp, size_t>> retries_;  // (next_try_at, task)
   std::map<uint64_t, size_t> running_;              // try id -> task
-  std::vector<TryResult> spawn_failures_;
-  std::map<uint64_t, std::string> spawn_errors_;
   uint64_t next_id_ = 1;
 };
 
@@ -203,16 +201,20 @@ Status Executor::RunDriver::StartTry(size_t task, std::vector<Pending>& out) {
   return {};
 }
 
-void Executor::RunDriver::Spawn(std::vector<Pending>& pending) {
+// Starts the processes of tries already recorded as running. A try whose
+// process cannot start fails (and may be retried) like any other.
+Status Executor::RunDriver::Spawn(std::vector<Pending>& pending) {
   for (Pending& p : pending) {
     auto pid = ex_.runner_.Start(p.request);
     if (pid) continue;
-    AppendLogLine(p.request.log_path, "cannot start the try: " + pid.error().message());
-    spawn_errors_[p.request.id] = "cannot start: " + pid.error().message();
-    TryResult r;
-    r.id = p.request.id;
-    spawn_failures_.push_back(r);
+    running_.erase(p.request.id);
+    std::string why = "cannot start: " + pid.error().message();
+    AppendLogLine(p.request.log_path, why);
+    auto st = ex_.store_.Transaction(
+        [&] { return EndTry(p.task, TaskState::kFailed, std::nullopt, why, true); });
+    if (!st) return st;
   }
+  return {};
 }
 
 Status Executor::RunDriver::EndTry(size_t task, TaskState state, std::optional<int> exit_code,
@@ -248,11 +250,6 @@ Status Executor::RunDriver::HandleResult(const TryResult& r, bool stopping) {
   const Task& t = dag_.tasks[task];
   const TaskInstanceRecord& ti = tis_[task];
   std::string log = TryLogPath(ex_.opts_.logs_dir, dag_.dag_id, run_.run_id, t.id, ti.try_number);
-  if (auto err = spawn_errors_.find(r.id); err != spawn_errors_.end()) {
-    std::string msg = err->second;
-    spawn_errors_.erase(err);
-    return EndTry(task, TaskState::kFailed, std::nullopt, msg, true);
-  }
   std::optional<int> code;
   if (r.exit_code >= 0) code = r.exit_code;
   if (stopping) {
@@ -311,17 +308,12 @@ Result<RunState> Executor::RunDriver::Drive() {
       if (auto s = PromoteDueRetries(); !s) return s;
       return LaunchReady(pending);
     });
+    if (st) st = Spawn(pending);
     if (!st) {
       ex_.runner_.TerminateAll();
       return Fail(st.error());
     }
-    Spawn(pending);
     if (stopping || plan_.Done()) break;
-    if (!spawn_failures_.empty()) {
-      results = std::move(spawn_failures_);
-      spawn_failures_.clear();
-      continue;
-    }
     if (ex_.runner_.StopRequested()) {
       stopping = true;
       results = ex_.runner_.TerminateAll();

@@ -363,12 +363,14 @@ std::vector<TryResult> PosixTryRunner::TerminateAll() {
     c.kill_at = now + opts_.kill_grace;
     c.deadline.reset();
   }
+  // Wait() returns early while a stop is pending; hold the request back until
+  // every child is gone, then restore it for the caller to see.
   std::vector<TryResult> all;
   bool stop = g_stop.exchange(false);
   while (!children_.empty()) {
     auto done = Wait(std::nullopt);
     all.insert(all.end(), done.begin(), done.end());
-    g_stop = false;
+    if (g_stop.exchange(false)) stop = true;
   }
   g_stop = stop;
   return all;

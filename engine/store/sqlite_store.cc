@@ -147,6 +147,15 @@ class SqliteStore : public Store {
   static TaskInstanceRecord ReadTi(const Stmt& s);
   static TryRecord ReadTry(const Stmt& s);
   std::string RunWhere(const RunQuery& q) const;
+  // Steps `s` to the end, reading each row with `read`.
+  template <typename Read>
+  auto Collect(Stmt& s, Read read, const char* what) -> Result<std::vector<decltype(read(s))>> {
+    std::vector<decltype(read(s))> out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(read(s));
+    if (rc != SQLITE_DONE) return Fail(SqlError(what));
+    return out;
+  }
   void BindRunQuery(Stmt& s, const RunQuery& q) const;
 
   sqlite3* db_;
@@ -302,11 +311,7 @@ Result<std::vector<DagRunRecord>> SqliteStore::ListDagRuns(const RunQuery& q) {
   if (!s) return Fail(s.error());
   BindRunQuery(**s, q);
   (*s)->Bind(q.limit).Bind(q.offset);
-  std::vector<DagRunRecord> out;
-  int rc;
-  while ((rc = (*s)->Step()) == SQLITE_ROW) out.push_back(ReadRun(**s));
-  if (rc != SQLITE_DONE) return Fail(SqlError("listing DAG runs"));
-  return out;
+  return Collect(**s, ReadRun, "listing DAG runs");
 }
 
 Result<int> SqliteStore::CountDagRuns(const RunQuery& q) {
@@ -351,11 +356,7 @@ Result<std::vector<TaskInstanceRecord>> SqliteStore::ListTaskInstances(const std
       "SELECT {} FROM task_instance WHERE dag_id=? AND run_id=? ORDER BY task_id", kTiColumns));
   if (!s) return Fail(s.error());
   (*s)->Bind(dag_id).Bind(run_id);
-  std::vector<TaskInstanceRecord> out;
-  int rc;
-  while ((rc = (*s)->Step()) == SQLITE_ROW) out.push_back(ReadTi(**s));
-  if (rc != SQLITE_DONE) return Fail(SqlError("listing task instances"));
-  return out;
+  return Collect(**s, ReadTi, "listing task instances");
 }
 
 Status SqliteStore::PutTry(const TryRecord& t) {
@@ -392,11 +393,7 @@ Result<std::vector<TryRecord>> SqliteStore::ListTries(const std::string& dag_id,
                                kTryColumns));
   if (!s) return Fail(s.error());
   (*s)->Bind(dag_id).Bind(run_id).Bind(task_id);
-  std::vector<TryRecord> out;
-  int rc;
-  while ((rc = (*s)->Step()) == SQLITE_ROW) out.push_back(ReadTry(**s));
-  if (rc != SQLITE_DONE) return Fail(SqlError("listing tries"));
-  return out;
+  return Collect(**s, ReadTry, "listing tries");
 }
 
 Status SqliteStore::PutXCom(const std::string& dag_id, const std::string& run_id,
