@@ -31,6 +31,9 @@ class FakeTryRunner : public TryRunner {
     scripts_[task_id] = std::deque<ScriptedTry>(tries.begin(), tries.end());
   }
 
+  /// Start() of `task_id` fails, as when no process can be created.
+  void FailStart(const std::string& task_id) { fail_start_ = task_id; }
+
   struct Started {
     std::string task_id;
     int try_number;
@@ -52,6 +55,7 @@ class FakeTryRunner : public TryRunner {
   std::map<std::string, std::deque<ScriptedTry>> scripts_;
   std::multimap<Timestamp, TryResult> running_;  // by end time
   std::vector<Started> started_;
+  std::string fail_start_;
   size_t max_running_ = 0;
 };
 

@@ -212,3 +212,13 @@ TEST_CASE("templates read connections and variables from the environment") {
   ::unsetenv("DAGCTL_CONN_WAREHOUSE");
   ::unsetenv("DAGCTL_VAR_region");
 }
+
+TEST_CASE("a try whose process cannot start fails like any other and is retried") {
+  Harness h("tasks:\n  - {id: a, command: x, retries: 1, retry_delay: 1s}\n  - {id: b, command: x, depends_on: a, trigger_rule: all_done}\n");
+  h.runner().FailStart("a");
+  CHECK(h.Run() == RunState::kSuccess);
+  CHECK(h.Ti("a").state == TaskState::kFailed);
+  CHECK(h.Ti("a").try_number == 2);
+  CHECK(h.Tries("a")[1].error == "cannot start: cannot start a process: out of pids");
+  CHECK(h.Ti("b").state == TaskState::kSuccess);
+}
