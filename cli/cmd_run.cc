@@ -157,7 +157,7 @@ int CmdRun(App& app, const std::vector<std::string>& argv) {
   SystemClock clock;
   ProgressPrinter progress(*dag, isatty(STDERR_FILENO));
   Executor executor(*store, *runner, clock, opts, &progress);
-  auto state = executor.Run(*dag, run->run_id);
+  auto state = executor.Run(dag, run->run_id);
   progress.Stop();
   if (!state) {
     PrintError(state.error().message());

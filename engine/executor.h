@@ -1,8 +1,10 @@
-// Runs DAG runs to their end: decides what is ready (Plan), starts tries
-// (TryRunner), applies retries and timeouts, and records every transition
-// (Store) as it happens.
+// Runs DAG runs to their end: asks each run's RunDriver what is ready, starts
+// tries through the TryRunner within the parallelism limits, and reports back
+// what ended. One event loop serves any number of runs.
 #pragma once
 
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,7 +15,9 @@
 
 namespace dagctl {
 
-/// Hears what happens in a run, for progress displays. Called on the
+class RunDriver;
+
+/// Hears what happens in runs, for progress displays. Called on the
 /// executor's thread; must not block.
 class RunObserver {
  public:
@@ -39,6 +43,14 @@ struct ExecutorOptions {
 std::string TryLogPath(const std::string& logs_dir, const std::string& dag_id,
                        const std::string& run_id, const std::string& task_id, int try_number);
 
+/// A run that reached its end in Step().
+struct FinishedRun {
+  std::string dag_id;
+  std::string run_id;
+  RunState state;
+};
+
+/// Not thread-safe: one thread drives an executor.
 class Executor {
  public:
   /// The store, runner and clock must outlive the executor; `observer` may be null.
@@ -46,19 +58,52 @@ class Executor {
            RunObserver* observer = nullptr);
   ~Executor();
 
-  /// Runs `run_id` of `dag` (already created in the store with its task
-  /// instances) until every task is finished, and returns the run's final
-  /// state. Tasks already finished keep their state. A stop request (SIGINT)
-  /// terminates running tries, records them failed and fails the run.
-  Result<RunState> Run(const Dag& dag, const std::string& run_id);
+  /// Takes on run `run_id` of `dag`, already in the store with its task
+  /// instances. Finished tasks keep their state; a try left `running` by a dead
+  /// engine counts as failed and may be retried; the rest are decided anew.
+  Status AddRun(std::shared_ptr<const Dag> dag, const std::string& run_id);
+
+  /// One pass of the loop: records what ended, starts what is ready within
+  /// `parallelism` and each DAG's `max_active_tasks`, then waits until a try
+  /// ends, a retry is due, `deadline` passes, or a stop is requested. Returns
+  /// the runs that finished during the pass.
+  Result<std::vector<FinishedRun>> Step(std::optional<Timestamp> deadline);
+
+  /// Terminates every running try and records it failed. With `fail_runs`
+  /// the tries are not retried and every active run ends failed (Ctrl-C on
+  /// `dagctl run`); otherwise the retry rule applies and the runs stay
+  /// running, for the next engine to resume.
+  Status Stop(bool fail_runs);
+
+  /// AddRun, then Step until that run ends; a stop request (SIGINT, SIGTERM)
+  /// ends it failed.
+  Result<RunState> Run(std::shared_ptr<const Dag> dag, const std::string& run_id);
+
+  size_t active_runs() const { return runs_.size(); }
+  /// Active runs of one DAG (for max_active_runs).
+  size_t ActiveRunsOf(const std::string& dag_id) const;
+  bool HasRun(const std::string& dag_id, const std::string& run_id) const;
 
  private:
-  class RunDriver;
+  struct RunningTry {
+    RunDriver* run;
+    size_t task;
+  };
+  Status HandleResults(const std::vector<TryResult>& results);
+  Status LaunchReady();
+  std::optional<Timestamp> NextRetryAt() const;
+  Result<std::vector<FinishedRun>> CollectFinished();
+
   Store& store_;
   TryRunner& runner_;
   const Clock& clock_;
   ExecutorOptions opts_;
   RunObserver* observer_;
+  std::vector<std::unique_ptr<RunDriver>> runs_;  // oldest first
+  std::map<uint64_t, RunningTry> running_;        // try id -> its run and task
+  std::map<std::string, int> running_per_dag_;
+  std::vector<TryResult> results_;  // ended tries not yet recorded
+  uint64_t next_id_ = 1;
 };
 
 }  // namespace dagctl

@@ -55,7 +55,7 @@ class Harness {
     opts.parallelism = parallelism;
     opts.logs_dir = (dir_ / "logs").string();
     Executor ex(*store_, runner_, clock_, opts);
-    auto state = ex.Run(*dag_, "manual__1");
+    auto state = ex.Run(dag_, "manual__1");
     REQUIRE(state);
     return *state;
   }

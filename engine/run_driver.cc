@@ -1,0 +1,256 @@
+#include "engine/run_driver.h"
+
+#include <fmt/format.h>
+#include <string.h>
+
+#include <filesystem>
+
+#include "engine/executor.h"
+#include "engine/log_file.h"
+#include "engine/retry.h"
+#include "engine/run_scope.h"
+
+namespace dagctl {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string DescribeExit(const TryResult& r, const Task& task) {
+  if (r.timed_out)
+    return fmt::format("timed out after {} (the process group got SIGTERM, then SIGKILL)",
+                       FormatDuration(*task.timeout));
+  if (r.term_signal)
+    return fmt::format("killed by signal {} ({})", r.term_signal, strsignal(r.term_signal));
+  return fmt::format("exit code {}", r.exit_code);
+}
+
+}  // namespace
+
+RunDriver::RunDriver(Env env, std::shared_ptr<const Dag> dag, DagRunRecord run,
+                     std::vector<TaskInstanceRecord> tis, std::map<std::string, std::string> params)
+    : env_(env), dag_(std::move(dag)), run_(std::move(run)), tis_(std::move(tis)),
+      params_(std::move(params)), plan_(*dag_, InitialStates()), tries_(dag_->tasks.size()),
+      cwd_(fs::absolute(dag_->file).parent_path().string()), ready_(ReadyOrder{dag_.get()}) {}
+
+std::vector<TaskState> RunDriver::InitialStates() const {
+  std::vector<TaskState> states;
+  for (const TaskInstanceRecord& ti : tis_) {
+    // Finished tasks keep their state; a running try or a retry wait is picked
+    // up in Begin(); anything else is decided again from its upstreams.
+    bool keep = IsFinished(ti.state) || ti.state == TaskState::kRunning ||
+                ti.state == TaskState::kUpForRetry;
+    states.push_back(keep ? ti.state : TaskState::kNone);
+  }
+  return states;
+}
+
+std::string RunDriver::LogPath(size_t task) const {
+  return TryLogPath(env_.opts.logs_dir, dag_->dag_id, run_.run_id, dag_->tasks[task].id,
+                    tis_[task].try_number);
+}
+
+Status RunDriver::Begin() {
+  run_.state = RunState::kRunning;
+  if (!run_.start_date) run_.start_date = Now();
+  run_.end_date.reset();
+  if (auto st = env_.store.UpdateDagRun(run_); !st) return st;
+  return env_.store.Transaction([&]() -> Status {
+    for (size_t i = 0; i < tis_.size(); ++i) {
+      TaskInstanceRecord& ti = tis_[i];
+      if (ti.state == TaskState::kUpForRetry) {
+        retries_.insert({ti.next_try_at.value_or(Now()), i});
+      } else if (ti.state == TaskState::kRunning) {
+        // The engine that ran this try is gone, and its process with it.
+        auto tries = env_.store.ListTries(dag_->dag_id, run_.run_id, ti.task_id);
+        if (!tries) return Fail(tries.error());
+        if (!tries->empty()) tries_[i] = tries->back();
+        else tries_[i] = {dag_->dag_id, run_.run_id, ti.task_id, ti.try_number, TaskState::kRunning,
+                          ti.start_date.value_or(Now())};
+        const char* why = "the try was lost: dagctl stopped while it ran";
+        AppendLogLine(LogPath(i), why);
+        if (auto st = EndTry(i, TaskState::kFailed, std::nullopt, why, true); !st) return st;
+      }
+    }
+    return Apply(plan_.Start());
+  });
+}
+
+Status RunDriver::Apply(const std::vector<Decision>& decisions) {
+  for (const Decision& d : decisions) {
+    TaskInstanceRecord& ti = tis_[d.task];
+    ti.state = d.state;
+    if (d.state == TaskState::kScheduled) {
+      ready_.push(d.task);
+    } else {
+      ti.end_date = Now();
+      if (env_.observer) env_.observer->TaskDecided(dag_->tasks[d.task], d.state);
+    }
+    if (auto st = Write(d.task); !st) return st;
+  }
+  return {};
+}
+
+Status RunDriver::Launch(size_t budget, std::vector<PendingTry>& out) {
+  for (size_t started = 0; started < budget && !ready_.empty();) {
+    size_t task = ready_.top();
+    ready_.pop();
+    size_t before = out.size();
+    if (auto st = StartTry(task, out); !st) return st;
+    started += out.size() - before;  // a try that failed to prepare takes no slot
+  }
+  return {};
+}
+
+Result<TryRequest> RunDriver::PrepareTry(size_t task, int try_number) {
+  const Task& t = dag_->tasks[task];
+  RunScope scope(*dag_, run_, t, try_number, params_, env_.store);
+  // Render every templated operator key (strings, list items, map values).
+  Value rendered = t.params;
+  for (MapEntry& e : rendered.entries) {
+    auto spec = std::find_if(t.op->params().begin(), t.op->params().end(),
+                             [&](const ParamSpec& s) { return s.name == e.key; });
+    if (spec == t.op->params().end() || !spec->templated) continue;
+    std::vector<Value*> scalars{&e.value};
+    for (Value& item : e.value.items) scalars.push_back(&item);
+    for (MapEntry& kv : e.value.entries) scalars.push_back(&kv.value);
+    for (Value* v : scalars) {
+      if (!v->IsScalar()) continue;
+      auto r = RenderTemplate(v->scalar, scope);
+      if (!r) return Fail(Error::InvalidArgument(fmt::format("'{}': {}", e.key, r.error().message())));
+      v->scalar = *r;
+    }
+  }
+  TryRequest req;
+  std::map<std::string, std::string> env;
+  for (const auto& [k, v] : t.env) {
+    auto r = RenderTemplate(v, scope);
+    if (!r) return Fail(Error::InvalidArgument(fmt::format("env '{}': {}", k, r.error().message())));
+    env[k] = *r;
+  }
+  env["AIRFLOW_CTX_DAG_ID"] = dag_->dag_id;
+  env["AIRFLOW_CTX_TASK_ID"] = t.id;
+  env["AIRFLOW_CTX_DAG_RUN_ID"] = run_.run_id;
+  env["AIRFLOW_CTX_LOGICAL_DATE"] = FormatIso(run_.logical_date);
+  env["AIRFLOW_CTX_TRY_NUMBER"] = std::to_string(try_number);
+  for (const auto& [k, v] : env) req.env.push_back(k + "=" + v);
+  for (const std::string& kv : env_.opts.env)
+    if (!env.count(kv.substr(0, kv.find('=')))) req.env.push_back(kv);
+
+  auto launch = t.op->Prepare({rendered, dag_->dag_id, run_.run_id, t.id, try_number});
+  if (!launch) return Fail(launch.error());
+  req.launch = std::move(*launch);
+  req.cwd = cwd_;
+  req.timeout = t.timeout;
+  return req;
+}
+
+Status RunDriver::StartTry(size_t task, std::vector<PendingTry>& out) {
+  const Task& t = dag_->tasks[task];
+  TaskInstanceRecord& ti = tis_[task];
+  ti.try_number += 1;
+  ti.state = TaskState::kRunning;
+  ti.start_date = Now();
+  ti.end_date.reset();
+  ti.next_try_at.reset();
+  TryRecord& tr = tries_[task];
+  tr = {dag_->dag_id, run_.run_id, t.id, ti.try_number, TaskState::kRunning, *ti.start_date,
+        std::nullopt, std::nullopt, "", env_.opts.hostname, 0};
+  if (ti.try_number > 1) {
+    if (auto st = env_.store.ClearXCom(dag_->dag_id, run_.run_id, t.id); !st) return st;
+  }
+  if (auto st = Write(task); !st) return st;
+  if (auto st = env_.store.PutTry(tr); !st) return st;
+  if (env_.observer) env_.observer->TryStarted(t, ti.try_number);
+
+  auto req = PrepareTry(task, ti.try_number);
+  if (!req) {
+    AppendLogLine(LogPath(task), fmt::format("try {} failed before start: {}", ti.try_number,
+                                             req.error().message()));
+    return EndTry(task, TaskState::kFailed, std::nullopt, req.error().message(), true);
+  }
+  req->log_path = LogPath(task);
+  out.push_back({task, std::move(*req)});
+  return {};
+}
+
+Status RunDriver::EndTry(size_t task, TaskState state, std::optional<int> exit_code,
+                         const std::string& error, bool may_retry) {
+  const Task& t = dag_->tasks[task];
+  TaskInstanceRecord& ti = tis_[task];
+  Timestamp now = Now();
+  if (state == TaskState::kFailed && may_retry && ti.try_number < ti.max_tries) {
+    // Tries since the task was last cleared decide the backoff.
+    int attempt = std::max(1, ti.try_number - (ti.max_tries - t.retries - 1));
+    state = TaskState::kUpForRetry;
+    ti.next_try_at = now + std::chrono::duration_cast<std::chrono::microseconds>(RetryDelay(t, attempt));
+    retries_.insert({*ti.next_try_at, task});
+  }
+  TryRecord& tr = tries_[task];
+  tr.state = state == TaskState::kUpForRetry ? TaskState::kFailed : state;
+  tr.end_date = now;
+  tr.exit_code = exit_code;
+  tr.error = error;
+  ti.state = state;
+  ti.end_date = now;
+  if (auto st = env_.store.PutTry(tr); !st) return st;
+  if (auto st = Write(task); !st) return st;
+  if (env_.observer) env_.observer->TryEnded(t, ti.try_number, state, error);
+  if (!IsFinished(state)) return {};
+  return Apply(plan_.Finish(task, state));
+}
+
+Status RunDriver::OnTryEnded(size_t task, const TryResult& r) {
+  const Task& t = dag_->tasks[task];
+  std::optional<int> code;
+  if (r.exit_code >= 0) code = r.exit_code;
+  if (!r.timed_out && r.exit_code == 0) {
+    for (const auto& [key, value] : r.xcom)
+      if (auto st = env_.store.PutXCom(dag_->dag_id, run_.run_id, {t.id, key, value}); !st) return st;
+    if (!r.return_value.empty()) {
+      XComRecord x{t.id, "return_value", r.return_value};
+      if (auto st = env_.store.PutXCom(dag_->dag_id, run_.run_id, x); !st) return st;
+    }
+    return EndTry(task, TaskState::kSuccess, code, "", false);
+  }
+  if (!r.timed_out && r.exit_code == 99) return EndTry(task, TaskState::kSkipped, code, "", false);
+  std::string why = DescribeExit(r, t);
+  AppendLogLine(LogPath(task), fmt::format("try {} failed: {}", tis_[task].try_number, why));
+  return EndTry(task, TaskState::kFailed, code, why, true);
+}
+
+Status RunDriver::OnTryStopped(size_t task, bool may_retry, const std::string& why) {
+  AppendLogLine(LogPath(task), why);
+  return EndTry(task, TaskState::kFailed, std::nullopt, why, may_retry);
+}
+
+Status RunDriver::OnStartFailed(size_t task, const std::string& why) {
+  AppendLogLine(LogPath(task), why);
+  return EndTry(task, TaskState::kFailed, std::nullopt, why, true);
+}
+
+Status RunDriver::PromoteDueRetries() {
+  Timestamp now = Now();
+  while (!retries_.empty() && retries_.begin()->first <= now) {
+    size_t task = retries_.begin()->second;
+    retries_.erase(retries_.begin());
+    tis_[task].state = TaskState::kScheduled;
+    ready_.push(task);
+    if (auto st = Write(task); !st) return st;
+  }
+  return {};
+}
+
+std::optional<Timestamp> RunDriver::NextRetryAt() const {
+  if (retries_.empty()) return std::nullopt;
+  return retries_.begin()->first;
+}
+
+Result<RunState> RunDriver::Finish(bool failed) {
+  run_.state = !failed && plan_.Done() ? plan_.Outcome() : RunState::kFailed;
+  run_.end_date = Now();
+  if (auto st = env_.store.UpdateDagRun(run_); !st) return Fail(st.error());
+  return run_.state;
+}
+
+}  // namespace dagctl

@@ -1,0 +1,101 @@
+// One DAG run in progress: its plan, its task instances and their tries, and
+// the retry timers. Knows nothing of other runs or of processes: the Executor
+// starts what Launch() prepares and reports back what ended.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/clock.h"
+#include "engine/dag.h"
+#include "engine/plan.h"
+#include "engine/store/store.h"
+#include "engine/try_runner.h"
+
+namespace dagctl {
+
+class RunObserver;
+struct ExecutorOptions;
+
+/// A try recorded as running whose process is still to be started.
+struct PendingTry {
+  size_t task;
+  TryRequest request;  ///< `id` is left for the executor to assign.
+};
+
+/// Not thread-safe; used from the executor's thread only.
+class RunDriver {
+ public:
+  /// Everything a driver reads and writes besides its own run; outlives it.
+  struct Env {
+    Store& store;
+    const Clock& clock;
+    const ExecutorOptions& opts;
+    RunObserver* observer;
+  };
+
+  RunDriver(Env env, std::shared_ptr<const Dag> dag, DagRunRecord run,
+            std::vector<TaskInstanceRecord> tis, std::map<std::string, std::string> params);
+
+  /// Marks the run running and decides what is ready. A try found `running`
+  /// (its engine died) counts as failed and may be retried; an up_for_retry
+  /// task waits out its stored retry time.
+  Status Begin();
+  /// Records up to `budget` ready tasks as running and prepares their launches.
+  Status Launch(size_t budget, std::vector<PendingTry>& out);
+  /// A try's process ended.
+  Status OnTryEnded(size_t task, const TryResult& r);
+  /// A try was ended by a stop request; `may_retry` lets the retry rule apply.
+  Status OnTryStopped(size_t task, bool may_retry, const std::string& why);
+  /// A try's process could not be started.
+  Status OnStartFailed(size_t task, const std::string& why);
+  /// Makes tasks whose retry time has come ready again.
+  Status PromoteDueRetries();
+
+  std::optional<Timestamp> NextRetryAt() const;
+  bool HasReady() const { return !ready_.empty(); }
+  bool Done() const { return plan_.Done(); }
+  /// Records the run's end: its outcome, or failed when `failed` or unfinished.
+  Result<RunState> Finish(bool failed);
+
+  const Dag& dag() const { return *dag_; }
+  const DagRunRecord& run() const { return run_; }
+
+ private:
+  // Ready tasks: highest priority_weight first, then file order.
+  struct ReadyOrder {
+    const Dag* dag;
+    bool operator()(size_t a, size_t b) const {
+      int pa = dag->tasks[a].priority_weight, pb = dag->tasks[b].priority_weight;
+      return pa != pb ? pa < pb : a > b;
+    }
+  };
+
+  std::vector<TaskState> InitialStates() const;
+  Status Apply(const std::vector<Decision>& decisions);
+  Status StartTry(size_t task, std::vector<PendingTry>& out);
+  Result<TryRequest> PrepareTry(size_t task, int try_number);
+  Status EndTry(size_t task, TaskState state, std::optional<int> exit_code,
+                const std::string& error, bool may_retry);
+  std::string LogPath(size_t task) const;
+  Status Write(size_t task) { return env_.store.UpdateTaskInstance(tis_[task]); }
+  Timestamp Now() const { return env_.clock.Now(); }
+
+  Env env_;
+  std::shared_ptr<const Dag> dag_;
+  DagRunRecord run_;
+  std::vector<TaskInstanceRecord> tis_;  // by task position
+  std::map<std::string, std::string> params_;
+  Plan plan_;
+  std::vector<TryRecord> tries_;  // the current try of each task
+  std::string cwd_;               // tries run in the DAG file's folder by default
+  std::priority_queue<size_t, std::vector<size_t>, ReadyOrder> ready_;
+  std::set<std::pair<Timestamp, size_t>> retries_;  // (next_try_at, task)
+};
+
+}  // namespace dagctl
