@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <filesystem>
 
 #include "engine/store/sqlite_store.h"
@@ -16,6 +19,19 @@ void PrintError(const std::string& message) { fmt::print(stderr, "dagctl: {}\n",
 App::App(std::string home, std::string dags_dir)
     : home_(std::move(home)), dags_dir_(std::move(dags_dir)) {
   RegisterBuiltinOperators(registry_);
+}
+
+ExecutorOptions App::executor_options() const {
+  ExecutorOptions opts;
+  if (const char* p = std::getenv("DAGCTL_PARALLELISM"); p && std::atoi(p) > 0)
+    opts.parallelism = std::atoi(p);
+  opts.logs_dir = logs_dir();
+  for (char** e = environ; *e; ++e) opts.env.push_back(*e);
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  opts.hostname = host;
+  opts.owner = ThisProcessOwner();
+  return opts;
 }
 
 Store* App::store() {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/dag_loader.h"
+#include "engine/executor.h"
 #include "engine/store/store.h"
 #include "operators/operator.h"
 
@@ -26,6 +27,10 @@ class App {
   const std::string& dags_dir() const { return dags_dir_; }
   std::string logs_dir() const { return home_ + "/logs"; }
   const OperatorRegistry& operators() const { return registry_; }
+
+  /// Executor settings for this process: DAGCTL_PARALLELISM (default 32),
+  /// logs under home, this environment, host and owner name.
+  ExecutorOptions executor_options() const;
 
   /// Opens $DAGCTL_HOME/dagctl.db, creating home as needed. Prints the
   /// error and returns nullptr on failure.
@@ -60,5 +65,10 @@ int CmdGraph(App& app, const std::vector<std::string>& argv);
 int CmdNext(App& app, const std::vector<std::string>& argv);
 int CmdPause(App& app, const std::vector<std::string>& argv);
 int CmdUnpause(App& app, const std::vector<std::string>& argv);
+int CmdScheduler(App& app, const std::vector<std::string>& argv);
+int CmdServe(App& app, const std::vector<std::string>& argv);
+int CmdTrigger(App& app, const std::vector<std::string>& argv);
+int CmdClear(App& app, const std::vector<std::string>& argv);
+int CmdBackfill(App& app, const std::vector<std::string>& argv);
 
 }  // namespace dagctl::cli

@@ -26,7 +26,7 @@ std::optional<DagRef> ResolveDag(App& app, Store& store, const std::string& arg)
   bool path = arg.find('/') != std::string::npos || arg.ends_with(".yaml") || arg.ends_with(".yml");
   if (!path) {
     if (const Dag* d = app.bag().Find(arg)) return DagRef{d->dag_id, d->timezone};
-    auto count = store.CountDagRuns({arg, std::nullopt, 1, 0});
+    auto count = store.CountDagRuns({.dag_id = arg, .limit = 1});
     if (count && *count > 0) return DagRef{arg, TimeZone()};
   }
   auto dag = app.FindDag(arg);
@@ -55,7 +55,7 @@ int CmdRuns(App& app, const std::vector<std::string>& argv) {
     if (!ref) return kExitUsage;
     int limit = 100;
     if (auto l = args.Option("--limit")) limit = std::max(1, std::atoi(l->c_str()));
-    auto runs = store->ListDagRuns({ref->dag_id, std::nullopt, limit, 0});
+    auto runs = store->ListDagRuns({.dag_id = ref->dag_id, .limit = limit});
     if (!runs) {
       PrintError(runs.error().message());
       return kExitFailed;
@@ -63,7 +63,7 @@ int CmdRuns(App& app, const std::vector<std::string>& argv) {
     if (args.Flag("--json")) {
       nlohmann::json out = {{"dag_runs", nlohmann::json::array()}};
       for (const auto& r : *runs) out["dag_runs"].push_back(DagRunJson(r));
-      out["total_entries"] = store->CountDagRuns({ref->dag_id, std::nullopt, 1, 0}).value_or(0);
+      out["total_entries"] = store->CountDagRuns({.dag_id = ref->dag_id, .limit = 1}).value_or(0);
       PrintJson(out);
       return kExitOk;
     }

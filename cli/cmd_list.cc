@@ -64,7 +64,7 @@ int CmdList(App& app, const std::vector<std::string>& argv) {
     r.paused = store->IsPaused(d->dag_id).value_or(false);
     auto next = NextIntervals(*d, now, 1);
     if (!next.empty()) r.next = next[0];
-    auto last = store->ListDagRuns({d->dag_id, std::nullopt, 1, 0});
+    auto last = store->ListDagRuns({.dag_id = d->dag_id, .limit = 1});
     if (last && !last->empty()) r.last = (*last)[0];
     rows.push_back(r);
   }

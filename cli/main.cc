@@ -27,6 +27,11 @@ Commands:
   next DAG [-n N] [--after T] [--json] the next scheduled runs
   graph DAG [--format text|dot|mermaid] the resolved task graph
   pause DAG / unpause DAG             stop / resume scheduling
+  trigger DAG [--date D] [--conf JSON] queue a manual run for the scheduler
+  backfill DAG --from D --to D [--rerun-failed]  create and run the scheduled runs of a range
+  clear DAG RUN_ID [--task T]... [--downstream] [--only-failed]  reset tasks to run again
+  scheduler                           schedule and run DAGs until stopped
+  serve                               the scheduler (and, to come, the web server) in one process
 
 Global options:
   --home DIR   database, logs, plugins (env DAGCTL_HOME, default ~/.dagctl)
@@ -56,6 +61,9 @@ int main(int argc, char** argv) {
       {"tasks", dagctl::cli::CmdTasks},       {"logs", dagctl::cli::CmdLogs},
       {"graph", dagctl::cli::CmdGraph},       {"next", dagctl::cli::CmdNext},
       {"pause", dagctl::cli::CmdPause},       {"unpause", dagctl::cli::CmdUnpause},
+      {"scheduler", dagctl::cli::CmdScheduler}, {"serve", dagctl::cli::CmdServe},
+      {"trigger", dagctl::cli::CmdTrigger},   {"clear", dagctl::cli::CmdClear},
+      {"backfill", dagctl::cli::CmdBackfill},
   };
   std::string home = DefaultHome(), dags = DefaultDags();
   std::vector<std::string> rest;

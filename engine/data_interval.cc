@@ -46,6 +46,15 @@ std::vector<DataInterval> NextIntervals(const Dag& dag, Timestamp after, int n) 
   return out;
 }
 
+std::optional<DataInterval> IntervalStartingFrom(const Dag& dag, Timestamp t) {
+  if (!dag.schedule || dag.schedule->once()) return std::nullopt;
+  auto start = dag.schedule->Next(t - kTick, dag.timezone);
+  if (!start || PastEnd(dag, *start)) return std::nullopt;
+  auto end = dag.schedule->Next(*start, dag.timezone);
+  if (!end) return std::nullopt;
+  return DataInterval{*start, *end};
+}
+
 std::optional<DataInterval> LatestCompleteInterval(const Dag& dag, Timestamp now) {
   if (!dag.schedule || !dag.start_date) return std::nullopt;
   if (dag.schedule->once()) {

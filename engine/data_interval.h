@@ -24,6 +24,10 @@ DataInterval ManualInterval(const Dag& dag, Timestamp d);
 /// after it) and end_date (no interval starts after it).
 std::vector<DataInterval> NextIntervals(const Dag& dag, Timestamp after, int n);
 
+/// The first scheduled interval starting at or after `t` (at a fire time);
+/// nullopt past end_date or for @once and unscheduled DAGs.
+std::optional<DataInterval> IntervalStartingFrom(const Dag& dag, Timestamp t);
+
 /// The latest interval that had ended by `now` (what the scheduler would have
 /// run last); nullopt when none has (or the DAG is unscheduled).
 std::optional<DataInterval> LatestCompleteInterval(const Dag& dag, Timestamp now);

@@ -1,6 +1,11 @@
 #include "engine/executor.h"
 
 #include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
 
 #include "engine/run_driver.h"
 #include "engine/run_scope.h"
@@ -19,10 +24,35 @@ Executor::Executor(Store& store, TryRunner& runner, const Clock& clock, Executor
 
 Executor::~Executor() = default;
 
-Status Executor::AddRun(std::shared_ptr<const Dag> dag, const std::string& run_id) {
+std::string ThisProcessOwner() {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return fmt::format("{}:{}", host, getpid());
+}
+
+bool OwnerIsGone(const std::string& owner) {
+  auto colon = owner.rfind(':');
+  if (colon == std::string::npos) return true;
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  if (owner.substr(0, colon) != host) return false;  // another machine's: not ours to judge
+  pid_t pid = static_cast<pid_t>(std::atol(owner.c_str() + colon + 1));
+  return pid <= 0 || (kill(pid, 0) != 0 && errno == ESRCH);
+}
+
+Status Executor::AddRun(std::shared_ptr<const Dag> dag, const std::string& run_id,
+                        const std::string& expected_owner) {
   if (HasRun(dag->dag_id, run_id)) return {};
   auto run = store_.GetDagRun(dag->dag_id, run_id);
   if (!run) return Fail(run.error());
+  if (run->owner != opts_.owner) {
+    auto claimed = store_.ClaimRun(dag->dag_id, run_id, expected_owner, opts_.owner);
+    if (!claimed) return Fail(claimed.error());
+    if (!*claimed)
+      return Fail(Error::AlreadyExists(
+          fmt::format("run '{}' of '{}' is taken by another process", run_id, dag->dag_id)));
+    run->owner = opts_.owner;
+  }
   auto stored = store_.ListTaskInstances(dag->dag_id, run_id);
   if (!stored) return Fail(stored.error());
   std::map<std::string, TaskInstanceRecord> by_id;
@@ -155,9 +185,10 @@ Status Executor::Stop(bool fail_runs) {
   running_.clear();
   running_per_dag_.clear();
   if (!st) return st;
-  if (fail_runs)
-    for (auto& run : runs_)
-      if (auto s = run->Finish(true); !s) return Fail(s.error());
+  for (auto& run : runs_) {
+    auto s = fail_runs ? run->Finish(true) : run->Release();
+    if (!s) return Fail(s.error());
+  }
   runs_.clear();
   return {};
 }

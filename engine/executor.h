@@ -37,7 +37,14 @@ struct ExecutorOptions {
   std::string logs_dir;           ///< $DAGCTL_HOME/logs
   std::vector<std::string> env;   ///< Base environment of every try (NAME=value).
   std::string hostname;
+  std::string owner;  ///< This process as a run owner ("host:pid"); see Store::ClaimRun.
 };
+
+/// "host:pid" of the calling process.
+std::string ThisProcessOwner();
+
+/// True when `owner` names a process on this host that no longer exists.
+bool OwnerIsGone(const std::string& owner);
 
 /// The path of a try's log: LOGS/dag_id=X/run_id=Y/task_id=Z/attempt=N.log.
 std::string TryLogPath(const std::string& logs_dir, const std::string& dag_id,
@@ -59,9 +66,12 @@ class Executor {
   ~Executor();
 
   /// Takes on run `run_id` of `dag`, already in the store with its task
-  /// instances. Finished tasks keep their state; a try left `running` by a dead
-  /// engine counts as failed and may be retried; the rest are decided anew.
-  Status AddRun(std::shared_ptr<const Dag> dag, const std::string& run_id);
+  /// instances, by claiming it from `expected_owner` (AlreadyExists when
+  /// another process holds it). Finished tasks keep their state; a try left
+  /// `running` by a dead engine counts as failed and may be retried; the rest
+  /// are decided anew.
+  Status AddRun(std::shared_ptr<const Dag> dag, const std::string& run_id,
+                const std::string& expected_owner = "");
 
   /// One pass of the loop: records what ended, starts what is ready within
   /// `parallelism` and each DAG's `max_active_tasks`, then waits until a try
@@ -80,6 +90,8 @@ class Executor {
   Result<RunState> Run(std::shared_ptr<const Dag> dag, const std::string& run_id);
 
   size_t active_runs() const { return runs_.size(); }
+  /// True once SIGINT or SIGTERM asked the process to stop.
+  bool StopRequested() const { return runner_.StopRequested(); }
   /// Active runs of one DAG (for max_active_runs).
   size_t ActiveRunsOf(const std::string& dag_id) const;
   bool HasRun(const std::string& dag_id, const std::string& run_id) const;

@@ -52,6 +52,7 @@ std::string RunDriver::LogPath(size_t task) const {
 
 Status RunDriver::Begin() {
   run_.state = RunState::kRunning;
+  run_.owner = env_.opts.owner;
   if (!run_.start_date) run_.start_date = Now();
   run_.end_date.reset();
   if (auto st = env_.store.UpdateDagRun(run_); !st) return st;
@@ -249,6 +250,13 @@ std::optional<Timestamp> RunDriver::NextRetryAt() const {
 Result<RunState> RunDriver::Finish(bool failed) {
   run_.state = !failed && plan_.Done() ? plan_.Outcome() : RunState::kFailed;
   run_.end_date = Now();
+  run_.owner.clear();
+  if (auto st = env_.store.UpdateDagRun(run_); !st) return Fail(st.error());
+  return run_.state;
+}
+
+Result<RunState> RunDriver::Release() {
+  run_.owner.clear();
   if (auto st = env_.store.UpdateDagRun(run_); !st) return Fail(st.error());
   return run_.state;
 }

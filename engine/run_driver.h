@@ -61,7 +61,10 @@ class RunDriver {
   bool HasReady() const { return !ready_.empty(); }
   bool Done() const { return plan_.Done(); }
   /// Records the run's end: its outcome, or failed when `failed` or unfinished.
+  /// Gives up ownership.
   Result<RunState> Finish(bool failed);
+  /// Gives up ownership of the unfinished run, for another process to resume.
+  Result<RunState> Release();
 
   const Dag& dag() const { return *dag_; }
   const DagRunRecord& run() const { return run_; }

@@ -1,9 +1,11 @@
 #include "engine/run_scope.h"
 
 #include "engine/connection.h"
+#include "engine/suggest.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -44,7 +46,79 @@ std::string NoDash(std::string s) {
   return out;
 }
 
+// The JSON type a param's default asks for, or "" for any.
+std::string ExpectedType(const Value& v) {
+  switch (v.kind) {
+    case Value::Kind::kNull: return "";
+    case Value::Kind::kSequence: return "list";
+    case Value::Kind::kMap: return "map";
+    case Value::Kind::kScalar: break;
+  }
+  if (ScalarAsInt(v.scalar)) return "integer";
+  if (ScalarAsDouble(v.scalar)) return "number";
+  if (ScalarAsBool(v.scalar)) return "boolean";
+  return "string";
+}
+
+std::string DefaultText(const Value& v) {
+  return v.IsScalar() ? v.scalar : ValueToJson(v).dump();
+}
+
+bool HasType(const nlohmann::json& j, const std::string& type) {
+  if (type.empty()) return true;
+  if (type == "integer") return j.is_number_integer();
+  if (type == "number") return j.is_number();
+  if (type == "boolean") return j.is_boolean();
+  if (type == "string") return j.is_string();
+  if (type == "list") return j.is_array();
+  return j.is_object();
+}
+
 }  // namespace
+
+Status ValidateConf(const Dag& dag, const std::string& conf) {
+  auto j = nlohmann::json::parse(conf, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return Fail(Error::InvalidArgument("conf must be a JSON object, such as {\"n\": 3}"));
+  std::vector<std::string> names;
+  for (const MapEntry& e : dag.params) names.push_back(e.key);
+  for (auto& [key, value] : j.items()) {
+    auto it = std::find_if(dag.params.begin(), dag.params.end(),
+                           [&](const MapEntry& e) { return e.key == key; });
+    if (it == dag.params.end())
+      return Fail(Error::InvalidArgument(fmt::format("DAG '{}' has no param '{}'{}", dag.dag_id,
+                                                     key, DidYouMean(key, names))));
+    std::string type = ExpectedType(it->value);
+    if (!HasType(value, type))
+      return Fail(Error::InvalidArgument(fmt::format(
+          "param '{}' must be {} {} (its default is {}), not {}", key,
+          type == "integer" ? "an" : "a", type, DefaultText(it->value), value.dump())));
+  }
+  return {};
+}
+
+Result<std::string> ConfFromParamArgs(const Dag& dag, const std::vector<std::string>& pairs) {
+  nlohmann::json conf = nlohmann::json::object();
+  for (const std::string& kv : pairs) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return Fail(Error::InvalidArgument(fmt::format("'{}': expected NAME=VALUE", kv)));
+    std::string key = kv.substr(0, eq), text = kv.substr(eq + 1);
+    auto it = std::find_if(dag.params.begin(), dag.params.end(),
+                           [&](const MapEntry& e) { return e.key == key; });
+    std::string type = it == dag.params.end() ? "string" : ExpectedType(it->value);
+    // Typed params take their type's text form; lists and maps take JSON.
+    nlohmann::json value = text;
+    if (type == "integer" && ScalarAsInt(text)) value = *ScalarAsInt(text);
+    else if (type == "number" && ScalarAsDouble(text)) value = *ScalarAsDouble(text);
+    else if (type == "boolean" && ScalarAsBool(text)) value = *ScalarAsBool(text);
+    else if (type == "list" || type == "map") value = nlohmann::json::parse(text, nullptr, false);
+    conf[key] = value.is_discarded() ? nlohmann::json(text) : value;
+  }
+  std::string out = conf.dump();
+  if (auto st = ValidateConf(dag, out); !st) return Fail(st.error());
+  return out;
+}
 
 Result<std::map<std::string, std::string>> ResolveParams(const Dag& dag, const std::string& conf) {
   std::map<std::string, std::string> params;

@@ -32,6 +32,15 @@ class RunScope : public TemplateScope {
   std::map<std::string, std::string> vars_;
 };
 
+/// Checks a run's conf (a JSON object) against the DAG's params: every key
+/// must be a param, and its value of the default's type (integer, number,
+/// boolean, string, list, map; a null default takes anything).
+Status ValidateConf(const Dag& dag, const std::string& conf);
+
+/// A conf object from `NAME=VALUE` pairs (`dagctl run --param`): values take
+/// the type of the param's default when they read as it; then ValidateConf.
+Result<std::string> ConfFromParamArgs(const Dag& dag, const std::vector<std::string>& pairs);
+
 /// The run's params: the DAG's defaults overridden by the run's conf (a JSON
 /// object). Lists and maps become JSON text. InvalidArgument when conf is not
 /// a JSON object.

@@ -73,6 +73,16 @@ CREATE TABLE xcom (
   FOREIGN KEY (dag_id, run_id) REFERENCES dag_run (dag_id, run_id) ON DELETE CASCADE
 );
 )sql",
+      // 2: import errors of the DAGs folder, as the scheduler last saw them;
+      // the process executing each run.
+      R"sql(
+ALTER TABLE dag_run ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+CREATE TABLE import_error (
+  filename    TEXT PRIMARY KEY,
+  stack_trace TEXT NOT NULL,
+  timestamp   INTEGER NOT NULL
+);
+)sql",
   };
   return kMigrations;
 }

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <map>
+#include <utility>
 
 #include "engine/store/sqlite_schema.h"
 
@@ -96,9 +97,27 @@ class Stmt {
   int next_ = 1;
 };
 
+// A cached statement lent out for one use; reset when the use ends, so no
+// half-read SELECT keeps a read transaction open (which would make a later
+// write fail with "database is locked" instead of waiting).
+class StmtRef {
+ public:
+  explicit StmtRef(Stmt* s) : s_(s) {}
+  StmtRef(StmtRef&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  StmtRef& operator=(StmtRef&&) = delete;
+  ~StmtRef() {
+    if (s_) s_->Reset();
+  }
+  Stmt* operator->() const { return s_; }
+  Stmt& operator*() const { return *s_; }
+
+ private:
+  Stmt* s_;
+};
+
 constexpr const char* kRunColumns =
     "dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, "
-    "queued_at, start_date, end_date, conf, dag_hash";
+    "queued_at, start_date, end_date, conf, dag_hash, owner";
 constexpr const char* kTiColumns =
     "dag_id, run_id, task_id, state, try_number, max_tries, start_date, end_date, next_try_at, "
     "operator, priority_weight, pool, pid";
@@ -119,6 +138,8 @@ class SqliteStore : public Store {
   Status Transaction(const std::function<Status()>& fn) override;
   Status CreateDagRun(const DagRunRecord& run, const std::vector<TaskInstanceRecord>& tasks) override;
   Status UpdateDagRun(const DagRunRecord& run) override;
+  Result<bool> ClaimRun(const std::string& dag_id, const std::string& run_id,
+                        const std::string& expected_owner, const std::string& new_owner) override;
   Result<DagRunRecord> GetDagRun(const std::string& dag_id, const std::string& run_id) override;
   Result<std::vector<DagRunRecord>> ListDagRuns(const RunQuery& q) override;
   Result<int> CountDagRuns(const RunQuery& q) override;
@@ -133,11 +154,14 @@ class SqliteStore : public Store {
                               const std::string& task_id, const std::string& key) override;
   Status ClearXCom(const std::string& dag_id, const std::string& run_id,
                    const std::string& task_id) override;
+  Result<std::optional<DagRunRecord>> LatestScheduledRun(const std::string& dag_id) override;
+  Status ReplaceImportErrors(const std::vector<ImportErrorRecord>& errors) override;
+  Result<std::vector<ImportErrorRecord>> ListImportErrors() override;
   Result<bool> IsPaused(const std::string& dag_id) override;
   Status SetPaused(const std::string& dag_id, bool paused) override;
 
  private:
-  Result<Stmt*> Prepare(const std::string& sql);
+  Result<StmtRef> Prepare(const std::string& sql);
   Status Exec(const char* sql);
   Status Run(Stmt& s);  // steps a statement that returns no rows
   Error SqlError(const std::string& what) const {
@@ -163,14 +187,14 @@ class SqliteStore : public Store {
   int tx_depth_ = 0;
 };
 
-Result<Stmt*> SqliteStore::Prepare(const std::string& sql) {
+Result<StmtRef> SqliteStore::Prepare(const std::string& sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     auto stmt = std::make_unique<Stmt>(db_, sql.c_str());
     if (!stmt->ok()) return Fail(Error::Internal("preparing SQL: " + stmt->error()));
     it = cache_.emplace(sql, std::move(stmt)).first;
   }
-  return &it->second->Reset();
+  return StmtRef(&it->second->Reset());
 }
 
 Status SqliteStore::Exec(const char* sql) {
@@ -230,13 +254,13 @@ Status SqliteStore::Transaction(const std::function<Status()>& fn) {
 Status SqliteStore::CreateDagRun(const DagRunRecord& run,
                                  const std::vector<TaskInstanceRecord>& tasks) {
   return Transaction([&]() -> Status {
-    auto s = Prepare(fmt::format("INSERT INTO dag_run ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+    auto s = Prepare(fmt::format("INSERT INTO dag_run ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                                  kRunColumns));
     if (!s) return Fail(s.error());
     (*s)->Bind(run.dag_id).Bind(run.run_id).Bind(RunTypeName(run.run_type))
         .Bind(RunStateName(run.state)).Bind(run.logical_date).Bind(run.data_interval_start)
         .Bind(run.data_interval_end).Bind(run.queued_at).Bind(run.start_date).Bind(run.end_date)
-        .Bind(run.conf).Bind(run.dag_hash);
+        .Bind(run.conf).Bind(run.dag_hash).Bind(run.owner);
     if ((*s)->Step() == SQLITE_CONSTRAINT)
       return Fail(Error::AlreadyExists(fmt::format(
           "DAG '{}' already has run '{}' or a run for logical date {}", run.dag_id, run.run_id,
@@ -256,12 +280,22 @@ Status SqliteStore::CreateDagRun(const DagRunRecord& run,
 }
 
 Status SqliteStore::UpdateDagRun(const DagRunRecord& run) {
-  auto s = Prepare("UPDATE dag_run SET state=?, start_date=?, end_date=?, dag_hash=? "
+  auto s = Prepare("UPDATE dag_run SET state=?, start_date=?, end_date=?, dag_hash=?, owner=? "
                    "WHERE dag_id=? AND run_id=?");
   if (!s) return Fail(s.error());
   (*s)->Bind(RunStateName(run.state)).Bind(run.start_date).Bind(run.end_date).Bind(run.dag_hash)
-      .Bind(run.dag_id).Bind(run.run_id);
+      .Bind(run.owner).Bind(run.dag_id).Bind(run.run_id);
   return Run(**s);
+}
+
+Result<bool> SqliteStore::ClaimRun(const std::string& dag_id, const std::string& run_id,
+                                   const std::string& expected_owner,
+                                   const std::string& new_owner) {
+  auto s = Prepare("UPDATE dag_run SET owner=? WHERE dag_id=? AND run_id=? AND owner=?");
+  if (!s) return Fail(s.error());
+  (*s)->Bind(new_owner).Bind(dag_id).Bind(run_id).Bind(expected_owner);
+  if (auto st = Run(**s); !st) return Fail(st.error());
+  return sqlite3_changes(db_) == 1;
 }
 
 DagRunRecord SqliteStore::ReadRun(const Stmt& s) {
@@ -278,6 +312,7 @@ DagRunRecord SqliteStore::ReadRun(const Stmt& s) {
   r.end_date = s.OptTime(9);
   r.conf = s.Text(10);
   r.dag_hash = s.Text(11);
+  r.owner = s.Text(12);
   return r;
 }
 
@@ -293,21 +328,29 @@ Result<DagRunRecord> SqliteStore::GetDagRun(const std::string& dag_id, const std
 }
 
 std::string SqliteStore::RunWhere(const RunQuery& q) const {
+  auto in = [](const char* column, size_t n) {
+    std::string marks;
+    for (size_t i = 0; i < n; ++i) marks += i ? ",?" : "?";
+    return fmt::format(" AND {} IN ({})", column, marks);
+  };
   std::string where = " WHERE 1=1";
   if (!q.dag_id.empty()) where += " AND dag_id=?";
-  if (q.state) where += " AND state=?";
+  if (!q.states.empty()) where += in("state", q.states.size());
+  if (!q.types.empty()) where += in("run_type", q.types.size());
   return where;
 }
 
 void SqliteStore::BindRunQuery(Stmt& s, const RunQuery& q) const {
   if (!q.dag_id.empty()) s.Bind(q.dag_id);
-  if (q.state) s.Bind(RunStateName(*q.state));
+  for (RunState st : q.states) s.Bind(RunStateName(st));
+  for (RunType t : q.types) s.Bind(RunTypeName(t));
 }
 
 Result<std::vector<DagRunRecord>> SqliteStore::ListDagRuns(const RunQuery& q) {
-  auto s = Prepare(fmt::format("SELECT {} FROM dag_run{} ORDER BY logical_date DESC, queued_at DESC "
+  const char* order = q.oldest_first ? "ASC" : "DESC";
+  auto s = Prepare(fmt::format("SELECT {} FROM dag_run{} ORDER BY logical_date {}, queued_at {} "
                                "LIMIT ? OFFSET ?",
-                               kRunColumns, RunWhere(q)));
+                               kRunColumns, RunWhere(q), order, order));
   if (!s) return Fail(s.error());
   BindRunQuery(**s, q);
   (*s)->Bind(q.limit).Bind(q.offset);
@@ -423,6 +466,37 @@ Status SqliteStore::ClearXCom(const std::string& dag_id, const std::string& run_
   if (!s) return Fail(s.error());
   (*s)->Bind(dag_id).Bind(run_id).Bind(task_id);
   return Run(**s);
+}
+
+Result<std::optional<DagRunRecord>> SqliteStore::LatestScheduledRun(const std::string& dag_id) {
+  auto runs = ListDagRuns({.dag_id = dag_id,
+                           .types = {RunType::kScheduled, RunType::kBackfill},
+                           .limit = 1});
+  if (!runs) return Fail(runs.error());
+  if (runs->empty()) return std::optional<DagRunRecord>();
+  return std::optional<DagRunRecord>(runs->front());
+}
+
+Status SqliteStore::ReplaceImportErrors(const std::vector<ImportErrorRecord>& errors) {
+  return Transaction([&]() -> Status {
+    if (auto st = Exec("DELETE FROM import_error"); !st) return st;
+    auto s = Prepare("INSERT INTO import_error (filename, stack_trace, timestamp) VALUES (?,?,?)");
+    if (!s) return Fail(s.error());
+    for (const ImportErrorRecord& e : errors) {
+      (*s)->Reset().Bind(e.filename).Bind(e.stack_trace).Bind(e.timestamp);
+      if (auto st = Run(**s); !st) return st;
+    }
+    return {};
+  });
+}
+
+Result<std::vector<ImportErrorRecord>> SqliteStore::ListImportErrors() {
+  auto s = Prepare("SELECT filename, stack_trace, timestamp FROM import_error ORDER BY filename");
+  if (!s) return Fail(s.error());
+  return Collect(
+      **s,
+      [](const Stmt& r) { return ImportErrorRecord{r.Text(0), r.Text(1), FromMicros(r.Int(2))}; },
+      "listing import errors");
 }
 
 Result<bool> SqliteStore::IsPaused(const std::string& dag_id) {

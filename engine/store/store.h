@@ -30,6 +30,9 @@ struct DagRunRecord {
   std::optional<Timestamp> end_date;
   std::string conf = "{}";  ///< JSON object.
   std::string dag_hash;     ///< Hash of the DAG file the run was created from.
+  /// The process executing the run ("host:pid"), empty when none. A run is
+  /// executed only by the process that claimed it (Store::ClaimRun).
+  std::string owner;
 };
 
 struct TaskInstanceRecord {
@@ -71,10 +74,19 @@ struct XComRecord {
 
 /// Filters and paging for run lists; newest logical date first.
 struct RunQuery {
-  std::string dag_id;  ///< Empty = every DAG.
-  std::optional<RunState> state;
+  std::string dag_id;             ///< Empty = every DAG.
+  std::vector<RunState> states;   ///< Empty = any state.
+  std::vector<RunType> types;     ///< Empty = any type.
   int limit = 100;
   int offset = 0;
+  bool oldest_first = false;      ///< Ascending logical date instead of descending.
+};
+
+/// A file of the DAGs folder that failed to load, as the API reports it.
+struct ImportErrorRecord {
+  std::string filename;
+  std::string stack_trace;  ///< Every diagnostic, one per line.
+  Timestamp timestamp;
 };
 
 /// Thread-compatible: one Store per thread, or external locking. Every call
@@ -90,7 +102,12 @@ class Store {
   /// taken, or (scheduled and backfill runs) the logical date already has one.
   virtual Status CreateDagRun(const DagRunRecord& run,
                               const std::vector<TaskInstanceRecord>& tasks) = 0;
-  /// Writes state, start_date and end_date of an existing run.
+  /// Sets the run's owner to `new_owner` if it is `expected_owner` now;
+  /// false (and no change) otherwise. How executors take runs without racing.
+  virtual Result<bool> ClaimRun(const std::string& dag_id, const std::string& run_id,
+                                const std::string& expected_owner,
+                                const std::string& new_owner) = 0;
+  /// Writes state, start_date, end_date, dag_hash and owner of an existing run.
   virtual Status UpdateDagRun(const DagRunRecord& run) = 0;
   virtual Result<DagRunRecord> GetDagRun(const std::string& dag_id, const std::string& run_id) = 0;
   virtual Result<std::vector<DagRunRecord>> ListDagRuns(const RunQuery& q) = 0;
@@ -116,6 +133,13 @@ class Store {
   /// Drops a task's XComs (before it runs again).
   virtual Status ClearXCom(const std::string& dag_id, const std::string& run_id,
                            const std::string& task_id) = 0;
+
+  /// The scheduled or backfill run with the latest logical date; nullopt if none.
+  virtual Result<std::optional<DagRunRecord>> LatestScheduledRun(const std::string& dag_id) = 0;
+
+  /// Replaces the recorded import errors with `errors` (the scheduler's latest load).
+  virtual Status ReplaceImportErrors(const std::vector<ImportErrorRecord>& errors) = 0;
+  virtual Result<std::vector<ImportErrorRecord>> ListImportErrors() = 0;
 
   /// Whether scheduling of `dag_id` is paused (false for unknown DAGs).
   virtual Result<bool> IsPaused(const std::string& dag_id) = 0;

@@ -99,8 +99,8 @@ TEST_CASE("at most one scheduled run per logical date, while manual runs are fre
   CHECK(s.CreateDagRun(Run("manual__1", RunType::kManual, "2026-01-01"), {}));
   CHECK(s.CreateDagRun(Run("manual__2", RunType::kManual, "2026-01-01"), {}));
   CHECK_FALSE(s.CreateDagRun(Run("manual__2", RunType::kManual, "2026-01-02"), {}));
-  CHECK(s.CountDagRuns({"etl", std::nullopt, 100, 0}).value() == 3);
-  auto runs = s.ListDagRuns({"etl", std::nullopt, 2, 0});
+  CHECK(s.CountDagRuns({.dag_id = "etl", .limit = 100}).value() == 3);
+  auto runs = s.ListDagRuns({.dag_id = "etl", .limit = 2});
   REQUIRE(runs);
   CHECK(runs->size() == 2);
 }
@@ -119,7 +119,7 @@ TEST_CASE("a failed transaction leaves nothing behind, and data survives reopeni
   }
   auto store = OpenSqliteStore(db.path());
   REQUIRE(store);
-  CHECK((*store)->CountDagRuns({"etl", std::nullopt, 100, 0}).value() == 0);
+  CHECK((*store)->CountDagRuns({.dag_id = "etl", .limit = 100}).value() == 0);
   CHECK((*store)->IsPaused("etl").value());
   CHECK_FALSE((*store)->IsPaused("other").value());
 }

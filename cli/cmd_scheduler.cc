@@ -1,0 +1,64 @@
+// dagctl scheduler / serve: the long-running scheduler.
+#include <fmt/format.h>
+
+#include "cli/app.h"
+#include "cli/args.h"
+#include "engine/posix_try_runner.h"
+#include "engine/scheduler.h"
+
+namespace dagctl::cli {
+
+namespace {
+
+// One line per task event, for the scheduler's own output.
+class EventPrinter : public RunObserver {
+ public:
+  void TryStarted(const Task& task, int try_number) override {
+    fmt::print(stderr, "{} task {} running (try {})\n", FormatIso(NowUtc()), task.id, try_number);
+  }
+  void TryEnded(const Task& task, int try_number, TaskState state, const std::string& error) override {
+    fmt::print(stderr, "{} task {} {} (try {}){}\n", FormatIso(NowUtc()), task.id,
+               TaskStateName(state), try_number, error.empty() ? "" : ": " + error);
+  }
+};
+
+int RunScheduler(App& app, const std::string& name, const std::vector<std::string>& argv) {
+  auto args = ParseArgs({name, "[--quiet]", {}, {"--quiet"}, 0, 0}, argv);
+  if (!args) {
+    fmt::print(stderr, "{}\n", args.error().message());
+    return kExitUsage;
+  }
+  Store* store = app.store();
+  if (!store) return kExitFailed;
+  auto runner = MakePosixTryRunner();
+  SystemClock clock;
+  EventPrinter printer;
+  SchedulerOptions opts;
+  opts.dags_dir = app.dags_dir();
+  opts.executor = app.executor_options();
+  Scheduler scheduler(*store, *runner, clock, app.operators(), opts,
+                      args->Flag("--quiet") ? nullptr : &printer);
+  fmt::print(stderr, "dagctl {}: DAGs from {}, home {} (Ctrl-C to stop)\n", name, app.dags_dir(),
+             app.home());
+  auto st = scheduler.Run();
+  if (!st) {
+    PrintError(st.error().message());
+    return kExitFailed;
+  }
+  fmt::print(stderr, "dagctl {}: stopped\n", name);
+  return kExitOk;
+}
+
+}  // namespace
+
+int CmdScheduler(App& app, const std::vector<std::string>& argv) {
+  return RunScheduler(app, "scheduler", argv);
+}
+
+// The web server joins the scheduler here once it exists; until then serve
+// is the scheduler.
+int CmdServe(App& app, const std::vector<std::string>& argv) {
+  return RunScheduler(app, "serve", argv);
+}
+
+}  // namespace dagctl::cli
