@@ -1,0 +1,218 @@
+// The scheduler on a fake clock and a scripted runner: when runs are created,
+// which intervals they cover, and how limits, pause and recovery behave.
+#include <catch2/catch.hpp>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "engine/scheduler.h"
+#include "engine/store/sqlite_store.h"
+#include "fakes/fake_try_runner.h"
+#include "fakes/load.h"
+
+using namespace dagctl;
+using namespace dagctl::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+// "host:pid" for this host, as run owners are written.
+std::string OwnerOnThisHost(long pid) {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(pid);
+}
+
+class SchedulerHarness {
+ public:
+  explicit SchedulerHarness(const std::string& now)
+      : dir_(fs::temp_directory_path() / ("dagctl_sched_" + std::to_string(::getpid()))),
+        clock_(ParseDateTime(now).value()),
+        runner_(clock_) {
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "dags");
+    store_ = std::move(OpenSqliteStore((dir_ / "db").string()).value());
+  }
+  ~SchedulerHarness() { fs::remove_all(dir_); }
+
+  void AddDag(const std::string& name, const std::string& yaml) {
+    std::ofstream(dir_ / "dags" / (name + ".yaml")) << yaml;
+  }
+
+  Scheduler& scheduler() {
+    if (!scheduler_) {
+      SchedulerOptions opts;
+      opts.dags_dir = (dir_ / "dags").string();
+      opts.executor.logs_dir = (dir_ / "logs").string();
+      opts.executor.owner = "test-host:1";
+      scheduler_ = std::make_unique<Scheduler>(*store_, runner_, clock_, Operators(), opts);
+    }
+    return *scheduler_;
+  }
+
+  std::optional<Timestamp> Tick() {
+    auto r = scheduler().Tick();
+    REQUIRE(r);
+    return *r;
+  }
+
+  // Ticks and steps until no run is active or `until` is reached.
+  void RunUntilIdle(const std::string& until) {
+    Timestamp end = ParseDateTime(until).value();
+    for (int i = 0; i < 1000 && clock_.Now() < end; ++i) {
+      auto next = Tick();
+      auto active = store_->CountDagRuns({.states = {RunState::kQueued, RunState::kRunning}});
+      if (*active == 0 && (!next || *next > end)) return;
+      Timestamp wake = next && *next < end ? *next : end;
+      REQUIRE(scheduler().Step(wake));
+    }
+  }
+
+  std::vector<std::string> RunIds(const std::string& dag) {
+    std::vector<std::string> ids;
+    auto runs = store_->ListDagRuns({.dag_id = dag, .oldest_first = true}).value();
+    for (const auto& r : runs)
+      ids.push_back(r.run_id + " " + RunStateName(r.state));
+    return ids;
+  }
+
+  FakeClock& clock() { return clock_; }
+  Store& store() { return *store_; }
+
+ private:
+  fs::path dir_;
+  FakeClock clock_;
+  FakeTryRunner runner_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Scheduler> scheduler_;
+};
+
+const char* kWeeklySeoul = R"(schedule: "0 2 * * 0"
+timezone: Asia/Seoul
+start_date: 2026-11-01
+tasks:
+  - {id: crawl, command: x}
+)";
+
+}  // namespace
+
+TEST_CASE("a weekly Seoul DAG gets its run at Sunday 02:00 KST for the week before") {
+  SchedulerHarness h("2026-11-22T02:00:30+09:00");
+  h.AddDag("weekly", kWeeklySeoul);
+  auto next = h.Tick();
+  auto runs = h.store().ListDagRuns({.dag_id = "weekly"}).value();
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].run_id == "scheduled__2026-11-14T17:00:00+00:00");
+  CHECK(runs[0].run_type == RunType::kScheduled);
+  CHECK(FormatIso(runs[0].data_interval_start, TimeZone::Locate("Asia/Seoul").value()) ==
+        "2026-11-15T02:00:00+09:00");
+  CHECK(FormatIso(runs[0].data_interval_end) == "2026-11-21T17:00:00+00:00");
+  REQUIRE(next);
+  CHECK(FormatIso(*next) == "2026-11-28T17:00:00+00:00");
+  // Ticking again creates nothing new for the same interval.
+  h.Tick();
+  CHECK(h.store().CountDagRuns({.dag_id = "weekly"}).value() == 1);
+}
+
+TEST_CASE("nothing is created before the first interval has ended") {
+  SchedulerHarness h("2026-11-08T01:59:00+09:00");
+  h.AddDag("weekly", kWeeklySeoul);
+  auto next = h.Tick();
+  CHECK(h.store().CountDagRuns({.dag_id = "weekly"}).value() == 0);
+  REQUIRE(next);
+  // The first interval is [Nov 1 02:00, Nov 8 02:00): due at Nov 8 02:00 KST.
+  CHECK(FormatIso(*next) == "2026-11-07T17:00:00+00:00");
+}
+
+TEST_CASE("catchup creates every missed interval in order and max_active_runs at a time") {
+  SchedulerHarness h("2026-11-05T12:00:00Z");
+  h.AddDag("daily", "schedule: '@daily'\nstart_date: 2026-11-01\ncatchup: true\nmax_active_runs: 2\n"
+                    "tasks:\n  - {id: t, command: x}\n");
+  h.Tick();
+  CHECK(h.RunIds("daily") == std::vector<std::string>{
+                                 "scheduled__2026-11-01T00:00:00+00:00 running",
+                                 "scheduled__2026-11-02T00:00:00+00:00 running"});
+  h.RunUntilIdle("2026-11-05T13:00:00Z");
+  CHECK(h.RunIds("daily") == std::vector<std::string>{
+                                 "scheduled__2026-11-01T00:00:00+00:00 success",
+                                 "scheduled__2026-11-02T00:00:00+00:00 success",
+                                 "scheduled__2026-11-03T00:00:00+00:00 success",
+                                 "scheduled__2026-11-04T00:00:00+00:00 success"});
+}
+
+TEST_CASE("without catchup only the latest interval runs and later fires follow") {
+  SchedulerHarness h("2026-11-05T12:00:00Z");
+  h.AddDag("daily", "schedule: '@daily'\nstart_date: 2026-11-01\ntasks:\n  - {id: t, command: x}\n");
+  h.RunUntilIdle("2026-11-07T00:30:00Z");
+  CHECK(h.RunIds("daily") == std::vector<std::string>{
+                                 "scheduled__2026-11-04T00:00:00+00:00 success",
+                                 "scheduled__2026-11-05T00:00:00+00:00 success",
+                                 "scheduled__2026-11-06T00:00:00+00:00 success"});
+}
+
+TEST_CASE("a run is created at its fire time, not before") {
+  SchedulerHarness h("2026-11-05T23:59:00Z");
+  h.AddDag("daily", "schedule: '@daily'\nstart_date: 2026-11-05\ntasks:\n  - {id: t, command: x}\n");
+  auto next = h.Tick();
+  CHECK(h.store().CountDagRuns({.dag_id = "daily"}).value() == 0);
+  REQUIRE(next);
+  h.clock().Set(*next);
+  h.Tick();
+  auto runs = h.store().ListDagRuns({.dag_id = "daily"}).value();
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].queued_at == *next);
+}
+
+TEST_CASE("paused DAGs get no runs and end_date stops scheduling and @once runs once") {
+  SchedulerHarness h("2026-11-05T12:00:00Z");
+  h.AddDag("paused", "schedule: '@daily'\nstart_date: 2026-11-01\ntasks:\n  - {id: t, command: x}\n");
+  h.AddDag("ended", "schedule: '@daily'\nstart_date: 2026-10-01\nend_date: 2026-10-03\ncatchup: true\n"
+                    "tasks:\n  - {id: t, command: x}\n");
+  h.AddDag("once", "schedule: '@once'\nstart_date: 2026-11-02\ntasks:\n  - {id: t, command: x}\n");
+  REQUIRE(h.store().SetPaused("paused", true));
+  h.RunUntilIdle("2026-11-05T12:10:00Z");
+  CHECK(h.RunIds("paused").empty());
+  CHECK(h.RunIds("ended") == std::vector<std::string>{
+                                 "scheduled__2026-10-01T00:00:00+00:00 success",
+                                 "scheduled__2026-10-02T00:00:00+00:00 success",
+                                 "scheduled__2026-10-03T00:00:00+00:00 success"});
+  CHECK(h.RunIds("once") == std::vector<std::string>{"scheduled__2026-11-02T00:00:00+00:00 success"});
+}
+
+TEST_CASE("a run left running by a dead process is adopted and its lost try retried") {
+  SchedulerHarness h("2026-11-05T12:00:00Z");
+  h.AddDag("manual", "tasks:\n  - {id: a, command: x, retry_delay: 1s}\n  - {id: b, command: x, depends_on: a}\n");
+  auto dag = MustLoad("tasks:\n  - {id: a, command: x, retry_delay: 1s}\n  - {id: b, command: x, depends_on: a}\n");
+  dag->dag_id = "manual";
+  auto run = CreateRun(h.store(), *dag, RunType::kManual, h.clock().Now(),
+                       h.clock().Now() + std::chrono::hours(24), "{}", RunState::kRunning,
+                       h.clock().Now(), OwnerOnThisHost(999999999));
+  REQUIRE(run);
+  auto tis = h.store().ListTaskInstances("manual", run->run_id).value();
+  tis[0].state = TaskState::kRunning;
+  tis[0].try_number = 1;
+  tis[0].start_date = h.clock().Now();
+  REQUIRE(h.store().UpdateTaskInstance(tis[0]));
+  h.RunUntilIdle("2026-11-05T12:05:00Z");
+  CHECK(h.RunIds("manual") == std::vector<std::string>{run->run_id + " success"});
+  auto a = h.store().ListTaskInstances("manual", run->run_id).value()[0];
+  CHECK(a.try_number == 2);
+  auto tries = h.store().ListTries("manual", run->run_id, "a").value();
+  REQUIRE(tries.size() == 2);
+  CHECK(tries[0].error == "the try was lost: dagctl stopped while it ran");
+}
+
+TEST_CASE("a run owned by a live process is left alone") {
+  SchedulerHarness h("2026-11-05T12:00:00Z");
+  h.AddDag("manual", "tasks:\n  - {id: a, command: x}\n");
+  auto dag = MustLoad("tasks:\n  - {id: a, command: x}\n");
+  dag->dag_id = "manual";
+  std::string me = OwnerOnThisHost(::getpid());
+  auto run = CreateRun(h.store(), *dag, RunType::kManual, h.clock().Now(),
+                       h.clock().Now() + std::chrono::hours(24), "{}", RunState::kQueued,
+                       h.clock().Now(), me);
+  REQUIRE(run);
+  h.Tick();
+  CHECK(h.RunIds("manual") == std::vector<std::string>{run->run_id + " queued"});
+}
