@@ -209,6 +209,8 @@ int CmdBackfill(App& app, const std::vector<std::string>& argv) {
     PrintError("backfill: --from and --to take dates: " + (!from ? from.error() : to.error()).message());
     return kExitUsage;
   }
+  // A date alone as --to covers that whole day.
+  if (args->Option("--to")->size() == 10) *to += std::chrono::hours(24) - std::chrono::microseconds(1);
   Store* store = app.store();
   if (!store) return kExitFailed;
   ExecutorOptions opts = app.executor_options();

@@ -134,6 +134,7 @@ class SqliteStore : public Store {
   }
 
   Status Migrate();
+  Result<int> SchemaVersion();
 
   Status Transaction(const std::function<Status()>& fn) override;
   Status CreateDagRun(const DagRunRecord& run, const std::vector<TaskInstanceRecord>& tasks) override;
@@ -214,24 +215,33 @@ Status SqliteStore::Run(Stmt& s) {
   return Fail(SqlError("writing the metadata database"));
 }
 
-Status SqliteStore::Migrate() {
-  auto& migrations = SqliteMigrations();
+Result<int> SqliteStore::SchemaVersion() {
   Stmt v(db_, "PRAGMA user_version");
   if (v.Step() != SQLITE_ROW) return Fail(SqlError("reading the schema version"));
-  int version = static_cast<int>(v.Int(0));
-  if (version > static_cast<int>(migrations.size()))
-    return Fail(Error::Corruption(fmt::format(
-        "the database has schema version {}, newer than this dagctl knows ({}); upgrade dagctl",
-        version, migrations.size())));
-  for (size_t i = static_cast<size_t>(version); i < migrations.size(); ++i) {
-    auto st = Transaction([&]() -> Status {
-      if (auto r = Exec(migrations[i]); !r) return r;
-      return Exec(fmt::format("PRAGMA user_version = {}", i + 1).c_str());
-    });
-    if (!st) return Fail(Error::IOError(fmt::format("migrating the schema to version {}: {}", i + 1,
-                                                    st.error().message())));
-  }
-  return {};
+  return static_cast<int>(v.Int(0));
+}
+
+// Brings the schema up to date. The version is read again under the write
+// lock, so processes opening a new database at once migrate it only once.
+Status SqliteStore::Migrate() {
+  const auto& migrations = SqliteMigrations();
+  const int latest = static_cast<int>(migrations.size());
+  auto st = Transaction([&]() -> Status {
+    auto version = SchemaVersion();
+    if (!version) return Fail(version.error());
+    if (*version > latest)
+      return Fail(Error::Corruption(fmt::format(
+          "the database has schema version {}, newer than this dagctl knows ({}); upgrade dagctl",
+          *version, latest)));
+    for (int i = *version; i < latest; ++i) {
+      if (auto r = Exec(migrations[static_cast<size_t>(i)]); !r)
+        return Fail(Error::IOError(
+            fmt::format("migrating the schema to version {}: {}", i + 1, r.error().message())));
+    }
+    if (*version == latest) return {};
+    return Exec(fmt::format("PRAGMA user_version = {}", latest).c_str());
+  });
+  return st;
 }
 
 Status SqliteStore::Transaction(const std::function<Status()>& fn) {

@@ -9,7 +9,10 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <chrono>
+#include <csignal>
 #include <string>
+#include <thread>
 
 namespace dagctl::testing {
 
@@ -57,5 +60,54 @@ class Sandbox {
  private:
   std::filesystem::path dir_;
 };
+
+}  // namespace dagctl::testing
+
+namespace dagctl::testing {
+
+/// A dagctl process in the background (a scheduler), killed at the end.
+class Background {
+ public:
+  Background(const Sandbox& sb, const std::string& args, const std::string& dags) {
+    log_ = (sb.work() / "background.log").string();
+    std::string cmd = "exec env DAGCTL_HOME='" + sb.home().string() + "' DAGCTL_DAGS='" + dags +
+                      "' " + DAGCTL_BIN + " " + args + " >>" + log_ + " 2>&1 </dev/null";
+    pid_ = fork();
+    if (pid_ == 0) {
+      setpgid(0, 0);
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), nullptr);
+      _exit(127);
+    }
+  }
+  ~Background() {
+    if (pid_ > 0) Signal(SIGKILL);
+  }
+
+  /// Sends `sig` and waits for the exit; returns the exit code (-signal if killed).
+  int Signal(int sig) {
+    if (pid_ <= 0) return -1;
+    kill(pid_, sig);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  }
+  std::string Log() const { return ReadFile(log_); }
+
+ private:
+  pid_t pid_ = -1;
+  std::string log_;
+};
+
+/// Polls `ok` every 50 ms until it holds or `seconds` pass.
+template <typename F>
+bool WaitFor(F ok, double seconds) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    if (ok()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return ok();
+}
 
 }  // namespace dagctl::testing

@@ -1,0 +1,184 @@
+// The real scheduler process: triggers, crash recovery, graceful stop, hot
+// reload, clear and backfill.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "integration/harness.h"
+
+using dagctl::testing::Background;
+using dagctl::testing::Output;
+using dagctl::testing::ReadFile;
+using dagctl::testing::Sandbox;
+using dagctl::testing::WaitFor;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A DAGs folder of the test's own, with the scheduler fixtures copied in.
+std::string DagsCopy(const Sandbox& sb) {
+  fs::path dags = sb.work() / "dags";
+  fs::create_directories(dags);
+  for (const auto& f : fs::directory_iterator(FIXTURES_DIR "/sched"))
+    fs::copy_file(f.path(), dags / f.path().filename());
+  return dags.string();
+}
+
+json Runs(const Sandbox& sb, const std::string& dags, const std::string& dag) {
+  Output o = sb.Dagctl("runs " + dag + " --json", dags);
+  return o.exit_code == 0 ? json::parse(o.out)["dag_runs"] : json::array();
+}
+
+std::string RunState(const Sandbox& sb, const std::string& dags, const std::string& dag) {
+  json runs = Runs(sb, dags, dag);
+  return runs.empty() ? "" : runs[0]["state"].get<std::string>();
+}
+
+}  // namespace
+
+TEST_CASE("a triggered run is picked up by the scheduler within a second and completes") {
+  Sandbox sb;
+  std::string dags = DagsCopy(sb);
+  Background scheduler(sb, "scheduler", dags);
+  Output t = sb.Dagctl("trigger quick --conf '{\"n\": 7}'", dags);
+  REQUIRE(t.exit_code == 0);
+  CHECK(t.out.rfind("queued manual__", 0) == 0);
+  auto start = std::chrono::steady_clock::now();
+  REQUIRE(WaitFor([&] { return RunState(sb, dags, "quick") == "success"; }, 5));
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(secs < 2.5);
+  std::string run_id = Runs(sb, dags, "quick")[0]["dag_run_id"];
+  CHECK(sb.Dagctl("logs quick '" + run_id + "' hello", dags).out == "hello n=7\n");
+  CHECK(scheduler.Signal(SIGTERM) == 0);
+}
+
+TEST_CASE("trigger refuses conf that does not fit the params") {
+  Sandbox sb;
+  std::string dags = DagsCopy(sb);
+  Output o = sb.Dagctl("trigger quick --conf '{\"m\": 1}'", dags);
+  CHECK(o.exit_code == 2);
+  CHECK(o.err == "dagctl: --conf: DAG 'quick' has no param 'm' (did you mean 'n'?)\n");
+  o = sb.Dagctl("trigger quick --conf '{\"n\": \"seven\"}'", dags);
+  CHECK(o.exit_code == 2);
+  CHECK(o.err == "dagctl: --conf: param 'n' must be an integer (its default is 1), not \"seven\"\n");
+  o = sb.Dagctl("trigger quick --conf '[1]'", dags);
+  CHECK(o.err == "dagctl: --conf: conf must be a JSON object, such as {\"n\": 3}\n");
+}
+
+TEST_CASE("after kill -9 a restarted scheduler finishes the run, retrying the lost try") {
+  Sandbox sb;
+  std::string dags = DagsCopy(sb);
+  std::string marker = sb.work().string();
+  auto scheduler = std::make_unique<Background>(sb, "scheduler", dags);
+  REQUIRE(sb.Dagctl("trigger slow --conf '{\"marker_dir\": \"" + marker + "\"}'", dags).exit_code == 0);
+  REQUIRE(WaitFor([&] { return fs::exists(sb.work() / "attempts"); }, 5));
+  CHECK(scheduler->Signal(SIGKILL) == -SIGKILL);
+  CHECK(RunState(sb, dags, "slow") == "running");
+
+  Background restarted(sb, "scheduler", dags);
+  REQUIRE(WaitFor([&] { return RunState(sb, dags, "slow") == "success"; }, 15));
+  CHECK(ReadFile(sb.work() / "attempts") == "try 1\ntry 2\n");
+  CHECK(ReadFile(sb.work() / "done") == "done\n");
+  std::string run_id = Runs(sb, dags, "slow")[0]["dag_run_id"];
+  CHECK(Runs(sb, dags, "slow").size() == 1);
+  json tis = json::parse(sb.Dagctl("tasks slow '" + run_id + "' --json", dags).out)["task_instances"];
+  for (const json& ti : tis) {
+    INFO(ti["task_id"]);
+    CHECK(ti["state"] == "success");
+    CHECK(ti["try_number"] == (ti["task_id"] == "wait_a_while" ? 2 : 1));
+  }
+  CHECK(sb.Dagctl("logs slow '" + run_id + "' wait_a_while --try 1", dags).out ==
+        "[dagctl] the try was lost: dagctl stopped while it ran\n");
+}
+
+TEST_CASE("SIGTERM stops the scheduler gracefully and the next one resumes") {
+  Sandbox sb;
+  std::string dags = DagsCopy(sb);
+  std::string marker = sb.work().string();
+  auto scheduler = std::make_unique<Background>(sb, "scheduler", dags);
+  REQUIRE(sb.Dagctl("trigger slow --conf '{\"marker_dir\": \"" + marker + "\"}'", dags).exit_code == 0);
+  REQUIRE(WaitFor([&] { return fs::exists(sb.work() / "attempts"); }, 5));
+  CHECK(scheduler->Signal(SIGTERM) == 0);
+  CHECK(scheduler->Log().find("dagctl scheduler: stopped") != std::string::npos);
+  std::string run_id = Runs(sb, dags, "slow")[0]["dag_run_id"];
+  json tis = json::parse(sb.Dagctl("tasks slow '" + run_id + "' --json", dags).out)["task_instances"];
+  for (const json& ti : tis)
+    if (ti["task_id"] == "wait_a_while") CHECK(ti["state"] == "up_for_retry");
+  Background restarted(sb, "scheduler", dags);
+  REQUIRE(WaitFor([&] { return RunState(sb, dags, "slow") == "success"; }, 15));
+  CHECK(ReadFile(sb.work() / "attempts") == "try 1\ntry 2\n");
+}
+
+TEST_CASE("new, changed and broken DAG files are picked up while the scheduler runs") {
+  Sandbox sb;
+  std::string dags = DagsCopy(sb);
+  Background scheduler(sb, "scheduler", dags);
+  std::ofstream(fs::path(dags) / "later.yaml") << "tasks:\n  - {id: t, command: echo v1}\n";
+  std::ofstream(fs::path(dags) / "broken.yaml") << "tasks: [\n";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  REQUIRE(sb.Dagctl("trigger later", dags).exit_code == 0);
+  REQUIRE(WaitFor([&] { return RunState(sb, dags, "later") == "success"; }, 5));
+  // A broken file does not stop the others, and shows as an import error.
+  Output list = sb.Dagctl("list", dags);
+  CHECK(list.out.find("broken.yaml:2:1: error: invalid YAML: end of sequence flow not found") != std::string::npos);
+  // A change applies to runs created after it.
+  std::ofstream(fs::path(dags) / "later.yaml") << "tasks:\n  - {id: t, command: echo v2}\n";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  REQUIRE(sb.Dagctl("trigger later", dags).exit_code == 0);
+  REQUIRE(WaitFor([&] {
+    json runs = Runs(sb, dags, "later");
+    return runs.size() == 2 && runs[0]["state"] == "success";
+  }, 5));
+  json runs = Runs(sb, dags, "later");
+  CHECK(sb.Dagctl("logs later '" + runs[0]["dag_run_id"].get<std::string>() + "' t", dags).out == "v2\n");
+  CHECK(sb.Dagctl("logs later '" + runs[1]["dag_run_id"].get<std::string>() + "' t", dags).out == "v1\n");
+}
+
+TEST_CASE("clear resets failed tasks and the scheduler runs them again") {
+  Sandbox sb;
+  std::string dags = DagsCopy(sb);
+  std::string flag = (sb.work() / "ok").string();
+  std::ofstream(fs::path(dags) / "gate.yaml")
+      << "tasks:\n  - {id: check, retries: 0, command: 'test -f " << flag << "'}\n"
+      << "  - {id: after, command: 'echo after', depends_on: check}\n";
+  REQUIRE(sb.Dagctl("run gate", dags).exit_code == 1);
+  std::string run_id = Runs(sb, dags, "gate")[0]["dag_run_id"];
+  std::ofstream(flag) << "";
+  Output c = sb.Dagctl("clear gate '" + run_id + "' --only-failed", dags);
+  CHECK(c.exit_code == 0);
+  CHECK(c.out == "cleared 2 tasks of " + run_id + ": after, check; the run is queued for the scheduler\n");
+  CHECK(RunState(sb, dags, "gate") == "queued");
+  Background scheduler(sb, "scheduler", dags);
+  REQUIRE(WaitFor([&] { return RunState(sb, dags, "gate") == "success"; }, 5));
+  json tis = json::parse(sb.Dagctl("tasks gate '" + run_id + "' --json", dags).out)["task_instances"];
+  CHECK(tis[1]["task_id"] == "check");
+  CHECK(tis[1]["try_number"] == 2);
+}
+
+TEST_CASE("backfill runs each interval once, keeps successes, and re-runs failures on request") {
+  Sandbox sb;
+  std::string dags = DagsCopy(sb);
+  std::string flag = (sb.work() / "ok").string();
+  std::ofstream(fs::path(dags) / "nightly.yaml")
+      << "schedule: '0 3 * * *'\nstart_date: 2026-01-01\n"
+      << "tasks:\n  - {id: t, retries: 0, command: 'test {{ ds }} != 2026-01-03 || test -f " << flag << "'}\n";
+  Output o = sb.Dagctl("backfill nightly --from 2026-01-02 --to 2026-01-04", dags);
+  CHECK(o.exit_code == 1);
+  CHECK(o.out.find("backfill of nightly: 3 runs, 1 failed") != std::string::npos);
+  json runs = Runs(sb, dags, "nightly");
+  REQUIRE(runs.size() == 3);
+  CHECK(runs[2]["dag_run_id"] == "backfill__2026-01-02T03:00:00+00:00");
+  CHECK(runs[2]["run_type"] == "backfill");
+  CHECK(runs[1]["state"] == "failed");
+  CHECK(runs[1]["data_interval_end"] == "2026-01-04T03:00:00+00:00");
+
+  std::ofstream(flag) << "";
+  o = sb.Dagctl("backfill nightly --from 2026-01-02 --to 2026-01-04", dags);
+  CHECK(o.exit_code == 0);
+  CHECK(o.out == "backfill of nightly: 0 runs, 0 failed\n");
+  o = sb.Dagctl("backfill nightly --from 2026-01-02 --to 2026-01-04 --rerun-failed", dags);
+  CHECK(o.exit_code == 0);
+  CHECK(Runs(sb, dags, "nightly").size() == 3);
+  CHECK(Runs(sb, dags, "nightly")[1]["state"] == "success");
+}
