@@ -114,6 +114,7 @@ Status Scheduler::CreateDueRuns(const Dag& dag, Timestamp now, std::optional<Tim
     else if (run.error().code() != Error::Code::kAlreadyExists) return Fail(run.error());
     next = IntervalStartingFrom(dag, next->end);
   }
+  // Not due yet: wake then. Due but no room: RunFinished() brings us back.
   if (next && next->end > now && (!*next_due || next->end < **next_due)) *next_due = next->end;
   return {};
 }
@@ -157,18 +158,37 @@ Status Scheduler::StartQueuedRuns() {
 }
 
 Result<std::optional<Timestamp>> Scheduler::Tick() {
-  if (ReloadIfChanged())
+  if (ReloadIfChanged()) {
+    due_.clear();  // every DAG is looked at again after a reload
     if (auto st = RecordImportErrors(); !st) return Fail(st.error());
+  }
+  auto paused = store_.PausedDags();
+  if (!paused) return Fail(paused.error());
   Timestamp now = clock_.Now();
   std::optional<Timestamp> next_due;
   for (const auto& dag : bag_.dags) {
-    auto paused = store_.IsPaused(dag->dag_id);
-    if (!paused) return Fail(paused.error());
-    if (*paused) continue;
-    if (auto st = CreateDueRuns(*dag, now, &next_due); !st) return Fail(st.error());
+    if (paused->count(dag->dag_id)) {
+      due_.erase(dag->dag_id);  // looked at afresh once unpaused
+      continue;
+    }
+    auto it = due_.find(dag->dag_id);
+    // Known and not yet due (or waiting for a run to finish): nothing to do.
+    if (it != due_.end() && (!it->second || *it->second > now)) {
+      if (it->second && (!next_due || *it->second < *next_due)) next_due = it->second;
+      continue;
+    }
+    std::optional<Timestamp> dag_due;
+    if (auto st = CreateDueRuns(*dag, now, &dag_due); !st) return Fail(st.error());
+    due_[dag->dag_id] = dag_due;
+    if (dag_due && (!next_due || *dag_due < *next_due)) next_due = dag_due;
   }
   if (auto st = StartQueuedRuns(); !st) return Fail(st.error());
   return next_due;
+}
+
+void Scheduler::RunFinished(const std::string& dag_id) {
+  // Its max_active_runs slot is free: the DAG may have runs to create.
+  due_.erase(dag_id);
 }
 
 Status Scheduler::Run() {
@@ -195,6 +215,7 @@ Status Scheduler::Run() {
       return Fail(finished.error());
     }
     // A finished run frees a max_active_runs slot: decide again now.
+    for (const FinishedRun& f : *finished) RunFinished(f.dag_id);
     if (!finished->empty()) next_tick = clock_.Now();
   }
   return executor_.Stop(false);

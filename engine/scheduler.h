@@ -48,6 +48,9 @@ class Scheduler {
 
   const DagBag& bag() const { return bag_; }
 
+  /// Tells the scheduler a run of `dag_id` ended (Run() does this itself).
+  void RunFinished(const std::string& dag_id);
+
  private:
   bool ReloadIfChanged();
   Status RecordImportErrors();
@@ -61,6 +64,9 @@ class Scheduler {
   Executor executor_;
   DagBag bag_;
   std::map<std::string, std::pair<int64_t, uintmax_t>> stamps_;  // file -> (mtime ns, size)
+  // When each DAG next needs a look: its next run_after, or nullopt while it
+  // waits for a run to finish. Absent = look now.
+  std::map<std::string, std::optional<Timestamp>> due_;
   bool loaded_ = false;
 };
 

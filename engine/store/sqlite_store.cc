@@ -160,6 +160,7 @@ class SqliteStore : public Store {
   Result<std::vector<ImportErrorRecord>> ListImportErrors() override;
   Result<bool> IsPaused(const std::string& dag_id) override;
   Status SetPaused(const std::string& dag_id, bool paused) override;
+  Result<std::set<std::string>> PausedDags() override;
 
  private:
   Result<StmtRef> Prepare(const std::string& sql);
@@ -525,6 +526,14 @@ Status SqliteStore::SetPaused(const std::string& dag_id, bool paused) {
   if (!s) return Fail(s.error());
   (*s)->Bind(dag_id).Bind(paused ? 1 : 0);
   return Run(**s);
+}
+
+Result<std::set<std::string>> SqliteStore::PausedDags() {
+  auto s = Prepare("SELECT dag_id FROM dag WHERE is_paused != 0");
+  if (!s) return Fail(s.error());
+  auto ids = Collect(**s, [](const Stmt& r) { return r.Text(0); }, "listing paused DAGs");
+  if (!ids) return Fail(ids.error());
+  return std::set<std::string>(ids->begin(), ids->end());
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -144,6 +145,8 @@ class Store {
   /// Whether scheduling of `dag_id` is paused (false for unknown DAGs).
   virtual Result<bool> IsPaused(const std::string& dag_id) = 0;
   virtual Status SetPaused(const std::string& dag_id, bool paused) = 0;
+  /// Every paused dag_id.
+  virtual Result<std::set<std::string>> PausedDags() = 0;
 };
 
 }  // namespace dagctl

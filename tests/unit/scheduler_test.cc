@@ -65,7 +65,9 @@ class SchedulerHarness {
       auto active = store_->CountDagRuns({.states = {RunState::kQueued, RunState::kRunning}});
       if (*active == 0 && (!next || *next > end)) return;
       Timestamp wake = next && *next < end ? *next : end;
-      REQUIRE(scheduler().Step(wake));
+      auto finished = scheduler().Step(wake);
+      REQUIRE(finished);
+      for (const FinishedRun& f : *finished) scheduler().RunFinished(f.dag_id);
     }
   }
 
