@@ -110,13 +110,22 @@ Status Executor::LaunchReady() {
     auto pid = runner_.Start(p.request);
     if (pid) {
       running_[p.request.id] = {run, p.task};
+      started_.push_back({run, p.task, *pid});
       continue;
     }
     --running_per_dag_[run->dag().dag_id];
     std::string why = "cannot start: " + pid.error().message();
     if (auto s = store_.Transaction([&] { return run->OnStartFailed(p.task, why); }); !s) return s;
   }
-  return {};
+  // The pids, so a successor can end these process groups should we die.
+  if (started_.empty()) return {};
+  std::vector<StartedTry> started = std::move(started_);
+  started_.clear();
+  return store_.Transaction([&]() -> Status {
+    for (const StartedTry& s : started)
+      if (auto st = s.run->RecordPid(s.task, s.pid); !st) return st;
+    return {};
+  });
 }
 
 std::optional<Timestamp> Executor::NextRetryAt() const {
@@ -184,6 +193,7 @@ Status Executor::Stop(bool fail_runs) {
   });
   running_.clear();
   running_per_dag_.clear();
+  started_.clear();
   if (!st) return st;
   for (auto& run : runs_) {
     auto s = fail_runs ? run->Finish(true) : run->Release();

@@ -115,6 +115,12 @@ class Executor {
   std::map<uint64_t, RunningTry> running_;        // try id -> its run and task
   std::map<std::string, int> running_per_dag_;
   std::vector<TryResult> results_;  // ended tries not yet recorded
+  struct StartedTry {
+    RunDriver* run;
+    size_t task;
+    int pid;
+  };
+  std::vector<StartedTry> started_;  // pids not yet recorded
   uint64_t next_id_ = 1;
 };
 

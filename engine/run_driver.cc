@@ -1,6 +1,7 @@
 #include "engine/run_driver.h"
 
 #include <fmt/format.h>
+#include <signal.h>
 #include <string.h>
 
 #include <filesystem>
@@ -68,6 +69,9 @@ Status RunDriver::Begin() {
         if (!tries->empty()) tries_[i] = tries->back();
         else tries_[i] = {dag_->dag_id, run_.run_id, ti.task_id, ti.try_number, TaskState::kRunning,
                           ti.start_date.value_or(Now())};
+        // Its process group may have outlived it (PDEATHSIG reaches only the
+        // group leader): end it before the task runs again.
+        if (ti.pid > 0) kill(-ti.pid, SIGKILL);
         const char* why = "the try was lost: dagctl stopped while it ran";
         AppendLogLine(LogPath(i), why);
         if (auto st = EndTry(i, TaskState::kFailed, std::nullopt, why, true); !st) return st;
@@ -187,6 +191,7 @@ Status RunDriver::EndTry(size_t task, TaskState state, std::optional<int> exit_c
     ti.next_try_at = now + std::chrono::duration_cast<std::chrono::microseconds>(RetryDelay(t, attempt));
     retries_.insert({*ti.next_try_at, task});
   }
+  ti.pid = 0;
   TryRecord& tr = tries_[task];
   tr.state = state == TaskState::kUpForRetry ? TaskState::kFailed : state;
   tr.end_date = now;
@@ -223,6 +228,12 @@ Status RunDriver::OnTryEnded(size_t task, const TryResult& r) {
 Status RunDriver::OnTryStopped(size_t task, bool may_retry, const std::string& why) {
   AppendLogLine(LogPath(task), why);
   return EndTry(task, TaskState::kFailed, std::nullopt, why, may_retry);
+}
+
+Status RunDriver::RecordPid(size_t task, int pid) {
+  if (tis_[task].state != TaskState::kRunning) return {};
+  tis_[task].pid = pid;
+  return Write(task);
 }
 
 Status RunDriver::OnStartFailed(size_t task, const std::string& why) {

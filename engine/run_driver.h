@@ -52,6 +52,9 @@ class RunDriver {
   Status OnTryEnded(size_t task, const TryResult& r);
   /// A try was ended by a stop request; `may_retry` lets the retry rule apply.
   Status OnTryStopped(size_t task, bool may_retry, const std::string& why);
+  /// Records the process (group) of a running try, so a successor can end it
+  /// should this engine die.
+  Status RecordPid(size_t task, int pid);
   /// A try's process could not be started.
   Status OnStartFailed(size_t task, const std::string& why);
   /// Makes tasks whose retry time has come ready again.

@@ -72,7 +72,8 @@ TEST_CASE("after kill -9 a restarted scheduler finishes the run, retrying the lo
   std::string marker = sb.work().string();
   auto scheduler = std::make_unique<Background>(sb, "scheduler", dags);
   REQUIRE(sb.Dagctl("trigger slow --conf '{\"marker_dir\": \"" + marker + "\"}'", dags).exit_code == 0);
-  REQUIRE(WaitFor([&] { return fs::exists(sb.work() / "attempts"); }, 5));
+  REQUIRE(WaitFor([&] { return fs::exists(sb.work() / "sleep_pid_1"); }, 5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the pid is recorded just after the start
   CHECK(scheduler->Signal(SIGKILL) == -SIGKILL);
   CHECK(RunState(sb, dags, "slow") == "running");
 
@@ -90,6 +91,11 @@ TEST_CASE("after kill -9 a restarted scheduler finishes the run, retrying the lo
   }
   CHECK(sb.Dagctl("logs slow '" + run_id + "' wait_a_while --try 1", dags).out ==
         "[dagctl] the try was lost: dagctl stopped while it ran\n");
+  // The lost try's process group (its 30 s sleep) was ended, not left running.
+  std::string pid = ReadFile(sb.work() / "sleep_pid_1");
+  pid.pop_back();
+  std::string status = ReadFile("/proc/" + pid + "/status");
+  CHECK((status.empty() || status.find("State:\tZ") != std::string::npos));
 }
 
 TEST_CASE("SIGTERM stops the scheduler gracefully and the next one resumes") {
