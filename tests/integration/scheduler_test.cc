@@ -160,6 +160,17 @@ TEST_CASE("clear resets failed tasks and the scheduler runs them again") {
   json tis = json::parse(sb.Dagctl("tasks gate '" + run_id + "' --json", dags).out)["task_instances"];
   CHECK(tis[1]["task_id"] == "check");
   CHECK(tis[1]["try_number"] == 2);
+
+  // --task picks tasks; --downstream adds what depends on them.
+  c = sb.Dagctl("clear gate '" + run_id + "' --task after", dags);
+  CHECK(c.out == "cleared 1 task of " + run_id + ": after; the run is queued for the scheduler\n");
+  REQUIRE(WaitFor([&] { return RunState(sb, dags, "gate") == "success"; }, 5));
+  c = sb.Dagctl("clear gate '" + run_id + "' --task check --downstream", dags);
+  CHECK(c.out == "cleared 2 tasks of " + run_id + ": after, check; the run is queued for the scheduler\n");
+  REQUIRE(WaitFor([&] { return RunState(sb, dags, "gate") == "success"; }, 5));
+  c = sb.Dagctl("clear gate '" + run_id + "' --task nope", dags);
+  CHECK(c.exit_code == 2);
+  CHECK(c.err == "dagctl: clear: DAG 'gate' has no task 'nope'\n");
 }
 
 TEST_CASE("backfill runs each interval once, keeps successes, and re-runs failures on request") {
