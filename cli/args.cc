@@ -64,4 +64,13 @@ Result<Args> ParseArgs(const CommandSpec& spec, const std::vector<std::string>& 
   return args;
 }
 
+std::optional<Args> ParseOrReport(const CommandSpec& spec, const std::vector<std::string>& argv) {
+  auto args = ParseArgs(spec, argv);
+  if (!args) {
+    fmt::print(stderr, "{}\n", args.error().message());
+    return std::nullopt;
+  }
+  return *args;
+}
+
 }  // namespace dagctl::cli

@@ -35,4 +35,7 @@ struct Args {
 /// InvalidArgument names the bad argument and suggests the closest option.
 Result<Args> ParseArgs(const CommandSpec& spec, const std::vector<std::string>& argv);
 
+/// ParseArgs, printing the error (with usage) to stderr when there is one.
+std::optional<Args> ParseOrReport(const CommandSpec& spec, const std::vector<std::string>& argv);
+
 }  // namespace dagctl::cli

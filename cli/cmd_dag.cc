@@ -12,14 +12,6 @@ namespace dagctl::cli {
 
 namespace {
 
-std::optional<Args> Parse(const CommandSpec& spec, const std::vector<std::string>& argv) {
-  auto args = ParseArgs(spec, argv);
-  if (!args) {
-    fmt::print(stderr, "{}\n", args.error().message());
-    return std::nullopt;
-  }
-  return *args;
-}
 
 void PrintGraphText(const Dag& dag) {
   int max_layer = 0;
@@ -67,7 +59,7 @@ void PrintGraphMermaid(const Dag& dag) {
 }  // namespace
 
 int CmdGraph(App& app, const std::vector<std::string>& argv) {
-  auto args = Parse({"graph", "DAG [--format text|dot|mermaid]", {"--format"}, {}, 1, 1}, argv);
+  auto args = ParseOrReport({"graph", "DAG [--format text|dot|mermaid]", {"--format"}, {}, 1, 1}, argv);
   if (!args) return kExitUsage;
   std::string format = args->Option("--format").value_or("text");
   if (format != "text" && format != "dot" && format != "mermaid") {
@@ -83,7 +75,7 @@ int CmdGraph(App& app, const std::vector<std::string>& argv) {
 }
 
 int CmdNext(App& app, const std::vector<std::string>& argv) {
-  auto args = Parse({"next", "DAG [-n N] [--after T] [--json]", {"-n", "--after"}, {"--json"}, 1, 1},
+  auto args = ParseOrReport({"next", "DAG [-n N] [--after T] [--json]", {"-n", "--after"}, {"--json"}, 1, 1},
                     argv);
   if (!args) return kExitUsage;
   auto dag = app.FindDag(args->positional[0]);
@@ -133,7 +125,7 @@ namespace {
 
 int SetPaused(App& app, const std::vector<std::string>& argv, bool paused) {
   const char* name = paused ? "pause" : "unpause";
-  auto args = Parse({name, "DAG", {}, {}, 1, 1}, argv);
+  auto args = ParseOrReport({name, "DAG", {}, {}, 1, 1}, argv);
   if (!args) return kExitUsage;
   auto dag = app.FindDag(args->positional[0]);
   if (!dag) return kExitUsage;

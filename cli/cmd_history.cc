@@ -36,12 +36,8 @@ std::optional<DagRef> ResolveDag(App& app, Store& store, const std::string& arg)
 
 template <typename F>
 int WithArgs(const CommandSpec& spec, const std::vector<std::string>& argv, F body) {
-  auto args = ParseArgs(spec, argv);
-  if (!args) {
-    fmt::print(stderr, "{}\n", args.error().message());
-    return kExitUsage;
-  }
-  return body(*args);
+  auto args = ParseOrReport(spec, argv);
+  return args ? body(*args) : kExitUsage;
 }
 
 }  // namespace

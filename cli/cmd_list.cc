@@ -49,11 +49,8 @@ nlohmann::json DagJson(const DagRow& r) {
 
 int CmdList(App& app, const std::vector<std::string>& argv) {
   CommandSpec spec{"list", "[--json]", {}, {"--json"}, 0, 0};
-  auto args = ParseArgs(spec, argv);
-  if (!args) {
-    fmt::print(stderr, "{}\n", args.error().message());
-    return kExitUsage;
-  }
+  auto args = ParseOrReport(spec, argv);
+  if (!args) return kExitUsage;
   Store* store = app.store();
   if (!store) return kExitFailed;
   const DagBag& bag = app.bag();

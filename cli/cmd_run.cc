@@ -58,11 +58,8 @@ void PrintSummary(Store& store, const Dag& dag, const DagRunRecord& run, RunStat
 
 int CmdRun(App& app, const std::vector<std::string>& argv) {
   CommandSpec spec{"run", "DAG [--date D] [--param K=V]...", {"--date", "--param"}, {}, 1, 1};
-  auto args = ParseArgs(spec, argv);
-  if (!args) {
-    fmt::print(stderr, "{}\n", args.error().message());
-    return kExitUsage;
-  }
+  auto args = ParseOrReport(spec, argv);
+  if (!args) return kExitUsage;
   auto dag = app.FindDag(args->positional[0]);
   if (!dag) return kExitUsage;
   auto interval = ChooseInterval(*dag, args->Option("--date"));

@@ -23,11 +23,8 @@ class EventPrinter : public RunObserver {
 };
 
 int RunScheduler(App& app, const std::string& name, const std::vector<std::string>& argv) {
-  auto args = ParseArgs({name, "[--quiet]", {}, {"--quiet"}, 0, 0}, argv);
-  if (!args) {
-    fmt::print(stderr, "{}\n", args.error().message());
-    return kExitUsage;
-  }
+  auto args = ParseOrReport({name, "[--quiet]", {}, {"--quiet"}, 0, 0}, argv);
+  if (!args) return kExitUsage;
   Store* store = app.store();
   if (!store) return kExitFailed;
   auto runner = MakePosixTryRunner();

@@ -14,21 +14,8 @@
 
 namespace dagctl::cli {
 
-namespace {
-
-std::optional<Args> Parse(const CommandSpec& spec, const std::vector<std::string>& argv) {
-  auto args = ParseArgs(spec, argv);
-  if (!args) {
-    fmt::print(stderr, "{}\n", args.error().message());
-    return std::nullopt;
-  }
-  return *args;
-}
-
-}  // namespace
-
 int CmdTrigger(App& app, const std::vector<std::string>& argv) {
-  auto args = Parse({"trigger", "DAG [--date D] [--conf JSON]", {"--date", "--conf"}, {}, 1, 1}, argv);
+  auto args = ParseOrReport({"trigger", "DAG [--date D] [--conf JSON]", {"--date", "--conf"}, {}, 1, 1}, argv);
   if (!args) return kExitUsage;
   auto dag = app.FindDag(args->positional[0]);
   if (!dag) return kExitUsage;
@@ -115,7 +102,7 @@ Result<std::vector<std::string>> ClearRun(Store& store, const Dag& dag, const st
 }  // namespace
 
 int CmdClear(App& app, const std::vector<std::string>& argv) {
-  auto args = Parse({"clear", "DAG RUN_ID [--task T]... [--downstream] [--only-failed]",
+  auto args = ParseOrReport({"clear", "DAG RUN_ID [--task T]... [--downstream] [--only-failed]",
                      {"--task"}, {"--downstream", "--only-failed"}, 2, 2},
                     argv);
   if (!args) return kExitUsage;
@@ -193,7 +180,7 @@ Result<std::vector<std::string>> PlanBackfill(Store& store, const Dag& dag, Time
 }  // namespace
 
 int CmdBackfill(App& app, const std::vector<std::string>& argv) {
-  auto args = Parse({"backfill", "DAG --from D --to D [--rerun-failed]", {"--from", "--to"},
+  auto args = ParseOrReport({"backfill", "DAG --from D --to D [--rerun-failed]", {"--from", "--to"},
                      {"--rerun-failed"}, 1, 1},
                     argv);
   if (!args) return kExitUsage;

@@ -38,11 +38,8 @@ bool ValidatePath(App& app, const std::string& path, int* dags, int* tasks) {
 
 int CmdValidate(App& app, const std::vector<std::string>& argv) {
   CommandSpec spec{"validate", "[PATH...]", {}, {}, 0, SIZE_MAX};
-  auto args = ParseArgs(spec, argv);
-  if (!args) {
-    fmt::print(stderr, "{}\n", args.error().message());
-    return kExitUsage;
-  }
+  auto args = ParseOrReport(spec, argv);
+  if (!args) return kExitUsage;
   std::vector<std::string> paths = args->positional;
   if (paths.empty()) paths.push_back(app.dags_dir());
   bool ok = true;
