@@ -1,7 +1,6 @@
 #include "cli/app.h"
 
 #include <fmt/format.h>
-
 #include <unistd.h>
 
 #include <cstdlib>
@@ -57,8 +56,8 @@ const DagBag& App::bag() {
 }
 
 std::shared_ptr<const Dag> App::FindDag(const std::string& arg) {
-  bool looks_like_path = arg.find('/') != std::string::npos || arg.ends_with(".yaml") ||
-                         arg.ends_with(".yml");
+  bool looks_like_path =
+      arg.find('/') != std::string::npos || arg.ends_with(".yaml") || arg.ends_with(".yml");
   if (looks_like_path) {
     Diagnostics diags(arg);
     auto dag = LoadDagFile(arg, registry_, diags);

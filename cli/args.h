@@ -13,9 +13,9 @@ namespace dagctl::cli {
 /// What a subcommand accepts.
 struct CommandSpec {
   std::string name;
-  std::string usage;                      ///< e.g. "DAG [--date D] [--param K=V]..."
-  std::vector<std::string> options;       ///< take a value: "--date"
-  std::vector<std::string> flags;         ///< no value: "--json"
+  std::string usage;                 ///< e.g. "DAG [--date D] [--param K=V]..."
+  std::vector<std::string> options;  ///< take a value: "--date"
+  std::vector<std::string> flags;    ///< no value: "--json"
   size_t min_positional = 0;
   size_t max_positional = 0;
 };

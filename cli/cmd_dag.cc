@@ -12,7 +12,6 @@ namespace dagctl::cli {
 
 namespace {
 
-
 void PrintGraphText(const Dag& dag) {
   int max_layer = 0;
   for (int l : dag.graph.layer) max_layer = std::max(max_layer, l);
@@ -59,7 +58,8 @@ void PrintGraphMermaid(const Dag& dag) {
 }  // namespace
 
 int CmdGraph(App& app, const std::vector<std::string>& argv) {
-  auto args = ParseOrReport({"graph", "DAG [--format text|dot|mermaid]", {"--format"}, {}, 1, 1}, argv);
+  auto args =
+      ParseOrReport({"graph", "DAG [--format text|dot|mermaid]", {"--format"}, {}, 1, 1}, argv);
   if (!args) return kExitUsage;
   std::string format = args->Option("--format").value_or("text");
   if (format != "text" && format != "dot" && format != "mermaid") {
@@ -68,15 +68,18 @@ int CmdGraph(App& app, const std::vector<std::string>& argv) {
   }
   auto dag = app.FindDag(args->positional[0]);
   if (!dag) return kExitUsage;
-  if (format == "dot") PrintGraphDot(*dag);
-  else if (format == "mermaid") PrintGraphMermaid(*dag);
-  else PrintGraphText(*dag);
+  if (format == "dot")
+    PrintGraphDot(*dag);
+  else if (format == "mermaid")
+    PrintGraphMermaid(*dag);
+  else
+    PrintGraphText(*dag);
   return kExitOk;
 }
 
 int CmdNext(App& app, const std::vector<std::string>& argv) {
-  auto args = ParseOrReport({"next", "DAG [-n N] [--after T] [--json]", {"-n", "--after"}, {"--json"}, 1, 1},
-                    argv);
+  auto args = ParseOrReport(
+      {"next", "DAG [-n N] [--after T] [--json]", {"-n", "--after"}, {"--json"}, 1, 1}, argv);
   if (!args) return kExitUsage;
   auto dag = app.FindDag(args->positional[0]);
   if (!dag) return kExitUsage;
@@ -142,6 +145,8 @@ int SetPaused(App& app, const std::vector<std::string>& argv, bool paused) {
 }  // namespace
 
 int CmdPause(App& app, const std::vector<std::string>& argv) { return SetPaused(app, argv, true); }
-int CmdUnpause(App& app, const std::vector<std::string>& argv) { return SetPaused(app, argv, false); }
+int CmdUnpause(App& app, const std::vector<std::string>& argv) {
+  return SetPaused(app, argv, false);
+}
 
 }  // namespace dagctl::cli

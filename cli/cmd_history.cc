@@ -141,7 +141,8 @@ int CmdLogs(App& app, const std::vector<std::string>& argv) {
       PrintError(tis.error().message());
       return kExitFailed;
     }
-    auto ti = std::find_if(tis->begin(), tis->end(), [&](const auto& t) { return t.task_id == task_id; });
+    auto ti =
+        std::find_if(tis->begin(), tis->end(), [&](const auto& t) { return t.task_id == task_id; });
     if (ti == tis->end()) {
       PrintError(fmt::format("run '{}' of '{}' has no task '{}'", run_id, ref->dag_id, task_id));
       return kExitFailed;
@@ -159,7 +160,8 @@ int CmdLogs(App& app, const std::vector<std::string>& argv) {
     while (args.Flag("--follow")) {
       auto now = store->ListTaskInstances(ref->dag_id, run_id);
       if (!now) break;
-      auto cur = std::find_if(now->begin(), now->end(), [&](const auto& t) { return t.task_id == task_id; });
+      auto cur = std::find_if(now->begin(), now->end(),
+                              [&](const auto& t) { return t.task_id == task_id; });
       bool live = cur != now->end() && cur->try_number == try_number &&
                   (cur->state == TaskState::kRunning || cur->state == TaskState::kQueued);
       offset = PrintFrom(path, offset);

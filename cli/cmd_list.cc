@@ -27,7 +27,8 @@ nlohmann::json DagJson(const DagRow& r) {
   if (d.schedule) schedule = {{"__type", "CronExpression"}, {"value", d.schedule->text()}};
   return {
       {"dag_id", d.dag_id},
-      {"description", d.description.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.description)},
+      {"description",
+       d.description.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.description)},
       {"fileloc", d.file},
       {"is_paused", r.paused},
       {"is_active", true},
@@ -82,8 +83,7 @@ int CmdList(App& app, const std::vector<std::string>& argv) {
   for (const DagRow& r : rows) {
     const Dag& d = *r.dag;
     table.push_back({d.dag_id, d.schedule ? d.schedule->text() : "None", d.timezone.name(),
-                     r.paused ? "yes" : "no",
-                     r.next ? FormatShort(r.next->end, d.timezone) : "",
+                     r.paused ? "yes" : "no", r.next ? FormatShort(r.next->end, d.timezone) : "",
                      r.last ? RunStateName(r.last->state) : ""});
   }
   PrintTable({"dag_id", "schedule", "timezone", "paused", "next run", "last run"}, table);

@@ -48,7 +48,8 @@ void PrintSummary(Store& store, const Dag& dag, const DagRunRecord& run, RunStat
   }
   if (rows.size() <= 200) PrintTable({"task_id", "state", "tries", "duration"}, rows);
   std::string tally;
-  for (const auto& [name, n] : counts) tally += fmt::format("{}{} {}", tally.empty() ? "" : ", ", n, name);
+  for (const auto& [name, n] : counts)
+    tally += fmt::format("{}{} {}", tally.empty() ? "" : ", ", n, name);
   auto final_run = store.GetDagRun(dag.dag_id, run.run_id);
   fmt::print("run {} of {}: {} in {} ({})\n", run.run_id, dag.dag_id, RunStateName(state),
              final_run ? ElapsedText(final_run->start_date, final_run->end_date) : "?", tally);

@@ -16,7 +16,8 @@ class EventPrinter : public RunObserver {
   void TryStarted(const Task& task, int try_number) override {
     fmt::print(stderr, "{} task {} running (try {})\n", FormatIso(NowUtc()), task.id, try_number);
   }
-  void TryEnded(const Task& task, int try_number, TaskState state, const std::string& error) override {
+  void TryEnded(const Task& task, int try_number, TaskState state,
+                const std::string& error) override {
     fmt::print(stderr, "{} task {} {} (try {}){}\n", FormatIso(NowUtc()), task.id,
                TaskStateName(state), try_number, error.empty() ? "" : ": " + error);
   }

@@ -15,7 +15,8 @@
 namespace dagctl::cli {
 
 int CmdTrigger(App& app, const std::vector<std::string>& argv) {
-  auto args = ParseOrReport({"trigger", "DAG [--date D] [--conf JSON]", {"--date", "--conf"}, {}, 1, 1}, argv);
+  auto args = ParseOrReport(
+      {"trigger", "DAG [--date D] [--conf JSON]", {"--date", "--conf"}, {}, 1, 1}, argv);
   if (!args) return kExitUsage;
   auto dag = app.FindDag(args->positional[0]);
   if (!dag) return kExitUsage;
@@ -102,9 +103,13 @@ Result<std::vector<std::string>> ClearRun(Store& store, const Dag& dag, const st
 }  // namespace
 
 int CmdClear(App& app, const std::vector<std::string>& argv) {
-  auto args = ParseOrReport({"clear", "DAG RUN_ID [--task T]... [--downstream] [--only-failed]",
-                     {"--task"}, {"--downstream", "--only-failed"}, 2, 2},
-                    argv);
+  auto args = ParseOrReport({"clear",
+                             "DAG RUN_ID [--task T]... [--downstream] [--only-failed]",
+                             {"--task"},
+                             {"--downstream", "--only-failed"},
+                             2,
+                             2},
+                            argv);
   if (!args) return kExitUsage;
   auto dag = app.FindDag(args->positional[0]);
   if (!dag) return kExitUsage;
@@ -120,8 +125,9 @@ int CmdClear(App& app, const std::vector<std::string>& argv) {
     for (size_t i = 0; i < dag->tasks.size(); ++i) roots.push_back(i);
   Store* store = app.store();
   if (!store) return kExitFailed;
-  auto cleared = ClearRun(*store, *dag, args->positional[1],
-                          Reach(*dag, roots, args->Flag("--downstream")), args->Flag("--only-failed"));
+  auto cleared =
+      ClearRun(*store, *dag, args->positional[1], Reach(*dag, roots, args->Flag("--downstream")),
+               args->Flag("--only-failed"));
   if (!cleared) {
     PrintError(cleared.error().message());
     return kExitFailed;
@@ -144,9 +150,8 @@ namespace {
 Result<std::vector<std::string>> PlanBackfill(Store& store, const Dag& dag, Timestamp from,
                                               Timestamp to, bool rerun_failed,
                                               const std::string& owner) {
-  auto existing = store.ListDagRuns({.dag_id = dag.dag_id,
-                                     .types = {RunType::kScheduled, RunType::kBackfill},
-                                     .limit = 1000000});
+  auto existing = store.ListDagRuns(
+      {.dag_id = dag.dag_id, .types = {RunType::kScheduled, RunType::kBackfill}, .limit = 1000000});
   if (!existing) return Fail(existing.error());
   std::map<Timestamp, DagRunRecord> by_date;
   for (const auto& r : *existing) by_date[r.logical_date] = r;
@@ -180,9 +185,13 @@ Result<std::vector<std::string>> PlanBackfill(Store& store, const Dag& dag, Time
 }  // namespace
 
 int CmdBackfill(App& app, const std::vector<std::string>& argv) {
-  auto args = ParseOrReport({"backfill", "DAG --from D --to D [--rerun-failed]", {"--from", "--to"},
-                     {"--rerun-failed"}, 1, 1},
-                    argv);
+  auto args = ParseOrReport({"backfill",
+                             "DAG --from D --to D [--rerun-failed]",
+                             {"--from", "--to"},
+                             {"--rerun-failed"},
+                             1,
+                             1},
+                            argv);
   if (!args) return kExitUsage;
   auto dag = app.FindDag(args->positional[0]);
   if (!dag) return kExitUsage;
@@ -193,11 +202,13 @@ int CmdBackfill(App& app, const std::vector<std::string>& argv) {
   auto from = ParseDateTime(args->Option("--from").value_or(""), dag->timezone);
   auto to = ParseDateTime(args->Option("--to").value_or(""), dag->timezone);
   if (!from || !to) {
-    PrintError("backfill: --from and --to take dates: " + (!from ? from.error() : to.error()).message());
+    PrintError("backfill: --from and --to take dates: " +
+               (!from ? from.error() : to.error()).message());
     return kExitUsage;
   }
   // A date alone as --to covers that whole day.
-  if (args->Option("--to")->size() == 10) *to += std::chrono::hours(24) - std::chrono::microseconds(1);
+  if (args->Option("--to")->size() == 10)
+    *to += std::chrono::hours(24) - std::chrono::microseconds(1);
   Store* store = app.store();
   if (!store) return kExitFailed;
   ExecutorOptions opts = app.executor_options();
@@ -212,7 +223,8 @@ int CmdBackfill(App& app, const std::vector<std::string>& argv) {
   // Runs go in date order, at most max_active_runs at a time.
   size_t next = 0, failed = 0;
   while ((next < todo->size() || executor.active_runs() > 0) && !executor.StopRequested()) {
-    while (next < todo->size() && executor.active_runs() < static_cast<size_t>(dag->max_active_runs)) {
+    while (next < todo->size() &&
+           executor.active_runs() < static_cast<size_t>(dag->max_active_runs)) {
       const std::string& id = (*todo)[next++];
       auto run = store->GetDagRun(dag->dag_id, id);
       if (auto st = executor.AddRun(dag, id, run ? run->owner : ""); !st) {

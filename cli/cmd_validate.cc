@@ -22,8 +22,10 @@ bool ValidatePath(App& app, const std::string& path, int* dags, int* tasks) {
     errors = bag.errors;
   } else {
     Diagnostics diags(path);
-    if (auto dag = LoadDagFile(path, app.operators(), diags)) loaded.push_back(dag);
-    else errors.push_back({path, diags.list()});
+    if (auto dag = LoadDagFile(path, app.operators(), diags))
+      loaded.push_back(dag);
+    else
+      errors.push_back({path, diags.list()});
   }
   for (const ImportError& e : errors)
     for (const Diagnostic& d : e.diagnostics) fmt::print(stderr, "{}\n", d.ToString());

@@ -56,13 +56,20 @@ std::string DefaultDags() {
 
 int main(int argc, char** argv) {
   const std::map<std::string, Command> commands = {
-      {"validate", dagctl::cli::CmdValidate}, {"list", dagctl::cli::CmdList},
-      {"run", dagctl::cli::CmdRun},           {"runs", dagctl::cli::CmdRuns},
-      {"tasks", dagctl::cli::CmdTasks},       {"logs", dagctl::cli::CmdLogs},
-      {"graph", dagctl::cli::CmdGraph},       {"next", dagctl::cli::CmdNext},
-      {"pause", dagctl::cli::CmdPause},       {"unpause", dagctl::cli::CmdUnpause},
-      {"scheduler", dagctl::cli::CmdScheduler}, {"serve", dagctl::cli::CmdServe},
-      {"trigger", dagctl::cli::CmdTrigger},   {"clear", dagctl::cli::CmdClear},
+      {"validate", dagctl::cli::CmdValidate},
+      {"list", dagctl::cli::CmdList},
+      {"run", dagctl::cli::CmdRun},
+      {"runs", dagctl::cli::CmdRuns},
+      {"tasks", dagctl::cli::CmdTasks},
+      {"logs", dagctl::cli::CmdLogs},
+      {"graph", dagctl::cli::CmdGraph},
+      {"next", dagctl::cli::CmdNext},
+      {"pause", dagctl::cli::CmdPause},
+      {"unpause", dagctl::cli::CmdUnpause},
+      {"scheduler", dagctl::cli::CmdScheduler},
+      {"serve", dagctl::cli::CmdServe},
+      {"trigger", dagctl::cli::CmdTrigger},
+      {"clear", dagctl::cli::CmdClear},
       {"backfill", dagctl::cli::CmdBackfill},
   };
   std::string home = DefaultHome(), dags = DefaultDags();
@@ -83,8 +90,10 @@ int main(int argc, char** argv) {
       }
     }
     if (a.empty()) continue;
-    if (command.empty() && a[0] != '-') command = a;
-    else rest.push_back(a);
+    if (command.empty() && a[0] != '-')
+      command = a;
+    else
+      rest.push_back(a);
   }
   if (command.empty() || command == "help") {
     bool asked = command == "help" || (!rest.empty() && (rest[0] == "--help" || rest[0] == "-h"));

@@ -61,8 +61,10 @@ void ProgressPrinter::Event(const std::string& line) {
 void ProgressPrinter::TryStarted(const Task& task, int try_number) {
   std::lock_guard<std::mutex> lock(mu_);
   running_.insert(task.id);
-  if (!live_) Event(fmt::format("{} running (try {})", task.id, try_number));
-  else Draw();
+  if (!live_)
+    Event(fmt::format("{} running (try {})", task.id, try_number));
+  else
+    Draw();
 }
 
 void ProgressPrinter::TryEnded(const Task& task, int try_number, TaskState state,

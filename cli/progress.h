@@ -19,7 +19,8 @@ class ProgressPrinter : public RunObserver {
   ~ProgressPrinter() override;
 
   void TryStarted(const Task& task, int try_number) override;
-  void TryEnded(const Task& task, int try_number, TaskState state, const std::string& error) override;
+  void TryEnded(const Task& task, int try_number, TaskState state,
+                const std::string& error) override;
   void TaskDecided(const Task& task, TaskState state) override;
 
   /// Stops the live line; call before printing anything else.

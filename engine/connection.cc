@@ -57,7 +57,8 @@ Status ParseHostPort(const std::string& hostport, Connection& conn) {
   if (!port.empty()) {
     auto p = ScalarAsInt(port);
     if (!p || *p < 0 || *p > 65535)
-      return Fail(Error::InvalidArgument(fmt::format("port '{}' is not a number from 0 to 65535", port)));
+      return Fail(
+          Error::InvalidArgument(fmt::format("port '{}' is not a number from 0 to 65535", port)));
     conn.port = static_cast<int>(*p);
   }
   return {};
@@ -75,7 +76,8 @@ Result<std::string> Connection::Field(const std::string& name) const {
   if (name == "extra") {
     std::string json = "{";
     for (const auto& [k, v] : extra)
-      json += fmt::format("{}\"{}\": \"{}\"", json.size() > 1 ? ", " : "", JsonEscape(k), JsonEscape(v));
+      json += fmt::format("{}\"{}\": \"{}\"", json.size() > 1 ? ", " : "", JsonEscape(k),
+                          JsonEscape(v));
     return json + "}";
   }
   std::string key = name.rfind("extra__", 0) == 0 ? name.substr(7) : name;
@@ -93,7 +95,8 @@ Result<Connection> ParseConnectionUri(const std::string& conn_id, const std::str
   Connection c;
   c.conn_id = conn_id;
   auto sep = uri.find("://");
-  if (sep == std::string::npos || sep == 0) return bad("expected a URI like scheme://user:pass@host:port/schema");
+  if (sep == std::string::npos || sep == 0)
+    return bad("expected a URI like scheme://user:pass@host:port/schema");
   c.conn_type = uri.substr(0, sep);
   for (char& ch : c.conn_type)
     if (ch == '-') ch = '_';
@@ -107,7 +110,8 @@ Result<Connection> ParseConnectionUri(const std::string& conn_id, const std::str
       std::string kv = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
       if (!kv.empty()) {
         auto eq = kv.find('=');
-        c.extra[PercentDecode(kv.substr(0, eq))] = eq == std::string::npos ? "" : PercentDecode(kv.substr(eq + 1));
+        c.extra[PercentDecode(kv.substr(0, eq))] =
+            eq == std::string::npos ? "" : PercentDecode(kv.substr(eq + 1));
       }
       if (amp == std::string::npos) break;
       pos = amp + 1;
@@ -133,7 +137,8 @@ Result<Connection> ConnectionFromEnv(const std::string& conn_id) {
   for (char ch : conn_id) var += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   const char* uri = std::getenv(var.c_str());
   if (!uri)
-    return Fail(Error::NotFound(fmt::format("connection '{}' is not defined (set {})", conn_id, var)));
+    return Fail(
+        Error::NotFound(fmt::format("connection '{}' is not defined (set {})", conn_id, var)));
   return ParseConnectionUri(conn_id, uri);
 }
 

@@ -1,13 +1,13 @@
 #include "engine/cron.h"
 
-#include "engine/value.h"
-
 #include <date/date.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
 #include <sstream>
+
+#include "engine/value.h"
 
 namespace dagctl {
 
@@ -33,9 +33,9 @@ const FieldSpec kFields[] = {
 };
 
 const std::pair<const char*, const char*> kPresets[] = {
-    {"@hourly", "0 * * * *"},      {"@daily", "0 0 * * *"},     {"@midnight", "0 0 * * *"},
-    {"@weekly", "0 0 * * 0"},      {"@monthly", "0 0 1 * *"},   {"@quarterly", "0 0 1 */3 *"},
-    {"@yearly", "0 0 1 1 *"},      {"@annually", "0 0 1 1 *"},
+    {"@hourly", "0 * * * *"}, {"@daily", "0 0 * * *"},    {"@midnight", "0 0 * * *"},
+    {"@weekly", "0 0 * * 0"}, {"@monthly", "0 0 1 * *"},  {"@quarterly", "0 0 1 */3 *"},
+    {"@yearly", "0 0 1 1 *"}, {"@annually", "0 0 1 1 *"},
 };
 
 std::vector<std::string> Split(const std::string& s, char sep) {
@@ -65,8 +65,7 @@ Result<int> ParseAtom(const std::string& atom, const FieldSpec& f) {
   auto v = ScalarAsInt(atom);
   if (!v) return Fail(Error::InvalidArgument(fmt::format("'{}' is not a number", atom)));
   if (*v < f.min || *v > f.max)
-    return Fail(Error::InvalidArgument(
-        fmt::format("{} is out of range {}-{}", *v, f.min, f.max)));
+    return Fail(Error::InvalidArgument(fmt::format("{} is out of range {}-{}", *v, f.min, f.max)));
   return static_cast<int>(*v);
 }
 
@@ -79,8 +78,7 @@ Status ParseItem(const std::string& item, const FieldSpec& f, std::bitset<N>& bi
   if (auto slash = item.find('/'); slash != std::string::npos) {
     range = item.substr(0, slash);
     auto s = ScalarAsInt(item.substr(slash + 1));
-    if (!s || *s <= 0)
-      return Fail(Error::InvalidArgument(fmt::format("bad step in '{}'", item)));
+    if (!s || *s <= 0) return Fail(Error::InvalidArgument(fmt::format("bad step in '{}'", item)));
     step = static_cast<int>(*s);
   }
   int lo = f.min, hi = f.max;
@@ -122,8 +120,9 @@ Result<CronSchedule> CronSchedule::Parse(const std::string& text) {
     auto it = std::find_if(std::begin(kPresets), std::end(kPresets),
                            [&](const auto& p) { return text == p.first; });
     if (it == std::end(kPresets))
-      return bad("unknown preset (use @once, @hourly, @daily, @weekly, @monthly, @quarterly, "
-                 "@yearly or @annually)");
+      return bad(
+          "unknown preset (use @once, @hourly, @daily, @weekly, @monthly, @quarterly, "
+          "@yearly or @annually)");
     expr = it->second;
   }
   std::istringstream in(expr);
@@ -144,17 +143,29 @@ Result<CronSchedule> CronSchedule::Parse(const std::string& text) {
         auto hash = item.find('#');
         auto dow = ParseAtom(item.substr(0, hash), f);
         auto n = ScalarAsInt(item.substr(hash + 1));
-        if (!dow) st = Fail(dow.error());
+        if (!dow)
+          st = Fail(dow.error());
         else if (!n || *n < 1 || *n > 5)
           st = Fail(Error::InvalidArgument(fmt::format("'{}': N in DOW#N must be 1-5", item)));
-        else c.nth_weekdays_.emplace_back(static_cast<unsigned>(*dow % 7), static_cast<unsigned>(*n));
+        else
+          c.nth_weekdays_.emplace_back(static_cast<unsigned>(*dow % 7), static_cast<unsigned>(*n));
       } else {
         switch (i) {
-          case 0: st = ParseItem(item, f, c.minutes_); break;
-          case 1: st = ParseItem(item, f, c.hours_); break;
-          case 2: st = ParseItem(item, f, c.days_); break;
-          case 3: st = ParseItem(item, f, c.months_); break;
-          default: st = ParseItem(item, f, c.weekdays_); break;
+          case 0:
+            st = ParseItem(item, f, c.minutes_);
+            break;
+          case 1:
+            st = ParseItem(item, f, c.hours_);
+            break;
+          case 2:
+            st = ParseItem(item, f, c.days_);
+            break;
+          case 3:
+            st = ParseItem(item, f, c.months_);
+            break;
+          default:
+            st = ParseItem(item, f, c.weekdays_);
+            break;
         }
       }
       if (!st) return bad(fmt::format("{} field: {}", f.name, st.error().message()));
@@ -169,9 +180,8 @@ Result<CronSchedule> CronSchedule::Parse(const std::string& text) {
 
 bool CronSchedule::DayMatches(int year, unsigned month, unsigned day, unsigned weekday) const {
   if (!months_.test(month)) return false;
-  auto last = unsigned(date::year_month_day_last(date::year(year),
-                                                 date::month_day_last(date::month(month)))
-                           .day());
+  auto last = unsigned(
+      date::year_month_day_last(date::year(year), date::month_day_last(date::month(month))).day());
   bool dom = days_.test(day) || (last_day_ && day == last);
   bool dow = weekdays_.test(weekday);
   for (auto [wd, n] : nth_weekdays_)

@@ -41,10 +41,10 @@ class CronSchedule {
   bool once_ = false;
   std::bitset<60> minutes_;
   std::bitset<24> hours_;
-  std::bitset<32> days_;      // 1..31
-  std::bitset<13> months_;    // 1..12
-  std::bitset<7> weekdays_;   // 0 = Sunday
-  bool last_day_ = false;     // `L` in day-of-month
+  std::bitset<32> days_;                                     // 1..31
+  std::bitset<13> months_;                                   // 1..12
+  std::bitset<7> weekdays_;                                  // 0 = Sunday
+  bool last_day_ = false;                                    // `L` in day-of-month
   std::vector<std::pair<unsigned, unsigned>> nth_weekdays_;  // (weekday, n) from `DOW#N`
   bool dom_restricted_ = false;
   bool dow_restricted_ = false;

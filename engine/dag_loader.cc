@@ -22,22 +22,34 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::vector<std::string> kDagKeys = {
-    "dag_id",  "description",      "owner",  "tags",     "schedule",
-    "timezone", "start_date",      "end_date", "catchup", "max_active_runs",
-    "max_active_tasks", "params", "default_args", "tasks"};
+    "dag_id",           "description", "owner",        "tags",    "schedule",
+    "timezone",         "start_date",  "end_date",     "catchup", "max_active_runs",
+    "max_active_tasks", "params",      "default_args", "tasks"};
 
-const std::vector<std::string> kTaskKeys = {
-    "id",          "operator",       "depends_on",      "trigger_rule",
-    "retries",     "retry_delay",    "retry_exponential_backoff",
-    "max_retry_delay", "timeout",    "pool",            "priority_weight",
-    "env",         "doc"};
+const std::vector<std::string> kTaskKeys = {"id",
+                                            "operator",
+                                            "depends_on",
+                                            "trigger_rule",
+                                            "retries",
+                                            "retry_delay",
+                                            "retry_exponential_backoff",
+                                            "max_retry_delay",
+                                            "timeout",
+                                            "pool",
+                                            "priority_weight",
+                                            "env",
+                                            "doc"};
 
 // Airflow spellings that are far from ours by edit distance.
 const std::map<std::string, std::string> kAirflowAliases = {
-    {"schedule_interval", "schedule"}, {"task_id", "id"},
-    {"upstream", "depends_on"},        {"dependencies", "depends_on"},
-    {"bash_command", "command"},       {"execution_timeout", "timeout"},
-    {"max_active_tis_per_dag", "max_active_tasks"}, {"concurrency", "max_active_tasks"},
+    {"schedule_interval", "schedule"},
+    {"task_id", "id"},
+    {"upstream", "depends_on"},
+    {"dependencies", "depends_on"},
+    {"bash_command", "command"},
+    {"execution_timeout", "timeout"},
+    {"max_active_tis_per_dag", "max_active_tasks"},
+    {"concurrency", "max_active_tasks"},
 };
 
 bool ValidId(const std::string& id) {
@@ -69,7 +81,7 @@ class Loader {
   std::optional<Duration> DurationOf(const MapEntry& e, const std::string& where);
   std::optional<std::vector<std::string>> StringList(const MapEntry& e, const std::string& where);
   std::optional<std::map<std::string, std::string>> StringMap(const MapEntry& e,
-                                                             const std::string& where);
+                                                              const std::string& where);
 
   void LoadDagKey(const MapEntry& e, Dag& dag);
   void LoadSchedule(const Value& root, Dag& dag);
@@ -88,8 +100,8 @@ class Loader {
 
 std::optional<std::string> Loader::String(const MapEntry& e, const std::string& where) {
   if (e.value.IsScalar()) return e.value.scalar;
-  Error(e.value.mark, fmt::format("{}'{}' must be a string, not {}", where, e.key,
-                                  e.value.KindName()));
+  Error(e.value.mark,
+        fmt::format("{}'{}' must be a string, not {}", where, e.key, e.value.KindName()));
   return std::nullopt;
 }
 
@@ -139,8 +151,8 @@ std::optional<std::vector<std::string>> Loader::StringList(const MapEntry& e,
 std::optional<std::map<std::string, std::string>> Loader::StringMap(const MapEntry& e,
                                                                     const std::string& where) {
   if (!e.value.IsMap()) {
-    Error(e.value.mark, fmt::format("{}'{}' must be a map, not {}", where, e.key,
-                                    e.value.KindName()));
+    Error(e.value.mark,
+          fmt::format("{}'{}' must be a map, not {}", where, e.key, e.value.KindName()));
     return std::nullopt;
   }
   std::map<std::string, std::string> out;
@@ -167,8 +179,11 @@ void Loader::LoadDagKey(const MapEntry& e, Dag& dag) {
   const std::string& k = e.key;
   if (k == "dag_id") {
     if (auto s = String(e, "")) {
-      if (ValidId(*s)) dag.dag_id = *s;
-      else Error(e.value.mark, fmt::format("dag_id '{}' may only use letters, digits, '_', '.' and '-'", *s));
+      if (ValidId(*s))
+        dag.dag_id = *s;
+      else
+        Error(e.value.mark,
+              fmt::format("dag_id '{}' may only use letters, digits, '_', '.' and '-'", *s));
     }
   } else if (k == "description") {
     if (auto s = String(e, "")) dag.description = *s;
@@ -183,8 +198,10 @@ void Loader::LoadDagKey(const MapEntry& e, Dag& dag) {
   } else if (k == "max_active_tasks") {
     if (auto n = Int(e, "", 1)) dag.max_active_tasks = static_cast<int>(*n);
   } else if (k == "params") {
-    if (e.value.IsMap()) dag.params = e.value.entries;
-    else if (!e.value.IsNull()) Error(e.value.mark, "'params' must be a map of name: default value");
+    if (e.value.IsMap())
+      dag.params = e.value.entries;
+    else if (!e.value.IsNull())
+      Error(e.value.mark, "'params' must be a map of name: default value");
   } else if (k == "default_args") {
     if (!e.value.IsMap() && !e.value.IsNull())
       Error(e.value.mark, "'default_args' must be a map of task keys");
@@ -202,8 +219,10 @@ void Loader::LoadSchedule(const Value& root, Dag& dag) {
     if (e.key != "timezone") continue;
     if (auto s = String(e, "")) {
       auto tz = TimeZone::Locate(*s);
-      if (tz) dag.timezone = *tz;
-      else Error(e.value.mark, tz.error().message() + " (use an IANA name such as 'Asia/Seoul')");
+      if (tz)
+        dag.timezone = *tz;
+      else
+        Error(e.value.mark, tz.error().message() + " (use an IANA name such as 'Asia/Seoul')");
     }
   }
   const MapEntry* schedule = nullptr;
@@ -212,8 +231,10 @@ void Loader::LoadSchedule(const Value& root, Dag& dag) {
       schedule = &e;
       if (auto s = String(e, "")) {
         auto cron = CronSchedule::Parse(*s);
-        if (cron) dag.schedule = *cron;
-        else Error(e.value.mark, cron.error().message());
+        if (cron)
+          dag.schedule = *cron;
+        else
+          Error(e.value.mark, cron.error().message());
       }
     } else if (e.key == "start_date" && !e.value.IsNull()) {
       dag.start_date = Date(e, dag.timezone);
@@ -238,12 +259,15 @@ std::shared_ptr<Dag> Loader::Load(const Value& root, const std::string& path) {
   dag->dag_id = fs::path(path).stem().string();
   for (const MapEntry& e : root.entries) LoadDagKey(e, *dag);
   if (!root.Find("dag_id") && !ValidId(dag->dag_id))
-    Error({1, 1}, fmt::format("the file name '{}' is not a valid dag_id; set 'dag_id'", dag->dag_id));
+    Error({1, 1},
+          fmt::format("the file name '{}' is not a valid dag_id; set 'dag_id'", dag->dag_id));
   LoadSchedule(root, *dag);
   const Value* tasks = root.Find("tasks");
   const Value* defaults = root.Find("default_args");
-  if (!tasks) Error(root.mark, "missing required key 'tasks'");
-  else LoadTasks(*tasks, defaults && defaults->IsMap() ? defaults : nullptr, *dag);
+  if (!tasks)
+    Error(root.mark, "missing required key 'tasks'");
+  else
+    LoadTasks(*tasks, defaults && defaults->IsMap() ? defaults : nullptr, *dag);
   CheckDependencies(*dag);
   if (!diags_.empty()) return nullptr;
   ResolveGraph(*dag);
@@ -311,8 +335,12 @@ void Loader::LoadTaskKey(const MapEntry& e, const std::string& where, Task& task
   const std::string& k = e.key;
   if (k == "id") {
     if (auto s = String(e, where)) {
-      if (ValidId(*s)) task.id = *s;
-      else Error(e.value.mark, fmt::format("{}task id '{}' may only use letters, digits, '_', '.' and '-'", where, *s));
+      if (ValidId(*s))
+        task.id = *s;
+      else
+        Error(e.value.mark,
+              fmt::format("{}task id '{}' may only use letters, digits, '_', '.' and '-'", where,
+                          *s));
     }
   } else if (k == "operator") {
     // Read before the other keys.
@@ -321,9 +349,11 @@ void Loader::LoadTaskKey(const MapEntry& e, const std::string& where, Task& task
     task.depends_on_mark = e.value.mark;
   } else if (k == "trigger_rule") {
     if (auto s = String(e, where)) {
-      if (auto r = ParseTriggerRule(*s)) task.trigger_rule = *r;
-      else Error(e.value.mark, fmt::format("{}unknown trigger rule '{}'{}", where, *s,
-                                           DidYouMean(*s, TriggerRuleNames())));
+      if (auto r = ParseTriggerRule(*s))
+        task.trigger_rule = *r;
+      else
+        Error(e.value.mark, fmt::format("{}unknown trigger rule '{}'{}", where, *s,
+                                        DidYouMean(*s, TriggerRuleNames())));
     }
   } else if (k == "retries") {
     if (auto n = Int(e, where, 0)) task.retries = static_cast<int>(*n);
@@ -334,8 +364,10 @@ void Loader::LoadTaskKey(const MapEntry& e, const std::string& where, Task& task
   } else if (k == "max_retry_delay") {
     if (auto d = DurationOf(e, where)) task.max_retry_delay = *d;
   } else if (k == "timeout") {
-    if (e.value.IsNull()) task.timeout.reset();
-    else if (auto d = DurationOf(e, where)) task.timeout = *d;
+    if (e.value.IsNull())
+      task.timeout.reset();
+    else if (auto d = DurationOf(e, where))
+      task.timeout = *d;
   } else if (k == "pool") {
     if (auto s = String(e, where)) task.pool = *s;
   } else if (k == "priority_weight") {
@@ -356,13 +388,15 @@ void Loader::CheckOperatorParams(const Task& task, const std::string& where) {
   for (const MapEntry& e : task.params.entries) {
     auto spec = std::find_if(specs.begin(), specs.end(),
                              [&](const ParamSpec& s) { return s.name == e.key; });
-    if (spec == specs.end()) Error(e.key_mark, where + UnknownKeyMessage(e.key, known));
-    else CheckParamType(*spec, e, where);
+    if (spec == specs.end())
+      Error(e.key_mark, where + UnknownKeyMessage(e.key, known));
+    else
+      CheckParamType(*spec, e, where);
   }
   for (const ParamSpec& s : specs)
     if (s.required && !task.params.Find(s.name))
-      Error(task.mark, fmt::format("{}operator '{}' needs key '{}'", where, task.operator_name,
-                                   s.name));
+      Error(task.mark,
+            fmt::format("{}operator '{}' needs key '{}'", where, task.operator_name, s.name));
   Diagnostics op_diags(diags_.file());
   task.op->Validate(task.params, op_diags);
   for (const Diagnostic& d : op_diags.list()) Error(d.mark, where + d.message);
@@ -370,13 +404,26 @@ void Loader::CheckOperatorParams(const Task& task, const std::string& where) {
 
 void Loader::CheckParamType(const ParamSpec& spec, const MapEntry& e, const std::string& where) {
   switch (spec.type) {
-    case ParamType::kString: String(e, where); break;
-    case ParamType::kInt: Int(e, where, INT64_MIN); break;
-    case ParamType::kBool: Bool(e, where); break;
-    case ParamType::kDuration: DurationOf(e, where); break;
-    case ParamType::kStringList: StringList(e, where); break;
-    case ParamType::kStringMap: StringMap(e, where); break;
-    case ParamType::kAny: break;
+    case ParamType::kString:
+      String(e, where);
+      break;
+    case ParamType::kInt:
+      Int(e, where, INT64_MIN);
+      break;
+    case ParamType::kBool:
+      Bool(e, where);
+      break;
+    case ParamType::kDuration:
+      DurationOf(e, where);
+      break;
+    case ParamType::kStringList:
+      StringList(e, where);
+      break;
+    case ParamType::kStringMap:
+      StringMap(e, where);
+      break;
+    case ParamType::kAny:
+      break;
   }
 }
 
@@ -386,8 +433,9 @@ void Loader::CheckDependencies(const Dag& dag) {
   for (size_t i = 0; i < dag.tasks.size(); ++i)
     for (const std::string& dep : dag.tasks[i].depends_on)
       if (!dag.index.count(dep))
-        Error(dag.tasks[i].depends_on_mark, fmt::format("tasks[{}]: depends_on: unknown task '{}'{}",
-                                             dag.tasks[i].file_index, dep, DidYouMean(dep, ids)));
+        Error(dag.tasks[i].depends_on_mark,
+              fmt::format("tasks[{}]: depends_on: unknown task '{}'{}", dag.tasks[i].file_index,
+                          dep, DidYouMean(dep, ids)));
 }
 
 // Resolves depends_on (all known by now) into graph edges and reports cycles.
@@ -461,7 +509,8 @@ DagBag LoadDagFolder(const std::string& dir, const OperatorRegistry& ops) {
     return bag;
   }
   std::vector<std::string> files;
-  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+  for (auto it =
+           fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
     if (it->is_regular_file(ec) && IsDagFile(it->path())) files.push_back(it->path().string());
   std::sort(files.begin(), files.end());
@@ -475,7 +524,8 @@ DagBag LoadDagFolder(const std::string& dir, const OperatorRegistry& ops) {
         bag.dags.push_back(dag);
         continue;
       }
-      diags.Error({1, 1}, fmt::format("dag_id '{}' is already used by {}", dag->dag_id, it->second));
+      diags.Error({1, 1},
+                  fmt::format("dag_id '{}' is already used by {}", dag->dag_id, it->second));
     }
     bag.errors.push_back({file, diags.list()});
   }

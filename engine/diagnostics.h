@@ -22,9 +22,7 @@ class Diagnostics {
  public:
   explicit Diagnostics(std::string file) : file_(std::move(file)) {}
 
-  void Error(Mark mark, std::string message) {
-    list_.push_back({file_, mark, std::move(message)});
-  }
+  void Error(Mark mark, std::string message) { list_.push_back({file_, mark, std::move(message)}); }
   bool empty() const { return list_.empty(); }
   /// Orders the diagnostics by position in the file (stable).
   void Sort();

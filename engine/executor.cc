@@ -61,7 +61,8 @@ Status Executor::AddRun(std::shared_ptr<const Dag> dag, const std::string& run_i
   for (const Task& t : dag->tasks) {
     auto it = by_id.find(t.id);
     if (it == by_id.end())
-      return Fail(Error::NotFound(fmt::format("run '{}' has no task instance for '{}'", run_id, t.id)));
+      return Fail(
+          Error::NotFound(fmt::format("run '{}' has no task instance for '{}'", run_id, t.id)));
     tis.push_back(it->second);
   }
   auto params = ResolveParams(*dag, run->conf);
@@ -180,8 +181,8 @@ Status Executor::Stop(bool fail_runs) {
   results_.clear();
   if (auto st = store_.Transaction([&] { return HandleResults(finished); }); !st) return st;
   std::vector<TryResult> ended = runner_.TerminateAll();
-  const char* why = fail_runs ? "terminated: dagctl was asked to stop"
-                              : "terminated: the scheduler shut down";
+  const char* why =
+      fail_runs ? "terminated: dagctl was asked to stop" : "terminated: the scheduler shut down";
   auto st = store_.Transaction([&]() -> Status {
     for (const TryResult& r : ended) {
       auto it = running_.find(r.id);

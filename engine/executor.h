@@ -33,9 +33,9 @@ class RunObserver {
 };
 
 struct ExecutorOptions {
-  int parallelism = 32;           ///< Tries running at once, across all runs.
-  std::string logs_dir;           ///< $DAGCTL_HOME/logs
-  std::vector<std::string> env;   ///< Base environment of every try (NAME=value).
+  int parallelism = 32;          ///< Tries running at once, across all runs.
+  std::string logs_dir;          ///< $DAGCTL_HOME/logs
+  std::vector<std::string> env;  ///< Base environment of every try (NAME=value).
   std::string hostname;
   std::string owner;  ///< This process as a run owner ("host:pid"); see Store::ClaimRun.
 };

@@ -1,10 +1,9 @@
 #include "engine/graph.h"
 
+#include <algorithm>
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/depth_first_search.hpp>
 #include <boost/graph/topological_sort.hpp>
-
-#include <algorithm>
 #include <iterator>
 
 namespace dagctl {

@@ -1,8 +1,7 @@
 #include "engine/posix_try_runner.h"
 
-#include "engine/log_file.h"
-
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -15,7 +14,7 @@
 #include <cstring>
 #include <map>
 
-#include <fmt/format.h>
+#include "engine/log_file.h"
 
 namespace dagctl {
 namespace {
@@ -89,7 +88,7 @@ struct Child {
   pid_t pid = -1;
   int fds[kStreams] = {-1, -1, -1};  // read ends; kChannel only for bodies
   std::string log_path;
-  int log_fd = -1;  // opened on the first byte of output
+  int log_fd = -1;        // opened on the first byte of output
   std::string partial;    // stdout since the last newline
   std::string last_line;  // last complete non-empty stdout line
   std::string channel;
@@ -234,9 +233,12 @@ void PosixTryRunner::ReadOutput(Child& c, int stream) {
   while (fd >= 0) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n > 0) {
-      if (stream == kStdout) OnStdout(c, buf, static_cast<size_t>(n));
-      else if (stream == kStderr) WriteLog(c, buf, static_cast<size_t>(n));
-      else c.channel.append(buf, static_cast<size_t>(n));
+      if (stream == kStdout)
+        OnStdout(c, buf, static_cast<size_t>(n));
+      else if (stream == kStderr)
+        WriteLog(c, buf, static_cast<size_t>(n));
+      else
+        c.channel.append(buf, static_cast<size_t>(n));
       if (n < static_cast<ssize_t>(sizeof buf)) return;
       continue;
     }
@@ -343,7 +345,8 @@ std::vector<TryResult> PosixTryRunner::Wait(std::optional<Timestamp> deadline) {
       }
     }
     if (children_.empty() && timeout_ms < 0) return {};
-    int n = poll(fds.data(), fds.size(), static_cast<int>(std::min<int64_t>(timeout_ms, INT32_MAX)));
+    int n =
+        poll(fds.data(), fds.size(), static_cast<int>(std::min<int64_t>(timeout_ms, INT32_MAX)));
     if (n <= 0) continue;
     if (fds[0].revents) {
       char buf[256];

@@ -10,7 +10,7 @@ namespace dagctl {
 
 struct PosixTryRunnerOptions {
   Duration kill_grace = std::chrono::seconds(5);  ///< SIGTERM -> SIGKILL delay.
-  bool handle_stop_signals = true;  ///< Turn SIGINT/SIGTERM into StopRequested().
+  bool handle_stop_signals = true;                ///< Turn SIGINT/SIGTERM into StopRequested().
 };
 
 /// One per process is enough; it installs SIGCHLD (and stop-signal) handlers.

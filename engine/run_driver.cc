@@ -30,9 +30,15 @@ std::string DescribeExit(const TryResult& r, const Task& task) {
 
 RunDriver::RunDriver(Env env, std::shared_ptr<const Dag> dag, DagRunRecord run,
                      std::vector<TaskInstanceRecord> tis, std::map<std::string, std::string> params)
-    : env_(env), dag_(std::move(dag)), run_(std::move(run)), tis_(std::move(tis)),
-      params_(std::move(params)), plan_(*dag_, InitialStates()), tries_(dag_->tasks.size()),
-      cwd_(fs::absolute(dag_->file).parent_path().string()), ready_(ReadyOrder{dag_.get()}) {}
+    : env_(env),
+      dag_(std::move(dag)),
+      run_(std::move(run)),
+      tis_(std::move(tis)),
+      params_(std::move(params)),
+      plan_(*dag_, InitialStates()),
+      tries_(dag_->tasks.size()),
+      cwd_(fs::absolute(dag_->file).parent_path().string()),
+      ready_(ReadyOrder{dag_.get()}) {}
 
 std::vector<TaskState> RunDriver::InitialStates() const {
   std::vector<TaskState> states;
@@ -66,9 +72,11 @@ Status RunDriver::Begin() {
         // The engine that ran this try is gone, and its process with it.
         auto tries = env_.store.ListTries(dag_->dag_id, run_.run_id, ti.task_id);
         if (!tries) return Fail(tries.error());
-        if (!tries->empty()) tries_[i] = tries->back();
-        else tries_[i] = {dag_->dag_id, run_.run_id, ti.task_id, ti.try_number, TaskState::kRunning,
-                          ti.start_date.value_or(Now())};
+        if (!tries->empty())
+          tries_[i] = tries->back();
+        else
+          tries_[i] = {dag_->dag_id,  run_.run_id,         ti.task_id,
+                       ti.try_number, TaskState::kRunning, ti.start_date.value_or(Now())};
         // Its process group may have outlived it (PDEATHSIG reaches only the
         // group leader): end it before the task runs again.
         if (ti.pid > 0) kill(-ti.pid, SIGKILL);
@@ -122,7 +130,8 @@ Result<TryRequest> RunDriver::PrepareTry(size_t task, int try_number) {
     for (Value* v : scalars) {
       if (!v->IsScalar()) continue;
       auto r = RenderTemplate(v->scalar, scope);
-      if (!r) return Fail(Error::InvalidArgument(fmt::format("'{}': {}", e.key, r.error().message())));
+      if (!r)
+        return Fail(Error::InvalidArgument(fmt::format("'{}': {}", e.key, r.error().message())));
       v->scalar = *r;
     }
   }
@@ -130,7 +139,8 @@ Result<TryRequest> RunDriver::PrepareTry(size_t task, int try_number) {
   std::map<std::string, std::string> env;
   for (const auto& [k, v] : t.env) {
     auto r = RenderTemplate(v, scope);
-    if (!r) return Fail(Error::InvalidArgument(fmt::format("env '{}': {}", k, r.error().message())));
+    if (!r)
+      return Fail(Error::InvalidArgument(fmt::format("env '{}': {}", k, r.error().message())));
     env[k] = *r;
   }
   env["AIRFLOW_CTX_DAG_ID"] = dag_->dag_id;
@@ -159,8 +169,17 @@ Status RunDriver::StartTry(size_t task, std::vector<PendingTry>& out) {
   ti.end_date.reset();
   ti.next_try_at.reset();
   TryRecord& tr = tries_[task];
-  tr = {dag_->dag_id, run_.run_id, t.id, ti.try_number, TaskState::kRunning, *ti.start_date,
-        std::nullopt, std::nullopt, "", env_.opts.hostname, 0};
+  tr = {dag_->dag_id,
+        run_.run_id,
+        t.id,
+        ti.try_number,
+        TaskState::kRunning,
+        *ti.start_date,
+        std::nullopt,
+        std::nullopt,
+        "",
+        env_.opts.hostname,
+        0};
   if (ti.try_number > 1) {
     if (auto st = env_.store.ClearXCom(dag_->dag_id, run_.run_id, t.id); !st) return st;
   }
@@ -188,7 +207,8 @@ Status RunDriver::EndTry(size_t task, TaskState state, std::optional<int> exit_c
     // Tries since the task was last cleared decide the backoff.
     int attempt = std::max(1, ti.try_number - (ti.max_tries - t.retries - 1));
     state = TaskState::kUpForRetry;
-    ti.next_try_at = now + std::chrono::duration_cast<std::chrono::microseconds>(RetryDelay(t, attempt));
+    ti.next_try_at =
+        now + std::chrono::duration_cast<std::chrono::microseconds>(RetryDelay(t, attempt));
     retries_.insert({*ti.next_try_at, task});
   }
   ti.pid = 0;
@@ -212,7 +232,8 @@ Status RunDriver::OnTryEnded(size_t task, const TryResult& r) {
   if (r.exit_code >= 0) code = r.exit_code;
   if (!r.timed_out && r.exit_code == 0) {
     for (const auto& [key, value] : r.xcom)
-      if (auto st = env_.store.PutXCom(dag_->dag_id, run_.run_id, {t.id, key, value}); !st) return st;
+      if (auto st = env_.store.PutXCom(dag_->dag_id, run_.run_id, {t.id, key, value}); !st)
+        return st;
     if (!r.return_value.empty()) {
       XComRecord x{t.id, "return_value", r.return_value};
       if (auto st = env_.store.PutXCom(dag_->dag_id, run_.run_id, x); !st) return st;

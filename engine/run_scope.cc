@@ -1,13 +1,13 @@
 #include "engine/run_scope.h"
 
-#include "engine/connection.h"
-#include "engine/suggest.h"
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+
+#include "engine/connection.h"
+#include "engine/suggest.h"
 
 namespace dagctl {
 
@@ -15,8 +15,10 @@ namespace {
 
 nlohmann::json ValueToJson(const Value& v) {
   switch (v.kind) {
-    case Value::Kind::kNull: return nullptr;
-    case Value::Kind::kScalar: return v.scalar;
+    case Value::Kind::kNull:
+      return nullptr;
+    case Value::Kind::kScalar:
+      return v.scalar;
     case Value::Kind::kSequence: {
       auto arr = nlohmann::json::array();
       for (const Value& item : v.items) arr.push_back(ValueToJson(item));
@@ -49,10 +51,14 @@ std::string NoDash(std::string s) {
 // The JSON type a param's default asks for, or "" for any.
 std::string ExpectedType(const Value& v) {
   switch (v.kind) {
-    case Value::Kind::kNull: return "";
-    case Value::Kind::kSequence: return "list";
-    case Value::Kind::kMap: return "map";
-    case Value::Kind::kScalar: break;
+    case Value::Kind::kNull:
+      return "";
+    case Value::Kind::kSequence:
+      return "list";
+    case Value::Kind::kMap:
+      return "map";
+    case Value::Kind::kScalar:
+      break;
   }
   if (ScalarAsInt(v.scalar)) return "integer";
   if (ScalarAsDouble(v.scalar)) return "number";
@@ -60,9 +66,7 @@ std::string ExpectedType(const Value& v) {
   return "string";
 }
 
-std::string DefaultText(const Value& v) {
-  return v.IsScalar() ? v.scalar : ValueToJson(v).dump();
-}
+std::string DefaultText(const Value& v) { return v.IsScalar() ? v.scalar : ValueToJson(v).dump(); }
 
 bool HasType(const nlohmann::json& j, const std::string& type) {
   if (type.empty()) return true;
@@ -86,13 +90,13 @@ Status ValidateConf(const Dag& dag, const std::string& conf) {
     auto it = std::find_if(dag.params.begin(), dag.params.end(),
                            [&](const MapEntry& e) { return e.key == key; });
     if (it == dag.params.end())
-      return Fail(Error::InvalidArgument(fmt::format("DAG '{}' has no param '{}'{}", dag.dag_id,
-                                                     key, DidYouMean(key, names))));
+      return Fail(Error::InvalidArgument(
+          fmt::format("DAG '{}' has no param '{}'{}", dag.dag_id, key, DidYouMean(key, names))));
     std::string type = ExpectedType(it->value);
     if (!HasType(value, type))
-      return Fail(Error::InvalidArgument(fmt::format(
-          "param '{}' must be {} {} (its default is {}), not {}", key,
-          type == "integer" ? "an" : "a", type, DefaultText(it->value), value.dump())));
+      return Fail(Error::InvalidArgument(
+          fmt::format("param '{}' must be {} {} (its default is {}), not {}", key,
+                      type == "integer" ? "an" : "a", type, DefaultText(it->value), value.dump())));
   }
   return {};
 }
@@ -109,10 +113,14 @@ Result<std::string> ConfFromParamArgs(const Dag& dag, const std::vector<std::str
     std::string type = it == dag.params.end() ? "string" : ExpectedType(it->value);
     // Typed params take their type's text form; lists and maps take JSON.
     nlohmann::json value = text;
-    if (type == "integer" && ScalarAsInt(text)) value = *ScalarAsInt(text);
-    else if (type == "number" && ScalarAsDouble(text)) value = *ScalarAsDouble(text);
-    else if (type == "boolean" && ScalarAsBool(text)) value = *ScalarAsBool(text);
-    else if (type == "list" || type == "map") value = nlohmann::json::parse(text, nullptr, false);
+    if (type == "integer" && ScalarAsInt(text))
+      value = *ScalarAsInt(text);
+    else if (type == "number" && ScalarAsDouble(text))
+      value = *ScalarAsDouble(text);
+    else if (type == "boolean" && ScalarAsBool(text))
+      value = *ScalarAsBool(text);
+    else if (type == "list" || type == "map")
+      value = nlohmann::json::parse(text, nullptr, false);
     conf[key] = value.is_discarded() ? nlohmann::json(text) : value;
   }
   std::string out = conf.dump();

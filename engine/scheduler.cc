@@ -48,7 +48,10 @@ Result<DagRunRecord> CreateRun(Store& store, const Dag& dag, RunType type, Times
 
 Scheduler::Scheduler(Store& store, TryRunner& runner, const Clock& clock,
                      const OperatorRegistry& ops, SchedulerOptions opts, RunObserver* observer)
-    : store_(store), clock_(clock), ops_(ops), opts_(std::move(opts)),
+    : store_(store),
+      clock_(clock),
+      ops_(ops),
+      opts_(std::move(opts)),
       executor_(store, runner, clock, opts_.executor, observer) {}
 
 // Reloads the whole folder when any DAG file was added, removed or changed.
@@ -56,8 +59,8 @@ Scheduler::Scheduler(Store& store, TryRunner& runner, const Clock& clock,
 bool Scheduler::ReloadIfChanged() {
   std::map<std::string, std::pair<int64_t, uintmax_t>> now;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(opts_.dags_dir,
-                                                  fs::directory_options::skip_permission_denied, ec);
+  for (auto it = fs::recursive_directory_iterator(
+           opts_.dags_dir, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     auto ext = it->path().extension();
     if ((ext != ".yaml" && ext != ".yml") || !it->is_regular_file(ec)) continue;
@@ -110,8 +113,10 @@ Status Scheduler::CreateDueRuns(const Dag& dag, Timestamp now, std::optional<Tim
   while (next && next->end <= now && room > 0) {
     auto run = CreateRun(store_, dag, RunType::kScheduled, next->start, next->end, "{}",
                          RunState::kQueued, now);
-    if (run) --room;
-    else if (run.error().code() != Error::Code::kAlreadyExists) return Fail(run.error());
+    if (run)
+      --room;
+    else if (run.error().code() != Error::Code::kAlreadyExists)
+      return Fail(run.error());
     next = IntervalStartingFrom(dag, next->end);
   }
   // Not due yet: wake then. Due but no room: RunFinished() brings us back.

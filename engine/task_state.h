@@ -30,8 +30,8 @@ std::optional<RunState> ParseRunState(const std::string& name);
 /// success, failed, upstream_failed and skipped: the task will not run again
 /// in this run unless it is cleared.
 inline bool IsFinished(TaskState s) {
-  return s == TaskState::kSuccess || s == TaskState::kFailed ||
-         s == TaskState::kUpstreamFailed || s == TaskState::kSkipped;
+  return s == TaskState::kSuccess || s == TaskState::kFailed || s == TaskState::kUpstreamFailed ||
+         s == TaskState::kSkipped;
 }
 
 inline bool IsFinished(RunState s) { return s == RunState::kSuccess || s == RunState::kFailed; }

@@ -29,7 +29,8 @@ class ExprParser {
 
  private:
   std::unexpected<Error> Bad(const std::string& why) {
-    return Fail(Error::InvalidArgument(fmt::format("template '{{{{ {} }}}}': {}", Trim(src_), why)));
+    return Fail(
+        Error::InvalidArgument(fmt::format("template '{{{{ {} }}}}': {}", Trim(src_), why)));
   }
 
   static std::string Trim(const std::string& s) {
@@ -64,10 +65,14 @@ class ExprParser {
     if (!v) return v;
     while (Eat('|')) {
       std::string filter = Name();
-      if (filter == "quote") v = ShellQuote(*v);
-      else if (filter == "upper") for (char& c : *v) c = static_cast<char>(std::toupper(c));
-      else if (filter == "lower") for (char& c : *v) c = static_cast<char>(std::tolower(c));
-      else return Bad(fmt::format("unknown filter '{}' (known: quote, upper, lower)", filter));
+      if (filter == "quote")
+        v = ShellQuote(*v);
+      else if (filter == "upper")
+        for (char& c : *v) c = static_cast<char>(std::toupper(c));
+      else if (filter == "lower")
+        for (char& c : *v) c = static_cast<char>(std::tolower(c));
+      else
+        return Bad(fmt::format("unknown filter '{}' (known: quote, upper, lower)", filter));
     }
     return v;
   }
@@ -168,8 +173,10 @@ Result<std::string> RenderTemplate(const std::string& text, const TemplateScope&
 std::string ShellQuote(const std::string& value) {
   std::string out = "'";
   for (char c : value) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   return out + "'";
 }

@@ -149,8 +149,6 @@ Result<Timestamp> ParseDateTime(const std::string& text, const TimeZone& zone) {
   return result + chr::microseconds(micros);
 }
 
-Timestamp NowUtc() {
-  return chr::time_point_cast<chr::microseconds>(chr::system_clock::now());
-}
+Timestamp NowUtc() { return chr::time_point_cast<chr::microseconds>(chr::system_clock::now()); }
 
 }  // namespace dagctl

@@ -43,11 +43,20 @@ std::vector<std::string> TriggerRuleNames() {
 
 void UpstreamCounts::Add(TaskState s) {
   switch (s) {
-    case TaskState::kSuccess: ++success; break;
-    case TaskState::kFailed: ++failed; break;
-    case TaskState::kUpstreamFailed: ++upstream_failed; break;
-    case TaskState::kSkipped: ++skipped; break;
-    default: break;
+    case TaskState::kSuccess:
+      ++success;
+      break;
+    case TaskState::kFailed:
+      ++failed;
+      break;
+    case TaskState::kUpstreamFailed:
+      ++upstream_failed;
+      break;
+    case TaskState::kSkipped:
+      ++skipped;
+      break;
+    default:
+      break;
   }
 }
 

@@ -29,7 +29,7 @@ struct TryResult {
   int exit_code = -1;   ///< The process's exit status, or -1 when a signal ended it.
   int term_signal = 0;  ///< The signal that ended it, if any.
   bool timed_out = false;
-  std::string return_value;  ///< The last non-empty stdout line.
+  std::string return_value;                               ///< The last non-empty stdout line.
   std::vector<std::pair<std::string, std::string>> xcom;  ///< Pushed through TryChannel.
 };
 

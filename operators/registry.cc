@@ -5,7 +5,8 @@ namespace dagctl {
 
 Status OperatorRegistry::Register(std::unique_ptr<Operator> op) {
   std::string name = op->name();
-  if (ops_.count(name)) return Fail(Error::AlreadyExists("operator '" + name + "' is already registered"));
+  if (ops_.count(name))
+    return Fail(Error::AlreadyExists("operator '" + name + "' is already registered"));
   ops_.emplace(name, std::move(op));
   return {};
 }

@@ -5,7 +5,8 @@ namespace dagctl {
 const std::vector<ParamSpec>& ShellOperator::params() const {
   static const std::vector<ParamSpec> kParams = {
       {"command", ParamType::kString, true, true, "Script run with `bash -c`."},
-      {"cwd", ParamType::kString, false, true, "Working directory (default: the DAG file's folder)."},
+      {"cwd", ParamType::kString, false, true,
+       "Working directory (default: the DAG file's folder)."},
   };
   return kParams;
 }

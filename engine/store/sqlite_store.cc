@@ -12,9 +12,12 @@ namespace dagctl {
 
 const char* RunTypeName(RunType t) {
   switch (t) {
-    case RunType::kManual: return "manual";
-    case RunType::kScheduled: return "scheduled";
-    case RunType::kBackfill: return "backfill";
+    case RunType::kManual:
+      return "manual";
+    case RunType::kScheduled:
+      return "scheduled";
+    case RunType::kBackfill:
+      return "backfill";
   }
   return "manual";
 }
@@ -137,7 +140,8 @@ class SqliteStore : public Store {
   Result<int> SchemaVersion();
 
   Status Transaction(const std::function<Status()>& fn) override;
-  Status CreateDagRun(const DagRunRecord& run, const std::vector<TaskInstanceRecord>& tasks) override;
+  Status CreateDagRun(const DagRunRecord& run,
+                      const std::vector<TaskInstanceRecord>& tasks) override;
   Status UpdateDagRun(const DagRunRecord& run) override;
   Result<bool> ClaimRun(const std::string& dag_id, const std::string& run_id,
                         const std::string& expected_owner, const std::string& new_owner) override;
@@ -150,7 +154,8 @@ class SqliteStore : public Store {
   Status PutTry(const TryRecord& t) override;
   Result<std::vector<TryRecord>> ListTries(const std::string& dag_id, const std::string& run_id,
                                            const std::string& task_id) override;
-  Status PutXCom(const std::string& dag_id, const std::string& run_id, const XComRecord& x) override;
+  Status PutXCom(const std::string& dag_id, const std::string& run_id,
+                 const XComRecord& x) override;
   Result<std::string> GetXCom(const std::string& dag_id, const std::string& run_id,
                               const std::string& task_id, const std::string& key) override;
   Status ClearXCom(const std::string& dag_id, const std::string& run_id,
@@ -265,24 +270,44 @@ Status SqliteStore::Transaction(const std::function<Status()>& fn) {
 Status SqliteStore::CreateDagRun(const DagRunRecord& run,
                                  const std::vector<TaskInstanceRecord>& tasks) {
   return Transaction([&]() -> Status {
-    auto s = Prepare(fmt::format("INSERT INTO dag_run ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                                 kRunColumns));
+    auto s = Prepare(
+        fmt::format("INSERT INTO dag_run ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", kRunColumns));
     if (!s) return Fail(s.error());
-    (*s)->Bind(run.dag_id).Bind(run.run_id).Bind(RunTypeName(run.run_type))
-        .Bind(RunStateName(run.state)).Bind(run.logical_date).Bind(run.data_interval_start)
-        .Bind(run.data_interval_end).Bind(run.queued_at).Bind(run.start_date).Bind(run.end_date)
-        .Bind(run.conf).Bind(run.dag_hash).Bind(run.owner);
+    (*s)->Bind(run.dag_id)
+        .Bind(run.run_id)
+        .Bind(RunTypeName(run.run_type))
+        .Bind(RunStateName(run.state))
+        .Bind(run.logical_date)
+        .Bind(run.data_interval_start)
+        .Bind(run.data_interval_end)
+        .Bind(run.queued_at)
+        .Bind(run.start_date)
+        .Bind(run.end_date)
+        .Bind(run.conf)
+        .Bind(run.dag_hash)
+        .Bind(run.owner);
     if ((*s)->Step() == SQLITE_CONSTRAINT)
-      return Fail(Error::AlreadyExists(fmt::format(
-          "DAG '{}' already has run '{}' or a run for logical date {}", run.dag_id, run.run_id,
-          FormatIso(run.logical_date))));
-    auto ti = Prepare(fmt::format("INSERT INTO task_instance ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                                  kTiColumns));
+      return Fail(Error::AlreadyExists(
+          fmt::format("DAG '{}' already has run '{}' or a run for logical date {}", run.dag_id,
+                      run.run_id, FormatIso(run.logical_date))));
+    auto ti = Prepare(fmt::format(
+        "INSERT INTO task_instance ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", kTiColumns));
     if (!ti) return Fail(ti.error());
     for (const TaskInstanceRecord& t : tasks) {
-      (*ti)->Reset().Bind(t.dag_id).Bind(t.run_id).Bind(t.task_id).BindState(t.state)
-          .Bind(t.try_number).Bind(t.max_tries).Bind(t.start_date).Bind(t.end_date)
-          .Bind(t.next_try_at).Bind(t.operator_name).Bind(t.priority_weight).Bind(t.pool)
+      (*ti)
+          ->Reset()
+          .Bind(t.dag_id)
+          .Bind(t.run_id)
+          .Bind(t.task_id)
+          .BindState(t.state)
+          .Bind(t.try_number)
+          .Bind(t.max_tries)
+          .Bind(t.start_date)
+          .Bind(t.end_date)
+          .Bind(t.next_try_at)
+          .Bind(t.operator_name)
+          .Bind(t.priority_weight)
+          .Bind(t.pool)
           .Bind(t.pid);
       if (auto r = Run(**ti); !r) return r;
     }
@@ -291,11 +316,17 @@ Status SqliteStore::CreateDagRun(const DagRunRecord& run,
 }
 
 Status SqliteStore::UpdateDagRun(const DagRunRecord& run) {
-  auto s = Prepare("UPDATE dag_run SET state=?, start_date=?, end_date=?, dag_hash=?, owner=? "
-                   "WHERE dag_id=? AND run_id=?");
+  auto s = Prepare(
+      "UPDATE dag_run SET state=?, start_date=?, end_date=?, dag_hash=?, owner=? "
+      "WHERE dag_id=? AND run_id=?");
   if (!s) return Fail(s.error());
-  (*s)->Bind(RunStateName(run.state)).Bind(run.start_date).Bind(run.end_date).Bind(run.dag_hash)
-      .Bind(run.owner).Bind(run.dag_id).Bind(run.run_id);
+  (*s)->Bind(RunStateName(run.state))
+      .Bind(run.start_date)
+      .Bind(run.end_date)
+      .Bind(run.dag_hash)
+      .Bind(run.owner)
+      .Bind(run.dag_id)
+      .Bind(run.run_id);
   return Run(**s);
 }
 
@@ -359,9 +390,10 @@ void SqliteStore::BindRunQuery(Stmt& s, const RunQuery& q) const {
 
 Result<std::vector<DagRunRecord>> SqliteStore::ListDagRuns(const RunQuery& q) {
   const char* order = q.oldest_first ? "ASC" : "DESC";
-  auto s = Prepare(fmt::format("SELECT {} FROM dag_run{} ORDER BY logical_date {}, queued_at {} "
-                               "LIMIT ? OFFSET ?",
-                               kRunColumns, RunWhere(q), order, order));
+  auto s =
+      Prepare(fmt::format("SELECT {} FROM dag_run{} ORDER BY logical_date {}, queued_at {} "
+                          "LIMIT ? OFFSET ?",
+                          kRunColumns, RunWhere(q), order, order));
   if (!s) return Fail(s.error());
   BindRunQuery(**s, q);
   (*s)->Bind(q.limit).Bind(q.offset);
@@ -377,11 +409,19 @@ Result<int> SqliteStore::CountDagRuns(const RunQuery& q) {
 }
 
 Status SqliteStore::UpdateTaskInstance(const TaskInstanceRecord& t) {
-  auto s = Prepare("UPDATE task_instance SET state=?, try_number=?, max_tries=?, start_date=?, "
-                   "end_date=?, next_try_at=?, pid=? WHERE dag_id=? AND run_id=? AND task_id=?");
+  auto s = Prepare(
+      "UPDATE task_instance SET state=?, try_number=?, max_tries=?, start_date=?, "
+      "end_date=?, next_try_at=?, pid=? WHERE dag_id=? AND run_id=? AND task_id=?");
   if (!s) return Fail(s.error());
-  (*s)->BindState(t.state).Bind(t.try_number).Bind(t.max_tries).Bind(t.start_date)
-      .Bind(t.end_date).Bind(t.next_try_at).Bind(t.pid).Bind(t.dag_id).Bind(t.run_id)
+  (*s)->BindState(t.state)
+      .Bind(t.try_number)
+      .Bind(t.max_tries)
+      .Bind(t.start_date)
+      .Bind(t.end_date)
+      .Bind(t.next_try_at)
+      .Bind(t.pid)
+      .Bind(t.dag_id)
+      .Bind(t.run_id)
       .Bind(t.task_id);
   return Run(**s);
 }
@@ -414,12 +454,20 @@ Result<std::vector<TaskInstanceRecord>> SqliteStore::ListTaskInstances(const std
 }
 
 Status SqliteStore::PutTry(const TryRecord& t) {
-  auto s = Prepare(fmt::format("INSERT OR REPLACE INTO task_try ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                               kTryColumns));
+  auto s = Prepare(fmt::format(
+      "INSERT OR REPLACE INTO task_try ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", kTryColumns));
   if (!s) return Fail(s.error());
-  (*s)->Bind(t.dag_id).Bind(t.run_id).Bind(t.task_id).Bind(t.try_number)
-      .Bind(TaskStateName(t.state)).Bind(t.start_date).Bind(t.end_date).Bind(t.exit_code)
-      .Bind(t.error).Bind(t.hostname).Bind(t.pid);
+  (*s)->Bind(t.dag_id)
+      .Bind(t.run_id)
+      .Bind(t.task_id)
+      .Bind(t.try_number)
+      .Bind(TaskStateName(t.state))
+      .Bind(t.start_date)
+      .Bind(t.end_date)
+      .Bind(t.exit_code)
+      .Bind(t.error)
+      .Bind(t.hostname)
+      .Bind(t.pid);
   return Run(**s);
 }
 
@@ -442,9 +490,10 @@ TryRecord SqliteStore::ReadTry(const Stmt& s) {
 Result<std::vector<TryRecord>> SqliteStore::ListTries(const std::string& dag_id,
                                                       const std::string& run_id,
                                                       const std::string& task_id) {
-  auto s = Prepare(fmt::format("SELECT {} FROM task_try WHERE dag_id=? AND run_id=? AND task_id=? "
-                               "ORDER BY try_number",
-                               kTryColumns));
+  auto s =
+      Prepare(fmt::format("SELECT {} FROM task_try WHERE dag_id=? AND run_id=? AND task_id=? "
+                          "ORDER BY try_number",
+                          kTryColumns));
   if (!s) return Fail(s.error());
   (*s)->Bind(dag_id).Bind(run_id).Bind(task_id);
   return Collect(**s, ReadTry, "listing tries");
@@ -452,8 +501,9 @@ Result<std::vector<TryRecord>> SqliteStore::ListTries(const std::string& dag_id,
 
 Status SqliteStore::PutXCom(const std::string& dag_id, const std::string& run_id,
                             const XComRecord& x) {
-  auto s = Prepare("INSERT OR REPLACE INTO xcom (dag_id, run_id, task_id, key, value) "
-                   "VALUES (?,?,?,?,?)");
+  auto s = Prepare(
+      "INSERT OR REPLACE INTO xcom (dag_id, run_id, task_id, key, value) "
+      "VALUES (?,?,?,?,?)");
   if (!s) return Fail(s.error());
   (*s)->Bind(dag_id).Bind(run_id).Bind(x.task_id).Bind(x.key).Bind(x.value);
   return Run(**s);
@@ -480,9 +530,8 @@ Status SqliteStore::ClearXCom(const std::string& dag_id, const std::string& run_
 }
 
 Result<std::optional<DagRunRecord>> SqliteStore::LatestScheduledRun(const std::string& dag_id) {
-  auto runs = ListDagRuns({.dag_id = dag_id,
-                           .types = {RunType::kScheduled, RunType::kBackfill},
-                           .limit = 1});
+  auto runs = ListDagRuns(
+      {.dag_id = dag_id, .types = {RunType::kScheduled, RunType::kBackfill}, .limit = 1});
   if (!runs) return Fail(runs.error());
   if (runs->empty()) return std::optional<DagRunRecord>();
   return std::optional<DagRunRecord>(runs->front());
@@ -506,7 +555,9 @@ Result<std::vector<ImportErrorRecord>> SqliteStore::ListImportErrors() {
   if (!s) return Fail(s.error());
   return Collect(
       **s,
-      [](const Stmt& r) { return ImportErrorRecord{r.Text(0), r.Text(1), FromMicros(r.Int(2))}; },
+      [](const Stmt& r) {
+        return ImportErrorRecord{r.Text(0), r.Text(1), FromMicros(r.Int(2))};
+      },
       "listing import errors");
 }
 
@@ -521,8 +572,9 @@ Result<bool> SqliteStore::IsPaused(const std::string& dag_id) {
 }
 
 Status SqliteStore::SetPaused(const std::string& dag_id, bool paused) {
-  auto s = Prepare("INSERT INTO dag (dag_id, is_paused) VALUES (?, ?) "
-                   "ON CONFLICT (dag_id) DO UPDATE SET is_paused = excluded.is_paused");
+  auto s = Prepare(
+      "INSERT INTO dag (dag_id, is_paused) VALUES (?, ?) "
+      "ON CONFLICT (dag_id) DO UPDATE SET is_paused = excluded.is_paused");
   if (!s) return Fail(s.error());
   (*s)->Bind(dag_id).Bind(paused ? 1 : 0);
   return Run(**s);
@@ -531,7 +583,8 @@ Status SqliteStore::SetPaused(const std::string& dag_id, bool paused) {
 Result<std::set<std::string>> SqliteStore::PausedDags() {
   auto s = Prepare("SELECT dag_id FROM dag WHERE is_paused != 0");
   if (!s) return Fail(s.error());
-  auto ids = Collect(**s, [](const Stmt& r) { return r.Text(0); }, "listing paused DAGs");
+  auto ids = Collect(
+      **s, [](const Stmt& r) { return r.Text(0); }, "listing paused DAGs");
   if (!ids) return Fail(ids.error());
   return std::set<std::string>(ids->begin(), ids->end());
 }
@@ -540,8 +593,8 @@ Result<std::set<std::string>> SqliteStore::PausedDags() {
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close_v2(db);
@@ -549,11 +602,11 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
   }
   auto store = std::make_unique<SqliteStore>(db);
   sqlite3_busy_timeout(db, 10000);
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
-                             "PRAGMA foreign_keys=ON"}) {
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"}) {
     if (sqlite3_exec(db, pragma, nullptr, nullptr, nullptr) != SQLITE_OK)
-      return Fail(Error::IOError(fmt::format("cannot set up database {}: {}", path,
-                                             sqlite3_errmsg(db))));
+      return Fail(
+          Error::IOError(fmt::format("cannot set up database {}: {}", path, sqlite3_errmsg(db))));
   }
   if (auto st = store->Migrate(); !st) return Fail(st.error());
   return std::unique_ptr<Store>(std::move(store));

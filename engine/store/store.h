@@ -75,12 +75,12 @@ struct XComRecord {
 
 /// Filters and paging for run lists; newest logical date first.
 struct RunQuery {
-  std::string dag_id;             ///< Empty = every DAG.
-  std::vector<RunState> states;   ///< Empty = any state.
-  std::vector<RunType> types;     ///< Empty = any type.
+  std::string dag_id;            ///< Empty = every DAG.
+  std::vector<RunState> states;  ///< Empty = any state.
+  std::vector<RunType> types;    ///< Empty = any type.
   int limit = 100;
   int offset = 0;
-  bool oldest_first = false;      ///< Ascending logical date instead of descending.
+  bool oldest_first = false;  ///< Ascending logical date instead of descending.
 };
 
 /// A file of the DAGs folder that failed to load, as the API reports it.

@@ -1,6 +1,5 @@
 // The CLI's answers to good and bad input: exit codes and exact messages.
 #include <catch2/catch.hpp>
-
 #include <nlohmann/json.hpp>
 
 #include "integration/harness.h"
@@ -13,7 +12,9 @@ TEST_CASE("validate prints every error and exits 2, a clean folder exits 0") {
   Sandbox sb;
   Output bad = sb.Dagctl("validate " FIXTURES_DIR "/broken");
   CHECK(bad.exit_code == 2);
-  CHECK(bad.err == FIXTURES_DIR "/broken/bad.yaml:5:5: error: tasks[0]: unknown key 'depend_on' (did you mean 'depends_on'?)\n");
+  CHECK(bad.err == FIXTURES_DIR
+        "/broken/bad.yaml:5:5: error: tasks[0]: unknown key 'depend_on' (did you mean "
+        "'depends_on'?)\n");
   Output good = sb.Dagctl("validate");
   CHECK(good.exit_code == 0);
   CHECK(good.out == "OK: 3 DAGs, 10 tasks\n");
@@ -36,17 +37,21 @@ TEST_CASE("bad usage exits 2 with a hint") {
   Sandbox sb;
   Output o = sb.Dagctl("rnu pipeline");
   CHECK(o.exit_code == 2);
-  CHECK(o.err == "dagctl: unknown command 'rnu' (did you mean 'run'?)\nRun 'dagctl help' for the list.\n");
+  CHECK(o.err ==
+        "dagctl: unknown command 'rnu' (did you mean 'run'?)\nRun 'dagctl help' for the list.\n");
   o = sb.Dagctl("run pipeline --dat 2026-01-01");
   CHECK(o.exit_code == 2);
-  CHECK(o.err == "dagctl run: unknown option '--dat' (did you mean '--date'?)\n"
-                 "usage: dagctl run DAG [--date D] [--param K=V]...\n");
+  CHECK(o.err ==
+        "dagctl run: unknown option '--dat' (did you mean '--date'?)\n"
+        "usage: dagctl run DAG [--date D] [--param K=V]...\n");
   o = sb.Dagctl("run pipelin");
   CHECK(o.exit_code == 2);
   CHECK(o.err == "dagctl: no DAG 'pipelin' in " FIXTURES_DIR "/dags (did you mean 'pipeline'?)\n");
   o = sb.Dagctl("run pipeline --date yesterday");
   CHECK(o.exit_code == 2);
-  CHECK(o.err == "dagctl: --date: 'yesterday' is not a date or date-time (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)\n");
+  CHECK(o.err ==
+        "dagctl: --date: 'yesterday' is not a date or date-time (expected YYYY-MM-DD or "
+        "YYYY-MM-DDTHH:MM:SS)\n");
   o = sb.Dagctl("run pipeline --param nope=1");
   CHECK(o.exit_code == 2);
   CHECK(o.err == "dagctl: --param: DAG 'pipeline' has no param 'nope'\n");
@@ -72,10 +77,13 @@ TEST_CASE("graph prints the resolved graph as text, dot and mermaid") {
 
 TEST_CASE("logs of an unknown task or try say so") {
   Sandbox sb;
-  REQUIRE(sb.Dagctl("run pipeline --date 2026-03-01 --param out_dir=" + sb.work().string()).exit_code == 0);
+  REQUIRE(
+      sb.Dagctl("run pipeline --date 2026-03-01 --param out_dir=" + sb.work().string()).exit_code ==
+      0);
   Output o = sb.Dagctl("logs pipeline manual__2026-03-01T00:00:00+00:00 nope");
   CHECK(o.exit_code == 1);
-  CHECK(o.err == "dagctl: run 'manual__2026-03-01T00:00:00+00:00' of 'pipeline' has no task 'nope'\n");
+  CHECK(o.err ==
+        "dagctl: run 'manual__2026-03-01T00:00:00+00:00' of 'pipeline' has no task 'nope'\n");
   o = sb.Dagctl("logs pipeline manual__2026-03-01T00:00:00+00:00 extract --try 2");
   CHECK(o.exit_code == 1);
   CHECK(o.err == "dagctl: task 'extract' has 1 try in run 'manual__2026-03-01T00:00:00+00:00'\n");

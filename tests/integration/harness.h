@@ -1,16 +1,16 @@
 // Runs the real dagctl binary with a private home and captures what it says.
 #pragma once
 
-#include <catch2/catch.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <chrono>
-#include <csignal>
 #include <string>
 #include <thread>
 

@@ -1,7 +1,7 @@
 // `dagctl run` end to end: real processes, a real SQLite file, real logs.
-#include <catch2/catch.hpp>
 #include <signal.h>
 
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -41,7 +41,8 @@ TEST_CASE("a run executes every task, passes XCom and templates, and records it 
   CHECK(ReadFile(sb.work() / "transform.txt") == "rows=42 table=users\n");
   CHECK(ReadFile(sb.work() / "load.txt") == "2026-02-28 manual__2026-03-01T00:00:00+00:00\n");
   CHECK_FALSE(std::filesystem::exists(sb.work() / "should_not_exist"));
-  CHECK(o.out.find("run manual__2026-03-01T00:00:00+00:00 of pipeline: success") != std::string::npos);
+  CHECK(o.out.find("run manual__2026-03-01T00:00:00+00:00 of pipeline: success") !=
+        std::string::npos);
 
   std::string run_id = RunId(sb, "pipeline");
   CHECK(run_id == "manual__2026-03-01T00:00:00+00:00");
@@ -68,7 +69,8 @@ TEST_CASE("run and task JSON use Airflow's field names and ISO 8601 with offsets
               .exit_code == 0);
   json run = json::parse(sb.Dagctl("runs pipeline --json").out)["dag_runs"][0];
   std::regex iso(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d)");
-  for (const char* field : {"logical_date", "data_interval_start", "data_interval_end", "start_date", "end_date"}) {
+  for (const char* field :
+       {"logical_date", "data_interval_start", "data_interval_end", "start_date", "end_date"}) {
     INFO(field);
     CHECK(std::regex_match(run[field].get<std::string>(), iso));
   }
@@ -76,7 +78,8 @@ TEST_CASE("run and task JSON use Airflow's field names and ISO 8601 with offsets
   CHECK(run["state"] == "success");
   CHECK(run["logical_date"] == "2026-03-01T06:30:00+00:00");
   CHECK(run["data_interval_end"] == "2026-03-02T06:30:00+00:00");
-  json tis = json::parse(sb.Dagctl("tasks pipeline '" + run["dag_run_id"].get<std::string>() + "' --json").out);
+  json tis = json::parse(
+      sb.Dagctl("tasks pipeline '" + run["dag_run_id"].get<std::string>() + "' --json").out);
   CHECK(tis["total_entries"] == 5);
   CHECK(tis["task_instances"][0].contains("duration"));
 }
@@ -109,7 +112,8 @@ TEST_CASE("timeouts kill the whole process group, and a crash fails only its own
   CHECK(states["fine"] == json::array({"success", 1}));
   CHECK(states["cleanup"] == json::array({"success", 1}));
   CHECK(o.err.find("slow failed on try 1: timed out after 1s") != std::string::npos);
-  CHECK(o.err.find("crash failed on try 1: killed by signal 11 (Segmentation fault)") != std::string::npos);
+  CHECK(o.err.find("crash failed on try 1: killed by signal 11 (Segmentation fault)") !=
+        std::string::npos);
   // The background sleep of the timed-out task is gone too (at most a zombie
   // waiting for init to reap it).
   std::string bg = ReadFile(sb.work() / "bg.pid");
@@ -122,25 +126,30 @@ TEST_CASE("an invalid DAG is refused with exit code 2 before anything runs") {
   Sandbox sb;
   Output o = sb.Dagctl("run " FIXTURES_DIR "/broken/bad.yaml");
   CHECK(o.exit_code == 2);
-  CHECK(o.err == FIXTURES_DIR "/broken/bad.yaml:5:5: error: tasks[0]: unknown key 'depend_on' (did you mean 'depends_on'?)\n");
+  CHECK(o.err == FIXTURES_DIR
+        "/broken/bad.yaml:5:5: error: tasks[0]: unknown key 'depend_on' (did you mean "
+        "'depends_on'?)\n");
   CHECK_FALSE(std::filesystem::exists(sb.home() / "logs"));
 }
 
 TEST_CASE("a failed run exits 1 and shows the failure") {
   Sandbox sb;
-  std::ofstream(sb.work() / "fail.yaml") << "tasks:\n  - id: boom\n    retries: 0\n    command: echo bad >&2; exit 3\n";
+  std::ofstream(sb.work() / "fail.yaml")
+      << "tasks:\n  - id: boom\n    retries: 0\n    command: echo bad >&2; exit 3\n";
   Output o = sb.Dagctl("run " + (sb.work() / "fail.yaml").string());
   CHECK(o.exit_code == 1);
   CHECK(o.err.find("boom failed on try 1: exit code 3") != std::string::npos);
   CHECK(o.out.find("of fail: failed") != std::string::npos);
   std::string run_id = RunId(sb, "fail");
-  CHECK(sb.Dagctl("logs fail '" + run_id + "' boom").out == "bad\n[dagctl] try 1 failed: exit code 3\n");
+  CHECK(sb.Dagctl("logs fail '" + run_id + "' boom").out ==
+        "bad\n[dagctl] try 1 failed: exit code 3\n");
 }
 
 TEST_CASE("Ctrl-C stops the run: running tries are terminated and recorded failed") {
   Sandbox sb;
   std::ofstream(sb.work() / "long.yaml")
-      << "tasks:\n  - {id: sleeper, command: 'sleep 30'}\n  - {id: after, command: 'echo no', depends_on: sleeper}\n";
+      << "tasks:\n  - {id: sleeper, command: 'sleep 30'}\n  - {id: after, command: 'echo no', "
+         "depends_on: sleeper}\n";
   std::ofstream(sb.work() / "interrupt.sh")
       << "DAGCTL_HOME='" << sb.home().string() << "' " << DAGCTL_BIN << " run "
       << (sb.work() / "long.yaml").string() << " >/dev/null 2>&1 &\n"

@@ -1,7 +1,6 @@
 // The real scheduler process: triggers, crash recovery, graceful stop, hot
 // reload, clear and backfill.
 #include <catch2/catch.hpp>
-
 #include <nlohmann/json.hpp>
 
 #include "integration/harness.h"
@@ -61,7 +60,8 @@ TEST_CASE("trigger refuses conf that does not fit the params") {
   CHECK(o.err == "dagctl: --conf: DAG 'quick' has no param 'm' (did you mean 'n'?)\n");
   o = sb.Dagctl("trigger quick --conf '{\"n\": \"seven\"}'", dags);
   CHECK(o.exit_code == 2);
-  CHECK(o.err == "dagctl: --conf: param 'n' must be an integer (its default is 1), not \"seven\"\n");
+  CHECK(o.err ==
+        "dagctl: --conf: param 'n' must be an integer (its default is 1), not \"seven\"\n");
   o = sb.Dagctl("trigger quick --conf '[1]'", dags);
   CHECK(o.err == "dagctl: --conf: conf must be a JSON object, such as {\"n\": 3}\n");
 }
@@ -71,9 +71,11 @@ TEST_CASE("after kill -9 a restarted scheduler finishes the run, retrying the lo
   std::string dags = DagsCopy(sb);
   std::string marker = sb.work().string();
   auto scheduler = std::make_unique<Background>(sb, "scheduler", dags);
-  REQUIRE(sb.Dagctl("trigger slow --conf '{\"marker_dir\": \"" + marker + "\"}'", dags).exit_code == 0);
+  REQUIRE(sb.Dagctl("trigger slow --conf '{\"marker_dir\": \"" + marker + "\"}'", dags).exit_code ==
+          0);
   REQUIRE(WaitFor([&] { return fs::exists(sb.work() / "sleep_pid_1"); }, 5));
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the pid is recorded just after the start
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(100));  // the pid is recorded just after the start
   CHECK(scheduler->Signal(SIGKILL) == -SIGKILL);
   CHECK(RunState(sb, dags, "slow") == "running");
 
@@ -83,7 +85,8 @@ TEST_CASE("after kill -9 a restarted scheduler finishes the run, retrying the lo
   CHECK(ReadFile(sb.work() / "done") == "done\n");
   std::string run_id = Runs(sb, dags, "slow")[0]["dag_run_id"];
   CHECK(Runs(sb, dags, "slow").size() == 1);
-  json tis = json::parse(sb.Dagctl("tasks slow '" + run_id + "' --json", dags).out)["task_instances"];
+  json tis =
+      json::parse(sb.Dagctl("tasks slow '" + run_id + "' --json", dags).out)["task_instances"];
   for (const json& ti : tis) {
     INFO(ti["task_id"]);
     CHECK(ti["state"] == "success");
@@ -103,12 +106,14 @@ TEST_CASE("SIGTERM stops the scheduler gracefully and the next one resumes") {
   std::string dags = DagsCopy(sb);
   std::string marker = sb.work().string();
   auto scheduler = std::make_unique<Background>(sb, "scheduler", dags);
-  REQUIRE(sb.Dagctl("trigger slow --conf '{\"marker_dir\": \"" + marker + "\"}'", dags).exit_code == 0);
+  REQUIRE(sb.Dagctl("trigger slow --conf '{\"marker_dir\": \"" + marker + "\"}'", dags).exit_code ==
+          0);
   REQUIRE(WaitFor([&] { return fs::exists(sb.work() / "attempts"); }, 5));
   CHECK(scheduler->Signal(SIGTERM) == 0);
   CHECK(scheduler->Log().find("dagctl scheduler: stopped") != std::string::npos);
   std::string run_id = Runs(sb, dags, "slow")[0]["dag_run_id"];
-  json tis = json::parse(sb.Dagctl("tasks slow '" + run_id + "' --json", dags).out)["task_instances"];
+  json tis =
+      json::parse(sb.Dagctl("tasks slow '" + run_id + "' --json", dags).out)["task_instances"];
   for (const json& ti : tis)
     if (ti["task_id"] == "wait_a_while") CHECK(ti["state"] == "up_for_retry");
   Background restarted(sb, "scheduler", dags);
@@ -127,18 +132,23 @@ TEST_CASE("new, changed and broken DAG files are picked up while the scheduler r
   REQUIRE(WaitFor([&] { return RunState(sb, dags, "later") == "success"; }, 5));
   // A broken file does not stop the others, and shows as an import error.
   Output list = sb.Dagctl("list", dags);
-  CHECK(list.out.find("broken.yaml:2:1: error: invalid YAML: end of sequence flow not found") != std::string::npos);
+  CHECK(list.out.find("broken.yaml:2:1: error: invalid YAML: end of sequence flow not found") !=
+        std::string::npos);
   // A change applies to runs created after it.
   std::ofstream(fs::path(dags) / "later.yaml") << "tasks:\n  - {id: t, command: echo v2}\n";
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));
   REQUIRE(sb.Dagctl("trigger later", dags).exit_code == 0);
-  REQUIRE(WaitFor([&] {
-    json runs = Runs(sb, dags, "later");
-    return runs.size() == 2 && runs[0]["state"] == "success";
-  }, 5));
+  REQUIRE(WaitFor(
+      [&] {
+        json runs = Runs(sb, dags, "later");
+        return runs.size() == 2 && runs[0]["state"] == "success";
+      },
+      5));
   json runs = Runs(sb, dags, "later");
-  CHECK(sb.Dagctl("logs later '" + runs[0]["dag_run_id"].get<std::string>() + "' t", dags).out == "v2\n");
-  CHECK(sb.Dagctl("logs later '" + runs[1]["dag_run_id"].get<std::string>() + "' t", dags).out == "v1\n");
+  CHECK(sb.Dagctl("logs later '" + runs[0]["dag_run_id"].get<std::string>() + "' t", dags).out ==
+        "v2\n");
+  CHECK(sb.Dagctl("logs later '" + runs[1]["dag_run_id"].get<std::string>() + "' t", dags).out ==
+        "v1\n");
 }
 
 TEST_CASE("clear resets failed tasks and the scheduler runs them again") {
@@ -153,11 +163,13 @@ TEST_CASE("clear resets failed tasks and the scheduler runs them again") {
   std::ofstream(flag) << "";
   Output c = sb.Dagctl("clear gate '" + run_id + "' --only-failed", dags);
   CHECK(c.exit_code == 0);
-  CHECK(c.out == "cleared 2 tasks of " + run_id + ": after, check; the run is queued for the scheduler\n");
+  CHECK(c.out ==
+        "cleared 2 tasks of " + run_id + ": after, check; the run is queued for the scheduler\n");
   CHECK(RunState(sb, dags, "gate") == "queued");
   Background scheduler(sb, "scheduler", dags);
   REQUIRE(WaitFor([&] { return RunState(sb, dags, "gate") == "success"; }, 5));
-  json tis = json::parse(sb.Dagctl("tasks gate '" + run_id + "' --json", dags).out)["task_instances"];
+  json tis =
+      json::parse(sb.Dagctl("tasks gate '" + run_id + "' --json", dags).out)["task_instances"];
   CHECK(tis[1]["task_id"] == "check");
   CHECK(tis[1]["try_number"] == 2);
 
@@ -166,7 +178,8 @@ TEST_CASE("clear resets failed tasks and the scheduler runs them again") {
   CHECK(c.out == "cleared 1 task of " + run_id + ": after; the run is queued for the scheduler\n");
   REQUIRE(WaitFor([&] { return RunState(sb, dags, "gate") == "success"; }, 5));
   c = sb.Dagctl("clear gate '" + run_id + "' --task check --downstream", dags);
-  CHECK(c.out == "cleared 2 tasks of " + run_id + ": after, check; the run is queued for the scheduler\n");
+  CHECK(c.out ==
+        "cleared 2 tasks of " + run_id + ": after, check; the run is queued for the scheduler\n");
   REQUIRE(WaitFor([&] { return RunState(sb, dags, "gate") == "success"; }, 5));
   c = sb.Dagctl("clear gate '" + run_id + "' --task nope", dags);
   CHECK(c.exit_code == 2);
@@ -179,7 +192,8 @@ TEST_CASE("backfill runs each interval once, keeps successes, and re-runs failur
   std::string flag = (sb.work() / "ok").string();
   std::ofstream(fs::path(dags) / "nightly.yaml")
       << "schedule: '0 3 * * *'\nstart_date: 2026-01-01\n"
-      << "tasks:\n  - {id: t, retries: 0, command: 'test {{ ds }} != 2026-01-03 || test -f " << flag << "'}\n";
+      << "tasks:\n  - {id: t, retries: 0, command: 'test {{ ds }} != 2026-01-03 || test -f " << flag
+      << "'}\n";
   Output o = sb.Dagctl("backfill nightly --from 2026-01-02 --to 2026-01-04", dags);
   CHECK(o.exit_code == 1);
   CHECK(o.out.find("backfill of nightly: 3 runs, 1 failed") != std::string::npos);

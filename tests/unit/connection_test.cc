@@ -1,13 +1,14 @@
-#include <catch2/catch.hpp>
-
-#include <cstdlib>
-
 #include "engine/connection.h"
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
 
 using namespace dagctl;
 
 TEST_CASE("connection URIs split into Airflow's fields") {
-  auto c = ParseConnectionUri("warehouse", "postgres://etl%40corp:p%2Fss@db.local:5433/analytics?sslmode=require&app=dagctl");
+  auto c = ParseConnectionUri(
+      "warehouse",
+      "postgres://etl%40corp:p%2Fss@db.local:5433/analytics?sslmode=require&app=dagctl");
   REQUIRE(c);
   CHECK(c->conn_type == "postgres");
   CHECK(c->login == "etl@corp");

@@ -1,7 +1,7 @@
 // Cron parsing and fire times. (The scheduler issue extends this table.)
-#include <catch2/catch.hpp>
-
 #include "engine/cron.h"
+
+#include <catch2/catch.hpp>
 
 using namespace dagctl;
 
@@ -76,11 +76,18 @@ TEST_CASE("bad cron expressions say which field is wrong") {
   };
   const Case cases[] = {
       {"61 * * * *", "invalid cron expression '61 * * * *': minute field: 61 is out of range 0-59"},
-      {"* * *", "invalid cron expression '* * *': expected 5 fields (minute hour day-of-month month day-of-week), got 3"},
+      {"* * *",
+       "invalid cron expression '* * *': expected 5 fields (minute hour day-of-month month "
+       "day-of-week), got 3"},
       {"0 0 * FOO *", "invalid cron expression '0 0 * FOO *': month field: 'FOO' is not a number"},
-      {"0 0 30 2 *", "invalid cron expression '0 0 30 2 *': it never fires (no selected month has the selected days)"},
-      {"@sometimes", "invalid cron expression '@sometimes': unknown preset (use @once, @hourly, @daily, @weekly, @monthly, @quarterly, @yearly or @annually)"},
-      {"5-1 * * * *", "invalid cron expression '5-1 * * * *': minute field: range '5-1' runs backwards"},
+      {"0 0 30 2 *",
+       "invalid cron expression '0 0 30 2 *': it never fires (no selected month has the selected "
+       "days)"},
+      {"@sometimes",
+       "invalid cron expression '@sometimes': unknown preset (use @once, @hourly, @daily, @weekly, "
+       "@monthly, @quarterly, @yearly or @annually)"},
+      {"5-1 * * * *",
+       "invalid cron expression '5-1 * * * *': minute field: range '5-1' runs backwards"},
   };
   for (const Case& c : cases) {
     auto r = CronSchedule::Parse(c.expr);

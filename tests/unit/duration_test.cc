@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "engine/duration.h"
+
+#include <catch2/catch.hpp>
 
 using namespace dagctl;
 using namespace std::chrono;

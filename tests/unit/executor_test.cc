@@ -1,14 +1,14 @@
 // The executor driven by a scripted runner and a fake clock: retries, timing,
 // limits, skips, XCom and templates, with no real process.
-#include <catch2/catch.hpp>
+#include "engine/executor.h"
 
-#include <cstdlib>
-#include <filesystem>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
-#include "engine/executor.h"
 #include "engine/store/sqlite_store.h"
 #include "fakes/fake_try_runner.h"
 #include "fakes/load.h"
@@ -75,11 +75,13 @@ class Harness {
     std::vector<double> out;
     for (const auto& s : runner_.started())
       if (s.task_id == task)
-        out.push_back(duration<double>(s.at - ParseDateTime("2026-01-01T00:00:00").value()).count());
+        out.push_back(
+            duration<double>(s.at - ParseDateTime("2026-01-01T00:00:00").value()).count());
     return out;
   }
   std::string LogText(const std::string& task, int try_number) {
-    std::ifstream in(TryLogPath((dir_ / "logs").string(), dag_->dag_id, "manual__1", task, try_number));
+    std::ifstream in(
+        TryLogPath((dir_ / "logs").string(), dag_->dag_id, "manual__1", task, try_number));
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
 
@@ -97,7 +99,9 @@ class Harness {
 }  // namespace
 
 TEST_CASE("a failing task is retried after retry_delay until it succeeds") {
-  Harness h("tasks:\n  - {id: a, command: x, retry_delay: 30s}\n  - {id: b, command: x, depends_on: a}\n");
+  Harness h(
+      "tasks:\n  - {id: a, command: x, retry_delay: 30s}\n  - {id: b, command: x, depends_on: "
+      "a}\n");
   h.runner().Script("a", {{1, milliseconds(10)}, {1, milliseconds(10)}, {0, milliseconds(10)}});
   CHECK(h.Run() == RunState::kSuccess);
   CHECK(h.StartTimes("a") == std::vector<double>{0.0, 30.01, 60.02});
@@ -113,8 +117,10 @@ TEST_CASE("a failing task is retried after retry_delay until it succeeds") {
   CHECK(h.LogText("a", 1) == "[dagctl] try 1 failed: exit code 1\n");
 }
 
-TEST_CASE("the default retries allow four tries, then the task fails and downstream is upstream_failed") {
-  Harness h("tasks:\n  - {id: a, command: x, retry_delay: 1s}\n  - {id: b, command: x, depends_on: a}\n");
+TEST_CASE(
+    "the default retries allow four tries, then the task fails and downstream is upstream_failed") {
+  Harness h(
+      "tasks:\n  - {id: a, command: x, retry_delay: 1s}\n  - {id: b, command: x, depends_on: a}\n");
   h.runner().Script("a", std::vector<ScriptedTry>(10, {2, milliseconds(0)}));
   CHECK(h.Run() == RunState::kFailed);
   CHECK(h.Ti("a").try_number == 4);
@@ -144,7 +150,8 @@ TEST_CASE("a timed-out try fails with a message and is retried") {
 
 TEST_CASE("max_active_tasks and parallelism cap concurrent tries") {
   std::string yaml = "max_active_tasks: 3\ntasks:\n  - {id: root, command: x}\n";
-  for (int i = 0; i < 10; ++i) yaml += "  - {id: t" + std::to_string(i) + ", command: x, depends_on: root}\n";
+  for (int i = 0; i < 10; ++i)
+    yaml += "  - {id: t" + std::to_string(i) + ", command: x, depends_on: root}\n";
   {
     Harness h(yaml);
     CHECK(h.Run() == RunState::kSuccess);
@@ -171,13 +178,15 @@ TEST_CASE("exit 99 skips the task and its all_success downstream") {
 
 TEST_CASE("XCom return_value flows into a downstream template") {
   Harness h(
-      "tasks:\n  - {id: a, command: x}\n  - {id: b, command: 'echo {{ xcom.a }} {{ ds }}', depends_on: a}\n");
+      "tasks:\n  - {id: a, command: x}\n  - {id: b, command: 'echo {{ xcom.a }} {{ ds }}', "
+      "depends_on: a}\n");
   h.runner().Script("a", {{0, milliseconds(1), false, "rows=42"}});
   CHECK(h.Run() == RunState::kSuccess);
   CHECK(h.store().GetXCom("test", "manual__1", "a", "return_value").value() == "rows=42");
   const auto& b = h.runner().started().back();
   CHECK(b.task_id == "b");
-  CHECK(b.request.launch.argv == std::vector<std::string>{"/bin/bash", "-c", "echo rows=42 2026-01-01"});
+  CHECK(b.request.launch.argv ==
+        std::vector<std::string>{"/bin/bash", "-c", "echo rows=42 2026-01-01"});
 }
 
 TEST_CASE("an unknown template name fails the try with a message naming it") {
@@ -186,19 +195,23 @@ TEST_CASE("an unknown template name fails the try with a message naming it") {
   CHECK(h.runner().started().empty());
   CHECK(h.Tries("a")[0].error == "'command': template '{{ params.nope }}': unknown param 'nope'");
   CHECK(h.LogText("a", 1) ==
-        "[dagctl] try 1 failed before start: 'command': template '{{ params.nope }}': unknown param 'nope'\n");
+        "[dagctl] try 1 failed before start: 'command': template '{{ params.nope }}': unknown "
+        "param 'nope'\n");
 }
 
 TEST_CASE("reading the XCom of a task that is not upstream is an error") {
-  Harness h("tasks:\n  - {id: a, command: x}\n  - {id: b, command: 'echo {{ xcom.a }}', retries: 0}\n");
+  Harness h(
+      "tasks:\n  - {id: a, command: x}\n  - {id: b, command: 'echo {{ xcom.a }}', retries: 0}\n");
   CHECK(h.Run() == RunState::kFailed);
   CHECK(h.Tries("b")[0].error ==
-        "'command': template '{{ xcom.a }}': xcom: task 'a' is not upstream of 'b' (add it to depends_on)");
+        "'command': template '{{ xcom.a }}': xcom: task 'a' is not upstream of 'b' (add it to "
+        "depends_on)");
 }
 
 TEST_CASE("higher priority_weight starts first when slots are scarce") {
   Harness h(
-      "max_active_tasks: 1\ntasks:\n  - {id: low, command: x}\n  - {id: high, command: x, priority_weight: 10}\n");
+      "max_active_tasks: 1\ntasks:\n  - {id: low, command: x}\n  - {id: high, command: x, "
+      "priority_weight: 10}\n");
   CHECK(h.Run() == RunState::kSuccess);
   CHECK(h.runner().started()[0].task_id == "high");
 }
@@ -206,7 +219,9 @@ TEST_CASE("higher priority_weight starts first when slots are scarce") {
 TEST_CASE("templates read connections and variables from the environment") {
   ::setenv("DAGCTL_CONN_WAREHOUSE", "postgres://etl:pw@db.local:5432/dw", 1);
   ::setenv("DAGCTL_VAR_region", "eu-west", 1);
-  Harness h("tasks:\n  - {id: a, command: 'load {{ conn.warehouse.host }}:{{ conn.warehouse.port }} {{ var.region }}'}\n");
+  Harness h(
+      "tasks:\n  - {id: a, command: 'load {{ conn.warehouse.host }}:{{ conn.warehouse.port }} {{ "
+      "var.region }}'}\n");
   CHECK(h.Run() == RunState::kSuccess);
   CHECK(h.runner().started()[0].request.launch.argv[2] == "load db.local:5432 eu-west");
   ::unsetenv("DAGCTL_CONN_WAREHOUSE");
@@ -214,7 +229,9 @@ TEST_CASE("templates read connections and variables from the environment") {
 }
 
 TEST_CASE("a try whose process cannot start fails like any other and is retried") {
-  Harness h("tasks:\n  - {id: a, command: x, retries: 1, retry_delay: 1s}\n  - {id: b, command: x, depends_on: a, trigger_rule: all_done}\n");
+  Harness h(
+      "tasks:\n  - {id: a, command: x, retries: 1, retry_delay: 1s}\n  - {id: b, command: x, "
+      "depends_on: a, trigger_rule: all_done}\n");
   h.runner().FailStart("a");
   CHECK(h.Run() == RunState::kSuccess);
   CHECK(h.Ti("a").state == TaskState::kFailed);

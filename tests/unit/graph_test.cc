@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "engine/graph.h"
+
+#include <catch2/catch.hpp>
 
 using namespace dagctl;
 

@@ -1,6 +1,5 @@
 // The loader: every problem reported, each with its exact text and place.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 
@@ -68,21 +67,22 @@ tasks:
     trigger_rule: all_sucess
     retry_delay: 5x
 )");
-  CHECK(errors ==
-        "dags/test.yaml:1:11: error: invalid cron expression '61 * * * *': minute field: 61 is "
-        "out of range 0-59\n"
-        "dags/test.yaml:2:11: error: unknown time zone 'Mars/Base' (use an IANA name such as "
-        "'Asia/Seoul')\n"
-        "dags/test.yaml:4:1: error: unknown key 'schedule_interval' (did you mean 'schedule'?)\n"
-        "dags/test.yaml:8:5: error: tasks[0]: unknown key 'depend_on' (did you mean 'depends_on'?)\n"
-        "dags/test.yaml:9:5: error: tasks[1]: duplicate task id 'a' (first defined at line 6)\n"
-        "dags/test.yaml:10:15: error: tasks[1]: unknown operator 'shel' (did you mean 'shell'?)\n"
-        "dags/test.yaml:11:5: error: tasks[2]: operator 'shell' needs key 'command'\n"
-        "dags/test.yaml:12:17: error: tasks[2]: depends_on: unknown task 'extrct'\n"
-        "dags/test.yaml:13:19: error: tasks[2]: unknown trigger rule 'all_sucess' (did you mean "
-        "'all_success'?)\n"
-        "dags/test.yaml:14:18: error: tasks[2]: 'retry_delay' is not a duration: '5x' (use e.g. "
-        "45s, 5m, 1h30m, 2d or seconds)\n");
+  CHECK(
+      errors ==
+      "dags/test.yaml:1:11: error: invalid cron expression '61 * * * *': minute field: 61 is "
+      "out of range 0-59\n"
+      "dags/test.yaml:2:11: error: unknown time zone 'Mars/Base' (use an IANA name such as "
+      "'Asia/Seoul')\n"
+      "dags/test.yaml:4:1: error: unknown key 'schedule_interval' (did you mean 'schedule'?)\n"
+      "dags/test.yaml:8:5: error: tasks[0]: unknown key 'depend_on' (did you mean 'depends_on'?)\n"
+      "dags/test.yaml:9:5: error: tasks[1]: duplicate task id 'a' (first defined at line 6)\n"
+      "dags/test.yaml:10:15: error: tasks[1]: unknown operator 'shel' (did you mean 'shell'?)\n"
+      "dags/test.yaml:11:5: error: tasks[2]: operator 'shell' needs key 'command'\n"
+      "dags/test.yaml:12:17: error: tasks[2]: depends_on: unknown task 'extrct'\n"
+      "dags/test.yaml:13:19: error: tasks[2]: unknown trigger rule 'all_sucess' (did you mean "
+      "'all_success'?)\n"
+      "dags/test.yaml:14:18: error: tasks[2]: 'retry_delay' is not a duration: '5x' (use e.g. "
+      "45s, 5m, 1h30m, 2d or seconds)\n");
 }
 
 TEST_CASE("a cycle is printed as its path") {
@@ -141,7 +141,8 @@ TEST_CASE("a DAG folder keeps loading past a broken file") {
   fs::remove_all(dir);
   fs::create_directories(dir / "sub");
   std::ofstream(dir / "good.yaml") << "tasks:\n  - id: a\n    command: x\n";
-  std::ofstream(dir / "sub" / "nested.yml") << "dag_id: nested\ntasks:\n  - id: a\n    command: x\n";
+  std::ofstream(dir / "sub" / "nested.yml")
+      << "dag_id: nested\ntasks:\n  - id: a\n    command: x\n";
   std::ofstream(dir / "broken.yaml") << "tasks: [\n";
   std::ofstream(dir / "z_dup.yaml") << "dag_id: good\ntasks:\n  - id: a\n    command: x\n";
   std::ofstream(dir / "notes.txt") << "not a dag";

@@ -1,7 +1,8 @@
 // The plan: finish a task, ask what is ready (pure; after ninja's build_test).
+#include "engine/plan.h"
+
 #include <catch2/catch.hpp>
 
-#include "engine/plan.h"
 #include "fakes/load.h"
 
 using namespace dagctl;

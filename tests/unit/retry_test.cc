@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "engine/retry.h"
+
+#include <catch2/catch.hpp>
 
 using namespace dagctl;
 using std::chrono::seconds;

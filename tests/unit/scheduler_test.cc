@@ -1,12 +1,13 @@
 // The scheduler on a fake clock and a scripted runner: when runs are created,
 // which intervals they cover, and how limits, pause and recovery behave.
-#include <catch2/catch.hpp>
+#include "engine/scheduler.h"
+
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 
-#include "engine/scheduler.h"
 #include "engine/store/sqlite_store.h"
 #include "fakes/fake_try_runner.h"
 #include "fakes/load.h"
@@ -74,8 +75,7 @@ class SchedulerHarness {
   std::vector<std::string> RunIds(const std::string& dag) {
     std::vector<std::string> ids;
     auto runs = store_->ListDagRuns({.dag_id = dag, .oldest_first = true}).value();
-    for (const auto& r : runs)
-      ids.push_back(r.run_id + " " + RunStateName(r.state));
+    for (const auto& r : runs) ids.push_back(r.run_id + " " + RunStateName(r.state));
     return ids;
   }
 
@@ -129,15 +129,16 @@ TEST_CASE("nothing is created before the first interval has ended") {
 
 TEST_CASE("catchup creates every missed interval in order and max_active_runs at a time") {
   SchedulerHarness h("2026-11-05T12:00:00Z");
-  h.AddDag("daily", "schedule: '@daily'\nstart_date: 2026-11-01\ncatchup: true\nmax_active_runs: 2\n"
-                    "tasks:\n  - {id: t, command: x}\n");
+  h.AddDag("daily",
+           "schedule: '@daily'\nstart_date: 2026-11-01\ncatchup: true\nmax_active_runs: 2\n"
+           "tasks:\n  - {id: t, command: x}\n");
   h.Tick();
-  CHECK(h.RunIds("daily") == std::vector<std::string>{
-                                 "scheduled__2026-11-01T00:00:00+00:00 running",
+  CHECK(h.RunIds("daily") ==
+        std::vector<std::string>{"scheduled__2026-11-01T00:00:00+00:00 running",
                                  "scheduled__2026-11-02T00:00:00+00:00 running"});
   h.RunUntilIdle("2026-11-05T13:00:00Z");
-  CHECK(h.RunIds("daily") == std::vector<std::string>{
-                                 "scheduled__2026-11-01T00:00:00+00:00 success",
+  CHECK(h.RunIds("daily") ==
+        std::vector<std::string>{"scheduled__2026-11-01T00:00:00+00:00 success",
                                  "scheduled__2026-11-02T00:00:00+00:00 success",
                                  "scheduled__2026-11-03T00:00:00+00:00 success",
                                  "scheduled__2026-11-04T00:00:00+00:00 success"});
@@ -145,17 +146,19 @@ TEST_CASE("catchup creates every missed interval in order and max_active_runs at
 
 TEST_CASE("without catchup only the latest interval runs and later fires follow") {
   SchedulerHarness h("2026-11-05T12:00:00Z");
-  h.AddDag("daily", "schedule: '@daily'\nstart_date: 2026-11-01\ntasks:\n  - {id: t, command: x}\n");
+  h.AddDag("daily",
+           "schedule: '@daily'\nstart_date: 2026-11-01\ntasks:\n  - {id: t, command: x}\n");
   h.RunUntilIdle("2026-11-07T00:30:00Z");
-  CHECK(h.RunIds("daily") == std::vector<std::string>{
-                                 "scheduled__2026-11-04T00:00:00+00:00 success",
+  CHECK(h.RunIds("daily") ==
+        std::vector<std::string>{"scheduled__2026-11-04T00:00:00+00:00 success",
                                  "scheduled__2026-11-05T00:00:00+00:00 success",
                                  "scheduled__2026-11-06T00:00:00+00:00 success"});
 }
 
 TEST_CASE("a run is created at its fire time, not before") {
   SchedulerHarness h("2026-11-05T23:59:00Z");
-  h.AddDag("daily", "schedule: '@daily'\nstart_date: 2026-11-05\ntasks:\n  - {id: t, command: x}\n");
+  h.AddDag("daily",
+           "schedule: '@daily'\nstart_date: 2026-11-05\ntasks:\n  - {id: t, command: x}\n");
   auto next = h.Tick();
   CHECK(h.store().CountDagRuns({.dag_id = "daily"}).value() == 0);
   REQUIRE(next);
@@ -168,24 +171,30 @@ TEST_CASE("a run is created at its fire time, not before") {
 
 TEST_CASE("paused DAGs get no runs and end_date stops scheduling and @once runs once") {
   SchedulerHarness h("2026-11-05T12:00:00Z");
-  h.AddDag("paused", "schedule: '@daily'\nstart_date: 2026-11-01\ntasks:\n  - {id: t, command: x}\n");
-  h.AddDag("ended", "schedule: '@daily'\nstart_date: 2026-10-01\nend_date: 2026-10-03\ncatchup: true\n"
-                    "tasks:\n  - {id: t, command: x}\n");
+  h.AddDag("paused",
+           "schedule: '@daily'\nstart_date: 2026-11-01\ntasks:\n  - {id: t, command: x}\n");
+  h.AddDag("ended",
+           "schedule: '@daily'\nstart_date: 2026-10-01\nend_date: 2026-10-03\ncatchup: true\n"
+           "tasks:\n  - {id: t, command: x}\n");
   h.AddDag("once", "schedule: '@once'\nstart_date: 2026-11-02\ntasks:\n  - {id: t, command: x}\n");
   REQUIRE(h.store().SetPaused("paused", true));
   h.RunUntilIdle("2026-11-05T12:10:00Z");
   CHECK(h.RunIds("paused").empty());
-  CHECK(h.RunIds("ended") == std::vector<std::string>{
-                                 "scheduled__2026-10-01T00:00:00+00:00 success",
+  CHECK(h.RunIds("ended") ==
+        std::vector<std::string>{"scheduled__2026-10-01T00:00:00+00:00 success",
                                  "scheduled__2026-10-02T00:00:00+00:00 success",
                                  "scheduled__2026-10-03T00:00:00+00:00 success"});
-  CHECK(h.RunIds("once") == std::vector<std::string>{"scheduled__2026-11-02T00:00:00+00:00 success"});
+  CHECK(h.RunIds("once") ==
+        std::vector<std::string>{"scheduled__2026-11-02T00:00:00+00:00 success"});
 }
 
 TEST_CASE("a run left running by a dead process is adopted and its lost try retried") {
   SchedulerHarness h("2026-11-05T12:00:00Z");
-  h.AddDag("manual", "tasks:\n  - {id: a, command: x, retry_delay: 1s}\n  - {id: b, command: x, depends_on: a}\n");
-  auto dag = MustLoad("tasks:\n  - {id: a, command: x, retry_delay: 1s}\n  - {id: b, command: x, depends_on: a}\n");
+  h.AddDag(
+      "manual",
+      "tasks:\n  - {id: a, command: x, retry_delay: 1s}\n  - {id: b, command: x, depends_on: a}\n");
+  auto dag = MustLoad(
+      "tasks:\n  - {id: a, command: x, retry_delay: 1s}\n  - {id: b, command: x, depends_on: a}\n");
   dag->dag_id = "manual";
   auto run = CreateRun(h.store(), *dag, RunType::kManual, h.clock().Now(),
                        h.clock().Now() + std::chrono::hours(24), "{}", RunState::kRunning,

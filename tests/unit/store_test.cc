@@ -1,9 +1,8 @@
 // The SQLite store on a real file.
-#include <catch2/catch.hpp>
-
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 
 #include "engine/store/sqlite_store.h"
@@ -50,7 +49,8 @@ TEST_CASE("runs, task instances, tries and XCom round-trip through SQLite") {
   auto store = OpenSqliteStore(db.path());
   REQUIRE(store);
   Store& s = **store;
-  REQUIRE(s.CreateDagRun(Run("r1", RunType::kManual, "2026-01-01"), {Ti("r1", "a"), Ti("r1", "b")}));
+  REQUIRE(
+      s.CreateDagRun(Run("r1", RunType::kManual, "2026-01-01"), {Ti("r1", "a"), Ti("r1", "b")}));
   auto tis = s.ListTaskInstances("etl", "r1");
   REQUIRE(tis);
   REQUIRE(tis->size() == 2);
@@ -111,7 +111,8 @@ TEST_CASE("a failed transaction leaves nothing behind, and data survives reopeni
     auto store = OpenSqliteStore(db.path());
     REQUIRE(store);
     auto st = (*store)->Transaction([&]() -> Status {
-      if (auto r = (*store)->CreateDagRun(Run("r1", RunType::kManual, "2026-01-01"), {}); !r) return r;
+      if (auto r = (*store)->CreateDagRun(Run("r1", RunType::kManual, "2026-01-01"), {}); !r)
+        return r;
       return Fail(Error::Internal("boom"));
     });
     CHECK_FALSE(st);

@@ -1,8 +1,7 @@
-#include <catch2/catch.hpp>
-
-#include <map>
-
 #include "engine/template.h"
+
+#include <catch2/catch.hpp>
+#include <map>
 
 using namespace dagctl;
 
@@ -57,9 +56,11 @@ TEST_CASE("template errors name what is wrong, never render empty") {
   const Case cases[] = {
       {"{{ nope }}", "template '{{ nope }}': unknown name 'nope'"},
       {"a {{ params.x }} b", "template '{{ params.x }}': unknown name 'params.x'"},
-      {"{{ ds | shout }}", "template '{{ ds | shout }}': unknown filter 'shout' (known: quote, upper, lower)"},
+      {"{{ ds | shout }}",
+       "template '{{ ds | shout }}': unknown filter 'shout' (known: quote, upper, lower)"},
       {"{{ ds_add(ds) }}", "template '{{ ds_add(ds) }}': ds_add takes (ds, days)"},
-      {"{{ macro(1) }}", "template '{{ macro(1) }}': unknown macro 'macro' (known: ds_add, ds_format)"},
+      {"{{ macro(1) }}",
+       "template '{{ macro(1) }}': unknown macro 'macro' (known: ds_add, ds_format)"},
       {"{{ ds", "template: '{{' at offset 0 is never closed with '}}'"},
       {"{{ }}", "template '{{  }}': empty expression"},
   };

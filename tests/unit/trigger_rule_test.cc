@@ -1,7 +1,7 @@
 // Trigger rules x upstream states, as Airflow decides them.
-#include <catch2/catch.hpp>
-
 #include "engine/trigger_rule.h"
+
+#include <catch2/catch.hpp>
 
 using namespace dagctl;
 
@@ -14,11 +14,20 @@ UpstreamCounts Counts(const std::string& states) {
   c.total = static_cast<int>(states.size());
   for (char ch : states) {
     switch (ch) {
-      case 's': c.Add(TaskState::kSuccess); break;
-      case 'f': c.Add(TaskState::kFailed); break;
-      case 'u': c.Add(TaskState::kUpstreamFailed); break;
-      case 'k': c.Add(TaskState::kSkipped); break;
-      default: break;
+      case 's':
+        c.Add(TaskState::kSuccess);
+        break;
+      case 'f':
+        c.Add(TaskState::kFailed);
+        break;
+      case 'u':
+        c.Add(TaskState::kUpstreamFailed);
+        break;
+      case 'k':
+        c.Add(TaskState::kSkipped);
+        break;
+      default:
+        break;
     }
   }
   return c;
@@ -26,10 +35,14 @@ UpstreamCounts Counts(const std::string& states) {
 
 const char* Name(Verdict v) {
   switch (v) {
-    case Verdict::kWait: return "wait";
-    case Verdict::kRun: return "run";
-    case Verdict::kSkip: return "skip";
-    case Verdict::kUpstreamFailed: return "upstream_failed";
+    case Verdict::kWait:
+      return "wait";
+    case Verdict::kRun:
+      return "run";
+    case Verdict::kSkip:
+      return "skip";
+    case Verdict::kUpstreamFailed:
+      return "upstream_failed";
   }
   return "?";
 }
