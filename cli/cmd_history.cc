@@ -8,6 +8,7 @@
 
 #include "cli/app.h"
 #include "cli/args.h"
+#include "api/airflow_json.h"
 #include "cli/output.h"
 #include "engine/executor.h"
 
@@ -58,7 +59,7 @@ int CmdRuns(App& app, const std::vector<std::string>& argv) {
     }
     if (args.Flag("--json")) {
       nlohmann::json out = {{"dag_runs", nlohmann::json::array()}};
-      for (const auto& r : *runs) out["dag_runs"].push_back(DagRunJson(r));
+      for (const auto& r : *runs) out["dag_runs"].push_back(api::DagRunJson(r));
       out["total_entries"] = store->CountDagRuns({.dag_id = ref->dag_id, .limit = 1}).value_or(0);
       PrintJson(out);
       return kExitOk;
@@ -94,7 +95,7 @@ int CmdTasks(App& app, const std::vector<std::string>& argv) {
     if (args.Flag("--json")) {
       nlohmann::json out = {{"task_instances", nlohmann::json::array()},
                             {"total_entries", tis->size()}};
-      for (const auto& ti : *tis) out["task_instances"].push_back(TaskInstanceJson(ti, *run));
+      for (const auto& ti : *tis) out["task_instances"].push_back(api::TaskInstanceJson(ti, *run));
       PrintJson(out);
       return kExitOk;
     }

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/airflow_json.h"
 #include "cli/app.h"
 #include "cli/args.h"
 #include "cli/output.h"
@@ -14,37 +15,8 @@ namespace {
 
 struct DagRow {
   const Dag* dag;
-  bool paused = false;
-  std::optional<DataInterval> next;
-  std::optional<DagRunRecord> last;
+  api::DagStatus status;
 };
-
-nlohmann::json DagJson(const DagRow& r) {
-  const Dag& d = *r.dag;
-  nlohmann::json tags = nlohmann::json::array();
-  for (const auto& t : d.tags) tags.push_back({{"name", t}});
-  nlohmann::json schedule = nullptr;
-  if (d.schedule) schedule = {{"__type", "CronExpression"}, {"value", d.schedule->text()}};
-  return {
-      {"dag_id", d.dag_id},
-      {"description",
-       d.description.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.description)},
-      {"fileloc", d.file},
-      {"is_paused", r.paused},
-      {"is_active", true},
-      {"owners", {d.owner}},
-      {"tags", tags},
-      {"schedule_interval", schedule},
-      {"timezone", d.timezone.name()},
-      {"max_active_runs", d.max_active_runs},
-      {"max_active_tasks", d.max_active_tasks},
-      {"next_dagrun", r.next ? nlohmann::json(FormatIso(r.next->start)) : nlohmann::json(nullptr)},
-      {"next_dagrun_create_after",
-       r.next ? nlohmann::json(FormatIso(r.next->end)) : nlohmann::json(nullptr)},
-      {"last_run_state",
-       r.last ? nlohmann::json(RunStateName(r.last->state)) : nlohmann::json(nullptr)},
-  };
-}
 
 }  // namespace
 
@@ -58,19 +30,22 @@ int CmdList(App& app, const std::vector<std::string>& argv) {
   std::vector<DagRow> rows;
   Timestamp now = NowUtc();
   for (const auto& d : bag.dags) {
-    DagRow r{d.get(), false, std::nullopt, std::nullopt};
-    r.paused = store->IsPaused(d->dag_id).value_or(false);
+    DagRow r{d.get(), {}};
+    r.status.paused = store->IsPaused(d->dag_id).value_or(false);
     auto next = NextIntervals(*d, now, 1);
-    if (!next.empty()) r.next = next[0];
+    if (!next.empty()) {
+      r.status.next_start = next[0].start;
+      r.status.next_end = next[0].end;
+    }
     auto last = store->ListDagRuns({.dag_id = d->dag_id, .limit = 1});
-    if (last && !last->empty()) r.last = (*last)[0];
+    if (last && !last->empty()) r.status.last_run_state = (*last)[0].state;
     rows.push_back(r);
   }
   if (args->Flag("--json")) {
     nlohmann::json out = {{"dags", nlohmann::json::array()},
                           {"total_entries", rows.size()},
                           {"import_errors", nlohmann::json::array()}};
-    for (const DagRow& r : rows) out["dags"].push_back(DagJson(r));
+    for (const DagRow& r : rows) out["dags"].push_back(api::DagJson(*r.dag, r.status));
     for (const ImportError& e : bag.errors) {
       std::string trace;
       for (const Diagnostic& d : e.diagnostics) trace += d.ToString() + "\n";
@@ -83,8 +58,9 @@ int CmdList(App& app, const std::vector<std::string>& argv) {
   for (const DagRow& r : rows) {
     const Dag& d = *r.dag;
     table.push_back({d.dag_id, d.schedule ? d.schedule->text() : "None", d.timezone.name(),
-                     r.paused ? "yes" : "no", r.next ? FormatShort(r.next->end, d.timezone) : "",
-                     r.last ? RunStateName(r.last->state) : ""});
+                     r.status.paused ? "yes" : "no",
+                     r.status.next_end ? FormatShort(*r.status.next_end, d.timezone) : "",
+                     r.status.last_run_state ? RunStateName(*r.status.last_run_state) : ""});
   }
   PrintTable({"dag_id", "schedule", "timezone", "paused", "next run", "last run"}, table);
   if (!bag.errors.empty()) {

@@ -40,65 +40,6 @@ std::string ElapsedText(std::optional<Timestamp> start, std::optional<Timestamp>
   return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
 }
 
-namespace {
-
-nlohmann::json TimeOrNull(std::optional<Timestamp> t) {
-  return t ? nlohmann::json(FormatIso(*t)) : nlohmann::json(nullptr);
-}
-
-}  // namespace
-
-nlohmann::json DagRunJson(const DagRunRecord& run) {
-  auto conf = nlohmann::json::parse(run.conf, nullptr, false);
-  return {
-      {"dag_id", run.dag_id},
-      {"dag_run_id", run.run_id},
-      {"run_type", RunTypeName(run.run_type)},
-      {"state", RunStateName(run.state)},
-      {"logical_date", FormatIso(run.logical_date)},
-      {"execution_date", FormatIso(run.logical_date)},
-      {"data_interval_start", FormatIso(run.data_interval_start)},
-      {"data_interval_end", FormatIso(run.data_interval_end)},
-      {"start_date", TimeOrNull(run.start_date)},
-      {"end_date", TimeOrNull(run.end_date)},
-      {"last_scheduling_decision", nullptr},
-      {"external_trigger", run.run_type == RunType::kManual},
-      {"conf", conf.is_discarded() ? nlohmann::json::object() : conf},
-      {"note", nullptr},
-  };
-}
-
-nlohmann::json TaskInstanceJson(const TaskInstanceRecord& ti, const DagRunRecord& run) {
-  nlohmann::json duration = nullptr;
-  if (ti.start_date && ti.end_date)
-    duration = std::chrono::duration<double>(*ti.end_date - *ti.start_date).count();
-  return {
-      {"task_id", ti.task_id},
-      {"dag_id", ti.dag_id},
-      {"dag_run_id", ti.run_id},
-      {"execution_date", FormatIso(run.logical_date)},
-      {"start_date", TimeOrNull(ti.start_date)},
-      {"end_date", TimeOrNull(ti.end_date)},
-      {"duration", duration},
-      {"state", ti.state == TaskState::kNone ? nlohmann::json(nullptr)
-                                             : nlohmann::json(TaskStateName(ti.state))},
-      {"try_number", ti.try_number},
-      {"max_tries", ti.max_tries},
-      {"map_index", -1},
-      {"hostname", ""},
-      {"unixname", ""},
-      {"pool", ti.pool},
-      {"pool_slots", 1},
-      {"queue", "default"},
-      {"priority_weight", ti.priority_weight},
-      {"operator", ti.operator_name},
-      {"queued_when", nullptr},
-      {"pid", ti.pid ? nlohmann::json(ti.pid) : nlohmann::json(nullptr)},
-      {"executor_config", "{}"},
-      {"note", nullptr},
-  };
-}
-
 void PrintJson(const nlohmann::json& j) { fmt::print("{}\n", j.dump(2)); }
 
 }  // namespace dagctl::cli

@@ -1,4 +1,5 @@
-// Tables and Airflow-shaped JSON objects for the CLI's listing commands.
+// Tables and JSON printing for the CLI's listing commands (the JSON objects
+// themselves come from api/airflow_json.h).
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
@@ -17,11 +18,6 @@ void PrintTable(const std::vector<std::string>& headers,
 
 /// Seconds between two instants as `1.23s`, `2m05s`, `1h02m`; "" when either is missing.
 std::string ElapsedText(std::optional<Timestamp> start, std::optional<Timestamp> end);
-
-/// Airflow's DAGRun object (timestamps RFC 3339 in UTC).
-nlohmann::json DagRunJson(const DagRunRecord& run);
-/// Airflow's TaskInstance object.
-nlohmann::json TaskInstanceJson(const TaskInstanceRecord& ti, const DagRunRecord& run);
 
 /// Prints JSON, pretty, with a trailing newline.
 void PrintJson(const nlohmann::json& j);

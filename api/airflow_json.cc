@@ -1,0 +1,171 @@
+#include "api/airflow_json.h"
+
+#include <nlohmann/json.hpp>
+
+#include "operators/operator.h"
+
+namespace dagctl::api {
+
+using nlohmann::json;
+
+json TimeOrNull(std::optional<Timestamp> t) { return t ? json(FormatIso(*t)) : json(nullptr); }
+
+namespace {
+
+json TimeDelta(Duration d) {
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(d);
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(d - secs);
+  return {{"__type", "TimeDelta"},
+          {"days", secs.count() / 86400},
+          {"seconds", secs.count() % 86400},
+          {"microseconds", micros.count()}};
+}
+
+}  // namespace
+
+json DagJson(const Dag& dag, const DagStatus& st) {
+  json tags = json::array();
+  for (const auto& t : dag.tags) tags.push_back({{"name", t}});
+  json schedule = nullptr;
+  if (dag.schedule) schedule = {{"__type", "CronExpression"}, {"value", dag.schedule->text()}};
+  return {
+      {"dag_id", dag.dag_id},
+      {"dag_display_name", dag.dag_id},
+      {"description", dag.description.empty() ? json(nullptr) : json(dag.description)},
+      {"fileloc", dag.file},
+      {"file_token", dag.file_hash},
+      {"is_paused", st.paused},
+      {"is_active", true},
+      {"owners", {dag.owner}},
+      {"tags", tags},
+      {"schedule_interval", schedule},
+      {"timetable_description", dag.schedule ? json(dag.schedule->text()) : json(nullptr)},
+      {"timezone", dag.timezone.name()},
+      {"max_active_runs", dag.max_active_runs},
+      {"max_active_tasks", dag.max_active_tasks},
+      {"has_import_errors", false},
+      {"has_task_concurrency_limits", false},
+      {"next_dagrun", TimeOrNull(st.next_start)},
+      {"next_dagrun_data_interval_start", TimeOrNull(st.next_start)},
+      {"next_dagrun_data_interval_end", TimeOrNull(st.next_end)},
+      {"next_dagrun_create_after", TimeOrNull(st.next_end)},
+      {"last_run_state", st.last_run_state ? json(RunStateName(*st.last_run_state)) : json(nullptr)},
+  };
+}
+
+json TaskJson(const Dag& dag, const Task& task) {
+  json downstream = json::array();
+  size_t pos = dag.index.at(task.id);
+  for (size_t d : dag.graph.downstream[pos]) downstream.push_back(dag.tasks[d].id);
+  json templated = json::array();
+  if (task.op)
+    for (const ParamSpec& p : task.op->params())
+      if (p.templated) templated.push_back(p.name);
+  return {
+      {"class_ref", {{"module_path", "dagctl.operators"}, {"class_name", task.operator_name}}},
+      {"task_id", task.id},
+      {"task_display_name", task.id},
+      {"owner", dag.owner},
+      {"start_date", TimeOrNull(dag.start_date)},
+      {"end_date", TimeOrNull(dag.end_date)},
+      {"trigger_rule", TriggerRuleName(task.trigger_rule)},
+      {"extra_links", json::array()},
+      {"depends_on_past", false},
+      {"is_mapped", false},
+      {"wait_for_downstream", false},
+      {"retries", task.retries},
+      {"queue", "default"},
+      {"pool", task.pool},
+      {"pool_slots", 1},
+      {"execution_timeout", task.timeout ? TimeDelta(*task.timeout) : json(nullptr)},
+      {"retry_delay", TimeDelta(task.retry_delay)},
+      {"retry_exponential_backoff", task.retry_exponential_backoff},
+      {"priority_weight", task.priority_weight},
+      {"weight_rule", "absolute"},
+      {"ui_color", "#f0ede4"},
+      {"ui_fgcolor", "#000"},
+      {"template_fields", templated},
+      {"downstream_task_ids", downstream},
+      {"doc_md", task.doc.empty() ? json(nullptr) : json(task.doc)},
+  };
+}
+
+json DagRunJson(const DagRunRecord& run) {
+  auto conf = json::parse(run.conf, nullptr, false);
+  return {
+      {"dag_id", run.dag_id},
+      {"dag_run_id", run.run_id},
+      {"run_type", RunTypeName(run.run_type)},
+      {"state", RunStateName(run.state)},
+      {"logical_date", FormatIso(run.logical_date)},
+      {"execution_date", FormatIso(run.logical_date)},
+      {"data_interval_start", FormatIso(run.data_interval_start)},
+      {"data_interval_end", FormatIso(run.data_interval_end)},
+      {"start_date", TimeOrNull(run.start_date)},
+      {"end_date", TimeOrNull(run.end_date)},
+      {"last_scheduling_decision", nullptr},
+      {"external_trigger", run.run_type == RunType::kManual},
+      {"conf", conf.is_object() ? conf : json::object()},
+      {"note", nullptr},
+  };
+}
+
+json TaskInstanceJson(const TaskInstanceRecord& ti, const DagRunRecord& run) {
+  json duration = nullptr;
+  if (ti.start_date && ti.end_date)
+    duration = std::chrono::duration<double>(*ti.end_date - *ti.start_date).count();
+  return {
+      {"task_id", ti.task_id},
+      {"task_display_name", ti.task_id},
+      {"dag_id", ti.dag_id},
+      {"dag_run_id", ti.run_id},
+      {"execution_date", FormatIso(run.logical_date)},
+      {"start_date", TimeOrNull(ti.start_date)},
+      {"end_date", TimeOrNull(ti.end_date)},
+      {"duration", duration},
+      {"state", ti.state == TaskState::kNone ? json(nullptr) : json(TaskStateName(ti.state))},
+      {"try_number", ti.try_number},
+      {"map_index", -1},
+      {"max_tries", ti.max_tries},
+      {"hostname", ""},
+      {"unixname", ""},
+      {"pool", ti.pool},
+      {"pool_slots", 1},
+      {"queue", "default"},
+      {"priority_weight", ti.priority_weight},
+      {"operator", ti.operator_name},
+      {"queued_when", nullptr},
+      {"pid", ti.pid ? json(ti.pid) : json(nullptr)},
+      {"executor", nullptr},
+      {"executor_config", "{}"},
+      {"rendered_map_index", nullptr},
+      {"rendered_fields", json::object()},
+      {"note", nullptr},
+  };
+}
+
+json ImportErrorJson(const ImportErrorRecord& e, int id) {
+  return {{"import_error_id", id},
+          {"timestamp", FormatIso(e.timestamp)},
+          {"filename", e.filename},
+          {"stack_trace", e.stack_trace}};
+}
+
+json ErrorJson(int status, const std::string& title, const std::string& detail) {
+  const char* section = status == 400   ? "BadRequest"
+                        : status == 401 ? "Unauthenticated"
+                        : status == 403 ? "PermissionDenied"
+                        : status == 404 ? "NotFound"
+                        : status == 405 ? "MethodNotAllowed"
+                        : status == 409 ? "AlreadyExists"
+                        : status == 413 ? "RequestTooLarge"
+                                        : "Unknown";
+  return {{"type", std::string("https://airflow.apache.org/docs/apache-airflow/stable/"
+                               "stable-rest-api-ref.html#section/Errors/") +
+                       section},
+          {"title", title},
+          {"status", status},
+          {"detail", detail}};
+}
+
+}  // namespace dagctl::api
