@@ -11,7 +11,7 @@
 #include "engine/data_interval.h"
 #include "engine/posix_try_runner.h"
 #include "engine/run_scope.h"
-#include "engine/scheduler.h"
+#include "engine/runs.h"
 
 namespace dagctl::cli {
 
@@ -76,8 +76,13 @@ int CmdRun(App& app, const std::vector<std::string>& argv) {
   Store* store = app.store();
   if (!store) return kExitFailed;
   ExecutorOptions opts = app.executor_options();
-  auto run = CreateRun(*store, *dag, RunType::kManual, interval->start, interval->end, *conf,
-                       RunState::kQueued, NowUtc(), opts.owner);
+  auto run = CreateRun(*store, *dag,
+                       {.type = RunType::kManual,
+                        .logical_date = interval->start,
+                        .interval_end = interval->end,
+                        .conf = *conf,
+                        .owner = opts.owner,
+                        .now = NowUtc()});
   if (!run) {
     PrintError(run.error().message());
     return kExitFailed;

@@ -10,7 +10,7 @@
 #include "engine/data_interval.h"
 #include "engine/posix_try_runner.h"
 #include "engine/run_scope.h"
-#include "engine/scheduler.h"
+#include "engine/runs.h"
 
 namespace dagctl::cli {
 
@@ -20,7 +20,7 @@ int CmdTrigger(App& app, const std::vector<std::string>& argv) {
   if (!args) return kExitUsage;
   auto dag = app.FindDag(args->positional[0]);
   if (!dag) return kExitUsage;
-  Timestamp logical = std::chrono::floor<std::chrono::seconds>(NowUtc());
+  std::optional<Timestamp> logical = std::chrono::floor<std::chrono::seconds>(NowUtc());
   if (auto d = args->Option("--date")) {
     auto t = ParseDateTime(*d, dag->timezone);
     if (!t) {
@@ -29,78 +29,21 @@ int CmdTrigger(App& app, const std::vector<std::string>& argv) {
     }
     logical = *t;
   }
-  std::string conf = args->Option("--conf").value_or("{}");
-  if (auto st = ValidateConf(*dag, conf); !st) {
-    PrintError("--conf: " + st.error().message());
-    return kExitUsage;
-  }
   Store* store = app.store();
   if (!store) return kExitFailed;
-  DataInterval interval = ManualInterval(*dag, logical);
-  auto run = CreateRun(*store, *dag, RunType::kManual, interval.start, interval.end, conf,
-                       RunState::kQueued, NowUtc());
+  auto run = TriggerRun(*store, *dag, logical, args->Option("--conf").value_or("{}"), "", NowUtc());
   if (!run) {
-    PrintError(run.error().message());
-    return kExitFailed;
+    bool usage = run.error().code() == Error::Code::kInvalidArgument;
+    PrintError((usage ? "--conf: " : "") + run.error().message());
+    return usage ? kExitUsage : kExitFailed;
   }
   fmt::print("queued {} of {} (logical date {})\n", run->run_id, dag->dag_id,
              FormatIso(run->logical_date, dag->timezone));
+  if (store->IsPaused(dag->dag_id).value_or(false))
+    fmt::print("note: {} is paused; the run waits until `dagctl unpause {}`\n", dag->dag_id,
+               dag->dag_id);
   return kExitOk;
 }
-
-namespace {
-
-// The positions of `roots` and, with `downstream`, everything below them.
-std::set<size_t> Reach(const Dag& dag, const std::vector<size_t>& roots, bool downstream) {
-  std::set<size_t> out(roots.begin(), roots.end());
-  std::vector<size_t> stack = roots;
-  while (downstream && !stack.empty()) {
-    size_t v = stack.back();
-    stack.pop_back();
-    for (size_t d : dag.graph.downstream[v])
-      if (out.insert(d).second) stack.push_back(d);
-  }
-  return out;
-}
-
-// Resets the chosen task instances so they run again, and queues the run.
-Result<std::vector<std::string>> ClearRun(Store& store, const Dag& dag, const std::string& run_id,
-                                          const std::set<size_t>& tasks, bool only_failed) {
-  auto run = store.GetDagRun(dag.dag_id, run_id);
-  if (!run) return Fail(run.error());
-  if (!run->owner.empty() && !OwnerIsGone(run->owner))
-    return Fail(Error::InvalidArgument(fmt::format(
-        "run '{}' is being executed by {}; clear it when it has ended", run_id, run->owner)));
-  auto tis = store.ListTaskInstances(dag.dag_id, run_id);
-  if (!tis) return Fail(tis.error());
-  std::vector<std::string> cleared;
-  auto st = store.Transaction([&]() -> Status {
-    for (TaskInstanceRecord ti : *tis) {
-      const Task* t = dag.FindTask(ti.task_id);
-      if (!t || !tasks.count(dag.index.at(ti.task_id))) continue;
-      bool failed = ti.state == TaskState::kFailed || ti.state == TaskState::kUpstreamFailed;
-      if (only_failed && !failed) continue;
-      ti.state = TaskState::kNone;
-      ti.max_tries = ti.try_number + t->retries + 1;
-      ti.start_date.reset();
-      ti.end_date.reset();
-      ti.next_try_at.reset();
-      if (auto s = store.UpdateTaskInstance(ti); !s) return s;
-      if (auto s = store.ClearXCom(dag.dag_id, run_id, ti.task_id); !s) return s;
-      cleared.push_back(ti.task_id);
-    }
-    if (cleared.empty()) return {};
-    DagRunRecord r = *run;
-    r.state = RunState::kQueued;
-    r.end_date.reset();
-    r.owner.clear();
-    return store.UpdateDagRun(r);
-  });
-  if (!st) return Fail(st.error());
-  return cleared;
-}
-
-}  // namespace
 
 int CmdClear(App& app, const std::vector<std::string>& argv) {
   auto args = ParseOrReport({"clear",
@@ -113,21 +56,18 @@ int CmdClear(App& app, const std::vector<std::string>& argv) {
   if (!args) return kExitUsage;
   auto dag = app.FindDag(args->positional[0]);
   if (!dag) return kExitUsage;
-  std::vector<size_t> roots;
   for (const std::string& t : args->All("--task")) {
     if (!dag->FindTask(t)) {
       PrintError(fmt::format("clear: DAG '{}' has no task '{}'", dag->dag_id, t));
       return kExitUsage;
     }
-    roots.push_back(dag->index.at(t));
   }
-  if (roots.empty())
-    for (size_t i = 0; i < dag->tasks.size(); ++i) roots.push_back(i);
   Store* store = app.store();
   if (!store) return kExitFailed;
-  auto cleared =
-      ClearRun(*store, *dag, args->positional[1], Reach(*dag, roots, args->Flag("--downstream")),
-               args->Flag("--only-failed"));
+  ClearSpec spec{.task_ids = args->All("--task"),
+                 .downstream = args->Flag("--downstream"),
+                 .only_failed = args->Flag("--only-failed")};
+  auto cleared = ClearRun(*store, *dag, args->positional[1], spec);
   if (!cleared) {
     PrintError(cleared.error().message());
     return kExitFailed;
@@ -160,17 +100,19 @@ Result<std::vector<std::string>> PlanBackfill(Store& store, const Dag& dag, Time
        i = IntervalStartingFrom(dag, i->end)) {
     auto it = by_date.find(i->start);
     if (it == by_date.end()) {
-      auto run = CreateRun(store, dag, RunType::kBackfill, i->start, i->end, "{}",
-                           RunState::kQueued, NowUtc(), owner);
+      auto run = CreateRun(store, dag,
+                           {.type = RunType::kBackfill,
+                            .logical_date = i->start,
+                            .interval_end = i->end,
+                            .owner = owner,
+                            .now = NowUtc()});
       if (!run) return Fail(run.error());
       todo.push_back(run->run_id);
       continue;
     }
     const DagRunRecord& r = it->second;
     if (r.state == RunState::kFailed && rerun_failed) {
-      std::vector<size_t> all(dag.tasks.size());
-      for (size_t k = 0; k < all.size(); ++k) all[k] = k;
-      auto cleared = ClearRun(store, dag, r.run_id, Reach(dag, all, false), true);
+      auto cleared = ClearRun(store, dag, r.run_id, {.only_failed = true});
       if (!cleared) return Fail(cleared.error());
       todo.push_back(r.run_id);
     } else if (r.state == RunState::kQueued && (r.owner.empty() || OwnerIsGone(r.owner))) {

@@ -5,46 +5,11 @@
 #include <filesystem>
 
 #include "engine/data_interval.h"
+#include "engine/runs.h"
 
 namespace dagctl {
 
 namespace fs = std::filesystem;
-
-Result<DagRunRecord> CreateRun(Store& store, const Dag& dag, RunType type, Timestamp logical_date,
-                               Timestamp interval_end, const std::string& conf, RunState state,
-                               Timestamp now, const std::string& owner) {
-  DagRunRecord run;
-  run.dag_id = dag.dag_id;
-  run.run_type = type;
-  run.state = state;
-  run.logical_date = run.data_interval_start = logical_date;
-  run.data_interval_end = interval_end;
-  run.queued_at = now;
-  run.conf = conf.empty() ? "{}" : conf;
-  run.dag_hash = dag.file_hash;
-  run.owner = owner;
-  std::vector<TaskInstanceRecord> tis;
-  for (const Task& t : dag.tasks) {
-    TaskInstanceRecord ti;
-    ti.dag_id = dag.dag_id;
-    ti.task_id = t.id;
-    ti.max_tries = t.retries + 1;
-    ti.operator_name = t.operator_name;
-    ti.priority_weight = t.priority_weight;
-    ti.pool = t.pool;
-    tis.push_back(ti);
-  }
-  std::string base = fmt::format("{}__{}", RunTypeName(type), FormatIso(logical_date));
-  for (int n = 1; n < 1000; ++n) {
-    run.run_id = n == 1 ? base : fmt::format("{}_{}", base, n);
-    for (auto& ti : tis) ti.run_id = run.run_id;
-    auto st = store.CreateDagRun(run, tis);
-    if (st) return run;
-    if (st.error().code() != Error::Code::kAlreadyExists || type != RunType::kManual)
-      return Fail(st.error());
-  }
-  return Fail(Error::AlreadyExists("too many manual runs for " + base));
-}
 
 Scheduler::Scheduler(Store& store, TryRunner& runner, const Clock& clock,
                      const OperatorRegistry& ops, SchedulerOptions opts, RunObserver* observer)
@@ -98,8 +63,11 @@ Status Scheduler::CreateDueRuns(const Dag& dag, Timestamp now, std::optional<Tim
 
   if (dag.schedule->once()) {
     if (!*last && *dag.start_date <= now && room > 0) {
-      auto run = CreateRun(store_, dag, RunType::kScheduled, *dag.start_date, *dag.start_date, "{}",
-                           RunState::kQueued, now);
+      auto run = CreateRun(store_, dag,
+                           {.type = RunType::kScheduled,
+                            .logical_date = *dag.start_date,
+                            .interval_end = *dag.start_date,
+                            .now = now});
       if (!run && run.error().code() != Error::Code::kAlreadyExists) return Fail(run.error());
     } else if (!*last && *dag.start_date > now && (!*next_due || *dag.start_date < **next_due)) {
       *next_due = *dag.start_date;
@@ -111,8 +79,11 @@ Status Scheduler::CreateDueRuns(const Dag& dag, Timestamp now, std::optional<Tim
     if (auto latest = LatestCompleteInterval(dag, now); latest && latest->start > next->start)
       next = latest;
   while (next && next->end <= now && room > 0) {
-    auto run = CreateRun(store_, dag, RunType::kScheduled, next->start, next->end, "{}",
-                         RunState::kQueued, now);
+    auto run = CreateRun(store_, dag,
+                         {.type = RunType::kScheduled,
+                          .logical_date = next->start,
+                          .interval_end = next->end,
+                          .now = now});
     if (run)
       --room;
     else if (run.error().code() != Error::Code::kAlreadyExists)

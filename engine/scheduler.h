@@ -70,13 +70,4 @@ class Scheduler {
   bool loaded_ = false;
 };
 
-/// Creates a run with its task instances (state none), in `state`. Used by the
-/// scheduler, `dagctl run`, `trigger` and `backfill`. For manual runs a taken
-/// run id gets a suffix (`_2`, `_3` ...); for scheduled and backfill runs an
-/// existing run of the logical date is AlreadyExists.
-/// `owner` is the process that will execute it ("" = whoever claims it).
-Result<DagRunRecord> CreateRun(Store& store, const Dag& dag, RunType type, Timestamp logical_date,
-                               Timestamp interval_end, const std::string& conf, RunState state,
-                               Timestamp now, const std::string& owner = "");
-
 }  // namespace dagctl

@@ -1,5 +1,6 @@
 // The scheduler on a fake clock and a scripted runner: when runs are created,
 // which intervals they cover, and how limits, pause and recovery behave.
+#include "engine/runs.h"
 #include "engine/scheduler.h"
 
 #include <unistd.h>
@@ -196,9 +197,12 @@ TEST_CASE("a run left running by a dead process is adopted and its lost try retr
   auto dag = MustLoad(
       "tasks:\n  - {id: a, command: x, retry_delay: 1s}\n  - {id: b, command: x, depends_on: a}\n");
   dag->dag_id = "manual";
-  auto run = CreateRun(h.store(), *dag, RunType::kManual, h.clock().Now(),
-                       h.clock().Now() + std::chrono::hours(24), "{}", RunState::kRunning,
-                       h.clock().Now(), OwnerOnThisHost(999999999));
+  auto run = CreateRun(h.store(), *dag,
+                       {.logical_date = h.clock().Now(),
+                        .interval_end = h.clock().Now() + std::chrono::hours(24),
+                        .state = RunState::kRunning,
+                        .owner = OwnerOnThisHost(999999999),
+                        .now = h.clock().Now()});
   REQUIRE(run);
   auto tis = h.store().ListTaskInstances("manual", run->run_id).value();
   tis[0].state = TaskState::kRunning;
@@ -220,9 +224,11 @@ TEST_CASE("a run owned by a live process is left alone") {
   auto dag = MustLoad("tasks:\n  - {id: a, command: x}\n");
   dag->dag_id = "manual";
   std::string me = OwnerOnThisHost(::getpid());
-  auto run = CreateRun(h.store(), *dag, RunType::kManual, h.clock().Now(),
-                       h.clock().Now() + std::chrono::hours(24), "{}", RunState::kQueued,
-                       h.clock().Now(), me);
+  auto run = CreateRun(h.store(), *dag,
+                       {.logical_date = h.clock().Now(),
+                        .interval_end = h.clock().Now() + std::chrono::hours(24),
+                        .owner = me,
+                        .now = h.clock().Now()});
   REQUIRE(run);
   h.Tick();
   CHECK(h.RunIds("manual") == std::vector<std::string>{run->run_id + " queued"});

@@ -1,0 +1,141 @@
+#include "engine/runs.h"
+
+#include <fmt/format.h>
+
+#include <set>
+
+#include "engine/data_interval.h"
+#include "engine/executor.h"
+#include "engine/run_scope.h"
+
+namespace dagctl {
+
+Result<DagRunRecord> CreateRun(Store& store, const Dag& dag, const NewRun& spec) {
+  DagRunRecord run;
+  run.dag_id = dag.dag_id;
+  run.run_type = spec.type;
+  run.state = spec.state;
+  run.logical_date = run.data_interval_start = spec.logical_date;
+  run.data_interval_end = spec.interval_end;
+  run.queued_at = spec.now;
+  run.conf = spec.conf.empty() ? "{}" : spec.conf;
+  run.dag_hash = dag.file_hash;
+  run.owner = spec.owner;
+  std::vector<TaskInstanceRecord> tis;
+  for (const Task& t : dag.tasks) {
+    TaskInstanceRecord ti;
+    ti.dag_id = dag.dag_id;
+    ti.task_id = t.id;
+    ti.max_tries = t.retries + 1;
+    ti.operator_name = t.operator_name;
+    ti.priority_weight = t.priority_weight;
+    ti.pool = t.pool;
+    tis.push_back(ti);
+  }
+  std::string base = spec.run_id.empty()
+                         ? fmt::format("{}__{}", RunTypeName(spec.type), FormatIso(spec.logical_date))
+                         : spec.run_id;
+  bool suffixes = spec.run_id.empty() && spec.type == RunType::kManual;
+  for (int n = 1; n < 1000; ++n) {
+    run.run_id = n == 1 ? base : fmt::format("{}_{}", base, n);
+    for (auto& ti : tis) ti.run_id = run.run_id;
+    auto st = store.CreateDagRun(run, tis);
+    if (st) return run;
+    if (st.error().code() != Error::Code::kAlreadyExists || !suffixes) return Fail(st.error());
+  }
+  return Fail(Error::AlreadyExists("too many manual runs for " + base));
+}
+
+Result<DagRunRecord> TriggerRun(Store& store, const Dag& dag, std::optional<Timestamp> logical,
+                                const std::string& conf, const std::string& run_id, Timestamp now) {
+  if (auto st = ValidateConf(dag, conf.empty() ? "{}" : conf); !st) return Fail(st.error());
+  if (!run_id.empty() && !ValidRunId(run_id))
+    return Fail(Error::InvalidArgument(fmt::format(
+        "run id '{}' may only use letters, digits and '_', '.', ':', '+', '-'", run_id)));
+  DataInterval interval = ManualInterval(dag, logical.value_or(now));
+  return CreateRun(store, dag,
+                   {.type = RunType::kManual,
+                    .logical_date = interval.start,
+                    .interval_end = interval.end,
+                    .conf = conf,
+                    .run_id = run_id,
+                    .now = now});
+}
+
+namespace {
+
+// Positions of `roots` plus, as asked, everything below and above them.
+std::set<size_t> Reach(const Dag& dag, const std::vector<size_t>& roots, bool down, bool up) {
+  std::set<size_t> out(roots.begin(), roots.end());
+  for (bool downward : {true, false}) {
+    if ((downward && !down) || (!downward && !up)) continue;
+    std::vector<size_t> stack = roots;
+    while (!stack.empty()) {
+      size_t v = stack.back();
+      stack.pop_back();
+      for (size_t n : downward ? dag.graph.downstream[v] : dag.graph.upstream[v])
+        if (out.insert(n).second) stack.push_back(n);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> ClearRun(Store& store, const Dag& dag, const std::string& run_id,
+                                          const ClearSpec& spec) {
+  std::vector<size_t> roots;
+  for (const std::string& id : spec.task_ids) {
+    const Task* t = dag.FindTask(id);
+    if (!t) return Fail(Error::InvalidArgument(fmt::format("DAG '{}' has no task '{}'", dag.dag_id, id)));
+    roots.push_back(dag.index.at(id));
+  }
+  if (spec.task_ids.empty())
+    for (size_t i = 0; i < dag.tasks.size(); ++i) roots.push_back(i);
+  std::set<size_t> chosen = Reach(dag, roots, spec.downstream, spec.upstream);
+
+  auto run = store.GetDagRun(dag.dag_id, run_id);
+  if (!run) return Fail(run.error());
+  if (!run->owner.empty() && !OwnerIsGone(run->owner))
+    return Fail(Error::InvalidArgument(fmt::format(
+        "run '{}' is being executed by {}; clear it when it has ended", run_id, run->owner)));
+  auto tis = store.ListTaskInstances(dag.dag_id, run_id);
+  if (!tis) return Fail(tis.error());
+  std::vector<std::string> cleared;
+  auto st = store.Transaction([&]() -> Status {
+    for (TaskInstanceRecord ti : *tis) {
+      const Task* t = dag.FindTask(ti.task_id);
+      if (!t || !chosen.count(dag.index.at(ti.task_id))) continue;
+      bool failed = ti.state == TaskState::kFailed || ti.state == TaskState::kUpstreamFailed;
+      if (spec.only_failed && !failed) continue;
+      cleared.push_back(ti.task_id);
+      if (spec.dry_run) continue;
+      ti.state = TaskState::kNone;
+      ti.max_tries = ti.try_number + t->retries + 1;
+      ti.start_date.reset();
+      ti.end_date.reset();
+      ti.next_try_at.reset();
+      if (auto s = store.UpdateTaskInstance(ti); !s) return s;
+      if (auto s = store.ClearXCom(dag.dag_id, run_id, ti.task_id); !s) return s;
+    }
+    if (cleared.empty() || spec.dry_run) return {};
+    DagRunRecord r = *run;
+    r.state = RunState::kQueued;
+    r.end_date.reset();
+    r.owner.clear();
+    return store.UpdateDagRun(r);
+  });
+  if (!st) return Fail(st.error());
+  return cleared;
+}
+
+bool ValidRunId(const std::string& id) {
+  if (id.empty() || id.size() > 250 || id[0] == '.') return false;
+  for (char c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != ':' &&
+        c != '+' && c != '-')
+      return false;
+  return true;
+}
+
+}  // namespace dagctl

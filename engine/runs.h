@@ -1,0 +1,57 @@
+// Creating, triggering and clearing DAG runs: the one code path the
+// scheduler, the CLI and the REST API share.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/dag.h"
+#include "engine/store/store.h"
+
+namespace dagctl {
+
+/// A run to create, with its task instances (state none).
+struct NewRun {
+  RunType type = RunType::kManual;
+  Timestamp logical_date;
+  Timestamp interval_end;
+  std::string conf = "{}";
+  RunState state = RunState::kQueued;
+  std::string owner;   ///< The process that will execute it; "" = whoever claims it.
+  std::string run_id;  ///< "" = `<type>__<logical date>`.
+  Timestamp now;       ///< queued_at
+};
+
+/// Creates the run. A generated manual run id that is taken gets a suffix
+/// (`_2`, `_3` ...); an explicit run id that is taken, or a scheduled or
+/// backfill run for a logical date that has one, is AlreadyExists.
+Result<DagRunRecord> CreateRun(Store& store, const Dag& dag, const NewRun& spec);
+
+/// Queues a manual run for the scheduler (`dagctl trigger`, POST dagRuns):
+/// logical date `logical` (default `now`), the interval of a manual run, conf
+/// checked against the DAG's params, an optional explicit run id.
+Result<DagRunRecord> TriggerRun(Store& store, const Dag& dag, std::optional<Timestamp> logical,
+                                const std::string& conf, const std::string& run_id, Timestamp now);
+
+/// Which task instances of a run to clear.
+struct ClearSpec {
+  std::vector<std::string> task_ids;  ///< Empty = every task.
+  bool downstream = false;            ///< Also everything below them.
+  bool upstream = false;              ///< Also everything above them.
+  bool only_failed = false;           ///< Only failed and upstream_failed ones.
+  bool dry_run = false;               ///< Say what would be cleared; change nothing.
+};
+
+/// Resets the chosen task instances (state none, their retries again, XCom
+/// dropped) and queues the run for the scheduler. Returns the cleared task
+/// ids. InvalidArgument for an unknown task id, or a run another live
+/// process is executing.
+Result<std::vector<std::string>> ClearRun(Store& store, const Dag& dag, const std::string& run_id,
+                                          const ClearSpec& spec);
+
+/// True when `run_id` is usable as a run id (and as a log folder name):
+/// `[A-Za-z0-9_.:+-]+`, not starting with '.', at most 250 characters.
+bool ValidRunId(const std::string& run_id);
+
+}  // namespace dagctl
