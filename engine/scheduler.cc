@@ -141,6 +141,11 @@ Result<std::optional<Timestamp>> Scheduler::Tick() {
   auto paused = store_.PausedDags();
   if (!paused) return Fail(paused.error());
   Timestamp now = clock_.Now();
+  if (!last_heartbeat_ || now - *last_heartbeat_ >= std::chrono::seconds(5)) {
+    if (auto st = store_.Heartbeat("scheduler", opts_.executor.owner, now); !st)
+      return Fail(st.error());
+    last_heartbeat_ = now;
+  }
   std::optional<Timestamp> next_due;
   for (const auto& dag : bag_.dags) {
     if (paused->count(dag->dag_id)) {

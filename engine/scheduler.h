@@ -68,6 +68,7 @@ class Scheduler {
   // waits for a run to finish. Absent = look now.
   std::map<std::string, std::optional<Timestamp>> due_;
   bool loaded_ = false;
+  std::optional<Timestamp> last_heartbeat_;
 };
 
 }  // namespace dagctl

@@ -83,6 +83,14 @@ CREATE TABLE import_error (
   timestamp   INTEGER NOT NULL
 );
 )sql",
+      // 3: heartbeats of long-running processes (the scheduler), for /health.
+      R"sql(
+CREATE TABLE job (
+  job_type         TEXT PRIMARY KEY,
+  owner            TEXT NOT NULL,
+  latest_heartbeat INTEGER NOT NULL
+);
+)sql",
   };
   return kMigrations;
 }

@@ -166,6 +166,8 @@ class SqliteStore : public Store {
   Result<bool> IsPaused(const std::string& dag_id) override;
   Status SetPaused(const std::string& dag_id, bool paused) override;
   Result<std::set<std::string>> PausedDags() override;
+  Status Heartbeat(const std::string& job_type, const std::string& owner, Timestamp at) override;
+  Result<std::optional<Timestamp>> LatestHeartbeat(const std::string& job_type) override;
 
  private:
   Result<StmtRef> Prepare(const std::string& sql);
@@ -178,6 +180,7 @@ class SqliteStore : public Store {
   static TaskInstanceRecord ReadTi(const Stmt& s);
   static TryRecord ReadTry(const Stmt& s);
   std::string RunWhere(const RunQuery& q) const;
+  static Result<std::string> RunOrder(const RunQuery& q);
   // Steps `s` to the end, reading each row with `read`.
   template <typename Read>
   auto Collect(Stmt& s, Read read, const char* what) -> Result<std::vector<decltype(read(s))>> {
@@ -379,13 +382,39 @@ std::string SqliteStore::RunWhere(const RunQuery& q) const {
   if (!q.dag_id.empty()) where += " AND dag_id=?";
   if (!q.states.empty()) where += in("state", q.states.size());
   if (!q.types.empty()) where += in("run_type", q.types.size());
+  if (q.logical_date_gte) where += " AND logical_date >= ?";
+  if (q.logical_date_lte) where += " AND logical_date <= ?";
   return where;
+}
+
+// The ORDER BY clause for a RunQuery.
+Result<std::string> SqliteStore::RunOrder(const RunQuery& q) {
+  if (q.order_by.empty()) {
+    const char* dir = q.oldest_first ? "ASC" : "DESC";
+    return fmt::format("logical_date {}, queued_at {}", dir, dir);
+  }
+  static const std::map<std::string, std::string> kColumns = {
+      {"id", "rowid"},           {"logical_date", "logical_date"},
+      {"execution_date", "logical_date"}, {"start_date", "start_date"},
+      {"end_date", "end_date"},  {"state", "state"},
+      {"dag_run_id", "run_id"},  {"run_id", "run_id"},
+      {"run_type", "run_type"},  {"queued_at", "queued_at"}};
+  bool desc = q.order_by[0] == '-';
+  auto it = kColumns.find(desc ? q.order_by.substr(1) : q.order_by);
+  if (it == kColumns.end())
+    return Fail(Error::InvalidArgument(fmt::format(
+        "cannot order by '{}' (use id, logical_date, execution_date, start_date, end_date, state, "
+        "dag_run_id or run_type, with '-' for descending)",
+        q.order_by)));
+  return fmt::format("{} {}, rowid {}", it->second, desc ? "DESC" : "ASC", desc ? "DESC" : "ASC");
 }
 
 void SqliteStore::BindRunQuery(Stmt& s, const RunQuery& q) const {
   if (!q.dag_id.empty()) s.Bind(q.dag_id);
   for (RunState st : q.states) s.Bind(RunStateName(st));
   for (RunType t : q.types) s.Bind(RunTypeName(t));
+  if (q.logical_date_gte) s.Bind(*q.logical_date_gte);
+  if (q.logical_date_lte) s.Bind(*q.logical_date_lte);
 }
 
 Result<std::vector<DagRunRecord>> SqliteStore::ListDagRuns(const RunQuery& q) {
@@ -578,6 +607,26 @@ Status SqliteStore::SetPaused(const std::string& dag_id, bool paused) {
   if (!s) return Fail(s.error());
   (*s)->Bind(dag_id).Bind(paused ? 1 : 0);
   return Run(**s);
+}
+
+Status SqliteStore::Heartbeat(const std::string& job_type, const std::string& owner,
+                              Timestamp at) {
+  auto s = Prepare("INSERT INTO job (job_type, owner, latest_heartbeat) VALUES (?, ?, ?) "
+                   "ON CONFLICT (job_type) DO UPDATE SET owner = excluded.owner, "
+                   "latest_heartbeat = excluded.latest_heartbeat");
+  if (!s) return Fail(s.error());
+  (*s)->Bind(job_type).Bind(owner).Bind(at);
+  return Run(**s);
+}
+
+Result<std::optional<Timestamp>> SqliteStore::LatestHeartbeat(const std::string& job_type) {
+  auto s = Prepare("SELECT latest_heartbeat FROM job WHERE job_type=?");
+  if (!s) return Fail(s.error());
+  (*s)->Bind(job_type);
+  int rc = (*s)->Step();
+  if (rc == SQLITE_ROW) return std::optional<Timestamp>(FromMicros((*s)->Int(0)));
+  if (rc == SQLITE_DONE) return std::optional<Timestamp>();
+  return Fail(SqlError("reading a heartbeat"));
 }
 
 Result<std::set<std::string>> SqliteStore::PausedDags() {

@@ -81,6 +81,12 @@ struct RunQuery {
   int limit = 100;
   int offset = 0;
   bool oldest_first = false;  ///< Ascending logical date instead of descending.
+  /// Overrides the order: a field (`id` = creation order, `logical_date`,
+  /// `execution_date`, `start_date`, `end_date`, `state`, `dag_run_id`,
+  /// `run_type`), `-` in front for descending. Unknown fields are InvalidArgument.
+  std::string order_by;
+  std::optional<Timestamp> logical_date_gte;
+  std::optional<Timestamp> logical_date_lte;
 };
 
 /// A file of the DAGs folder that failed to load, as the API reports it.
@@ -145,6 +151,11 @@ class Store {
   /// Whether scheduling of `dag_id` is paused (false for unknown DAGs).
   virtual Result<bool> IsPaused(const std::string& dag_id) = 0;
   virtual Status SetPaused(const std::string& dag_id, bool paused) = 0;
+  /// Records that a `job_type` process (the scheduler) is alive at `at`.
+  virtual Status Heartbeat(const std::string& job_type, const std::string& owner, Timestamp at) = 0;
+  /// The latest heartbeat of a `job_type` process; nullopt if none ever.
+  virtual Result<std::optional<Timestamp>> LatestHeartbeat(const std::string& job_type) = 0;
+
   /// Every paused dag_id.
   virtual Result<std::set<std::string>> PausedDags() = 0;
 };
