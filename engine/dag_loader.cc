@@ -495,6 +495,18 @@ std::shared_ptr<Dag> LoadDagFile(const std::string& path, const OperatorRegistry
   return LoadDagText(text.str(), path, ops, diags);
 }
 
+DagFolderStamp StampDagFolder(const std::string& dir) {
+  DagFolderStamp stamp;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (!IsDagFile(it->path()) || !it->is_regular_file(ec)) continue;
+    auto mtime = it->last_write_time(ec).time_since_epoch().count();
+    stamp[it->path().string()] = {static_cast<int64_t>(mtime), it->file_size(ec)};
+  }
+  return stamp;
+}
+
 const Dag* DagBag::Find(const std::string& dag_id) const {
   for (const auto& d : dags)
     if (d->dag_id == dag_id) return d.get();

@@ -2,6 +2,8 @@
 // collecting every problem (SPEC §1).
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +43,11 @@ struct DagBag {
 /// yields an import error naming it. Two files with one dag_id: the second
 /// (by path order) is an import error.
 DagBag LoadDagFolder(const std::string& dir, const OperatorRegistry& ops);
+
+/// What a DAGs folder looks like on disk: each DAG file's modification time
+/// and size. Two equal stamps mean nothing was added, removed or changed.
+using DagFolderStamp = std::map<std::string, std::pair<int64_t, uintmax_t>>;
+DagFolderStamp StampDagFolder(const std::string& dir);
 
 /// Hex FNV-1a digest of `bytes`, used to tell DAG file versions apart.
 std::string HashBytes(const std::string& bytes);

@@ -22,16 +22,7 @@ Scheduler::Scheduler(Store& store, TryRunner& runner, const Clock& clock,
 // Reloads the whole folder when any DAG file was added, removed or changed.
 // Runs already going keep the DAG version they started with.
 bool Scheduler::ReloadIfChanged() {
-  std::map<std::string, std::pair<int64_t, uintmax_t>> now;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(
-           opts_.dags_dir, fs::directory_options::skip_permission_denied, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    auto ext = it->path().extension();
-    if ((ext != ".yaml" && ext != ".yml") || !it->is_regular_file(ec)) continue;
-    auto mtime = it->last_write_time(ec).time_since_epoch().count();
-    now[it->path().string()] = {static_cast<int64_t>(mtime), it->file_size(ec)};
-  }
+  DagFolderStamp now = StampDagFolder(opts_.dags_dir);
   if (loaded_ && now == stamps_) return false;
   stamps_ = std::move(now);
   bag_ = LoadDagFolder(opts_.dags_dir, ops_);

@@ -63,7 +63,7 @@ class Scheduler {
   SchedulerOptions opts_;
   Executor executor_;
   DagBag bag_;
-  std::map<std::string, std::pair<int64_t, uintmax_t>> stamps_;  // file -> (mtime ns, size)
+  DagFolderStamp stamps_;
   // When each DAG next needs a look: its next run_after, or nullopt while it
   // waits for a run to finish. Absent = look now.
   std::map<std::string, std::optional<Timestamp>> due_;

@@ -418,11 +418,10 @@ void SqliteStore::BindRunQuery(Stmt& s, const RunQuery& q) const {
 }
 
 Result<std::vector<DagRunRecord>> SqliteStore::ListDagRuns(const RunQuery& q) {
-  const char* order = q.oldest_first ? "ASC" : "DESC";
-  auto s =
-      Prepare(fmt::format("SELECT {} FROM dag_run{} ORDER BY logical_date {}, queued_at {} "
-                          "LIMIT ? OFFSET ?",
-                          kRunColumns, RunWhere(q), order, order));
+  auto order = RunOrder(q);
+  if (!order) return Fail(order.error());
+  auto s = Prepare(fmt::format("SELECT {} FROM dag_run{} ORDER BY {} LIMIT ? OFFSET ?", kRunColumns,
+                               RunWhere(q), *order));
   if (!s) return Fail(s.error());
   BindRunQuery(**s, q);
   (*s)->Bind(q.limit).Bind(q.offset);

@@ -1,0 +1,580 @@
+#include "api/api_service.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "api/airflow_json.h"
+#include "engine/data_interval.h"
+#include "engine/executor.h"
+#include "engine/runs.h"
+#include "engine/value.h"
+
+namespace dagctl::api {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr int kMaxLimit = 1000;
+
+// A request that cannot be answered as asked: becomes a problem-JSON reply.
+struct Problem {
+  int status;
+  std::string title;
+  std::string detail;
+};
+
+template <typename T>
+using Reply = std::expected<T, Problem>;
+
+std::unexpected<Problem> BadRequest(const std::string& detail) {
+  return std::unexpected(Problem{400, "Bad request", detail});
+}
+std::unexpected<Problem> NotFound(const std::string& title, const std::string& detail) {
+  return std::unexpected(Problem{404, title, detail});
+}
+std::unexpected<Problem> Internal(const Error& e) {
+  return std::unexpected(Problem{500, "Internal error", e.message()});
+}
+
+std::vector<std::string> Segments(const std::string& path) {
+  std::vector<std::string> out;
+  std::stringstream in(path);
+  for (std::string seg; std::getline(in, seg, '/');)
+    if (!seg.empty()) out.push_back(seg);
+  return out;
+}
+
+// One request being answered.
+class Call {
+ public:
+  Call(const ApiContext& ctx, const ApiRequest& req) : ctx_(ctx), req_(req) {}
+
+  ApiResponse Respond();
+
+ private:
+  Reply<json> Route(const std::vector<std::string>& s);
+  Reply<json> Health();
+  Reply<json> ListDags();
+  Reply<json> GetDag(const std::string& dag_id);
+  Reply<json> PatchDag(const std::string& dag_id);
+  Reply<json> ListTasks(const std::string& dag_id);
+  Reply<json> GetTask(const std::string& dag_id, const std::string& task_id);
+  Reply<json> ListRuns(const std::string& dag_id);
+  Reply<json> PostRun(const std::string& dag_id);
+  Reply<json> GetRun(const std::string& dag_id, const std::string& run_id);
+  Reply<json> ListTis(const std::string& dag_id, const std::string& run_id);
+  Reply<json> GetTi(const std::string& dag_id, const std::string& run_id, const std::string& task);
+  Reply<json> GetLog(const std::string& dag_id, const std::string& run_id, const std::string& task,
+                      const std::string& try_text);
+  Reply<json> Clear(const std::string& dag_id);
+  Reply<json> ImportErrors();
+
+  Reply<std::shared_ptr<const Dag>> FindDag(const std::string& dag_id);
+  Reply<DagRunRecord> FindRun(const std::string& dag_id, const std::string& run_id);
+  Reply<TaskInstanceRecord> FindTi(const std::string& dag_id, const std::string& run_id,
+                                    const std::string& task_id);
+  Reply<json> Body();
+  Reply<int> IntParam(const std::string& name, int fallback, int min, int max);
+  Reply<std::optional<bool>> BoolParam(const std::string& name);
+  Reply<std::optional<Timestamp>> TimeParam(const std::string& name);
+  std::vector<std::string> Params(const std::string& name) const;
+  Reply<Store*> Db();
+  DagStatus StatusOf(const Dag& dag, Store& store, bool paused);
+
+  const ApiContext& ctx_;
+  const ApiRequest& req_;
+  std::shared_ptr<const DagBag> bag_;
+  std::string text_body_;  // set by GetLog for text/plain replies
+};
+
+ApiResponse Call::Respond() {
+  auto segs = Segments(req_.path);
+  auto result = Route(segs);
+  ApiResponse resp;
+  if (!result) {
+    resp.status = result.error().status;
+    resp.content_type = "application/problem+json";
+    resp.body = ErrorJson(resp.status, result.error().title, result.error().detail).dump();
+    return resp;
+  }
+  if (!text_body_.empty() || (req_.wants_text && result->is_null())) {
+    resp.content_type = "text/plain; charset=utf-8";
+    resp.body = text_body_;
+    return resp;
+  }
+  resp.body = result->dump();
+  return resp;
+}
+
+// Dispatches on the path's segments and the method.
+Reply<json> Call::Route(const std::vector<std::string>& s) {
+  const std::string& m = req_.method;
+  auto method_is = [&](const char* want) -> std::optional<std::unexpected<Problem>> {
+    if (m == want) return std::nullopt;
+    return std::unexpected(Problem{405, "Method not allowed",
+                                   fmt::format("{} is not allowed on {}", m, req_.path)});
+  };
+  size_t n = s.size();
+  if (n == 1 && s[0] == "health") {
+    if (auto bad = method_is("GET")) return *bad;
+    return Health();
+  }
+  if (n == 1 && s[0] == "importErrors") {
+    if (auto bad = method_is("GET")) return *bad;
+    return ImportErrors();
+  }
+  if (n >= 1 && s[0] == "dags") {
+    if (n == 1) {
+      if (auto bad = method_is("GET")) return *bad;
+      return ListDags();
+    }
+    const std::string& dag = s[1];
+    if (n == 2) {
+      if (m == "PATCH") return PatchDag(dag);
+      if (auto bad = method_is("GET")) return *bad;
+      return GetDag(dag);
+    }
+    if (n == 3 && s[2] == "tasks") {
+      if (auto bad = method_is("GET")) return *bad;
+      return ListTasks(dag);
+    }
+    if (n == 4 && s[2] == "tasks") {
+      if (auto bad = method_is("GET")) return *bad;
+      return GetTask(dag, s[3]);
+    }
+    if (n == 3 && s[2] == "clearTaskInstances") {
+      if (auto bad = method_is("POST")) return *bad;
+      return Clear(dag);
+    }
+    if (n >= 3 && s[2] == "dagRuns") {
+      if (n == 3) {
+        if (m == "POST") return PostRun(dag);
+        if (auto bad = method_is("GET")) return *bad;
+        return ListRuns(dag);
+      }
+      if (auto bad = method_is("GET")) return *bad;
+      if (n == 4) return GetRun(dag, s[3]);
+      if (n == 5 && s[4] == "taskInstances") return ListTis(dag, s[3]);
+      if (n == 6 && s[4] == "taskInstances") return GetTi(dag, s[3], s[5]);
+      if (n == 8 && s[4] == "taskInstances" && s[6] == "logs") return GetLog(dag, s[3], s[5], s[7]);
+    }
+  }
+  return NotFound("Not found", fmt::format("no API endpoint at {} {}", m, req_.path));
+}
+
+Reply<Store*> Call::Db() {
+  Store* store = ctx_.store();
+  if (!store) return std::unexpected(Problem{503, "Metadata database unavailable",
+                                             "the metadata database cannot be opened"});
+  return store;
+}
+
+std::vector<std::string> Call::Params(const std::string& name) const {
+  std::vector<std::string> out;
+  auto [b, e] = req_.query.equal_range(name);
+  for (auto it = b; it != e; ++it) {
+    // Accept both ?state=a&state=b and ?state=a,b.
+    std::stringstream in(it->second);
+    for (std::string v; std::getline(in, v, ',');)
+      if (!v.empty()) out.push_back(v);
+  }
+  return out;
+}
+
+Reply<int> Call::IntParam(const std::string& name, int fallback, int min, int max) {
+  auto it = req_.query.find(name);
+  if (it == req_.query.end()) return fallback;
+  auto v = ScalarAsInt(it->second);
+  if (!v || *v < min)
+    return BadRequest(fmt::format("'{}' must be a whole number of at least {}, not '{}'", name, min,
+                                  it->second));
+  return static_cast<int>(std::min<int64_t>(*v, max));
+}
+
+Reply<std::optional<bool>> Call::BoolParam(const std::string& name) {
+  auto it = req_.query.find(name);
+  if (it == req_.query.end()) return std::optional<bool>();
+  auto v = ScalarAsBool(it->second);
+  if (!v) return BadRequest(fmt::format("'{}' must be true or false, not '{}'", name, it->second));
+  return std::optional<bool>(*v);
+}
+
+Reply<std::optional<Timestamp>> Call::TimeParam(const std::string& name) {
+  auto it = req_.query.find(name);
+  if (it == req_.query.end()) return std::optional<Timestamp>();
+  auto t = ParseDateTime(it->second);
+  if (!t) return BadRequest(fmt::format("'{}': {}", name, t.error().message()));
+  return std::optional<Timestamp>(*t);
+}
+
+Reply<json> Call::Body() {
+  auto j = json::parse(req_.body, nullptr, false);
+  if (j.is_discarded()) return BadRequest("the request body is not valid JSON");
+  if (!j.is_object()) return BadRequest("the request body must be a JSON object");
+  return j;
+}
+
+Reply<std::shared_ptr<const Dag>> Call::FindDag(const std::string& dag_id) {
+  if (!bag_) bag_ = ctx_.dags->Get();
+  for (const auto& d : bag_->dags)
+    if (d->dag_id == dag_id) return d;
+  return NotFound("DAG not found", fmt::format("DAG with dag_id: '{}' not found", dag_id));
+}
+
+Reply<DagRunRecord> Call::FindRun(const std::string& dag_id, const std::string& run_id) {
+  auto store = Db();
+  if (!store) return std::unexpected(store.error());
+  auto run = (*store)->GetDagRun(dag_id, run_id);
+  if (run) return *run;
+  if (run.error().IsNotFound())
+    return NotFound("DAGRun not found", fmt::format("DAGRun with DAG ID: '{}' and DAGRun ID: '{}' not found",
+                                                    dag_id, run_id));
+  return Internal(run.error());
+}
+
+Reply<TaskInstanceRecord> Call::FindTi(const std::string& dag_id, const std::string& run_id,
+                                        const std::string& task_id) {
+  auto run = FindRun(dag_id, run_id);
+  if (!run) return std::unexpected(run.error());
+  auto tis = (*Db())->ListTaskInstances(dag_id, run_id);
+  if (!tis) return Internal(tis.error());
+  for (const auto& ti : *tis)
+    if (ti.task_id == task_id) return ti;
+  return NotFound("Task instance not found",
+                  fmt::format("Task instance for task '{}' of run '{}' not found", task_id, run_id));
+}
+
+DagStatus Call::StatusOf(const Dag& dag, Store& store, bool paused) {
+  DagStatus st;
+  st.paused = paused;
+  auto next = NextIntervals(dag, ctx_.clock->Now(), 1);
+  if (!next.empty()) {
+    st.next_start = next[0].start;
+    st.next_end = next[0].end;
+  }
+  auto last = store.ListDagRuns({.dag_id = dag.dag_id, .limit = 1});
+  if (last && !last->empty()) st.last_run_state = (*last)[0].state;
+  return st;
+}
+
+Reply<json> Call::Health() {
+  json out = {{"metadatabase", {{"status", "healthy"}}},
+              {"scheduler", {{"status", "unhealthy"}, {"latest_scheduler_heartbeat", nullptr}}}};
+  Store* store = ctx_.store();
+  auto beat = store ? store->LatestHeartbeat("scheduler") : Result<std::optional<Timestamp>>(
+                                                                Fail(Error::IOError("no database")));
+  if (!beat) {
+    out["metadatabase"]["status"] = "unhealthy";
+    return out;
+  }
+  if (*beat) {
+    out["scheduler"]["latest_scheduler_heartbeat"] = FormatIso(**beat);
+    if (ctx_.clock->Now() - **beat < std::chrono::seconds(30))
+      out["scheduler"]["status"] = "healthy";
+  }
+  return out;
+}
+
+Reply<json> Call::ListDags() {
+  auto limit = IntParam("limit", 100, 0, kMaxLimit);
+  auto offset = IntParam("offset", 0, 0, INT32_MAX);
+  auto paused_filter = BoolParam("paused");
+  if (!limit) return std::unexpected(limit.error());
+  if (!offset) return std::unexpected(offset.error());
+  if (!paused_filter) return std::unexpected(paused_filter.error());
+  std::string order = Params("order_by").empty() ? "dag_id" : Params("order_by")[0];
+  if (order != "dag_id" && order != "-dag_id")
+    return BadRequest(fmt::format("cannot order DAGs by '{}' (use dag_id or -dag_id)", order));
+  auto store = Db();
+  if (!store) return std::unexpected(store.error());
+  auto paused = (*store)->PausedDags();
+  if (!paused) return Internal(paused.error());
+  bag_ = ctx_.dags->Get();
+  std::vector<std::string> tags = Params("tags");
+  auto pattern_it = req_.query.find("dag_id_pattern");
+  std::vector<const Dag*> chosen;
+  for (const auto& d : bag_->dags) {
+    if (*paused_filter && **paused_filter != paused->count(d->dag_id) > 0) continue;
+    if (pattern_it != req_.query.end() && d->dag_id.find(pattern_it->second) == std::string::npos)
+      continue;
+    if (!tags.empty() && std::none_of(tags.begin(), tags.end(), [&](const std::string& t) {
+          return std::find(d->tags.begin(), d->tags.end(), t) != d->tags.end();
+        }))
+      continue;
+    chosen.push_back(d.get());
+  }
+  if (order == "-dag_id") std::reverse(chosen.begin(), chosen.end());
+  json dags = json::array();
+  for (size_t i = *offset; i < chosen.size() && dags.size() < static_cast<size_t>(*limit); ++i)
+    dags.push_back(DagJson(*chosen[i], StatusOf(*chosen[i], **store, paused->count(chosen[i]->dag_id))));
+  return json{{"dags", dags}, {"total_entries", chosen.size()}};
+}
+
+Reply<json> Call::GetDag(const std::string& dag_id) {
+  auto dag = FindDag(dag_id);
+  if (!dag) return std::unexpected(dag.error());
+  auto store = Db();
+  if (!store) return std::unexpected(store.error());
+  auto paused = (*store)->IsPaused(dag_id);
+  if (!paused) return Internal(paused.error());
+  return DagJson(**dag, StatusOf(**dag, **store, *paused));
+}
+
+Reply<json> Call::PatchDag(const std::string& dag_id) {
+  auto dag = FindDag(dag_id);
+  if (!dag) return std::unexpected(dag.error());
+  for (const std::string& field : Params("update_mask"))
+    if (field != "is_paused")
+      return BadRequest(fmt::format("only 'is_paused' can be updated, not '{}'", field));
+  auto body = Body();
+  if (!body) return std::unexpected(body.error());
+  if (!body->contains("is_paused") || !(*body)["is_paused"].is_boolean())
+    return BadRequest("the body needs 'is_paused': true or false");
+  auto store = Db();
+  if (!store) return std::unexpected(store.error());
+  if (auto st = (*store)->SetPaused(dag_id, (*body)["is_paused"].get<bool>()); !st)
+    return Internal(st.error());
+  return GetDag(dag_id);
+}
+
+Reply<json> Call::ListTasks(const std::string& dag_id) {
+  auto dag = FindDag(dag_id);
+  if (!dag) return std::unexpected(dag.error());
+  json tasks = json::array();
+  for (size_t i : (*dag)->graph.topo_order) tasks.push_back(TaskJson(**dag, (*dag)->tasks[i]));
+  return json{{"tasks", tasks}, {"total_entries", tasks.size()}};
+}
+
+Reply<json> Call::GetTask(const std::string& dag_id, const std::string& task_id) {
+  auto dag = FindDag(dag_id);
+  if (!dag) return std::unexpected(dag.error());
+  const Task* t = (*dag)->FindTask(task_id);
+  if (!t) return NotFound("Task not found", fmt::format("Task with id '{}' not found", task_id));
+  return TaskJson(**dag, *t);
+}
+
+Reply<json> Call::ListRuns(const std::string& dag_id) {
+  auto store = Db();
+  if (!store) return std::unexpected(store.error());
+  RunQuery q;
+  if (dag_id != "~") {
+    q.dag_id = dag_id;
+    // A DAG whose file is gone still has its history.
+    if (!FindDag(dag_id)) {
+      auto count = (*store)->CountDagRuns({.dag_id = dag_id});
+      if (!count || *count == 0) return std::unexpected(FindDag(dag_id).error());
+    }
+  }
+  auto limit = IntParam("limit", 100, 0, kMaxLimit);
+  auto offset = IntParam("offset", 0, 0, INT32_MAX);
+  if (!limit) return std::unexpected(limit.error());
+  if (!offset) return std::unexpected(offset.error());
+  q.limit = *limit;
+  q.offset = *offset;
+  for (const std::string& s : Params("state")) {
+    auto st = ParseRunState(s);
+    if (!st) return BadRequest(fmt::format("unknown DAG run state '{}' (use queued, running, success or failed)", s));
+    q.states.push_back(*st);
+  }
+  for (auto [name, field] : {std::pair{"execution_date_gte", &q.logical_date_gte},
+                             std::pair{"execution_date_lte", &q.logical_date_lte},
+                             std::pair{"logical_date_gte", &q.logical_date_gte},
+                             std::pair{"logical_date_lte", &q.logical_date_lte}}) {
+    auto t = TimeParam(name);
+    if (!t) return std::unexpected(t.error());
+    if (*t) *field = *t;
+  }
+  auto order = Params("order_by");
+  q.order_by = order.empty() ? "id" : order[0];
+  auto runs = (*store)->ListDagRuns(q);
+  if (!runs) {
+    if (runs.error().code() == Error::Code::kInvalidArgument) return BadRequest(runs.error().message());
+    return Internal(runs.error());
+  }
+  auto total = (*store)->CountDagRuns(q);
+  if (!total) return Internal(total.error());
+  json items = json::array();
+  for (const auto& r : *runs) items.push_back(DagRunJson(r));
+  return json{{"dag_runs", items}, {"total_entries", *total}};
+}
+
+Reply<json> Call::PostRun(const std::string& dag_id) {
+  auto dag = FindDag(dag_id);
+  if (!dag) return std::unexpected(dag.error());
+  auto body = Body();
+  if (!body) return std::unexpected(body.error());
+  static const std::set<std::string> kWritable = {"dag_run_id", "logical_date", "execution_date",
+                                                  "conf", "note", "data_interval_start",
+                                                  "data_interval_end"};
+  for (auto& [key, value] : body->items())
+    if (!kWritable.count(key)) return BadRequest(fmt::format("'{}' cannot be set when triggering a run", key));
+  std::optional<Timestamp> logical;
+  for (const char* field : {"logical_date", "execution_date"}) {
+    if (!body->contains(field) || (*body)[field].is_null()) continue;
+    if (!(*body)[field].is_string()) return BadRequest(fmt::format("'{}' must be a date-time string", field));
+    auto t = ParseDateTime((*body)[field].get<std::string>());
+    if (!t) return BadRequest(fmt::format("'{}': {}", field, t.error().message()));
+    if (logical && *logical != *t) return BadRequest("logical_date and execution_date differ");
+    logical = *t;
+  }
+  std::string run_id;
+  if (body->contains("dag_run_id") && !(*body)["dag_run_id"].is_null()) {
+    if (!(*body)["dag_run_id"].is_string()) return BadRequest("'dag_run_id' must be a string");
+    run_id = (*body)["dag_run_id"].get<std::string>();
+  }
+  std::string conf = "{}";
+  if (body->contains("conf") && !(*body)["conf"].is_null()) conf = (*body)["conf"].dump();
+  auto store = Db();
+  if (!store) return std::unexpected(store.error());
+  auto run = TriggerRun(**store, **dag, logical, conf, run_id, ctx_.clock->Now());
+  if (run) return DagRunJson(*run);
+  if (run.error().code() == Error::Code::kInvalidArgument) return BadRequest(run.error().message());
+  if (run.error().code() == Error::Code::kAlreadyExists)
+    return std::unexpected(Problem{409, "Already exists", run.error().message()});
+  return Internal(run.error());
+}
+
+Reply<json> Call::GetRun(const std::string& dag_id, const std::string& run_id) {
+  auto run = FindRun(dag_id, run_id);
+  if (!run) return std::unexpected(run.error());
+  return DagRunJson(*run);
+}
+
+Reply<json> Call::ListTis(const std::string& dag_id, const std::string& run_id) {
+  auto run = FindRun(dag_id, run_id);
+  if (!run) return std::unexpected(run.error());
+  auto limit = IntParam("limit", 100, 0, kMaxLimit);
+  auto offset = IntParam("offset", 0, 0, INT32_MAX);
+  if (!limit) return std::unexpected(limit.error());
+  if (!offset) return std::unexpected(offset.error());
+  std::set<std::string> states;
+  for (const std::string& s : Params("state")) {
+    if (!ParseTaskState(s)) return BadRequest(fmt::format("unknown task state '{}'", s));
+    states.insert(s);
+  }
+  auto tis = (*Db())->ListTaskInstances(dag_id, run_id);
+  if (!tis) return Internal(tis.error());
+  json items = json::array();
+  size_t total = 0;
+  for (const auto& ti : *tis) {
+    if (!states.empty() && !states.count(TaskStateName(ti.state))) continue;
+    if (total++ < static_cast<size_t>(*offset) || items.size() >= static_cast<size_t>(*limit)) continue;
+    items.push_back(TaskInstanceJson(ti, *run));
+  }
+  return json{{"task_instances", items}, {"total_entries", total}};
+}
+
+Reply<json> Call::GetTi(const std::string& dag_id, const std::string& run_id, const std::string& task) {
+  auto ti = FindTi(dag_id, run_id, task);
+  if (!ti) return std::unexpected(ti.error());
+  return TaskInstanceJson(*ti, *FindRun(dag_id, run_id));
+}
+
+Reply<json> Call::GetLog(const std::string& dag_id, const std::string& run_id, const std::string& task,
+                          const std::string& try_text) {
+  auto ti = FindTi(dag_id, run_id, task);
+  if (!ti) return std::unexpected(ti.error());
+  auto n = ScalarAsInt(try_text);
+  if (!n || *n < 1) return BadRequest(fmt::format("try number must be a whole number from 1, not '{}'", try_text));
+  if (*n > ti->try_number)
+    return NotFound("Task try not found", fmt::format("task '{}' has {} tr{} in run '{}'", task,
+                                                      ti->try_number, ti->try_number == 1 ? "y" : "ies", run_id));
+  // The ids come from the store, and the path is checked to stay in the logs folder.
+  namespace fs = std::filesystem;
+  fs::path logs = fs::weakly_canonical(ctx_.logs_dir);
+  fs::path path = fs::weakly_canonical(TryLogPath(ctx_.logs_dir, dag_id, run_id, task, static_cast<int>(*n)));
+  auto rel = path.lexically_relative(logs);
+  if (rel.empty() || *rel.begin() == "..") return BadRequest("that log is outside the logs folder");
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream content;
+  content << in.rdbuf();
+  if (req_.wants_text) {
+    text_body_ = content.str();
+    if (text_body_.empty()) return json(nullptr);
+    return json(nullptr);
+  }
+  return json{{"content", content.str()}};
+}
+
+Reply<json> Call::Clear(const std::string& dag_id) {
+  auto dag = FindDag(dag_id);
+  if (!dag) return std::unexpected(dag.error());
+  auto body = Body();
+  if (!body) return std::unexpected(body.error());
+  auto flag = [&](const char* name, bool fallback) -> Reply<bool> {
+    if (!body->contains(name)) return fallback;
+    if (!(*body)[name].is_boolean()) return BadRequest(fmt::format("'{}' must be true or false", name));
+    return (*body)[name].get<bool>();
+  };
+  ClearSpec spec;
+  auto dry = flag("dry_run", true), failed = flag("only_failed", true),
+       down = flag("include_downstream", false), up = flag("include_upstream", false);
+  for (auto* f : {&dry, &failed, &down, &up})
+    if (!*f) return std::unexpected(f->error());
+  spec.dry_run = *dry;
+  spec.only_failed = *failed;
+  spec.downstream = *down;
+  spec.upstream = *up;
+  if (body->contains("task_ids")) {
+    const json& ids = (*body)["task_ids"];
+    if (!ids.is_array() || ids.empty()) return BadRequest("'task_ids' must be a non-empty list of task ids");
+    for (const json& id : ids) {
+      if (!id.is_string()) return BadRequest("'task_ids' must be a list of strings");
+      if (!(*dag)->FindTask(id.get<std::string>()))
+        return BadRequest(fmt::format("DAG '{}' has no task '{}'", dag_id, id.get<std::string>()));
+      spec.task_ids.push_back(id.get<std::string>());
+    }
+  }
+  if (!body->contains("dag_run_id") || !(*body)["dag_run_id"].is_string())
+    return BadRequest("'dag_run_id' is required (clearing by date range is not supported)");
+  std::string run_id = (*body)["dag_run_id"].get<std::string>();
+  auto run = FindRun(dag_id, run_id);
+  if (!run) return std::unexpected(run.error());
+  auto cleared = ClearRun(**Db(), **dag, run_id, spec);
+  if (!cleared) {
+    if (cleared.error().code() == Error::Code::kInvalidArgument)
+      return std::unexpected(Problem{409, "Conflict", cleared.error().message()});
+    return Internal(cleared.error());
+  }
+  json items = json::array();
+  for (const std::string& t : *cleared)
+    items.push_back({{"task_id", t}, {"dag_id", dag_id}, {"dag_run_id", run_id},
+                     {"execution_date", FormatIso(run->logical_date)}});
+  return json{{"task_instances", items}};
+}
+
+Reply<json> Call::ImportErrors() {
+  auto limit = IntParam("limit", 100, 0, kMaxLimit);
+  auto offset = IntParam("offset", 0, 0, INT32_MAX);
+  if (!limit) return std::unexpected(limit.error());
+  if (!offset) return std::unexpected(offset.error());
+  bag_ = ctx_.dags->Get();
+  json items = json::array();
+  Timestamp now = ctx_.clock->Now();
+  for (size_t i = *offset; i < bag_->errors.size() && items.size() < static_cast<size_t>(*limit); ++i) {
+    std::string trace;
+    for (const Diagnostic& d : bag_->errors[i].diagnostics) trace += d.ToString() + "\n";
+    items.push_back(ImportErrorJson({bag_->errors[i].file, trace, now}, static_cast<int>(i) + 1));
+  }
+  return json{{"import_errors", items}, {"total_entries", bag_->errors.size()}};
+}
+
+}  // namespace
+
+ApiResponse ApiService::Handle(const ApiRequest& req) const {
+  try {
+    return Call(ctx_, req).Respond();
+  } catch (const std::exception& e) {
+    // Nothing above should throw; if it does, the client still gets an answer.
+    return {500, "application/problem+json", ErrorJson(500, "Internal error", e.what()).dump()};
+  }
+}
+
+}  // namespace dagctl::api

@@ -1,0 +1,212 @@
+// The REST API answered in-process, every response checked against Airflow's
+// OpenAPI document (../shared/airflow-v1.yaml, loaded as data).
+#include <catch2/catch.hpp>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "api/api_service.h"
+#include "engine/executor.h"
+#include "engine/log_file.h"
+#include "engine/runs.h"
+#include "engine/store/sqlite_store.h"
+#include "fakes/fake_try_runner.h"
+#include "fakes/load.h"
+#include "fakes/openapi.h"
+
+using namespace dagctl;
+using namespace dagctl::testing;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+const OpenApi& Spec() {
+  static OpenApi spec(AIRFLOW_SPEC);
+  return spec;
+}
+
+class ApiHarness {
+ public:
+  ApiHarness()
+      : dir_(fs::temp_directory_path() / ("dagctl_api_" + std::to_string(::getpid()))),
+        clock_(ParseDateTime("2026-03-10T12:00:00Z").value()) {
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "dags");
+    std::ofstream(dir_ / "dags" / "etl.yaml") << R"(description: "<b>etl</b>"
+tags: [daily, core]
+schedule: "0 2 * * *"
+start_date: 2026-03-01
+params: {n: 1}
+tasks:
+  - {id: extract, command: 'echo {{ params.n }}'}
+  - {id: load, command: x, depends_on: extract, retries: 0}
+)";
+    std::ofstream(dir_ / "dags" / "other.yaml") << "tasks:\n  - {id: t, command: x}\n";
+    std::ofstream(dir_ / "dags" / "broken.yaml") << "tasks: [\n";
+    store_ = std::move(OpenSqliteStore((dir_ / "db").string()).value());
+    dags_ = std::make_unique<api::DagSource>((dir_ / "dags").string(), Operators());
+    service_ = std::make_unique<api::ApiService>(
+        api::ApiContext{[this] { return store_.get(); }, dags_.get(), (dir_ / "logs").string(), &clock_});
+  }
+  ~ApiHarness() { fs::remove_all(dir_); }
+
+  // Sends a request; checks the reply against the spec for `path_template`.
+  json Call(const std::string& method, const std::string& path, const std::string& path_template,
+            int want_status, const std::string& body = "") {
+    api::ApiRequest req{method, path.substr(0, path.find('?')), {}, body};
+    if (auto q = path.find('?'); q != std::string::npos) {
+      std::stringstream in(path.substr(q + 1));
+      for (std::string kv; std::getline(in, kv, '&');)
+        req.query.emplace(kv.substr(0, kv.find('=')), kv.substr(kv.find('=') + 1));
+    }
+    api::ApiResponse resp = service_->Handle(req);
+    INFO(method << " " << path << " -> " << resp.status << " " << resp.body);
+    REQUIRE(resp.status == want_status);
+    json j = json::parse(resp.body);
+    std::string lower = method;
+    for (char& c : lower) c = static_cast<char>(std::tolower(c));
+    auto errors = Spec().Check(Spec().ResponseSchema(path_template, lower, want_status), j);
+    std::string all;
+    for (const auto& e : errors) all += e + "\n";
+    INFO("schema violations:\n" << all);
+    CHECK(errors.empty());
+    return j;
+  }
+
+  // Runs `run_id` of etl to its end with scripted tries.
+  void Execute(const std::string& run_id, FakeTryRunner& runner) {
+    ExecutorOptions opts;
+    opts.logs_dir = (dir_ / "logs").string();
+    Executor ex(*store_, runner, clock_, opts);
+    auto dag = dags_->Get()->dags[0];
+    REQUIRE(ex.Run(dag, run_id));
+  }
+
+  FakeClock& clock() { return clock_; }
+  Store& store() { return *store_; }
+  fs::path logs() const { return dir_ / "logs"; }
+
+ private:
+  fs::path dir_;
+  FakeClock clock_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<api::DagSource> dags_;
+  std::unique_ptr<api::ApiService> service_;
+};
+
+}  // namespace
+
+TEST_CASE("api: health, DAG list with paging and filters, DAG, tasks, import errors") {
+  ApiHarness h;
+  json health = h.Call("GET", "/health", "/health", 200);
+  CHECK(health["metadatabase"]["status"] == "healthy");
+  CHECK(health["scheduler"]["status"] == "unhealthy");
+  REQUIRE(h.store().Heartbeat("scheduler", "me:1", h.clock().Now()));
+  CHECK(h.Call("GET", "/health", "/health", 200)["scheduler"]["status"] == "healthy");
+
+  json dags = h.Call("GET", "/dags", "/dags", 200);
+  CHECK(dags["total_entries"] == 2);
+  CHECK(dags["dags"][0]["dag_id"] == "etl");
+  CHECK(dags["dags"][0]["description"] == "<b>etl</b>");
+  CHECK(dags["dags"][0]["schedule_interval"]["value"] == "0 2 * * *");
+  CHECK(dags["dags"][0]["next_dagrun"] == "2026-03-10T02:00:00+00:00");
+  CHECK(dags["dags"][0]["next_dagrun_create_after"] == "2026-03-11T02:00:00+00:00");
+  json page = h.Call("GET", "/dags?limit=1&offset=1", "/dags", 200);
+  CHECK(page["dags"].size() == 1);
+  CHECK(page["dags"][0]["dag_id"] == "other");
+  CHECK(page["total_entries"] == 2);
+  CHECK(h.Call("GET", "/dags?tags=core", "/dags", 200)["total_entries"] == 1);
+  CHECK(h.Call("GET", "/dags?order_by=-dag_id", "/dags", 200)["dags"][0]["dag_id"] == "other");
+
+  json paused = h.Call("PATCH", "/dags/etl", "/dags/{dag_id}", 200, R"({"is_paused": true})");
+  CHECK(paused["is_paused"] == true);
+  CHECK(h.store().IsPaused("etl").value());
+  CHECK(h.Call("GET", "/dags?paused=true", "/dags", 200)["dags"][0]["dag_id"] == "etl");
+
+  json tasks = h.Call("GET", "/dags/etl/tasks", "/dags/{dag_id}/tasks", 200);
+  CHECK(tasks["total_entries"] == 2);
+  CHECK(tasks["tasks"][0]["task_id"] == "extract");
+  CHECK(tasks["tasks"][0]["downstream_task_ids"] == json::array({"load"}));
+  CHECK(tasks["tasks"][1]["retries"] == 0);
+
+  json errors = h.Call("GET", "/importErrors", "/importErrors", 200);
+  CHECK(errors["total_entries"] == 1);
+  CHECK(errors["import_errors"][0]["stack_trace"].get<std::string>().find("invalid YAML") !=
+        std::string::npos);
+}
+
+TEST_CASE("api: trigger, list and read runs and task instances, logs, clear") {
+  ApiHarness h;
+  json run = h.Call("POST", "/dags/etl/dagRuns", "/dags/{dag_id}/dagRuns", 200,
+                    R"({"conf": {"n": 5}, "logical_date": "2026-03-05T00:00:00Z"})");
+  CHECK(run["dag_run_id"] == "manual__2026-03-05T00:00:00+00:00");
+  CHECK(run["state"] == "queued");
+  CHECK(run["conf"] == json({{"n", 5}}));
+  CHECK(run["data_interval_end"] == "2026-03-05T02:00:00+00:00");
+  h.Call("POST", "/dags/etl/dagRuns", "/dags/{dag_id}/dagRuns", 200, R"({"dag_run_id": "mine"})");
+  json dup = h.Call("POST", "/dags/etl/dagRuns", "/dags/{dag_id}/dagRuns", 409, R"({"dag_run_id": "mine"})");
+  CHECK(dup["status"] == 409);
+  json bad = h.Call("POST", "/dags/etl/dagRuns", "/dags/{dag_id}/dagRuns", 400, R"({"conf": {"m": 1}})");
+  CHECK(bad["detail"] == "DAG 'etl' has no param 'm' (did you mean 'n'?)");
+  h.Call("POST", "/dags/etl/dagRuns", "/dags/{dag_id}/dagRuns", 400, R"({"state": "success"})");
+  h.Call("POST", "/dags/etl/dagRuns", "/dags/{dag_id}/dagRuns", 400, "{not json");
+  h.Call("POST", "/dags/etl/dagRuns", "/dags/{dag_id}/dagRuns", 400, R"({"dag_run_id": "../x"})");
+
+  FakeTryRunner runner(h.clock());
+  runner.Script("load", {{1, std::chrono::milliseconds(5)}});
+  h.Execute("manual__2026-03-05T00:00:00+00:00", runner);
+  AppendLogLine(TryLogPath(h.logs().string(), "etl", "manual__2026-03-05T00:00:00+00:00", "extract", 1),
+                "hello <script>");
+
+  json runs = h.Call("GET", "/dags/etl/dagRuns?order_by=-execution_date", "/dags/{dag_id}/dagRuns", 200);
+  CHECK(runs["total_entries"] == 2);
+  CHECK(runs["dag_runs"][0]["dag_run_id"] == "mine");
+  CHECK(h.Call("GET", "/dags/etl/dagRuns?state=failed", "/dags/{dag_id}/dagRuns", 200)["total_entries"] == 1);
+  CHECK(h.Call("GET", "/dags/~/dagRuns?limit=1", "/dags/{dag_id}/dagRuns", 200)["dag_runs"].size() == 1);
+  h.Call("GET", "/dags/etl/dagRuns?limit=abc", "/dags/{dag_id}/dagRuns", 400);
+  h.Call("GET", "/dags/etl/dagRuns?order_by=color", "/dags/{dag_id}/dagRuns", 400);
+  h.Call("GET", "/dags/nope/dagRuns", "/dags/{dag_id}/dagRuns", 404);
+
+  std::string rid = "manual__2026-03-05T00:00:00+00:00";
+  json one = h.Call("GET", "/dags/etl/dagRuns/" + rid, "/dags/{dag_id}/dagRuns/{dag_run_id}", 200);
+  CHECK(one["state"] == "failed");
+  h.Call("GET", "/dags/etl/dagRuns/nope", "/dags/{dag_id}/dagRuns/{dag_run_id}", 404);
+  json tis = h.Call("GET", "/dags/etl/dagRuns/" + rid + "/taskInstances",
+                    "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances", 200);
+  CHECK(tis["total_entries"] == 2);
+  json ti = h.Call("GET", "/dags/etl/dagRuns/" + rid + "/taskInstances/load",
+                   "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}", 200);
+  CHECK(ti["state"] == "failed");
+  CHECK(ti["try_number"] == 1);
+  std::string log_path = "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/logs/{task_try_number}";
+  json log = h.Call("GET", "/dags/etl/dagRuns/" + rid + "/taskInstances/extract/logs/1", log_path, 200);
+  CHECK(log["content"] == "[dagctl] hello <script>\n");
+  h.Call("GET", "/dags/etl/dagRuns/" + rid + "/taskInstances/extract/logs/2", log_path, 404);
+  h.Call("GET", "/dags/etl/dagRuns/" + rid + "/taskInstances/extract/logs/x", log_path, 400);
+
+  std::string clear_path = "/dags/{dag_id}/clearTaskInstances";
+  json dry = h.Call("POST", "/dags/etl/clearTaskInstances", clear_path, 200,
+                    R"({"dag_run_id": ")" + rid + R"("})");
+  CHECK(dry["task_instances"].size() == 1);
+  CHECK(dry["task_instances"][0]["task_id"] == "load");
+  CHECK(h.store().GetDagRun("etl", rid).value().state == RunState::kFailed);
+  json done = h.Call("POST", "/dags/etl/clearTaskInstances", clear_path, 200,
+                     R"({"dag_run_id": ")" + rid + R"(", "dry_run": false, "only_failed": false,
+                         "task_ids": ["extract"], "include_downstream": true})");
+  CHECK(done["task_instances"].size() == 2);
+  CHECK(h.store().GetDagRun("etl", rid).value().state == RunState::kQueued);
+  h.Call("POST", "/dags/etl/clearTaskInstances", clear_path, 400, R"({"dry_run": false})");
+}
+
+TEST_CASE("api: unknown paths, wrong methods and ids answer with problem JSON") {
+  ApiHarness h;
+  json e = h.Call("GET", "/dags/nope", "/dags/{dag_id}", 404);
+  CHECK(e["title"] == "DAG not found");
+  CHECK(e["detail"] == "DAG with dag_id: 'nope' not found");
+  h.Call("DELETE", "/dags/etl/dagRuns", "/dags/{dag_id}", 405);
+  h.Call("GET", "/no/such/thing", "/dags/{dag_id}", 404);
+  h.Call("PATCH", "/dags/etl", "/dags/{dag_id}", 400, R"({"is_paused": "yes"})");
+  h.Call("PATCH", "/dags/etl?update_mask=description", "/dags/{dag_id}", 400, R"({"is_paused": true})");
+}
