@@ -23,9 +23,9 @@ class EventPrinter : public RunObserver {
   }
 };
 
-int RunScheduler(App& app, const std::string& name, const std::vector<std::string>& argv) {
-  auto args = ParseOrReport({name, "[--quiet]", {}, {"--quiet"}, 0, 0}, argv);
-  if (!args) return kExitUsage;
+}  // namespace
+
+int RunScheduler(App& app, const std::string& name, bool quiet) {
   Store* store = app.store();
   if (!store) return kExitFailed;
   auto runner = MakePosixTryRunner();
@@ -34,8 +34,7 @@ int RunScheduler(App& app, const std::string& name, const std::vector<std::strin
   SchedulerOptions opts;
   opts.dags_dir = app.dags_dir();
   opts.executor = app.executor_options();
-  Scheduler scheduler(*store, *runner, clock, app.operators(), opts,
-                      args->Flag("--quiet") ? nullptr : &printer);
+  Scheduler scheduler(*store, *runner, clock, app.operators(), opts, quiet ? nullptr : &printer);
   fmt::print(stderr, "dagctl {}: DAGs from {}, home {} (Ctrl-C to stop)\n", name, app.dags_dir(),
              app.home());
   auto st = scheduler.Run();
@@ -47,16 +46,10 @@ int RunScheduler(App& app, const std::string& name, const std::vector<std::strin
   return kExitOk;
 }
 
-}  // namespace
-
 int CmdScheduler(App& app, const std::vector<std::string>& argv) {
-  return RunScheduler(app, "scheduler", argv);
-}
-
-// The web server joins the scheduler here once it exists; until then serve
-// is the scheduler.
-int CmdServe(App& app, const std::vector<std::string>& argv) {
-  return RunScheduler(app, "serve", argv);
+  auto args = ParseOrReport({"scheduler", "[--quiet]", {}, {"--quiet"}, 0, 0}, argv);
+  if (!args) return kExitUsage;
+  return RunScheduler(app, "scheduler", args->Flag("--quiet"));
 }
 
 }  // namespace dagctl::cli

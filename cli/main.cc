@@ -31,7 +31,8 @@ Commands:
   backfill DAG --from D --to D [--rerun-failed]  create and run the scheduled runs of a range
   clear DAG RUN_ID [--task T]... [--downstream] [--only-failed]  reset tasks to run again
   scheduler                           schedule and run DAGs until stopped
-  serve                               the scheduler (and, to come, the web server) in one process
+  webserver [--host H] [--port P] [--token T]  the REST API on http://127.0.0.1:8080/api/v1
+  serve [--host H] [--port P] [--token T]      the scheduler and the web server in one process
 
 Global options:
   --home DIR   database, logs, plugins (env DAGCTL_HOME, default ~/.dagctl)
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
       {"unpause", dagctl::cli::CmdUnpause},
       {"scheduler", dagctl::cli::CmdScheduler},
       {"serve", dagctl::cli::CmdServe},
+      {"webserver", dagctl::cli::CmdWebserver},
       {"trigger", dagctl::cli::CmdTrigger},
       {"clear", dagctl::cli::CmdClear},
       {"backfill", dagctl::cli::CmdBackfill},

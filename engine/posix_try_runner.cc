@@ -381,6 +381,18 @@ std::vector<TryResult> PosixTryRunner::TerminateAll() {
 
 }  // namespace
 
+void WaitForStopSignal() {
+  InstallHandlers(true);
+  while (!g_stop) {
+    pollfd fd{g_wake_pipe[0], POLLIN, 0};
+    if (poll(&fd, 1, 1000) > 0) {
+      char buf[64];
+      while (read(g_wake_pipe[0], buf, sizeof buf) > 0) {
+      }
+    }
+  }
+}
+
 std::unique_ptr<TryRunner> MakePosixTryRunner(PosixTryRunnerOptions opts) {
   return std::make_unique<PosixTryRunner>(opts);
 }

@@ -16,4 +16,8 @@ struct PosixTryRunnerOptions {
 /// One per process is enough; it installs SIGCHLD (and stop-signal) handlers.
 std::unique_ptr<TryRunner> MakePosixTryRunner(PosixTryRunnerOptions opts = {});
 
+/// Blocks until SIGINT or SIGTERM arrives (for processes with no runner, such
+/// as the web server alone).
+void WaitForStopSignal();
+
 }  // namespace dagctl

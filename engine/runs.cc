@@ -52,7 +52,8 @@ Result<DagRunRecord> TriggerRun(Store& store, const Dag& dag, std::optional<Time
   if (!run_id.empty() && !ValidRunId(run_id))
     return Fail(Error::InvalidArgument(fmt::format(
         "run id '{}' may only use letters, digits and '_', '.', ':', '+', '-'", run_id)));
-  DataInterval interval = ManualInterval(dag, logical.value_or(now));
+  DataInterval interval =
+      ManualInterval(dag, logical.value_or(std::chrono::floor<std::chrono::seconds>(now)));
   return CreateRun(store, dag,
                    {.type = RunType::kManual,
                     .logical_date = interval.start,

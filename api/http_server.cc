@@ -1,0 +1,137 @@
+#include "api/http_server.h"
+
+#include <fmt/format.h>
+#include <httplib.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "api/airflow_json.h"
+#include "engine/store/sqlite_store.h"
+
+namespace dagctl::api {
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
+Store* ThreadStore(const std::string& path) {
+  thread_local std::map<std::string, std::unique_ptr<Store>> stores;
+  auto it = stores.find(path);
+  if (it != stores.end()) return it->second.get();
+  auto store = OpenSqliteStore(path);
+  if (!store) return nullptr;
+  return stores.emplace(path, std::move(*store)).first->second.get();
+}
+
+namespace {
+
+// Compares without stopping at the first difference, so timing says nothing
+// about how much of a guessed token was right.
+bool SameSecret(const std::string& a, const std::string& b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < a.size(); ++i) diff |= a[i] ^ b[i % (b.empty() ? 1 : b.size())];
+  return diff == 0 && !b.empty();
+}
+
+void Problem(httplib::Response& res, int status, const std::string& title, const std::string& detail) {
+  res.status = status;
+  res.set_content(ErrorJson(status, title, detail).dump(), "application/problem+json");
+}
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  Impl(const HttpServerOptions& opts, const ApiService& api) : opts_(opts), api_(api) {
+    svr_.new_task_queue = [threads = opts.threads] { return new httplib::ThreadPool(threads); };
+    svr_.set_payload_max_length(opts.max_body_bytes);
+    svr_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      return Guard(req, res);
+    });
+    auto api_handler = [this](const httplib::Request& req, httplib::Response& res) { Api(req, res); };
+    const char* pattern = R"(/api/v1(/.*)?)";
+    svr_.Get(pattern, api_handler);
+    svr_.Post(pattern, api_handler);
+    svr_.Patch(pattern, api_handler);
+    svr_.Put(pattern, api_handler);
+    svr_.Delete(pattern, api_handler);
+    svr_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+      if (!res.body.empty()) return;
+      if (res.status == 413)
+        Problem(res, 413, "Request too large", "the request body is over the size limit");
+      else if (res.status == 404)
+        Problem(res, 404, "Not found", "nothing at " + req.path);
+      else
+        Problem(res, res.status, "Bad request", "the request could not be read");
+    });
+  }
+
+  httplib::Server svr_;
+
+ private:
+  // The token guards the API; the dashboard's files are public.
+  httplib::Server::HandlerResponse Guard(const httplib::Request& req, httplib::Response& res) {
+    if (opts_.token.empty() || req.path.rfind("/api/", 0) != 0)
+      return httplib::Server::HandlerResponse::Unhandled;
+    std::string auth = req.get_header_value("Authorization");
+    const std::string prefix = "Bearer ";
+    if (auth.rfind(prefix, 0) == 0 && SameSecret(auth.substr(prefix.size()), opts_.token))
+      return httplib::Server::HandlerResponse::Unhandled;
+    res.set_header("WWW-Authenticate", "Bearer");
+    Problem(res, 401, "Unauthenticated", "this API needs 'Authorization: Bearer <token>'");
+    return httplib::Server::HandlerResponse::Handled;
+  }
+
+  void Api(const httplib::Request& req, httplib::Response& res) {
+    ApiRequest r;
+    r.method = req.method;
+    r.path = req.path.substr(std::string("/api/v1").size());
+    for (const auto& [k, v] : req.params) r.query.emplace(k, v);
+    r.body = req.body;
+    std::string accept = req.get_header_value("Accept");
+    r.wants_text = accept.find("text/plain") != std::string::npos &&
+                   accept.find("application/json") == std::string::npos;
+    ApiResponse out = api_.Handle(r);
+    res.status = out.status;
+    res.set_content(out.body, out.content_type.c_str());
+  }
+
+  HttpServerOptions opts_;
+  const ApiService& api_;
+};
+
+HttpServer::HttpServer(HttpServerOptions opts, const ApiService& api)
+    : impl_(std::make_unique<Impl>(opts, api)), opts_(std::move(opts)) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Create(HttpServerOptions opts, const ApiService& api) {
+  if (!IsLoopback(opts.host) && opts.token.empty())
+    return Fail(Error::InvalidArgument(fmt::format(
+        "refusing to serve on {} without a token: set --token or DAGCTL_API_TOKEN, or bind to "
+        "127.0.0.1",
+        opts.host)));
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(opts), api));
+}
+
+Status HttpServer::Bind() {
+  if (opts_.port == 0) {
+    port_ = impl_->svr_.bind_to_any_port(opts_.host);
+    if (port_ > 0) return {};
+  } else if (impl_->svr_.bind_to_port(opts_.host, opts_.port)) {
+    port_ = opts_.port;
+    return {};
+  }
+  return Fail(Error::IOError(fmt::format("cannot listen on {}:{} (in use, or not an address of "
+                                         "this machine)",
+                                         opts_.host, opts_.port)));
+}
+
+void HttpServer::Serve() { impl_->svr_.listen_after_bind(); }
+
+void HttpServer::Stop() {
+  if (impl_) impl_->svr_.stop();
+}
+
+}  // namespace dagctl::api
