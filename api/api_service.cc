@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -75,6 +76,9 @@ class Call {
                       const std::string& try_text);
   Reply<json> Clear(const std::string& dag_id);
   Reply<json> ImportErrors();
+  Reply<json> DagDetails(const std::string& dag_id);
+  Reply<json> Grid(const std::string& dag_id);
+  Reply<json> Graph(const std::string& dag_id);
 
   Reply<std::shared_ptr<const Dag>> FindDag(const std::string& dag_id);
   Reply<DagRunRecord> FindRun(const std::string& dag_id, const std::string& run_id);
@@ -130,6 +134,11 @@ Reply<json> Call::Route(const std::vector<std::string>& s) {
     if (auto bad = method_is("GET")) return *bad;
     return ImportErrors();
   }
+  // dagctl's own read-only views for the dashboard.
+  if (n == 3 && s[0] == "ui" && (s[1] == "grid" || s[1] == "graph")) {
+    if (auto bad = method_is("GET")) return *bad;
+    return s[1] == "grid" ? Grid(s[2]) : Graph(s[2]);
+  }
   if (n >= 1 && s[0] == "dags") {
     if (n == 1) {
       if (auto bad = method_is("GET")) return *bad;
@@ -140,6 +149,10 @@ Reply<json> Call::Route(const std::vector<std::string>& s) {
       if (m == "PATCH") return PatchDag(dag);
       if (auto bad = method_is("GET")) return *bad;
       return GetDag(dag);
+    }
+    if (n == 3 && s[2] == "details") {
+      if (auto bad = method_is("GET")) return *bad;
+      return DagDetails(dag);
     }
     if (n == 3 && s[2] == "tasks") {
       if (auto bad = method_is("GET")) return *bad;
@@ -564,6 +577,98 @@ Reply<json> Call::ImportErrors() {
     items.push_back(ImportErrorJson({bag_->errors[i].file, trace, now}, static_cast<int>(i) + 1));
   }
   return json{{"import_errors", items}, {"total_entries", bag_->errors.size()}};
+}
+
+Reply<json> Call::DagDetails(const std::string& dag_id) {
+  auto base = GetDag(dag_id);
+  if (!base) return base;
+  const Dag& dag = **FindDag(dag_id);
+  json params = json::object();
+  for (const MapEntry& e : dag.params) {
+    json value = e.value.IsScalar() ? json(e.value.scalar) : json(nullptr);
+    if (e.value.IsScalar()) {
+      if (auto i = ScalarAsInt(e.value.scalar)) value = *i;
+      else if (auto d = ScalarAsDouble(e.value.scalar)) value = *d;
+      else if (auto b = ScalarAsBool(e.value.scalar)) value = *b;
+    }
+    params[e.key] = {{"__class", "airflow.models.param.Param"},
+                     {"value", value},
+                     {"description", nullptr},
+                     {"schema", json::object()}};
+  }
+  json& d = *base;
+  d["timezone"] = dag.timezone.name();
+  d["catchup"] = dag.catchup;
+  d["orientation"] = "LR";
+  d["concurrency"] = dag.max_active_tasks;
+  d["start_date"] = TimeOrNull(dag.start_date);
+  d["end_date"] = TimeOrNull(dag.end_date);
+  d["dag_run_timeout"] = nullptr;
+  d["doc_md"] = nullptr;
+  d["default_view"] = "grid";
+  d["params"] = params;
+  d["is_paused_upon_creation"] = nullptr;
+  d["last_parsed"] = nullptr;
+  d["template_search_path"] = nullptr;
+  d["render_template_as_native_obj"] = nullptr;
+  return base;
+}
+
+// Runs x tasks for the dashboard's grid: newest runs first, one query for
+// all their task instances.
+Reply<json> Call::Grid(const std::string& dag_id) {
+  auto dag = FindDag(dag_id);
+  if (!dag) return std::unexpected(dag.error());
+  auto limit = IntParam("limit", 25, 1, 200);
+  auto offset = IntParam("offset", 0, 0, INT32_MAX);
+  if (!limit) return std::unexpected(limit.error());
+  if (!offset) return std::unexpected(offset.error());
+  auto store = Db();
+  if (!store) return std::unexpected(store.error());
+  RunQuery q{.dag_id = dag_id, .limit = *limit, .offset = *offset};
+  auto runs = (*store)->ListDagRuns(q);
+  auto total = (*store)->CountDagRuns(q);
+  if (!runs) return Internal(runs.error());
+  if (!total) return Internal(total.error());
+  std::vector<std::string> ids;
+  json run_list = json::array();
+  for (const auto& r : *runs) {
+    ids.push_back(r.run_id);
+    run_list.push_back(DagRunJson(r));
+  }
+  auto tis = (*store)->ListTaskInstancesOfRuns(dag_id, ids);
+  if (!tis) return Internal(tis.error());
+  json cells = json::object();
+  for (const auto& ti : *tis)
+    cells[ti.run_id][ti.task_id] = {
+        {"state", ti.state == TaskState::kNone ? json(nullptr) : json(TaskStateName(ti.state))},
+        {"try_number", ti.try_number}};
+  json tasks = json::array();
+  for (size_t i : (*dag)->graph.topo_order) tasks.push_back((*dag)->tasks[i].id);
+  return json{{"tasks", tasks}, {"dag_runs", run_list}, {"task_instances", cells},
+              {"total_entries", *total}};
+}
+
+// The task graph as the engine lays it out: a layer (column) and an order
+// (row) per task, and the edges.
+Reply<json> Call::Graph(const std::string& dag_id) {
+  auto dag = FindDag(dag_id);
+  if (!dag) return std::unexpected(dag.error());
+  const Dag& d = **dag;
+  json nodes = json::array();
+  std::map<int, int> rows;  // layer -> tasks placed so far
+  for (size_t i : d.graph.topo_order) {
+    int layer = d.graph.layer[i];
+    nodes.push_back({{"id", d.tasks[i].id},
+                     {"layer", layer},
+                     {"order", rows[layer]++},
+                     {"operator", d.tasks[i].operator_name},
+                     {"trigger_rule", TriggerRuleName(d.tasks[i].trigger_rule)}});
+  }
+  json edges = json::array();
+  for (size_t v = 0; v < d.tasks.size(); ++v)
+    for (size_t u : d.graph.upstream[v]) edges.push_back({d.tasks[u].id, d.tasks[v].id});
+  return json{{"nodes", nodes}, {"edges", edges}};
 }
 
 }  // namespace

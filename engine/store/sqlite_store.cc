@@ -151,6 +151,8 @@ class SqliteStore : public Store {
   Status UpdateTaskInstance(const TaskInstanceRecord& ti) override;
   Result<std::vector<TaskInstanceRecord>> ListTaskInstances(const std::string& dag_id,
                                                             const std::string& run_id) override;
+  Result<std::vector<TaskInstanceRecord>> ListTaskInstancesOfRuns(
+      const std::string& dag_id, const std::vector<std::string>& run_ids) override;
   Status PutTry(const TryRecord& t) override;
   Result<std::vector<TryRecord>> ListTries(const std::string& dag_id, const std::string& run_id,
                                            const std::string& task_id) override;
@@ -478,6 +480,19 @@ Result<std::vector<TaskInstanceRecord>> SqliteStore::ListTaskInstances(const std
       "SELECT {} FROM task_instance WHERE dag_id=? AND run_id=? ORDER BY task_id", kTiColumns));
   if (!s) return Fail(s.error());
   (*s)->Bind(dag_id).Bind(run_id);
+  return Collect(**s, ReadTi, "listing task instances");
+}
+
+Result<std::vector<TaskInstanceRecord>> SqliteStore::ListTaskInstancesOfRuns(
+    const std::string& dag_id, const std::vector<std::string>& run_ids) {
+  if (run_ids.empty()) return std::vector<TaskInstanceRecord>{};
+  std::string marks;
+  for (size_t i = 0; i < run_ids.size(); ++i) marks += i ? ",?" : "?";
+  auto s = Prepare(fmt::format("SELECT {} FROM task_instance WHERE dag_id=? AND run_id IN ({})",
+                               kTiColumns, marks));
+  if (!s) return Fail(s.error());
+  (*s)->Bind(dag_id);
+  for (const std::string& id : run_ids) (*s)->Bind(id);
   return Collect(**s, ReadTi, "listing task instances");
 }
 

@@ -126,6 +126,10 @@ class Store {
   virtual Result<std::vector<TaskInstanceRecord>> ListTaskInstances(const std::string& dag_id,
                                                                     const std::string& run_id) = 0;
 
+  /// The task instances of several runs of one DAG, in one query (the grid).
+  virtual Result<std::vector<TaskInstanceRecord>> ListTaskInstancesOfRuns(
+      const std::string& dag_id, const std::vector<std::string>& run_ids) = 0;
+
   /// Inserts or replaces a try.
   virtual Status PutTry(const TryRecord& t) = 0;
   virtual Result<std::vector<TryRecord>> ListTries(const std::string& dag_id,
