@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/airflow_json.h"
+#include "api/web_assets.h"
 #include "engine/store/sqlite_store.h"
 
 namespace dagctl::api {
@@ -56,6 +57,10 @@ class HttpServer::Impl {
     svr_.Patch(pattern, api_handler);
     svr_.Put(pattern, api_handler);
     svr_.Delete(pattern, api_handler);
+    svr_.Get("/", [](const httplib::Request&, httplib::Response& res) { Asset("index.html", res); });
+    svr_.Get(R"(/static/([A-Za-z0-9_.-]+))", [](const httplib::Request& req, httplib::Response& res) {
+      Asset(req.matches[1], res);
+    });
     svr_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
       if (!res.body.empty()) return;
       if (res.status == 413)
@@ -95,6 +100,17 @@ class HttpServer::Impl {
     ApiResponse out = api_.Handle(r);
     res.status = out.status;
     res.set_content(out.body, out.content_type.c_str());
+  }
+
+  static void Asset(const std::string& name, httplib::Response& res) {
+    const WebAsset* a = FindWebAsset(name);
+    if (!a) {
+      Problem(res, 404, "Not found", "no file " + name);
+      return;
+    }
+    res.set_header("Cache-Control", "no-cache");
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_content(a->data, a->size, a->content_type);
   }
 
   HttpServerOptions opts_;

@@ -1,0 +1,307 @@
+// dagctl's dashboard: a small single-page app over the REST API (/api/v1).
+// Every string from a DAG author or a task is put into the page as text
+// (textContent or esc()), never as markup.
+"use strict";
+
+const API = "/api/v1";
+const view = document.getElementById("view");
+const statusLine = document.getElementById("status");
+let refreshTimer = null;
+
+// ---- helpers -------------------------------------------------------------
+
+function esc(s) {
+  return String(s ?? "").replace(/[&<>"']/g, (c) => ({
+    "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
+  })[c]);
+}
+
+function enc(s) { return encodeURIComponent(s); }
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") node.textContent = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+
+function when(t) {
+  if (!t) return "";
+  const d = new Date(t);
+  return d.toISOString().replace("T", " ").slice(0, 19) + " UTC";
+}
+
+function stateBox(state, cls = "dot", title = "") {
+  return el("span", { class: `${cls} s-${state || "none"}`, title: title || state || "none" });
+}
+
+async function api(path, options = {}) {
+  const headers = Object.assign({ "Content-Type": "application/json" }, options.headers || {});
+  const token = localStorage.getItem("dagctl.token");
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const resp = await fetch(API + path, Object.assign({}, options, { headers }));
+  if (resp.status === 401) {
+    const t = prompt("This dagctl needs an API token:");
+    if (t) { localStorage.setItem("dagctl.token", t); return api(path, options); }
+  }
+  const type = resp.headers.get("Content-Type") || "";
+  const body = type.includes("json") ? await resp.json() : await resp.text();
+  if (!resp.ok) throw new Error(body && body.detail ? `${body.title}: ${body.detail}` : `HTTP ${resp.status}`);
+  return body;
+}
+
+function show(...nodes) {
+  view.replaceChildren(...nodes);
+}
+
+function fail(err) {
+  show(el("p", { class: "error", text: String(err.message || err) }));
+}
+
+// Re-renders the current page every 3 s while `active` says runs are going.
+function autoRefresh(active) {
+  clearTimeout(refreshTimer);
+  statusLine.textContent = active ? "live: refreshing while runs are active" : "";
+  if (active) refreshTimer = setTimeout(route, 3000);
+}
+
+// ---- DAG list ------------------------------------------------------------
+
+async function dagList() {
+  const [dags, errors] = await Promise.all([api("/dags?limit=1000"), api("/importErrors")]);
+  const table = el("table", { id: "dag-list" },
+    el("tr", {}, el("th", { text: "DAG" }), el("th", { text: "Schedule" }), el("th", { text: "Next run" }),
+      el("th", { text: "Recent runs" }), el("th", { text: "Paused" })));
+  let active = false;
+  const recent = await Promise.all(dags.dags.map((d) =>
+    api(`/dags/${enc(d.dag_id)}/dagRuns?order_by=-execution_date&limit=10`).catch(() => ({ dag_runs: [] }))));
+  dags.dags.forEach((d, i) => {
+    const runs = recent[i].dag_runs;
+    active = active || runs.some((r) => r.state === "running" || r.state === "queued");
+    const toggle = el("input", { type: "checkbox", "data-dag": d.dag_id, title: "paused" });
+    toggle.checked = d.is_paused;
+    toggle.addEventListener("change", async () => {
+      await api(`/dags/${enc(d.dag_id)}`, { method: "PATCH", body: JSON.stringify({ is_paused: toggle.checked }) });
+    });
+    const schedule = d.schedule_interval ? `${d.schedule_interval.value} (${d.timezone})` : "manual only";
+    table.append(el("tr", {},
+      el("td", {}, el("a", { href: `#/dags/${enc(d.dag_id)}`, text: d.dag_id }),
+        el("div", { class: "muted", text: d.description || "" })),
+      el("td", { text: schedule }),
+      el("td", { text: when(d.next_dagrun_create_after) }),
+      el("td", {}, ...runs.map((r) => stateBox(r.state, "dot", `${r.dag_run_id}: ${r.state}`))),
+      el("td", {}, toggle)));
+  });
+  const parts = [el("h1", { text: "DAGs" }), table];
+  if (errors.total_entries > 0) {
+    parts.push(el("h2", { text: `Import errors (${errors.total_entries})` }));
+    for (const e of errors.import_errors)
+      parts.push(el("pre", { class: "error import-error", text: e.stack_trace }));
+  }
+  show(...parts);
+  autoRefresh(active);
+}
+
+// ---- one DAG -------------------------------------------------------------
+
+const PAGE = 25;
+
+async function dagPage(dagId, tab, offset) {
+  const details = await api(`/dags/${enc(dagId)}/details`);
+  const schedule = details.schedule_interval ? `${details.schedule_interval.value} (${details.timezone})` : "manual only";
+  const tabs = el("div", { class: "tabs" });
+  for (const t of ["grid", "graph", "runs", "trigger"])
+    tabs.append(el("a", { href: `#/dags/${enc(dagId)}/${t}`, class: t === tab ? "active" : "", text: t }));
+  const head = [el("h1", { text: dagId }), el("div", { class: "muted", text: `${details.description || ""} · ${schedule}` }), tabs];
+  const body = await ({ grid: gridTab, graph: graphTab, runs: runsTab, trigger: triggerTab }[tab] || gridTab)(dagId, offset, details);
+  show(...head, body);
+}
+
+async function gridTab(dagId, offset) {
+  const g = await api(`/ui/grid/${enc(dagId)}?limit=${PAGE}&offset=${offset}`);
+  const runs = g.dag_runs.slice().reverse();  // oldest on the left
+  const table = el("table", { class: "grid", id: "grid" });
+  table.append(el("tr", {}, el("th", { class: "task", text: "task \\ run" }),
+    ...runs.map((r) => el("th", { class: "run", title: r.dag_run_id, text: when(r.logical_date).slice(0, 16) }))));
+  table.append(el("tr", {}, el("td", { class: "task muted", text: "run" }),
+    ...runs.map((r) => el("td", {}, stateBox(r.state, "cell", `${r.dag_run_id}: ${r.state}`)))));
+  for (const task of g.tasks) {
+    table.append(el("tr", {}, el("td", { class: "task", text: task }), ...runs.map((r) => {
+      const ti = (g.task_instances[r.dag_run_id] || {})[task] || {};
+      const link = el("a", {
+        class: `cell s-${ti.state || "none"}`, "data-task": task, "data-run": r.dag_run_id,
+        title: `${task} @ ${r.dag_run_id}: ${ti.state || "none"} (try ${ti.try_number || 0})`,
+        href: `#/dags/${enc(dagId)}/runs/${enc(r.dag_run_id)}/tasks/${enc(task)}`,
+      });
+      return el("td", {}, link);
+    })));
+  }
+  const pager = el("div", { class: "pager" },
+    el("button", { onclick: () => go(`#/dags/${enc(dagId)}/grid/${offset + PAGE}`), text: "◀ older" }),
+    el("span", { class: "muted", text: `runs ${offset + 1}–${offset + g.dag_runs.length} of ${g.total_entries}` }),
+    el("button", { onclick: () => go(`#/dags/${enc(dagId)}/grid/${Math.max(0, offset - PAGE)}`), text: "newer ▶" }));
+  if (offset + PAGE >= g.total_entries) pager.children[0].disabled = true;
+  if (offset === 0) pager.children[2].disabled = true;
+  const legend = el("div", { class: "legend" }, ...["success", "running", "failed", "upstream_failed", "skipped",
+    "up_for_retry", "queued", "scheduled"].map((s) => el("span", {}, stateBox(s), s)));
+  autoRefresh(g.dag_runs.some((r) => r.state === "running" || r.state === "queued"));
+  return el("div", {}, pager, g.dag_runs.length ? table : el("p", { class: "muted", text: "No runs yet." }), legend);
+}
+
+async function graphTab(dagId) {
+  const g = await api(`/ui/graph/${enc(dagId)}`);
+  const W = 190, H = 54, BW = 160, BH = 30;
+  const pos = {};
+  let cols = 0, rows = 0;
+  for (const n of g.nodes) {
+    pos[n.id] = { x: 20 + n.layer * W, y: 20 + n.order * H };
+    cols = Math.max(cols, n.layer + 1);
+    rows = Math.max(rows, n.order + 1);
+  }
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("class", "graph");
+  svg.setAttribute("id", "graph");
+  svg.setAttribute("width", 40 + cols * W);
+  svg.setAttribute("height", 40 + rows * H);
+  for (const [from, to] of g.edges) {
+    const a = pos[from], b = pos[to];
+    const path = document.createElementNS(ns, "path");
+    const x1 = a.x + BW, y1 = a.y + BH / 2, x2 = b.x, y2 = b.y + BH / 2;
+    path.setAttribute("d", `M${x1},${y1} C${x1 + 20},${y1} ${x2 - 20},${y2} ${x2},${y2}`);
+    svg.append(path);
+  }
+  for (const n of g.nodes) {
+    const gEl = document.createElementNS(ns, "g");
+    const rect = document.createElementNS(ns, "rect");
+    rect.setAttribute("x", pos[n.id].x); rect.setAttribute("y", pos[n.id].y);
+    rect.setAttribute("width", BW); rect.setAttribute("height", BH);
+    const text = document.createElementNS(ns, "text");
+    text.setAttribute("x", pos[n.id].x + 8); text.setAttribute("y", pos[n.id].y + 19);
+    text.textContent = n.id.length > 22 ? n.id.slice(0, 21) + "…" : n.id;
+    const title = document.createElementNS(ns, "title");
+    title.textContent = `${n.id} (${n.operator}, ${n.trigger_rule})`;
+    gEl.append(rect, text, title);
+    svg.append(gEl);
+  }
+  return svg;
+}
+
+async function runsTab(dagId, offset) {
+  const runs = await api(`/dags/${enc(dagId)}/dagRuns?order_by=-execution_date&limit=${PAGE}&offset=${offset}`);
+  const table = el("table", { id: "runs" }, el("tr", {}, ...["Run", "Type", "State", "Logical date", "Start", "End"]
+    .map((h) => el("th", { text: h }))));
+  for (const r of runs.dag_runs)
+    table.append(el("tr", {},
+      el("td", {}, el("a", { href: `#/dags/${enc(dagId)}/runs/${enc(r.dag_run_id)}`, text: r.dag_run_id })),
+      el("td", { text: r.run_type }), el("td", {}, stateBox(r.state), r.state),
+      el("td", { text: when(r.logical_date) }), el("td", { text: when(r.start_date) }), el("td", { text: when(r.end_date) })));
+  const pager = el("div", { class: "pager" },
+    el("button", { onclick: () => go(`#/dags/${enc(dagId)}/runs/${Math.max(0, offset - PAGE)}`), text: "◀ newer" }),
+    el("span", { class: "muted", text: `${offset + 1}–${offset + runs.dag_runs.length} of ${runs.total_entries}` }),
+    el("button", { onclick: () => go(`#/dags/${enc(dagId)}/runs/${offset + PAGE}`), text: "older ▶" }));
+  autoRefresh(runs.dag_runs.some((r) => r.state === "running" || r.state === "queued"));
+  return el("div", {}, pager, table);
+}
+
+function triggerTab(dagId, _offset, details) {
+  const form = el("form", { class: "trigger", id: "trigger-form" });
+  const fields = {};
+  for (const [name, p] of Object.entries(details.params || {})) {
+    const input = el("input", { name, id: `param-${name}` });
+    input.value = p.value === null || p.value === undefined ? "" : (typeof p.value === "object" ? JSON.stringify(p.value) : p.value);
+    fields[name] = { input, type: typeof p.value };
+    form.append(el("label", { for: `param-${name}`, text: name }), input);
+  }
+  const result = el("p", { id: "trigger-result" });
+  form.append(el("p", {}, el("button", { class: "primary", type: "submit", text: "Trigger run" })), result);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const conf = {};
+    for (const [name, f] of Object.entries(fields)) {
+      const v = f.input.value;
+      conf[name] = f.type === "number" && v.trim() !== "" && !isNaN(Number(v)) ? Number(v)
+        : f.type === "boolean" ? v === "true" : v;
+    }
+    try {
+      const run = await api(`/dags/${enc(dagId)}/dagRuns`, { method: "POST", body: JSON.stringify({ conf }) });
+      result.className = "";
+      result.replaceChildren("Queued ", el("a", { href: `#/dags/${enc(dagId)}/runs/${enc(run.dag_run_id)}`, text: run.dag_run_id }));
+    } catch (err) {
+      result.className = "error";
+      result.textContent = err.message;
+    }
+  });
+  if (!Object.keys(fields).length) form.prepend(el("p", { class: "muted", text: "This DAG has no params." }));
+  return form;
+}
+
+// ---- one run, one task try -------------------------------------------------
+
+async function runPage(dagId, runId) {
+  const [run, tis] = await Promise.all([
+    api(`/dags/${enc(dagId)}/dagRuns/${enc(runId)}`),
+    api(`/dags/${enc(dagId)}/dagRuns/${enc(runId)}/taskInstances?limit=1000`)]);
+  const table = el("table", { id: "task-instances" }, el("tr", {}, ...["Task", "State", "Try", "Start", "End", "Duration"]
+    .map((h) => el("th", { text: h }))));
+  for (const ti of tis.task_instances)
+    table.append(el("tr", {},
+      el("td", {}, el("a", { href: `#/dags/${enc(dagId)}/runs/${enc(runId)}/tasks/${enc(ti.task_id)}`, text: ti.task_id })),
+      el("td", {}, stateBox(ti.state), ti.state || "none"), el("td", { text: ti.try_number }),
+      el("td", { text: when(ti.start_date) }), el("td", { text: when(ti.end_date) }),
+      el("td", { text: ti.duration === null ? "" : `${ti.duration.toFixed(2)}s` })));
+  show(el("h1", {}, el("a", { href: `#/dags/${enc(dagId)}`, text: dagId }), " / ", run.dag_run_id),
+    el("div", { class: "muted" }, stateBox(run.state), `${run.state} · ${run.run_type} · logical date ${when(run.logical_date)}`),
+    el("h2", { text: "Task instances" }), table);
+  autoRefresh(run.state === "running" || run.state === "queued");
+}
+
+async function tryPage(dagId, runId, taskId, tryNumber) {
+  const base = `/dags/${enc(dagId)}/dagRuns/${enc(runId)}/taskInstances/${enc(taskId)}`;
+  const ti = await api(base);
+  const n = tryNumber || ti.try_number;
+  const tries = el("div", { class: "tries" }, "Tries: ");
+  for (let i = 1; i <= ti.try_number; i++)
+    tries.append(el("a", { href: `#/dags/${enc(dagId)}/runs/${enc(runId)}/tasks/${enc(taskId)}/try/${i}`, class: i === n ? "active" : "", text: `#${i}` }));
+  const log = el("pre", { class: "log", id: "log" });
+  if (n >= 1) {
+    const body = await api(`${base}/logs/${n}`);
+    log.textContent = body.content || "(this try printed nothing)";
+  } else {
+    log.textContent = "(no try yet)";
+  }
+  show(el("h1", {}, el("a", { href: `#/dags/${enc(dagId)}`, text: dagId }), " / ",
+      el("a", { href: `#/dags/${enc(dagId)}/runs/${enc(runId)}`, text: runId }), " / ", taskId),
+    el("div", { class: "muted" }, stateBox(ti.state), `${ti.state || "none"} · try ${ti.try_number} of ${ti.max_tries}`),
+    tries, log);
+  autoRefresh(ti.state === "running" || ti.state === "queued" || ti.state === "scheduled" || ti.state === "up_for_retry");
+}
+
+// ---- routing ---------------------------------------------------------------
+
+function go(hash) { location.hash = hash; }
+
+async function route() {
+  clearTimeout(refreshTimer);
+  const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  try {
+    if (parts[0] === "dags" && parts[1]) {
+      const dag = parts[1];
+      if (parts[2] === "runs" && parts[3] && isNaN(Number(parts[3]))) {
+        if (parts[4] === "tasks" && parts[5]) return await tryPage(dag, parts[3], parts[5], Number(parts[7]) || 0);
+        return await runPage(dag, parts[3]);
+      }
+      return await dagPage(dag, parts[2] || "grid", Number(parts[3]) || 0);
+    }
+    return await dagList();
+  } catch (err) {
+    fail(err);
+  }
+}
+
+window.addEventListener("hashchange", route);
+route();
