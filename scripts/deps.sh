@@ -8,7 +8,9 @@ packages=(
   libboost-graph-dev libcpp-httplib-dev libsqlite3-dev libyaml-cpp-dev libfmt-dev
   catch2 nlohmann-json3-dev libhowardhinnant-date-dev tzdata
   make time python3
+  chromium  # the dashboard's browser tests (tests/browser)
 )
+command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
+# The browser tests' one npm package (playwright-core; it drives Debian's chromium).
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 cd build
 ctest --output-on-failure -j"$(nproc)"
