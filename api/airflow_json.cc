@@ -1,5 +1,7 @@
 #include "api/airflow_json.h"
 
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 #include "operators/operator.h"
@@ -90,24 +92,73 @@ json TaskJson(const Dag& dag, const Task& task) {
   };
 }
 
+namespace {
+
+void AppendString(std::string& out, std::string_view s) {
+  out += '"';
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", c);
+        else out += c;
+    }
+  }
+  out += '"';
+}
+
+void AppendTime(std::string& out, std::optional<Timestamp> t) {
+  if (t) AppendString(out, FormatIso(*t));
+  else out += "null";
+}
+
+}  // namespace
+
+void AppendDagRunJson(std::string& out, const DagRunRecord& run) {
+  // Keys in the order nlohmann::json prints them (sorted), so both forms match.
+  bool conf_ok = !run.conf.empty() && run.conf.front() == '{' && run.conf.back() == '}';
+  std::string logical = FormatIso(run.logical_date);
+  out += "{\"conf\":";
+  out += conf_ok ? run.conf : "{}";
+  out += ",\"dag_id\":";
+  AppendString(out, run.dag_id);
+  out += ",\"dag_run_id\":";
+  AppendString(out, run.run_id);
+  out += ",\"data_interval_end\":";
+  AppendTime(out, run.data_interval_end);
+  out += ",\"data_interval_start\":";
+  AppendTime(out, run.data_interval_start);
+  out += ",\"end_date\":";
+  AppendTime(out, run.end_date);
+  out += ",\"execution_date\":";
+  AppendString(out, logical);
+  out += ",\"external_trigger\":";
+  out += run.run_type == RunType::kManual ? "true" : "false";
+  out += ",\"last_scheduling_decision\":null,\"logical_date\":";
+  AppendString(out, logical);
+  out += ",\"note\":null,\"run_type\":";
+  AppendString(out, RunTypeName(run.run_type));
+  out += ",\"start_date\":";
+  AppendTime(out, run.start_date);
+  out += ",\"state\":";
+  AppendString(out, RunStateName(run.state));
+  out += '}';
+}
+
 json DagRunJson(const DagRunRecord& run) {
-  auto conf = json::parse(run.conf, nullptr, false);
-  return {
-      {"dag_id", run.dag_id},
-      {"dag_run_id", run.run_id},
-      {"run_type", RunTypeName(run.run_type)},
-      {"state", RunStateName(run.state)},
-      {"logical_date", FormatIso(run.logical_date)},
-      {"execution_date", FormatIso(run.logical_date)},
-      {"data_interval_start", FormatIso(run.data_interval_start)},
-      {"data_interval_end", FormatIso(run.data_interval_end)},
-      {"start_date", TimeOrNull(run.start_date)},
-      {"end_date", TimeOrNull(run.end_date)},
-      {"last_scheduling_decision", nullptr},
-      {"external_trigger", run.run_type == RunType::kManual},
-      {"conf", conf.is_object() ? conf : json::object()},
-      {"note", nullptr},
-  };
+  std::string text;
+  AppendDagRunJson(text, run);
+  auto j = json::parse(text, nullptr, false);
+  if (j.is_discarded()) {  // a conf that is not valid JSON after all
+    DagRunRecord plain = run;
+    plain.conf = "{}";
+    return DagRunJson(plain);
+  }
+  return j;
 }
 
 json TaskInstanceJson(const TaskInstanceRecord& ti, const DagRunRecord& run) {

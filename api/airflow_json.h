@@ -27,6 +27,9 @@ nlohmann::json DagJson(const Dag& dag, const DagStatus& status);
 nlohmann::json TaskJson(const Dag& dag, const Task& task);
 /// Airflow's DAGRun object.
 nlohmann::json DagRunJson(const DagRunRecord& run);
+/// The same object as JSON text appended to `out`, without building a json
+/// value (the hot path of run lists).
+void AppendDagRunJson(std::string& out, const DagRunRecord& run);
 /// Airflow's TaskInstance object.
 nlohmann::json TaskInstanceJson(const TaskInstanceRecord& ti, const DagRunRecord& run);
 /// Airflow's ImportError object; `id` is its position in the list, from 1.

@@ -15,7 +15,7 @@ struct HttpServerOptions {
   int port = 8080;            ///< 0 = any free port (see port()).
   std::string token;          ///< Required as "Authorization: Bearer <token>" when set.
   size_t max_body_bytes = 1 << 20;
-  int threads = 8;
+  int threads = 16;  ///< Connections served at once.
 };
 
 /// True for 127.0.0.0/8, ::1 and localhost.
