@@ -108,3 +108,36 @@ TEST_CASE("webserver: a non-loopback address without a token is refused") {
   CHECK(o.err == "dagctl: webserver: refusing to serve on 0.0.0.0 without a token: set --token or "
                  "DAGCTL_API_TOKEN, or bind to 127.0.0.1\n");
 }
+
+TEST_CASE("webserver: odd paths, methods and bodies get answers, and the server stays up") {
+  Sandbox sb;
+  Background web(sb, "webserver --port 0", FIXTURES_DIR "/sched");
+  httplib::Client http("127.0.0.1", PortOf(web));
+  const std::vector<std::string> paths = {
+      "/api/v1/dags/%00", "/api/v1/dags/quick/dagRuns/%2e%2e/taskInstances", "/api/v1//dags",
+      "/api/v1/dags/quick/dagRuns?limit=-1", "/api/v1/dags/quick/dagRuns?offset=999999999999",
+      "/api/v1/dags/quick/dagRuns?execution_date_gte=yesterday", "/api/v1/dags?paused=maybe",
+      "/api/v1/ui/grid/quick?limit=0", "/api/v1/dags/quick/clearTaskInstances", "/static/../../etc/passwd",
+      "/api/v1/dags/quick/dagRuns/x/taskInstances/y/logs/1", std::string("/api/v1/dags/") + std::string(5000, 'a')};
+  const std::vector<std::string> bodies = {"", "null", "[]", "{\"conf\": []}", "{\"conf\": {\"n\": 1e999}}",
+                                           std::string(1000, '{'), "{\"dag_run_id\": 7}", "\xff\xfe"};
+  int answered = 0;
+  for (const auto& p : paths) {
+    for (const auto& b : bodies) {
+      auto get = http.Get(p.c_str());
+      auto post = http.Post(p.c_str(), b, "application/json");
+      auto patch = http.Patch(p.c_str(), b, "application/json");
+      for (const auto* r : {&get, &post, &patch}) {
+        if (!*r) continue;
+        ++answered;
+        CHECK((*r)->status >= 200);
+        CHECK((*r)->status < 500);
+      }
+    }
+  }
+  CHECK(answered == static_cast<int>(paths.size() * bodies.size() * 3));
+  auto health = http.Get("/api/v1/health");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  CHECK(web.Signal(SIGTERM) == 0);
+}
