@@ -68,6 +68,7 @@ int CmdUnpause(App& app, const std::vector<std::string>& argv);
 int CmdScheduler(App& app, const std::vector<std::string>& argv);
 int CmdServe(App& app, const std::vector<std::string>& argv);
 int CmdWebserver(App& app, const std::vector<std::string>& argv);
+int CmdVariables(App& app, const std::vector<std::string>& argv);
 /// Runs the scheduler in this thread until SIGINT/SIGTERM (scheduler, serve).
 int RunScheduler(App& app, const std::string& name, bool quiet);
 int CmdTrigger(App& app, const std::vector<std::string>& argv);

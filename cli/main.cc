@@ -30,6 +30,7 @@ Commands:
   trigger DAG [--date D] [--conf JSON] queue a manual run for the scheduler
   backfill DAG --from D --to D [--rerun-failed]  create and run the scheduled runs of a range
   clear DAG RUN_ID [--task T]... [--downstream] [--only-failed]  reset tasks to run again
+  variables set K V | get K | list | delete K   variables for {{ var.NAME }}
   scheduler                           schedule and run DAGs until stopped
   webserver [--host H] [--port P] [--token T]  the REST API on http://127.0.0.1:8080/api/v1
   serve [--host H] [--port P] [--token T]      the scheduler and the web server in one process
@@ -70,6 +71,7 @@ int main(int argc, char** argv) {
       {"scheduler", dagctl::cli::CmdScheduler},
       {"serve", dagctl::cli::CmdServe},
       {"webserver", dagctl::cli::CmdWebserver},
+      {"variables", dagctl::cli::CmdVariables},
       {"trigger", dagctl::cli::CmdTrigger},
       {"clear", dagctl::cli::CmdClear},
       {"backfill", dagctl::cli::CmdBackfill},

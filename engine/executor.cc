@@ -108,6 +108,15 @@ Status Executor::LaunchReady() {
   if (!st) return st;
   for (auto& [run, p] : launches) {
     p.request.id = next_id_++;
+    if (p.request.launch.argv.empty() && !p.request.launch.body) {
+      // Nothing to run (the empty operator): the try succeeds at once.
+      running_[p.request.id] = {run, p.task};
+      TryResult done;
+      done.id = p.request.id;
+      done.exit_code = 0;
+      results_.push_back(done);
+      continue;
+    }
     auto pid = runner_.Start(p.request);
     if (pid) {
       running_[p.request.id] = {run, p.task};
@@ -172,6 +181,7 @@ Result<std::vector<FinishedRun>> Executor::Step(std::optional<Timestamp> deadlin
       return Fail(Error::Internal("the executor has runs that cannot make progress"));
     return finished;
   }
+  if (!results_.empty()) return finished;  // tries that ended without a process
   results_ = runner_.Wait(wake);
   return finished;
 }

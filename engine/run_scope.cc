@@ -175,9 +175,13 @@ Result<std::string> RunScope::Lookup(const std::vector<std::string>& path) const
     if (!conn) return Fail(Error::InvalidArgument(conn.error().message()));
     return conn->Field(path[2]);
   } else if (head == "var" && path.size() == 2) {
+    // The environment first, then the store, as Airflow looks them up.
     if (const char* v = std::getenv(("DAGCTL_VAR_" + path[1]).c_str())) return std::string(v);
-    return Fail(Error::InvalidArgument(
-        fmt::format("variable '{}' is not set (set DAGCTL_VAR_{})", path[1], path[1])));
+    auto v = store_.GetVariable(path[1]);
+    if (v || !v.error().IsNotFound()) return v;
+    return Fail(Error::InvalidArgument(fmt::format(
+        "variable '{}' is not set (dagctl variables set {} VALUE, or DAGCTL_VAR_{})", path[1],
+        path[1], path[1])));
   }
   std::string name;
   for (const std::string& p : path) name += (name.empty() ? "" : ".") + p;

@@ -43,8 +43,9 @@ class TryChannel {
 };
 
 /// How a try is carried out, as the operator prepared it in the engine's process.
-/// Exactly one of `argv` (a program to exec in the try's process group) or
-/// `body` (code run in a forked child, isolated from the engine) is set.
+/// At most one of `argv` (a program to exec in the try's process group) or
+/// `body` (code run in a forked child, isolated from the engine) is set; with
+/// neither, the try succeeds without a process (the `empty` operator).
 /// The process's exit code decides the try: 0 success, 99 skipped, else failed.
 struct Launch {
   std::vector<std::string> argv;

@@ -1,4 +1,5 @@
 #include "operators/operator.h"
+#include "operators/empty.h"
 #include "operators/shell.h"
 
 namespace dagctl {
@@ -24,6 +25,7 @@ std::vector<std::string> OperatorRegistry::Names() const {
 
 void RegisterBuiltinOperators(OperatorRegistry& registry) {
   (void)registry.Register(std::make_unique<ShellOperator>());
+  (void)registry.Register(std::make_unique<EmptyOperator>());
 }
 
 }  // namespace dagctl

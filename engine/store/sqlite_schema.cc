@@ -91,6 +91,13 @@ CREATE TABLE job (
   latest_heartbeat INTEGER NOT NULL
 );
 )sql",
+      // 4: variables.
+      R"sql(
+CREATE TABLE variable (
+  key   TEXT PRIMARY KEY,
+  val   TEXT NOT NULL
+);
+)sql",
   };
   return kMigrations;
 }

@@ -168,6 +168,10 @@ class SqliteStore : public Store {
   Result<bool> IsPaused(const std::string& dag_id) override;
   Status SetPaused(const std::string& dag_id, bool paused) override;
   Result<std::set<std::string>> PausedDags() override;
+  Status SetVariable(const std::string& key, const std::string& value) override;
+  Result<std::string> GetVariable(const std::string& key) override;
+  Result<std::vector<std::pair<std::string, std::string>>> ListVariables() override;
+  Status DeleteVariable(const std::string& key) override;
   Status Heartbeat(const std::string& job_type, const std::string& owner, Timestamp at) override;
   Result<std::optional<Timestamp>> LatestHeartbeat(const std::string& job_type) override;
 
@@ -641,6 +645,41 @@ Result<std::optional<Timestamp>> SqliteStore::LatestHeartbeat(const std::string&
   if (rc == SQLITE_ROW) return std::optional<Timestamp>(FromMicros((*s)->Int(0)));
   if (rc == SQLITE_DONE) return std::optional<Timestamp>();
   return Fail(SqlError("reading a heartbeat"));
+}
+
+Status SqliteStore::SetVariable(const std::string& key, const std::string& value) {
+  auto s = Prepare("INSERT INTO variable (key, val) VALUES (?, ?) "
+                   "ON CONFLICT (key) DO UPDATE SET val = excluded.val");
+  if (!s) return Fail(s.error());
+  (*s)->Bind(key).Bind(value);
+  return Run(**s);
+}
+
+Result<std::string> SqliteStore::GetVariable(const std::string& key) {
+  auto s = Prepare("SELECT val FROM variable WHERE key=?");
+  if (!s) return Fail(s.error());
+  (*s)->Bind(key);
+  int rc = (*s)->Step();
+  if (rc == SQLITE_ROW) return (*s)->Text(0);
+  if (rc == SQLITE_DONE) return Fail(Error::NotFound(fmt::format("variable '{}' is not set", key)));
+  return Fail(SqlError("reading a variable"));
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> SqliteStore::ListVariables() {
+  auto s = Prepare("SELECT key, val FROM variable ORDER BY key");
+  if (!s) return Fail(s.error());
+  return Collect(**s, [](const Stmt& r) { return std::make_pair(r.Text(0), r.Text(1)); },
+                 "listing variables");
+}
+
+Status SqliteStore::DeleteVariable(const std::string& key) {
+  auto s = Prepare("DELETE FROM variable WHERE key=?");
+  if (!s) return Fail(s.error());
+  (*s)->Bind(key);
+  if (auto st = Run(**s); !st) return st;
+  if (sqlite3_changes(db_) == 0)
+    return Fail(Error::NotFound(fmt::format("variable '{}' is not set", key)));
+  return {};
 }
 
 Result<std::set<std::string>> SqliteStore::PausedDags() {

@@ -160,6 +160,15 @@ class Store {
   /// The latest heartbeat of a `job_type` process; nullopt if none ever.
   virtual Result<std::optional<Timestamp>> LatestHeartbeat(const std::string& job_type) = 0;
 
+  /// Variables (Airflow's): named strings for templates (`{{ var.NAME }}`).
+  virtual Status SetVariable(const std::string& key, const std::string& value) = 0;
+  /// NotFound when unset.
+  virtual Result<std::string> GetVariable(const std::string& key) = 0;
+  /// Every variable, by key.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> ListVariables() = 0;
+  /// NotFound when unset.
+  virtual Status DeleteVariable(const std::string& key) = 0;
+
   /// Every paused dag_id.
   virtual Result<std::set<std::string>> PausedDags() = 0;
 };

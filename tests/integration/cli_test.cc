@@ -1,5 +1,6 @@
 // The CLI's answers to good and bad input: exit codes and exact messages.
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "integration/harness.h"
@@ -87,4 +88,24 @@ TEST_CASE("logs of an unknown task or try say so") {
   o = sb.Dagctl("logs pipeline manual__2026-03-01T00:00:00+00:00 extract --try 2");
   CHECK(o.exit_code == 1);
   CHECK(o.err == "dagctl: task 'extract' has 1 try in run 'manual__2026-03-01T00:00:00+00:00'\n");
+}
+
+TEST_CASE("variables are set, read by templates, listed and deleted") {
+  Sandbox sb;
+  REQUIRE(sb.Dagctl("variables set region eu-west").exit_code == 0);
+  CHECK(sb.Dagctl("variables get region").out == "eu-west\n");
+  CHECK(sb.Dagctl("variables list --json").out.find("\"key\": \"region\"") != std::string::npos);
+  std::ofstream(sb.work() / "vars.yaml")
+      << "tasks:\n  - {id: start, operator: empty}\n"
+      << "  - {id: use, command: 'echo {{ var.region }}', depends_on: start}\n";
+  REQUIRE(sb.Dagctl("run " + (sb.work() / "vars.yaml").string()).exit_code == 0);
+  nlohmann::json runs = nlohmann::json::parse(sb.Dagctl("runs vars --json").out);
+  std::string run_id = runs["dag_runs"][0]["dag_run_id"];
+  CHECK(sb.Dagctl("logs vars '" + run_id + "' use").out == "eu-west\n");
+  CHECK(sb.Dagctl("variables delete region").exit_code == 0);
+  Output gone = sb.Dagctl("variables get region");
+  CHECK(gone.exit_code == 1);
+  CHECK(gone.err == "dagctl: variable 'region' is not set\n");
+  Output bad = sb.Dagctl("variables frob");
+  CHECK(bad.exit_code == 2);
 }

@@ -239,3 +239,13 @@ TEST_CASE("a try whose process cannot start fails like any other and is retried"
   CHECK(h.Tries("a")[1].error == "cannot start: cannot start a process: out of pids");
   CHECK(h.Ti("b").state == TaskState::kSuccess);
 }
+
+TEST_CASE("the empty operator succeeds without starting a process") {
+  Harness h("tasks:\n  - {id: a, operator: empty}\n  - {id: b, command: x, depends_on: a}\n  - {id: c, operator: empty, depends_on: b}\n");
+  CHECK(h.Run() == RunState::kSuccess);
+  CHECK(h.Ti("a").state == TaskState::kSuccess);
+  CHECK(h.Ti("a").try_number == 1);
+  CHECK(h.Ti("c").state == TaskState::kSuccess);
+  REQUIRE(h.runner().started().size() == 1);
+  CHECK(h.runner().started()[0].task_id == "b");
+}
