@@ -23,6 +23,25 @@ std::vector<Decision> Plan::Finish(size_t task, TaskState state) {
   return out;
 }
 
+std::vector<Decision> Plan::Skip(const std::vector<size_t>& tasks) {
+  std::vector<Decision> out;
+  std::vector<size_t> skipped;
+  for (size_t t : tasks) {
+    if (states_[t] != TaskState::kNone) continue;
+    states_[t] = TaskState::kSkipped;
+    ++finished_;
+    out.push_back({t, TaskState::kSkipped});
+    skipped.push_back(t);
+  }
+  for (size_t t : skipped) {
+    for (size_t d : dag_.graph.downstream[t]) {
+      counts_[d].Add(TaskState::kSkipped);
+      Decide(d, out);
+    }
+  }
+  return out;
+}
+
 // Applies `task`'s trigger rule if the task is still undecided.
 void Plan::Decide(size_t task, std::vector<Decision>& out) {
   if (states_[task] != TaskState::kNone) return;

@@ -32,6 +32,11 @@ class Plan {
   /// failures propagate at once).
   std::vector<Decision> Finish(size_t task, TaskState state);
 
+  /// Skips those of `tasks` that are still undecided (branches not taken, or
+  /// everything below a short-circuit), all at once so that none of them is
+  /// decided by another's skip first, and returns what that decides.
+  std::vector<Decision> Skip(const std::vector<size_t>& tasks);
+
   /// Sets a state that does not finish the task (running, up_for_retry ...).
   void Set(size_t task, TaskState state) { states_[task] = state; }
 

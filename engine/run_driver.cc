@@ -230,7 +230,16 @@ Status RunDriver::OnTryEnded(size_t task, const TryResult& r) {
   const Task& t = dag_->tasks[task];
   std::optional<int> code;
   if (r.exit_code >= 0) code = r.exit_code;
-  if (!r.timed_out && r.exit_code == 0) {
+  // A try that exited by itself is read by its operator; a killed one failed.
+  TryOutcome outcome;
+  outcome.kind = TryOutcome::Kind::kFailed;
+  if (!r.timed_out && r.term_signal == 0) {
+    std::vector<std::string> downstream;
+    for (size_t d : dag_->graph.downstream[task]) downstream.push_back(dag_->tasks[d].id);
+    outcome = t.op ? t.op->Interpret(r.exit_code, r.return_value, downstream)
+                   : StandardOutcome(r.exit_code);
+  }
+  if (outcome.kind == TryOutcome::Kind::kSuccess) {
     for (const auto& [key, value] : r.xcom)
       if (auto st = env_.store.PutXCom(dag_->dag_id, run_.run_id, {t.id, key, value}); !st)
         return st;
@@ -238,12 +247,32 @@ Status RunDriver::OnTryEnded(size_t task, const TryResult& r) {
       XComRecord x{t.id, "return_value", r.return_value};
       if (auto st = env_.store.PutXCom(dag_->dag_id, run_.run_id, x); !st) return st;
     }
+    // Branches not taken are skipped before this task's success decides the rest.
+    if (auto st = SkipDownstream(task, outcome); !st) return st;
     return EndTry(task, TaskState::kSuccess, code, "", false);
   }
-  if (!r.timed_out && r.exit_code == 99) return EndTry(task, TaskState::kSkipped, code, "", false);
-  std::string why = DescribeExit(r, t);
+  if (outcome.kind == TryOutcome::Kind::kSkipped)
+    return EndTry(task, TaskState::kSkipped, code, "", false);
+  std::string why = outcome.error.empty() || r.timed_out || r.term_signal ? DescribeExit(r, t)
+                                                                          : outcome.error;
   AppendLogLine(LogPath(task), fmt::format("try {} failed: {}", tis_[task].try_number, why));
   return EndTry(task, TaskState::kFailed, code, why, true);
+}
+
+Status RunDriver::SkipDownstream(size_t task, const TryOutcome& outcome) {
+  std::vector<size_t> targets;
+  for (const std::string& id : outcome.skip_downstream) targets.push_back(dag_->index.at(id));
+  if (outcome.skip_all_downstream) {
+    // Every task below, in topological order.
+    std::vector<bool> below(dag_->tasks.size());
+    below[task] = true;
+    for (size_t v : dag_->graph.topo_order)
+      for (size_t u : dag_->graph.upstream[v])
+        if (below[u]) below[v] = true;
+    for (size_t v : dag_->graph.topo_order)
+      if (v != task && below[v]) targets.push_back(v);
+  }
+  return Apply(plan_.Skip(targets));
 }
 
 Status RunDriver::OnTryStopped(size_t task, bool may_retry, const std::string& why) {

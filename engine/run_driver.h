@@ -86,6 +86,7 @@ class RunDriver {
   Status Apply(const std::vector<Decision>& decisions);
   Status StartTry(size_t task, std::vector<PendingTry>& out);
   Result<TryRequest> PrepareTry(size_t task, int try_number);
+  Status SkipDownstream(size_t task, const TryOutcome& outcome);
   Status EndTry(size_t task, TaskState state, std::optional<int> exit_code,
                 const std::string& error, bool may_retry);
   std::string LogPath(size_t task) const;

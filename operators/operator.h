@@ -62,6 +62,18 @@ struct TryContext {
   int try_number = 1;
 };
 
+/// How a try that exited normally turns out, as its operator reads it.
+struct TryOutcome {
+  enum class Kind { kSuccess, kSkipped, kFailed };
+  Kind kind = Kind::kSuccess;
+  std::string error;                          ///< Why it failed, when kFailed.
+  std::vector<std::string> skip_downstream;   ///< Direct downstream tasks to skip (branching).
+  bool skip_all_downstream = false;           ///< Skip everything below (short-circuit).
+};
+
+/// The usual reading of an exit code: 0 success, 99 skipped, else failed.
+TryOutcome StandardOutcome(int exit_code);
+
 /// A kind of task. Implementations must be stateless (one instance serves every
 /// task and DAG) and thread-safe.
 class Operator {
@@ -79,6 +91,14 @@ class Operator {
   /// Turns rendered parameters into a Launch. Runs in the engine's process and
   /// must not block; an error fails the try with its message.
   virtual Result<Launch> Prepare(const TryContext& ctx) const = 0;
+  /// Reads a try that exited with `exit_code` (not killed, not timed out);
+  /// `return_value` is its last stdout line, `downstream` its direct
+  /// downstream task ids. Default: StandardOutcome.
+  virtual TryOutcome Interpret(int exit_code, const std::string& return_value,
+                               const std::vector<std::string>& downstream) const {
+    (void)return_value, (void)downstream;
+    return StandardOutcome(exit_code);
+  }
 };
 
 /// The operators a process knows, by name. Not thread-safe while registering;

@@ -1,8 +1,19 @@
 #include "operators/operator.h"
+#include "operators/branch.h"
 #include "operators/empty.h"
 #include "operators/shell.h"
 
 namespace dagctl {
+
+TryOutcome StandardOutcome(int exit_code) {
+  TryOutcome out;
+  if (exit_code == 99) out.kind = TryOutcome::Kind::kSkipped;
+  else if (exit_code != 0) {
+    out.kind = TryOutcome::Kind::kFailed;
+    out.error = "exit code " + std::to_string(exit_code);
+  }
+  return out;
+}
 
 Status OperatorRegistry::Register(std::unique_ptr<Operator> op) {
   std::string name = op->name();
@@ -26,6 +37,8 @@ std::vector<std::string> OperatorRegistry::Names() const {
 void RegisterBuiltinOperators(OperatorRegistry& registry) {
   (void)registry.Register(std::make_unique<ShellOperator>());
   (void)registry.Register(std::make_unique<EmptyOperator>());
+  (void)registry.Register(std::make_unique<BranchOperator>());
+  (void)registry.Register(std::make_unique<ShortCircuitOperator>());
 }
 
 }  // namespace dagctl

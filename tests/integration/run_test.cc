@@ -166,3 +166,29 @@ TEST_CASE("Ctrl-C stops the run: running tries are terminated and recorded faile
   json run = json::parse(sb.Dagctl("runs long --json").out)["dag_runs"][0];
   CHECK(run["state"] == "failed");
 }
+
+TEST_CASE("branch and short_circuit with real commands") {
+  Sandbox sb;
+  std::ofstream(sb.work() / "branchy.yaml") << R"(params: {weekday: "sat"}
+tasks:
+  - id: pick
+    operator: branch
+    command: '[ "{{ params.weekday }}" = sat ] && echo weekend || echo weekday'
+  - {id: weekend, command: echo rest, depends_on: pick}
+  - {id: weekday, command: echo work, depends_on: pick}
+  - id: enough_data
+    operator: short_circuit
+    depends_on: weekend
+    command: test 3 -gt 5
+  - {id: report, command: echo report, depends_on: enough_data}
+)";
+  Output o = sb.Dagctl("run " + (sb.work() / "branchy.yaml").string());
+  INFO(o.err);
+  CHECK(o.exit_code == 0);
+  json states = TaskStates(sb, "branchy", RunId(sb, "branchy"));
+  CHECK(states["pick"] == json::array({"success", 1}));
+  CHECK(states["weekend"] == json::array({"success", 1}));
+  CHECK(states["weekday"] == json::array({"skipped", 0}));
+  CHECK(states["enough_data"] == json::array({"success", 1}));
+  CHECK(states["report"] == json::array({"skipped", 0}));
+}

@@ -249,3 +249,52 @@ TEST_CASE("the empty operator succeeds without starting a process") {
   REQUIRE(h.runner().started().size() == 1);
   CHECK(h.runner().started()[0].task_id == "b");
 }
+
+TEST_CASE("branch follows the printed task and skips the other direct downstream tasks") {
+  Harness h(R"(tasks:
+  - {id: choose, operator: branch, command: x}
+  - {id: fast, command: x, depends_on: choose}
+  - {id: slow, command: x, depends_on: choose}
+  - {id: after_slow, command: x, depends_on: slow}
+  - {id: join, command: x, depends_on: [fast, after_slow], trigger_rule: none_failed_min_one_success}
+)");
+  h.runner().Script("choose", {{0, milliseconds(1), false, "fast"}});
+  CHECK(h.Run() == RunState::kSuccess);
+  CHECK(h.Ti("choose").state == TaskState::kSuccess);
+  CHECK(h.Ti("fast").state == TaskState::kSuccess);
+  CHECK(h.Ti("slow").state == TaskState::kSkipped);
+  CHECK(h.Ti("after_slow").state == TaskState::kSkipped);
+  CHECK(h.Ti("join").state == TaskState::kSuccess);
+  CHECK(h.StartTimes("slow").empty());
+}
+
+TEST_CASE("branch naming a task that is not directly downstream fails the try") {
+  Harness h("tasks:\n  - {id: choose, operator: branch, command: x, retries: 0}\n  - {id: a, command: x, depends_on: choose}\n");
+  h.runner().Script("choose", {{0, milliseconds(1), false, "a, nope"}});
+  CHECK(h.Run() == RunState::kFailed);
+  CHECK(h.Tries("choose")[0].error == "branch: 'nope' is not a direct downstream task (they are: a)");
+  CHECK(h.Ti("a").state == TaskState::kUpstreamFailed);
+}
+
+TEST_CASE("short_circuit skips everything downstream when its command exits 1") {
+  std::string yaml = R"(tasks:
+  - {id: gate, operator: short_circuit, command: x}
+  - {id: a, command: x, depends_on: gate}
+  - {id: b, command: x, depends_on: a, trigger_rule: all_done}
+)";
+  {
+    Harness h(yaml);
+    h.runner().Script("gate", {{1, milliseconds(1)}});
+    CHECK(h.Run() == RunState::kSuccess);
+    CHECK(h.Ti("gate").state == TaskState::kSuccess);
+    CHECK(h.Ti("a").state == TaskState::kSkipped);
+    CHECK(h.Ti("b").state == TaskState::kSkipped);
+    CHECK(h.runner().started().size() == 1);
+  }
+  {
+    Harness h(yaml);
+    CHECK(h.Run() == RunState::kSuccess);
+    CHECK(h.Ti("b").state == TaskState::kSuccess);
+    CHECK(h.runner().started().size() == 3);
+  }
+}
