@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "engine/executor.h"
@@ -243,7 +244,10 @@ Status RunDriver::OnTryEnded(size_t task, const TryResult& r) {
     for (const auto& [key, value] : r.xcom)
       if (auto st = env_.store.PutXCom(dag_->dag_id, run_.run_id, {t.id, key, value}); !st)
         return st;
-    if (!r.return_value.empty()) {
+    // A value the operator pushed itself wins over its last stdout line.
+    bool pushed = std::any_of(r.xcom.begin(), r.xcom.end(),
+                              [](const auto& kv) { return kv.first == "return_value"; });
+    if (!r.return_value.empty() && !pushed) {
       XComRecord x{t.id, "return_value", r.return_value};
       if (auto st = env_.store.PutXCom(dag_->dag_id, run_.run_id, x); !st) return st;
     }

@@ -1,6 +1,7 @@
 #include "operators/operator.h"
 #include "operators/branch.h"
 #include "operators/empty.h"
+#include "operators/http.h"
 #include "operators/shell.h"
 
 namespace dagctl {
@@ -39,6 +40,7 @@ void RegisterBuiltinOperators(OperatorRegistry& registry) {
   (void)registry.Register(std::make_unique<EmptyOperator>());
   (void)registry.Register(std::make_unique<BranchOperator>());
   (void)registry.Register(std::make_unique<ShortCircuitOperator>());
+  (void)registry.Register(std::make_unique<HttpOperator>());
 }
 
 }  // namespace dagctl

@@ -45,9 +45,11 @@ class Sandbox {
   std::filesystem::path home() const { return dir_ / "home"; }
 
   /// Runs `dagctl ARGS` (a shell-quoted string) with the fixtures' DAGs folder.
-  Output Dagctl(const std::string& args, const std::string& dags = FIXTURES_DIR "/dags") const {
+  /// `env` adds NAME=value words before the command.
+  Output Dagctl(const std::string& args, const std::string& dags = FIXTURES_DIR "/dags",
+                const std::string& env = "") const {
     std::string out = (dir_ / "stdout").string(), err = (dir_ / "stderr").string();
-    std::string cmd = "DAGCTL_HOME='" + home().string() + "' DAGCTL_DAGS='" + dags + "' " +
+    std::string cmd = env + " DAGCTL_HOME='" + home().string() + "' DAGCTL_DAGS='" + dags + "' " +
                       DAGCTL_BIN + " " + args + " >" + out + " 2>" + err + " </dev/null";
     int status = std::system(cmd.c_str());
     Output o;

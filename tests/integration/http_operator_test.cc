@@ -1,0 +1,150 @@
+// The http operator through the real binary against a loopback server.
+#include <catch2/catch.hpp>
+#include <httplib.h>
+
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "integration/harness.h"
+
+using dagctl::testing::Output;
+using dagctl::testing::ReadFile;
+using dagctl::testing::Sandbox;
+using nlohmann::json;
+
+namespace {
+
+// A small web service on 127.0.0.1 for the duration of a test.
+class FakeService {
+ public:
+  FakeService() {
+    svr_.Get("/data", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(R"({"status": "ok", "n": 3})", "application/json");
+    });
+    svr_.Get("/old", [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/data"); });
+    svr_.Post("/ingest", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mu_);
+      last_body_ = req.body;
+      last_auth_ = req.get_header_value("Authorization");
+      res.status = 201;
+      res.set_content(R"({"accepted": true})", "application/json");
+    });
+    port_ = svr_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { svr_.listen_after_bind(); });
+    while (!svr_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ~FakeService() {
+    svr_.stop();
+    thread_.join();
+  }
+  int port() const { return port_; }
+  std::string last_body() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_body_;
+  }
+  std::string last_auth() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_auth_;
+  }
+
+ private:
+  httplib::Server svr_;
+  std::thread thread_;
+  int port_ = 0;
+  std::mutex mu_;
+  std::string last_body_, last_auth_;
+};
+
+json States(const Sandbox& sb, const std::string& dag) {
+  json runs = json::parse(sb.Dagctl("runs " + dag + " --json").out);
+  std::string run_id = runs["dag_runs"][0]["dag_run_id"];
+  json tis = json::parse(sb.Dagctl("tasks " + dag + " '" + run_id + "' --json").out);
+  json out = json::object();
+  for (const json& ti : tis["task_instances"]) out[ti["task_id"].get<std::string>()] = ti["state"];
+  out["_run_id"] = run_id;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("http: GET with a JSON check, a redirect, the body saved and pushed to XCom") {
+  FakeService svc;
+  Sandbox sb;
+  std::string base = "http://127.0.0.1:" + std::to_string(svc.port());
+  std::ofstream(sb.work() / "fetch.yaml") << "tasks:\n"
+      << "  - id: fetch\n    operator: http\n    url: " << base << "/old\n"
+      << "    response_check: {path: /status, equals: ok}\n"
+      << "    save_to: " << (sb.work() / "saved.json").string() << "\n"
+      << "  - id: use\n    depends_on: fetch\n"
+      << "    command: echo {{ xcom.fetch | quote }} > " << (sb.work() / "xcom.txt").string() << "\n";
+  Output o = sb.Dagctl("run " + (sb.work() / "fetch.yaml").string());
+  INFO(o.err);
+  REQUIRE(o.exit_code == 0);
+  CHECK(ReadFile(sb.work() / "saved.json") == R"({"status": "ok", "n": 3})");
+  CHECK(ReadFile(sb.work() / "xcom.txt") == "{\"status\": \"ok\", \"n\": 3}\n");
+  json st = States(sb, "fetch");
+  CHECK(sb.Dagctl("logs fetch '" + st["_run_id"].get<std::string>() + "' fetch").out ==
+        "http: GET " + base + "/old -> 200 (24 bytes)\n");
+}
+
+TEST_CASE("http: POST through a connection, with basic auth and a templated body") {
+  FakeService svc;
+  Sandbox sb;
+  std::ofstream(sb.work() / "post.yaml") << R"(params: {day: monday}
+tasks:
+  - id: send
+    operator: http
+    method: post
+    conn_id: ingest_api
+    endpoint: ingest
+    retries: 0
+    body: '{"day": "{{ params.day }}", "ds": "{{ ds }}"}'
+    expected_status: [201]
+)";
+  std::string dag = (sb.work() / "post.yaml").string();
+  Output missing = sb.Dagctl("run " + dag + " --date 2026-05-04");
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err.find("send failed on try 1: connection 'ingest_api' is not defined (set "
+                         "DAGCTL_CONN_INGEST_API)") != std::string::npos);
+  std::string env = "DAGCTL_CONN_INGEST_API=http://etl:s3cret@127.0.0.1:" + std::to_string(svc.port());
+  Output o = sb.Dagctl("run " + dag + " --date 2026-05-04", FIXTURES_DIR "/dags", env);
+  INFO(o.err);
+  REQUIRE(o.exit_code == 0);
+  CHECK(svc.last_body() == R"({"day": "monday", "ds": "2026-05-04"})");
+  CHECK(svc.last_auth() == "Basic ZXRsOnMzY3JldA==");
+}
+
+TEST_CASE("http: an unexpected status or a refused connection fails the try and says why") {
+  FakeService svc;
+  Sandbox sb;
+  std::string base = "http://127.0.0.1:" + std::to_string(svc.port());
+  std::ofstream(sb.work() / "bad.yaml") << "tasks:\n"
+      << "  - {id: missing, operator: http, url: '" << base << "/nope', retries: 0}\n"
+      << "  - {id: refused, operator: http, url: 'http://127.0.0.1:1/x', retries: 0}\n"
+      << "  - {id: check, operator: http, url: '" << base << "/data', retries: 0,\n"
+      << "     response_check: {path: /n, equals: '4'}}\n";
+  Output o = sb.Dagctl("run " + (sb.work() / "bad.yaml").string());
+  CHECK(o.exit_code == 1);
+  json st = States(sb, "bad");
+  CHECK(st["missing"] == "failed");
+  CHECK(st["refused"] == "failed");
+  CHECK(st["check"] == "failed");
+  std::string run_id = st["_run_id"];
+  CHECK(sb.Dagctl("logs bad '" + run_id + "' missing").out.find("http: unexpected status 404") != std::string::npos);
+  CHECK(sb.Dagctl("logs bad '" + run_id + "' refused").out.find(
+            "http: GET http://127.0.0.1:1/x failed: could not connect") != std::string::npos);
+  CHECK(sb.Dagctl("logs bad '" + run_id + "' check").out.find(
+            "http: response_check: '/n' is '3', expected '4'") != std::string::npos);
+}
+
+TEST_CASE("http: parameters are checked when the DAG loads") {
+  Sandbox sb;
+  std::ofstream(sb.work() / "inv.yaml") << "tasks:\n"
+      << "  - {id: a, operator: http, method: FETCH, url: 'http://127.0.0.1:1/'}\n"
+      << "  - {id: b, operator: http}\n";
+  Output o = sb.Dagctl("validate " + (sb.work() / "inv.yaml").string());
+  CHECK(o.exit_code == 2);
+  CHECK(o.err.find("tasks[0]: 'method' must be GET, POST, PUT, PATCH, DELETE or HEAD, not 'FETCH'") != std::string::npos);
+  CHECK(o.err.find("tasks[1]: operator 'http' needs 'url' or 'conn_id'") != std::string::npos);
+}
