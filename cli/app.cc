@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "engine/connection.h"
 #include "engine/store/sqlite_store.h"
 #include "engine/suggest.h"
 
@@ -18,6 +19,7 @@ void PrintError(const std::string& message) { fmt::print(stderr, "dagctl: {}\n",
 App::App(std::string home, std::string dags_dir)
     : home_(std::move(home)), dags_dir_(std::move(dags_dir)) {
   RegisterBuiltinOperators(registry_);
+  SetConnectionsFile(home_ + "/connections.yaml");
 }
 
 ExecutorOptions App::executor_options() const {

@@ -3,7 +3,11 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <yaml-cpp/yaml.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <mutex>
 
 #include "engine/value.h"
 
@@ -130,6 +134,72 @@ Result<Connection> ParseConnectionUri(const std::string& conn_id, const std::str
   }
   if (auto st = ParseHostPort(rest, c); !st) return bad(st.error().message());
   return c;
+}
+
+namespace {
+
+std::mutex g_file_mu;
+std::string g_file;
+
+// One entry of connections.yaml: a URI, or a map of the fields.
+Result<Connection> FromYaml(const std::string& id, const YAML::Node& node) {
+  if (node.IsScalar()) return ParseConnectionUri(id, node.Scalar());
+  if (!node.IsMap())
+    return Fail(Error::InvalidArgument(fmt::format("connection '{}': expected a URI or a map", id)));
+  Connection c;
+  c.conn_id = id;
+  for (const auto& kv : node) {
+    std::string key = kv.first.as<std::string>();
+    if (key == "extra" && kv.second.IsMap()) {
+      for (const auto& e : kv.second) c.extra[e.first.as<std::string>()] = e.second.as<std::string>();
+      continue;
+    }
+    std::string value = kv.second.IsScalar() ? kv.second.Scalar() : "";
+    if (key == "conn_type") c.conn_type = value;
+    else if (key == "host") c.host = value;
+    else if (key == "login") c.login = value;
+    else if (key == "password") c.password = value;
+    else if (key == "schema") c.schema = value;
+    else if (key == "port") {
+      auto p = ScalarAsInt(value);
+      if (!p) return Fail(Error::InvalidArgument(fmt::format("connection '{}': port '{}' is not a number", id, value)));
+      c.port = static_cast<int>(*p);
+    } else {
+      return Fail(Error::InvalidArgument(fmt::format(
+          "connection '{}': unknown field '{}' (use conn_type, host, port, login, password, schema, extra)",
+          id, key)));
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+void SetConnectionsFile(const std::string& path) {
+  std::lock_guard<std::mutex> lock(g_file_mu);
+  g_file = path;
+}
+
+Result<Connection> LookupConnection(const std::string& conn_id) {
+  auto env = ConnectionFromEnv(conn_id);
+  if (env || !env.error().IsNotFound()) return env;
+  std::string file;
+  {
+    std::lock_guard<std::mutex> lock(g_file_mu);
+    file = g_file;
+  }
+  if (!file.empty() && std::filesystem::exists(file)) {
+    try {
+      YAML::Node root = YAML::LoadFile(file);
+      if (root[conn_id]) return FromYaml(conn_id, root[conn_id]);
+    } catch (const std::exception& e) {
+      return Fail(Error::InvalidArgument(fmt::format("{}: {}", file, e.what())));
+    }
+  }
+  std::string var = "DAGCTL_CONN_";
+  for (char ch : conn_id) var += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return Fail(Error::NotFound(fmt::format("connection '{}' is not defined (set {}{})", conn_id, var,
+                                          file.empty() ? "" : ", or add it to " + file)));
 }
 
 Result<Connection> ConnectionFromEnv(const std::string& conn_id) {

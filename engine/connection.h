@@ -32,4 +32,14 @@ Result<Connection> ParseConnectionUri(const std::string& conn_id, const std::str
 /// upper-cased); NotFound when unset.
 Result<Connection> ConnectionFromEnv(const std::string& conn_id);
 
+/// Where LookupConnection reads connections besides the environment: a YAML
+/// file mapping ids to URIs or to maps of the fields
+/// (`$DAGCTL_HOME/connections.yaml`). Set once at start-up.
+void SetConnectionsFile(const std::string& path);
+
+/// The connection `conn_id`: `DAGCTL_CONN_<ID>` first, then the connections
+/// file. NotFound names both places; InvalidArgument for a malformed entry.
+/// Thread-safe.
+Result<Connection> LookupConnection(const std::string& conn_id);
+
 }  // namespace dagctl

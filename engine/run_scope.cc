@@ -171,7 +171,7 @@ Result<std::string> RunScope::Lookup(const std::vector<std::string>& path) const
   } else if (head == "xcom") {
     return XCom(path);
   } else if (head == "conn" && path.size() == 3) {
-    auto conn = ConnectionFromEnv(path[1]);
+    auto conn = LookupConnection(path[1]);
     if (!conn) return Fail(Error::InvalidArgument(conn.error().message()));
     return conn->Field(path[2]);
   } else if (head == "var" && path.size() == 2) {

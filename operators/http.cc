@@ -51,7 +51,7 @@ Result<HttpRequestSpec> BuildSpec(const Value& params) {
   std::transform(spec.method.begin(), spec.method.end(), spec.method.begin(), ::toupper);
   std::string url = Scalar(params, "url");
   if (url.empty()) {
-    auto conn = ConnectionFromEnv(Scalar(params, "conn_id"));
+    auto conn = LookupConnection(Scalar(params, "conn_id"));
     if (!conn) return Fail(conn.error());
     std::string scheme = conn->conn_type == "https" ? "https" : "http";
     url = fmt::format("{}://{}{}", scheme, conn->host, conn->port ? ":" + std::to_string(*conn->port) : "");

@@ -106,13 +106,24 @@ tasks:
   Output missing = sb.Dagctl("run " + dag + " --date 2026-05-04");
   CHECK(missing.exit_code == 1);
   CHECK(missing.err.find("send failed on try 1: connection 'ingest_api' is not defined (set "
-                         "DAGCTL_CONN_INGEST_API)") != std::string::npos);
+                         "DAGCTL_CONN_INGEST_API, or add it to " +
+                         (sb.home() / "connections.yaml").string() + ")") != std::string::npos);
   std::string env = "DAGCTL_CONN_INGEST_API=http://etl:s3cret@127.0.0.1:" + std::to_string(svc.port());
   Output o = sb.Dagctl("run " + dag + " --date 2026-05-04", FIXTURES_DIR "/dags", env);
   INFO(o.err);
   REQUIRE(o.exit_code == 0);
   CHECK(svc.last_body() == R"({"day": "monday", "ds": "2026-05-04"})");
   CHECK(svc.last_auth() == "Basic ZXRsOnMzY3JldA==");
+
+  // The same connection from $DAGCTL_HOME/connections.yaml, as a map of fields.
+  std::ofstream(sb.home() / "connections.yaml")
+      << "ingest_api:\n  conn_type: http\n  host: 127.0.0.1\n  port: " << svc.port()
+      << "\n  login: etl2\n  password: pw\n";
+  Output from_file = sb.Dagctl("run " + dag + " --date 2026-05-05");
+  INFO(from_file.err);
+  REQUIRE(from_file.exit_code == 0);
+  CHECK(svc.last_body() == R"({"day": "monday", "ds": "2026-05-05"})");
+  CHECK(svc.last_auth() == "Basic ZXRsMjpwdw==");
 }
 
 TEST_CASE("http: an unexpected status or a refused connection fails the try and says why") {
