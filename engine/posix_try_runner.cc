@@ -89,6 +89,8 @@ struct Child {
   int fds[kStreams] = {-1, -1, -1};  // read ends; kChannel only for bodies
   std::string log_path;
   int log_fd = -1;        // opened on the first byte of output
+  std::vector<std::string> secrets;  // masked as *** in the log
+  std::string held[2];               // unfinished lines of stdout and stderr (masking)
   std::string partial;    // stdout since the last newline
   std::string last_line;  // last complete non-empty stdout line
   std::string channel;
@@ -115,7 +117,7 @@ class PosixTryRunner : public TryRunner {
  private:
   void ReadOutput(Child& c, int stream);
   void OnStdout(Child& c, const char* data, size_t n);
-  void WriteLog(Child& c, const char* data, size_t n);
+  void WriteLog(Child& c, int stream, const char* data, size_t n, bool flush);
   void ReapExited();
   void EnforceTimeouts(SteadyTime now);
   TryResult Finish(Child& c);
@@ -200,20 +202,42 @@ Result<int> PosixTryRunner::Start(const TryRequest& req) {
   c.fds[kStderr] = err[0];
   c.fds[kChannel] = ctl[0];
   c.log_path = req.log_path;
+  for (const std::string& secret : req.secrets)
+    if (secret.size() >= 3) c.secrets.push_back(secret);  // shorter ones would mask too much
   if (req.timeout) c.deadline = std::chrono::steady_clock::now() + *req.timeout;
   return pid;
 }
 
-void PosixTryRunner::WriteLog(Child& c, const char* data, size_t n) {
+// Appends to the log with secrets masked. Without secrets the bytes go straight
+// through; with them, whole lines are written (a secret is never split across
+// two writes), and the tail of a line is held until its newline or the end.
+void PosixTryRunner::WriteLog(Child& c, int stream, const char* data, size_t n, bool flush) {
+  std::string text;
+  if (c.secrets.empty()) {
+    text.assign(data, n);
+  } else {
+    std::string& held = c.held[stream];
+    held.append(data, n);
+    size_t newline = held.rfind('\n');
+    size_t cut = flush || held.size() > kMaxLine ? held.size()
+                 : newline == std::string::npos  ? 0
+                                                 : newline + 1;
+    text = held.substr(0, cut);
+    held.erase(0, cut);
+    for (const std::string& secret : c.secrets)
+      for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3))
+        text.replace(at, secret.size(), "***");
+  }
+  if (text.empty()) return;
   if (c.log_fd < 0) {
     c.log_fd = OpenLogForAppend(c.log_path);
     if (c.log_fd < 0) return;
   }
-  [[maybe_unused]] auto w = write(c.log_fd, data, n);
+  [[maybe_unused]] auto w = write(c.log_fd, text.data(), text.size());
 }
 
 void PosixTryRunner::OnStdout(Child& c, const char* data, size_t n) {
-  WriteLog(c, data, n);
+  WriteLog(c, kStdout, data, n, false);
   for (size_t i = 0; i < n; ++i) {
     char ch = data[i];
     if (ch == '\n') {
@@ -236,7 +260,7 @@ void PosixTryRunner::ReadOutput(Child& c, int stream) {
       if (stream == kStdout)
         OnStdout(c, buf, static_cast<size_t>(n));
       else if (stream == kStderr)
-        WriteLog(c, buf, static_cast<size_t>(n));
+        WriteLog(c, kStderr, buf, static_cast<size_t>(n), false);
       else
         c.channel.append(buf, static_cast<size_t>(n));
       if (n < static_cast<ssize_t>(sizeof buf)) return;
@@ -286,6 +310,7 @@ TryResult PosixTryRunner::Finish(Child& c) {
     if (fd >= 0) close(fd);
     fd = -1;
   }
+  for (int stream : {kStdout, kStderr}) WriteLog(c, stream, "", 0, true);
   if (c.timed_out) kill(-c.pid, SIGKILL);  // leave nothing of a timed-out try behind
   if (!c.partial.empty()) c.last_line = c.partial;
   if (c.log_fd >= 0) close(c.log_fd);

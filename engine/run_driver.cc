@@ -155,6 +155,8 @@ Result<TryRequest> RunDriver::PrepareTry(size_t task, int try_number) {
 
   auto launch = t.op->Prepare({rendered, dag_->dag_id, run_.run_id, t.id, try_number});
   if (!launch) return Fail(launch.error());
+  req.secrets = scope.secrets();
+  req.secrets.insert(req.secrets.end(), launch->secrets.begin(), launch->secrets.end());
   req.launch = std::move(*launch);
   req.cwd = cwd_;
   req.timeout = t.timeout;

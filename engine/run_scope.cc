@@ -159,6 +159,15 @@ RunScope::RunScope(const Dag& dag, const DagRunRecord& run, const Task& task, in
   };
 }
 
+bool IsSensitiveName(const std::string& name) {
+  std::string lower = name;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* word : {"password", "passwd", "secret", "token", "api_key", "apikey",
+                           "private_key", "passphrase", "credential", "access_key"})
+    if (lower.find(word) != std::string::npos) return true;
+  return false;
+}
+
 Result<std::string> RunScope::Lookup(const std::vector<std::string>& path) const {
   const std::string& head = path[0];
   if (path.size() == 1) {
@@ -173,11 +182,14 @@ Result<std::string> RunScope::Lookup(const std::vector<std::string>& path) const
   } else if (head == "conn" && path.size() == 3) {
     auto conn = LookupConnection(path[1]);
     if (!conn) return Fail(Error::InvalidArgument(conn.error().message()));
+    if (!conn->password.empty()) secrets_.push_back(conn->password);
     return conn->Field(path[2]);
   } else if (head == "var" && path.size() == 2) {
     // The environment first, then the store, as Airflow looks them up.
-    if (const char* v = std::getenv(("DAGCTL_VAR_" + path[1]).c_str())) return std::string(v);
-    auto v = store_.GetVariable(path[1]);
+    Result<std::string> v = Fail(Error::NotFound(""));
+    if (const char* env = std::getenv(("DAGCTL_VAR_" + path[1]).c_str())) v = std::string(env);
+    else v = store_.GetVariable(path[1]);
+    if (v && IsSensitiveName(path[1])) secrets_.push_back(*v);
     if (v || !v.error().IsNotFound()) return v;
     return Fail(Error::InvalidArgument(fmt::format(
         "variable '{}' is not set (dagctl variables set {} VALUE, or DAGCTL_VAR_{})", path[1],

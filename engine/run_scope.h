@@ -20,6 +20,10 @@ class RunScope : public TemplateScope {
 
   Result<std::string> Lookup(const std::vector<std::string>& path) const override;
 
+  /// Values looked up so far that must not show in logs: connection
+  /// passwords, and variables whose names say they are secret.
+  const std::vector<std::string>& secrets() const { return secrets_; }
+
  private:
   Result<std::string> XCom(const std::vector<std::string>& path) const;
   bool IsUpstream(const std::string& task_id) const;
@@ -30,7 +34,12 @@ class RunScope : public TemplateScope {
   const std::map<std::string, std::string>& params_;
   Store& store_;
   std::map<std::string, std::string> vars_;
+  mutable std::vector<std::string> secrets_;
 };
+
+/// True for names Airflow treats as sensitive (password, secret, token,
+/// api_key, private_key, passphrase, credential ...).
+bool IsSensitiveName(const std::string& name);
 
 /// Checks a run's conf (a JSON object) against the DAG's params: every key
 /// must be a param, and its value of the default's type (integer, number,

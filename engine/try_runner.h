@@ -22,6 +22,7 @@ struct TryRequest {
   std::string cwd;
   std::string log_path;  ///< stdout and stderr are appended here; created on first output.
   std::optional<Duration> timeout;
+  std::vector<std::string> secrets;  ///< Masked as *** in the log (passwords, tokens).
 };
 
 struct TryResult {

@@ -197,6 +197,7 @@ Result<Launch> HttpOperator::Prepare(const TryContext& ctx) const {
   auto spec = BuildSpec(ctx.params);
   if (!spec) return Fail(spec.error());
   Launch launch;
+  if (!spec->password.empty()) launch.secrets.push_back(spec->password);
   launch.body = [spec = *spec](TryChannel& channel) { return Send(spec, channel); };
   return launch;
 }

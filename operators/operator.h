@@ -51,6 +51,7 @@ struct Launch {
   std::vector<std::string> argv;
   std::function<int(TryChannel&)> body;
   std::string cwd;  ///< Working directory; empty = the DAG file's folder.
+  std::vector<std::string> secrets;  ///< Values to mask as *** in the try's log.
 };
 
 /// What an operator sees when preparing a try.

@@ -192,3 +192,27 @@ tasks:
   CHECK(states["enough_data"] == json::array({"success", 1}));
   CHECK(states["report"] == json::array({"skipped", 0}));
 }
+
+TEST_CASE("passwords and secret variables are masked in task logs") {
+  Sandbox sb;
+  std::filesystem::create_directories(sb.home());
+  std::ofstream(sb.home() / "connections.yaml") << "db: postgres://etl:hunter2secret@db.local:5432/dw\n";
+  REQUIRE(sb.Dagctl("variables set api_token tok-12345").exit_code == 0);
+  REQUIRE(sb.Dagctl("variables set region eu-west").exit_code == 0);
+  std::ofstream(sb.work() / "secrets.yaml") << R"(tasks:
+  - id: connect
+    command: |
+      echo "psql -h {{ conn.db.host }} -U {{ conn.db.login }} password={{ conn.db.password }}"
+      echo "again: hunter2secret" >&2
+      echo "token {{ var.api_token }} in {{ var.region }}"
+)";
+  REQUIRE(sb.Dagctl("run " + (sb.work() / "secrets.yaml").string()).exit_code == 0);
+  std::string run_id = RunId(sb, "secrets");
+  std::string log = sb.Dagctl("logs secrets '" + run_id + "' connect").out;
+  // stdout and stderr arrive on two pipes: each line is whole, their order may vary.
+  CHECK(log.find("psql -h db.local -U etl password=***\n") != std::string::npos);
+  CHECK(log.find("again: ***\n") != std::string::npos);
+  CHECK(log.find("token *** in eu-west\n") != std::string::npos);
+  CHECK(log.find("hunter2secret") == std::string::npos);
+  CHECK(log.find("tok-12345") == std::string::npos);
+}
