@@ -36,6 +36,10 @@ struct Task {
   int priority_weight = 1;
   std::map<std::string, std::string> env;
   std::string doc;
+  // Sensors only (SPEC §2 Sensors); `timeout` is then the sensor's, from its first poke.
+  Duration poke_interval = std::chrono::seconds(60);
+  bool reschedule = false;  ///< mode: reschedule (no slot held between pokes)
+  bool soft_fail = false;   ///< end skipped, not failed, on timeout
   Value params;  ///< The operator's own keys, as a map, still unrendered.
   Mark mark;
   size_t file_index = 0;  ///< Position in the file's `tasks` list.

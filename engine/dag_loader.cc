@@ -91,6 +91,7 @@ class Loader {
   void CheckDependencies(const Dag& dag);
   void LoadTaskKey(const MapEntry& e, const std::string& where, Task& task);
   void CheckOperatorParams(const Task& task, const std::string& where);
+  void LoadSensorKey(const MapEntry& e, const std::string& where, Task& task);
   void CheckParamType(const ParamSpec& spec, const MapEntry& e, const std::string& where);
   void ResolveGraph(Dag& dag);
 
@@ -327,6 +328,7 @@ std::optional<Task> Loader::LoadTask(const Value& node, size_t i, const Value* d
   for (const MapEntry* e : entries) LoadTaskKey(*e, where, task);
   if (task.id.empty() && !node.Find("id")) Error(node.mark, where + "missing required key 'id'");
   if (task.op) CheckOperatorParams(task, where);
+  if (task.op && task.op->IsSensor() && !task.timeout) task.timeout = std::chrono::hours(24 * 7);
   if (task.id.empty()) return std::nullopt;
   return task;
 }
@@ -376,8 +378,26 @@ void Loader::LoadTaskKey(const MapEntry& e, const std::string& where, Task& task
     if (auto m = StringMap(e, where)) task.env = *m;
   } else if (k == "doc") {
     if (auto s = String(e, where)) task.doc = *s;
+  } else if (k == "poke_interval" || k == "mode" || k == "soft_fail") {
+    LoadSensorKey(e, where, task);
   } else {
     task.params.entries.push_back(e);  // an operator key; checked against its spec next
+  }
+}
+
+void Loader::LoadSensorKey(const MapEntry& e, const std::string& where, Task& task) {
+  if (task.op && !task.op->IsSensor()) {
+    Error(e.key_mark, fmt::format("{}'{}' is for sensors; operator '{}' is not one", where, e.key,
+                                  task.operator_name));
+    return;
+  }
+  if (e.key == "poke_interval") {
+    if (auto d = DurationOf(e, where)) task.poke_interval = *d;
+  } else if (e.key == "soft_fail") {
+    if (auto b = Bool(e, where)) task.soft_fail = *b;
+  } else if (auto s = String(e, where)) {
+    if (*s == "poke" || *s == "reschedule") task.reschedule = *s == "reschedule";
+    else Error(e.value.mark, fmt::format("{}'mode' must be poke or reschedule, not '{}'", where, *s));
   }
 }
 

@@ -91,11 +91,24 @@ Status Executor::HandleResults(const std::vector<TryResult>& results) {
 Status Executor::LaunchReady() {
   std::vector<std::pair<RunDriver*, PendingTry>> launches;
   auto st = store_.Transaction([&]() -> Status {
+    // Poke-mode sensors between pokes still hold their slots.
+    size_t held = 0;
+    std::map<std::string, int> held_per_dag;
     for (auto& run : runs_) {
+      held += run->HeldSlots();
+      held_per_dag[run->dag().dag_id] += static_cast<int>(run->HeldSlots());
+    }
+    for (auto& run : runs_) {
+      size_t held_before = run->HeldSlots();
       if (auto s = run->PromoteDueRetries(); !s) return s;
-      size_t global = static_cast<size_t>(opts_.parallelism) - running_.size() - launches.size();
+      held -= held_before - run->HeldSlots();
+      held_per_dag[run->dag().dag_id] -= static_cast<int>(held_before - run->HeldSlots());
+      size_t busy = running_.size() + launches.size() + held;
+      size_t global = busy >= static_cast<size_t>(opts_.parallelism)
+                          ? 0
+                          : static_cast<size_t>(opts_.parallelism) - busy;
       int& per_dag = running_per_dag_[run->dag().dag_id];
-      int dag_left = run->dag().max_active_tasks - per_dag;
+      int dag_left = run->dag().max_active_tasks - per_dag - held_per_dag[run->dag().dag_id];
       size_t budget = std::min(global, static_cast<size_t>(std::max(0, dag_left)));
       if (budget == 0 || !run->HasReady()) continue;
       std::vector<PendingTry> out;

@@ -39,7 +39,8 @@ RunDriver::RunDriver(Env env, std::shared_ptr<const Dag> dag, DagRunRecord run,
       plan_(*dag_, InitialStates()),
       tries_(dag_->tasks.size()),
       cwd_(fs::absolute(dag_->file).parent_path().string()),
-      ready_(ReadyOrder{dag_.get()}) {}
+      ready_(ReadyOrder{dag_.get()}),
+      repoke_(dag_->tasks.size()) {}
 
 std::vector<TaskState> RunDriver::InitialStates() const {
   std::vector<TaskState> states;
@@ -47,7 +48,7 @@ std::vector<TaskState> RunDriver::InitialStates() const {
     // Finished tasks keep their state; a running try or a retry wait is picked
     // up in Begin(); anything else is decided again from its upstreams.
     bool keep = IsFinished(ti.state) || ti.state == TaskState::kRunning ||
-                ti.state == TaskState::kUpForRetry;
+                ti.state == TaskState::kUpForRetry || ti.state == TaskState::kUpForReschedule;
     states.push_back(keep ? ti.state : TaskState::kNone);
   }
   return states;
@@ -67,7 +68,8 @@ Status RunDriver::Begin() {
   return env_.store.Transaction([&]() -> Status {
     for (size_t i = 0; i < tis_.size(); ++i) {
       TaskInstanceRecord& ti = tis_[i];
-      if (ti.state == TaskState::kUpForRetry) {
+      if (ti.state == TaskState::kUpForRetry || ti.state == TaskState::kUpForReschedule) {
+        repoke_[i] = ti.state == TaskState::kUpForReschedule;
         retries_.insert({ti.next_try_at.value_or(Now()), i});
       } else if (ti.state == TaskState::kRunning) {
         // The engine that ran this try is gone, and its process with it.
@@ -160,35 +162,43 @@ Result<TryRequest> RunDriver::PrepareTry(size_t task, int try_number) {
   req.launch = std::move(*launch);
   req.cwd = cwd_;
   req.timeout = t.timeout;
+  if (t.op->IsSensor() && t.timeout && tis_[task].first_poke_at) {
+    // A poke may take at most what is left of the sensor's timeout.
+    auto used = std::chrono::duration_cast<Duration>(Now() - *tis_[task].first_poke_at);
+    req.timeout = std::max(Duration(1), *t.timeout - used);
+  }
   return req;
 }
 
 Status RunDriver::StartTry(size_t task, std::vector<PendingTry>& out) {
   const Task& t = dag_->tasks[task];
   TaskInstanceRecord& ti = tis_[task];
-  ti.try_number += 1;
+  bool repoke = repoke_[task];
+  repoke_[task] = false;
   ti.state = TaskState::kRunning;
-  ti.start_date = Now();
   ti.end_date.reset();
   ti.next_try_at.reset();
-  TryRecord& tr = tries_[task];
-  tr = {dag_->dag_id,
-        run_.run_id,
-        t.id,
-        ti.try_number,
-        TaskState::kRunning,
-        *ti.start_date,
-        std::nullopt,
-        std::nullopt,
-        "",
-        env_.opts.hostname,
-        0};
-  if (ti.try_number > 1) {
-    if (auto st = env_.store.ClearXCom(dag_->dag_id, run_.run_id, t.id); !st) return st;
+  if (!repoke) {
+    // A new try. (Another poke of a sensor's try keeps its number, log and start.)
+    ti.try_number += 1;
+    ti.start_date = Now();
+    ti.first_poke_at.reset();
+    if (t.op && t.op->IsSensor()) ti.first_poke_at = ti.start_date;
+    tries_[task] = {dag_->dag_id, run_.run_id, t.id,         ti.try_number, TaskState::kRunning,
+                    *ti.start_date, std::nullopt, std::nullopt, "", env_.opts.hostname, 0};
+    if (ti.try_number > 1)
+      if (auto st = env_.store.ClearXCom(dag_->dag_id, run_.run_id, t.id); !st) return st;
+  } else if (tries_[task].try_number != ti.try_number) {
+    // Resumed after a restart: the try's record is in the store.
+    auto tries = env_.store.ListTries(dag_->dag_id, run_.run_id, t.id);
+    if (!tries) return Fail(tries.error());
+    if (!tries->empty()) tries_[task] = tries->back();
   }
+  tries_[task].state = TaskState::kRunning;
+  tries_[task].end_date.reset();
   if (auto st = Write(task); !st) return st;
-  if (auto st = env_.store.PutTry(tr); !st) return st;
-  if (env_.observer) env_.observer->TryStarted(t, ti.try_number);
+  if (auto st = env_.store.PutTry(tries_[task]); !st) return st;
+  if (env_.observer && !repoke) env_.observer->TryStarted(t, ti.try_number);
 
   auto req = PrepareTry(task, ti.try_number);
   if (!req) {
@@ -259,10 +269,41 @@ Status RunDriver::OnTryEnded(size_t task, const TryResult& r) {
   }
   if (outcome.kind == TryOutcome::Kind::kSkipped)
     return EndTry(task, TaskState::kSkipped, code, "", false);
+  if (outcome.kind == TryOutcome::Kind::kNotYet || (r.timed_out && t.op && t.op->IsSensor()))
+    return WaitForNextPoke(task, r);
   std::string why = outcome.error.empty() || r.timed_out || r.term_signal ? DescribeExit(r, t)
                                                                           : outcome.error;
   AppendLogLine(LogPath(task), fmt::format("try {} failed: {}", tis_[task].try_number, why));
   return EndTry(task, TaskState::kFailed, code, why, true);
+}
+
+// A sensor's condition is not met: poke again after poke_interval, holding
+// the slot (mode poke) or not (mode reschedule, state up_for_reschedule);
+// past its timeout it fails without retry, or ends skipped with soft_fail.
+Status RunDriver::WaitForNextPoke(size_t task, const TryResult& r) {
+  const Task& t = dag_->tasks[task];
+  TaskInstanceRecord& ti = tis_[task];
+  Timestamp now = Now();
+  Timestamp first = ti.first_poke_at.value_or(now);
+  Timestamp next = now + std::chrono::duration_cast<std::chrono::microseconds>(t.poke_interval);
+  bool out_of_time = r.timed_out || (t.timeout && next - first >= *t.timeout);
+  if (out_of_time) {
+    std::string why = fmt::format("sensor timed out after {} without its condition being met",
+                                  FormatDuration(*t.timeout));
+    AppendLogLine(LogPath(task), why + (t.soft_fail ? " (soft_fail: skipped)" : ""));
+    if (t.soft_fail) return EndTry(task, TaskState::kSkipped, std::nullopt, why, false);
+    return EndTry(task, TaskState::kFailed, std::nullopt, why, false);
+  }
+  repoke_[task] = true;
+  ti.next_try_at = next;
+  retries_.insert({next, task});
+  if (t.reschedule) {
+    ti.state = TaskState::kUpForReschedule;
+    ti.end_date = now;
+  } else {
+    poking_.insert(task);  // still running as far as anyone can see
+  }
+  return Write(task);
 }
 
 Status RunDriver::SkipDownstream(size_t task, const TryOutcome& outcome) {
@@ -302,7 +343,9 @@ Status RunDriver::PromoteDueRetries() {
   while (!retries_.empty() && retries_.begin()->first <= now) {
     size_t task = retries_.begin()->second;
     retries_.erase(retries_.begin());
-    tis_[task].state = TaskState::kScheduled;
+    poking_.erase(task);
+    tis_[task].state = repoke_[task] && !dag_->tasks[task].reschedule ? TaskState::kRunning
+                                                                      : TaskState::kScheduled;
     ready_.push(task);
     if (auto st = Write(task); !st) return st;
   }

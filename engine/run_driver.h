@@ -62,6 +62,8 @@ class RunDriver {
 
   std::optional<Timestamp> NextRetryAt() const;
   bool HasReady() const { return !ready_.empty(); }
+  /// Slots held by poke-mode sensors waiting for their next poke.
+  size_t HeldSlots() const { return poking_.size(); }
   bool Done() const { return plan_.Done(); }
   /// Records the run's end: its outcome, or failed when `failed` or unfinished.
   /// Gives up ownership.
@@ -87,6 +89,7 @@ class RunDriver {
   Status StartTry(size_t task, std::vector<PendingTry>& out);
   Result<TryRequest> PrepareTry(size_t task, int try_number);
   Status SkipDownstream(size_t task, const TryOutcome& outcome);
+  Status WaitForNextPoke(size_t task, const TryResult& r);
   Status EndTry(size_t task, TaskState state, std::optional<int> exit_code,
                 const std::string& error, bool may_retry);
   std::string LogPath(size_t task) const;
@@ -102,7 +105,9 @@ class RunDriver {
   std::vector<TryRecord> tries_;  // the current try of each task
   std::string cwd_;               // tries run in the DAG file's folder by default
   std::priority_queue<size_t, std::vector<size_t>, ReadyOrder> ready_;
-  std::set<std::pair<Timestamp, size_t>> retries_;  // (next_try_at, task)
+  std::set<std::pair<Timestamp, size_t>> retries_;  // (next_try_at or next poke, task)
+  std::vector<bool> repoke_;    // the task's next start is another poke of the same try
+  std::set<size_t> poking_;     // poke-mode sensors between pokes: they keep their slot
 };
 
 }  // namespace dagctl

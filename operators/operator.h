@@ -65,7 +65,7 @@ struct TryContext {
 
 /// How a try that exited normally turns out, as its operator reads it.
 struct TryOutcome {
-  enum class Kind { kSuccess, kSkipped, kFailed };
+  enum class Kind { kSuccess, kSkipped, kFailed, kNotYet /* a sensor's condition is not met */ };
   Kind kind = Kind::kSuccess;
   std::string error;                          ///< Why it failed, when kFailed.
   std::vector<std::string> skip_downstream;   ///< Direct downstream tasks to skip (branching).
@@ -74,6 +74,12 @@ struct TryOutcome {
 
 /// The usual reading of an exit code: 0 success, 99 skipped, else failed.
 TryOutcome StandardOutcome(int exit_code);
+
+/// A sensor's poke exits with this when its condition is not met yet.
+constexpr int kSensorNotYet = 100;
+
+/// A sensor's reading: kSensorNotYet is "not yet", the rest as StandardOutcome.
+TryOutcome SensorOutcome(int exit_code);
 
 /// A kind of task. Implementations must be stateless (one instance serves every
 /// task and DAG) and thread-safe.
@@ -92,6 +98,9 @@ class Operator {
   /// Turns rendered parameters into a Launch. Runs in the engine's process and
   /// must not block; an error fails the try with its message.
   virtual Result<Launch> Prepare(const TryContext& ctx) const = 0;
+  /// True for sensors: each try is a poke, repeated every `poke_interval`
+  /// while it exits kSensorNotYet, until `timeout` from the first poke.
+  virtual bool IsSensor() const { return false; }
   /// Reads a try that exited with `exit_code` (not killed, not timed out);
   /// `return_value` is its last stdout line, `downstream` its direct
   /// downstream task ids. Default: StandardOutcome.

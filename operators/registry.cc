@@ -1,10 +1,18 @@
 #include "operators/operator.h"
 #include "operators/branch.h"
 #include "operators/empty.h"
+#include "operators/file_sensor.h"
 #include "operators/http.h"
 #include "operators/shell.h"
 
 namespace dagctl {
+
+TryOutcome SensorOutcome(int exit_code) {
+  if (exit_code != kSensorNotYet) return StandardOutcome(exit_code);
+  TryOutcome out;
+  out.kind = TryOutcome::Kind::kNotYet;
+  return out;
+}
 
 TryOutcome StandardOutcome(int exit_code) {
   TryOutcome out;
@@ -41,6 +49,7 @@ void RegisterBuiltinOperators(OperatorRegistry& registry) {
   (void)registry.Register(std::make_unique<BranchOperator>());
   (void)registry.Register(std::make_unique<ShortCircuitOperator>());
   (void)registry.Register(std::make_unique<HttpOperator>());
+  (void)registry.Register(std::make_unique<FileSensor>());
 }
 
 }  // namespace dagctl

@@ -98,6 +98,10 @@ CREATE TABLE variable (
   val   TEXT NOT NULL
 );
 )sql",
+      // 5: when a sensor first poked (its timeout counts from there).
+      R"sql(
+ALTER TABLE task_instance ADD COLUMN first_poke_at INTEGER;
+)sql",
   };
   return kMigrations;
 }

@@ -123,7 +123,7 @@ constexpr const char* kRunColumns =
     "queued_at, start_date, end_date, conf, dag_hash, owner";
 constexpr const char* kTiColumns =
     "dag_id, run_id, task_id, state, try_number, max_tries, start_date, end_date, next_try_at, "
-    "operator, priority_weight, pool, pid";
+    "operator, priority_weight, pool, pid, first_poke_at";
 constexpr const char* kTryColumns =
     "dag_id, run_id, task_id, try_number, state, start_date, end_date, exit_code, error, "
     "hostname, pid";
@@ -300,7 +300,7 @@ Status SqliteStore::CreateDagRun(const DagRunRecord& run,
           fmt::format("DAG '{}' already has run '{}' or a run for logical date {}", run.dag_id,
                       run.run_id, FormatIso(run.logical_date))));
     auto ti = Prepare(fmt::format(
-        "INSERT INTO task_instance ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", kTiColumns));
+        "INSERT INTO task_instance ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", kTiColumns));
     if (!ti) return Fail(ti.error());
     for (const TaskInstanceRecord& t : tasks) {
       (*ti)
@@ -317,7 +317,8 @@ Status SqliteStore::CreateDagRun(const DagRunRecord& run,
           .Bind(t.operator_name)
           .Bind(t.priority_weight)
           .Bind(t.pool)
-          .Bind(t.pid);
+          .Bind(t.pid)
+          .Bind(t.first_poke_at);
       if (auto r = Run(**ti); !r) return r;
     }
     return {};
@@ -445,7 +446,7 @@ Result<int> SqliteStore::CountDagRuns(const RunQuery& q) {
 Status SqliteStore::UpdateTaskInstance(const TaskInstanceRecord& t) {
   auto s = Prepare(
       "UPDATE task_instance SET state=?, try_number=?, max_tries=?, start_date=?, "
-      "end_date=?, next_try_at=?, pid=? WHERE dag_id=? AND run_id=? AND task_id=?");
+      "end_date=?, next_try_at=?, pid=?, first_poke_at=? WHERE dag_id=? AND run_id=? AND task_id=?");
   if (!s) return Fail(s.error());
   (*s)->BindState(t.state)
       .Bind(t.try_number)
@@ -454,6 +455,7 @@ Status SqliteStore::UpdateTaskInstance(const TaskInstanceRecord& t) {
       .Bind(t.end_date)
       .Bind(t.next_try_at)
       .Bind(t.pid)
+      .Bind(t.first_poke_at)
       .Bind(t.dag_id)
       .Bind(t.run_id)
       .Bind(t.task_id);
@@ -475,6 +477,7 @@ TaskInstanceRecord SqliteStore::ReadTi(const Stmt& s) {
   t.priority_weight = static_cast<int>(s.Int(10));
   t.pool = s.Text(11);
   t.pid = static_cast<int>(s.Int(12));
+  t.first_poke_at = s.OptTime(13);
   return t;
 }
 

@@ -50,6 +50,7 @@ struct TaskInstanceRecord {
   int priority_weight = 1;
   std::string pool = "default_pool";
   int pid = 0;  ///< Process of the running try, 0 when none.
+  std::optional<Timestamp> first_poke_at;  ///< A sensor's first poke of this try.
 };
 
 /// One try of a task instance.

@@ -216,3 +216,23 @@ TEST_CASE("passwords and secret variables are masked in task logs") {
   CHECK(log.find("hunter2secret") == std::string::npos);
   CHECK(log.find("tok-12345") == std::string::npos);
 }
+
+TEST_CASE("file_sensor waits for a file to appear and hands its path downstream") {
+  Sandbox sb;
+  std::string drop = (sb.work() / "drop").string();
+  std::filesystem::create_directories(drop);
+  std::ofstream(sb.work() / "spool.yaml") << "tasks:\n"
+      << "  - {id: wait, operator: file_sensor, filepath: '" << drop << "/*.csv', poke_interval: 0.2, mode: reschedule}\n"
+      << "  - {id: use, depends_on: wait, command: 'echo {{ xcom.wait | quote }}'}\n";
+  std::string cmd = "(sleep 1; touch " + drop + "/cars.csv) &";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  Output o = sb.Dagctl("run " + (sb.work() / "spool.yaml").string());
+  INFO(o.err);
+  REQUIRE(o.exit_code == 0);
+  std::string run_id = RunId(sb, "spool");
+  CHECK(sb.Dagctl("logs spool '" + run_id + "' use").out == "[\"" + drop + "/cars.csv\"]\n");
+  std::string log = sb.Dagctl("logs spool '" + run_id + "' wait").out;
+  CHECK(log.find("file_sensor: nothing matches " + drop + "/*.csv yet") != std::string::npos);
+  CHECK(log.find("file_sensor: 1 matches " + drop + "/*.csv") != std::string::npos);
+  CHECK(TaskStates(sb, "spool", run_id)["wait"] == json::array({"success", 1}));
+}

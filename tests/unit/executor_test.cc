@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include "engine/store/sqlite_store.h"
 #include "fakes/fake_try_runner.h"
@@ -296,5 +297,59 @@ TEST_CASE("short_circuit skips everything downstream when its command exits 1") 
     CHECK(h.Run() == RunState::kSuccess);
     CHECK(h.Ti("b").state == TaskState::kSuccess);
     CHECK(h.runner().started().size() == 3);
+  }
+}
+
+TEST_CASE("a poke-mode sensor pokes every poke_interval, keeping its slot, in one try") {
+  Harness h(R"(max_active_tasks: 1
+tasks:
+  - {id: wait, operator: file_sensor, filepath: /x, poke_interval: 10s, priority_weight: 9}
+  - {id: other, command: x}
+)");
+  h.runner().Script("wait", {{100, milliseconds(0)}, {100, milliseconds(0)}, {0, milliseconds(0)}});
+  CHECK(h.Run() == RunState::kSuccess);
+  CHECK(h.StartTimes("wait") == std::vector<double>{0, 10, 20});
+  // The sensor held the only slot between pokes.
+  CHECK(h.StartTimes("other") == std::vector<double>{20});
+  CHECK(h.Ti("wait").try_number == 1);
+  CHECK(h.Tries("wait").size() == 1);
+  CHECK(h.Tries("wait")[0].state == TaskState::kSuccess);
+}
+
+TEST_CASE("a reschedule-mode sensor frees its slot between pokes") {
+  Harness h(R"(max_active_tasks: 1
+tasks:
+  - {id: wait, operator: file_sensor, filepath: /x, poke_interval: 10s, mode: reschedule, priority_weight: 9}
+  - {id: other, command: x}
+)");
+  h.runner().Script("wait", {{100, milliseconds(0)}, {0, milliseconds(0)}});
+  h.runner().Script("other", {{0, seconds(1)}});
+  CHECK(h.Run() == RunState::kSuccess);
+  CHECK(h.StartTimes("wait") == std::vector<double>{0, 10});
+  CHECK(h.StartTimes("other") == std::vector<double>{0});
+  CHECK(h.Ti("wait").try_number == 1);
+}
+
+TEST_CASE("a sensor that times out fails without retry, or is skipped with soft_fail") {
+  std::string yaml = R"(tasks:
+  - {id: wait, operator: file_sensor, filepath: /x, poke_interval: 10s, timeout: 25s, retries: 3, SOFT}
+  - {id: after, command: x, depends_on: wait}
+)";
+  {
+    Harness h(std::regex_replace(yaml, std::regex("SOFT"), "soft_fail: false"));
+    h.runner().Script("wait", std::vector<ScriptedTry>(10, {100, milliseconds(0)}));
+    CHECK(h.Run() == RunState::kFailed);
+    CHECK(h.StartTimes("wait") == std::vector<double>{0, 10, 20});
+    CHECK(h.Ti("wait").state == TaskState::kFailed);
+    CHECK(h.Ti("wait").try_number == 1);
+    CHECK(h.Tries("wait")[0].error == "sensor timed out after 25s without its condition being met");
+    CHECK(h.Ti("after").state == TaskState::kUpstreamFailed);
+  }
+  {
+    Harness h(std::regex_replace(yaml, std::regex("SOFT"), "soft_fail: true"));
+    h.runner().Script("wait", std::vector<ScriptedTry>(10, {100, milliseconds(0)}));
+    CHECK(h.Run() == RunState::kSuccess);
+    CHECK(h.Ti("wait").state == TaskState::kSkipped);
+    CHECK(h.Ti("after").state == TaskState::kSkipped);
   }
 }

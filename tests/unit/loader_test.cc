@@ -157,3 +157,15 @@ TEST_CASE("a DAG folder keeps loading past a broken file") {
         "dag_id 'good' is already used by " + (dir / "good.yaml").string());
   fs::remove_all(dir);
 }
+
+TEST_CASE("sensor keys are for sensors, and mode is poke or reschedule") {
+  CHECK(LoadErrors("tasks:\n  - {id: a, command: x, poke_interval: 5s}\n") ==
+        "dags/test.yaml:2:25: error: tasks[0]: 'poke_interval' is for sensors; operator 'shell' is "
+        "not one\n");
+  CHECK(LoadErrors("tasks:\n  - {id: a, operator: file_sensor, filepath: /x, mode: lazy}\n") ==
+        "dags/test.yaml:2:56: error: tasks[0]: 'mode' must be poke or reschedule, not 'lazy'\n");
+  auto dag = MustLoad("tasks:\n  - {id: a, operator: file_sensor, filepath: /x, mode: reschedule}\n");
+  CHECK(dag->tasks[0].reschedule);
+  CHECK(dag->tasks[0].poke_interval == std::chrono::seconds(60));
+  CHECK(dag->tasks[0].timeout == std::chrono::hours(24 * 7));
+}
