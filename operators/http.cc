@@ -28,6 +28,7 @@ struct HttpRequestSpec {
   bool has_check = false;
   std::string save_to;
   size_t xcom_max = 65536;
+  bool sensor = false;  // a miss means "not yet" rather than failure
 };
 
 std::string Scalar(const Value& params, const char* key, std::string fallback = "") {
@@ -111,10 +112,11 @@ int Send(const HttpRequestSpec& spec, TryChannel& channel) {
   req.body = spec.body;
   if (!spec.body.empty() && !req.has_header("Content-Type")) req.set_header("Content-Type", "application/json");
   std::string target = spec.base + spec.path;
+  const int miss = spec.sensor ? kSensorNotYet : 1;
   auto res = cli.send(req);
   if (!res) {
     fmt::print(stderr, "http: {} {} failed: {}\n", spec.method, target, Describe(res.error()));
-    return 1;
+    return miss;
   }
   fmt::print(stderr, "http: {} {} -> {} ({} bytes)\n", spec.method, target, res->status, res->body.size());
   bool ok = spec.expected.empty() ? res->status >= 200 && res->status < 300
@@ -122,7 +124,7 @@ int Send(const HttpRequestSpec& spec, TryChannel& channel) {
                                         spec.expected.end();
   if (!ok) {
     fmt::print(stderr, "http: unexpected status {}; response: {}\n", res->status, res->body.substr(0, 2000));
-    return 1;
+    return miss;
   }
   if (spec.has_check) {
     auto j = nlohmann::json::parse(res->body, nullptr, false);
@@ -132,12 +134,12 @@ int Send(const HttpRequestSpec& spec, TryChannel& channel) {
       got = v.is_string() ? v.get<std::string>() : v.dump();
     } catch (const std::exception& e) {
       fmt::print(stderr, "http: response_check: no '{}' in the response ({})\n", spec.check_path, e.what());
-      return 1;
+      return miss;
     }
     if (got != spec.check_equals) {
       fmt::print(stderr, "http: response_check: '{}' is '{}', expected '{}'\n", spec.check_path, got,
                  spec.check_equals);
-      return 1;
+      return miss;
     }
   }
   if (!spec.save_to.empty()) {
@@ -196,6 +198,7 @@ void HttpOperator::Validate(const Value& params, Diagnostics& diags) const {
 Result<Launch> HttpOperator::Prepare(const TryContext& ctx) const {
   auto spec = BuildSpec(ctx.params);
   if (!spec) return Fail(spec.error());
+  spec->sensor = IsSensor();
   Launch launch;
   if (!spec->password.empty()) launch.secrets.push_back(spec->password);
   launch.body = [spec = *spec](TryChannel& channel) { return Send(spec, channel); };

@@ -20,4 +20,18 @@ class HttpOperator : public Operator {
   Result<Launch> Prepare(const TryContext& ctx) const override;
 };
 
+/// `http_sensor`: the same request, poked until the status is expected and
+/// the response_check holds (a refused connection or another status is "not
+/// yet"). Sensor keys: poke_interval, mode, timeout, soft_fail.
+class HttpSensor : public HttpOperator {
+ public:
+  std::string name() const override { return "http_sensor"; }
+  bool IsSensor() const override { return true; }
+  TryOutcome Interpret(int exit_code, const std::string& return_value,
+                       const std::vector<std::string>& downstream) const override {
+    (void)return_value, (void)downstream;
+    return SensorOutcome(exit_code);
+  }
+};
+
 }  // namespace dagctl

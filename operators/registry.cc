@@ -50,6 +50,7 @@ void RegisterBuiltinOperators(OperatorRegistry& registry) {
   (void)registry.Register(std::make_unique<ShortCircuitOperator>());
   (void)registry.Register(std::make_unique<HttpOperator>());
   (void)registry.Register(std::make_unique<FileSensor>());
+  (void)registry.Register(std::make_unique<HttpSensor>());
 }
 
 }  // namespace dagctl

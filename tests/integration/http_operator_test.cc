@@ -23,6 +23,12 @@ class FakeService {
       res.set_content(R"({"status": "ok", "n": 3})", "application/json");
     });
     svr_.Get("/old", [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/data"); });
+    svr_.Get("/ready", [this](const httplib::Request&, httplib::Response& res) {
+      // Not ready for the first two polls.
+      std::lock_guard<std::mutex> lock(mu_);
+      if (++ready_polls_ < 3) res.status = 503;
+      else res.set_content(R"({"state": "done"})", "application/json");
+    });
     svr_.Post("/ingest", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard<std::mutex> lock(mu_);
       last_body_ = req.body;
@@ -54,6 +60,7 @@ class FakeService {
   int port_ = 0;
   std::mutex mu_;
   std::string last_body_, last_auth_;
+  int ready_polls_ = 0;
 };
 
 json States(const Sandbox& sb, const std::string& dag) {
@@ -158,4 +165,19 @@ TEST_CASE("http: parameters are checked when the DAG loads") {
   CHECK(o.exit_code == 2);
   CHECK(o.err.find("tasks[0]: 'method' must be GET, POST, PUT, PATCH, DELETE or HEAD, not 'FETCH'") != std::string::npos);
   CHECK(o.err.find("tasks[1]: operator 'http' needs 'url' or 'conn_id'") != std::string::npos);
+}
+
+TEST_CASE("http_sensor pokes until the service answers as expected") {
+  FakeService svc;
+  Sandbox sb;
+  std::ofstream(sb.work() / "waiter.yaml") << "tasks:\n"
+      << "  - {id: wait, operator: http_sensor, url: 'http://127.0.0.1:" << svc.port()
+      << "/ready', response_check: {path: /state, equals: done}, poke_interval: 0.1}\n";
+  Output o = sb.Dagctl("run " + (sb.work() / "waiter.yaml").string());
+  INFO(o.err);
+  REQUIRE(o.exit_code == 0);
+  json st = States(sb, "waiter");
+  std::string log = sb.Dagctl("logs waiter '" + st["_run_id"].get<std::string>() + "' wait").out;
+  CHECK(log.find("http: unexpected status 503") != std::string::npos);
+  CHECK(log.find("-> 200 (17 bytes)") != std::string::npos);
 }
