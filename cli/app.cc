@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "engine/connection.h"
+#include "operators/plugin.h"
 #include "engine/store/sqlite_store.h"
 #include "engine/suggest.h"
 
@@ -16,9 +17,13 @@ namespace fs = std::filesystem;
 
 void PrintError(const std::string& message) { fmt::print(stderr, "dagctl: {}\n", message); }
 
-App::App(std::string home, std::string dags_dir)
+App::App(std::string home, std::string dags_dir, std::string plugins_dir)
     : home_(std::move(home)), dags_dir_(std::move(dags_dir)) {
   RegisterBuiltinOperators(registry_);
+  for (const std::string& dir : {home_ + "/plugins", plugins_dir}) {
+    if (dir.empty()) continue;
+    for (const std::string& problem : LoadPlugins(dir, registry_)) PrintError(problem);
+  }
   SetConnectionsFile(home_ + "/connections.yaml");
 }
 

@@ -21,7 +21,9 @@ constexpr int kExitUsage = 2;
 
 class App {
  public:
-  App(std::string home, std::string dags_dir);
+  /// Loads the built-in operators and the plug-ins of $home/plugins and of
+  /// `plugins_dir` (if any); prints why a plug-in could not be loaded.
+  App(std::string home, std::string dags_dir, std::string plugins_dir = "");
 
   const std::string& home() const { return home_; }
   const std::string& dags_dir() const { return dags_dir_; }

@@ -38,6 +38,7 @@ Commands:
 Global options:
   --home DIR   database, logs, plugins (env DAGCTL_HOME, default ~/.dagctl)
   --dags DIR   the DAGs folder (env DAGCTL_DAGS, default ./dags)
+  --plugins DIR  operator plug-ins to load besides $DAGCTL_HOME/plugins (env DAGCTL_PLUGINS)
 
 A DAG is a dag_id from the DAGs folder or a path to a YAML file.
 Exit codes: 0 success, 1 a run or check failed, 2 bad usage or an invalid DAG.
@@ -77,12 +78,15 @@ int main(int argc, char** argv) {
       {"backfill", dagctl::cli::CmdBackfill},
   };
   std::string home = DefaultHome(), dags = DefaultDags();
+  const char* env_plugins = std::getenv("DAGCTL_PLUGINS");
+  std::string plugins = env_plugins ? env_plugins : "";
   std::vector<std::string> rest;
   std::string command;
   // Global options may come before or after the command.
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    for (auto [flag, target] : {std::pair{"--home", &home}, std::pair{"--dags", &dags}}) {
+    for (auto [flag, target] : {std::pair{"--home", &home}, std::pair{"--dags", &dags},
+                                std::pair{"--plugins", &plugins}}) {
       if (a == flag || a.rfind(std::string(flag) + "=", 0) == 0) {
         if (a == flag && i + 1 >= argc) {
           fmt::print(stderr, "dagctl: option '{}' needs a value\n", flag);
@@ -112,6 +116,6 @@ int main(int argc, char** argv) {
                dagctl::DidYouMean(command, names));
     return dagctl::cli::kExitUsage;
   }
-  App app(home, dags);
+  App app(home, dags, plugins);
   return it->second(app, rest);
 }

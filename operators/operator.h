@@ -120,6 +120,8 @@ class OperatorRegistry {
   /// The operator called `name`, or nullptr.
   const Operator* Find(const std::string& name) const;
   std::vector<std::string> Names() const;
+  /// Removes and returns the operator called `name` (nullptr if none).
+  std::unique_ptr<Operator> Take(const std::string& name);
 
  private:
   std::map<std::string, std::unique_ptr<Operator>> ops_;

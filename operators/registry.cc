@@ -37,6 +37,14 @@ const Operator* OperatorRegistry::Find(const std::string& name) const {
   return it == ops_.end() ? nullptr : it->second.get();
 }
 
+std::unique_ptr<Operator> OperatorRegistry::Take(const std::string& name) {
+  auto it = ops_.find(name);
+  if (it == ops_.end()) return nullptr;
+  auto op = std::move(it->second);
+  ops_.erase(it);
+  return op;
+}
+
 std::vector<std::string> OperatorRegistry::Names() const {
   std::vector<std::string> names;
   for (const auto& [name, op] : ops_) names.push_back(name);
