@@ -4,6 +4,7 @@
 #include "operators/file_sensor.h"
 #include "operators/http.h"
 #include "operators/shell.h"
+#include "operators/spark_submit.h"
 
 namespace dagctl {
 
@@ -59,6 +60,7 @@ void RegisterBuiltinOperators(OperatorRegistry& registry) {
   (void)registry.Register(std::make_unique<HttpOperator>());
   (void)registry.Register(std::make_unique<FileSensor>());
   (void)registry.Register(std::make_unique<HttpSensor>());
+  (void)registry.Register(std::make_unique<SparkSubmitOperator>());
 }
 
 }  // namespace dagctl

@@ -236,3 +236,48 @@ TEST_CASE("file_sensor waits for a file to appear and hands its path downstream"
   CHECK(log.find("file_sensor: 1 matches " + drop + "/*.csv") != std::string::npos);
   CHECK(TaskStates(sb, "spool", run_id)["wait"] == json::array({"success", 1}));
 }
+
+TEST_CASE("spark_submit builds the command line, reports the application id, and dies on timeout") {
+  Sandbox sb;
+  std::filesystem::create_directories(sb.work() / "bin");
+  std::string argv_file = (sb.work() / "argv").string();
+  std::ofstream(sb.work() / "bin" / "spark-submit")
+      << "#!/bin/bash\nprintf '%s\\n' \"$@\" > " << argv_file << "\n"
+      << "echo 'INFO Client: Submitted application application_1700000000000_0042'\n"
+      << "if [ -n \"$SPARK_HANG\" ]; then sleep 30; fi\n";
+  std::filesystem::permissions(sb.work() / "bin" / "spark-submit", std::filesystem::perms::owner_all);
+  std::ofstream(sb.work() / "spark.yaml") << R"(tasks:
+  - id: transform
+    operator: spark_submit
+    application: jobs/transform.py
+    master: yarn
+    deploy_mode: cluster
+    name: "transform-{{ ds }}"
+    conf: {spark.executor.memory: 2g, spark.sql.shuffle.partitions: "64"}
+    py_files: [jobs/common.py, jobs/util.py]
+    application_args: ["--date", "{{ ds }}"]
+    retries: 0
+  - {id: report, depends_on: transform, command: 'echo {{ xcom.transform }}'}
+)";
+  std::string path_env = "PATH=" + (sb.work() / "bin").string() + ":$PATH";
+  Output o = sb.Dagctl("run " + (sb.work() / "spark.yaml").string() + " --date 2026-06-01",
+                       FIXTURES_DIR "/dags", path_env);
+  INFO(o.err);
+  REQUIRE(o.exit_code == 0);
+  CHECK(ReadFile(argv_file) ==
+        "--master\nyarn\n--deploy-mode\ncluster\n--name\ntransform-2026-06-01\n--conf\n"
+        "spark.executor.memory=2g\n--conf\nspark.sql.shuffle.partitions=64\n--py-files\n"
+        "jobs/common.py,jobs/util.py\njobs/transform.py\n--date\n2026-06-01\n");
+  std::string run_id = RunId(sb, "spark");
+  CHECK(sb.Dagctl("logs spark '" + run_id + "' report").out == "application_1700000000000_0042\n");
+
+  std::ofstream(sb.work() / "hang.yaml")
+      << "tasks:\n  - {id: job, operator: spark_submit, application: x.py, timeout: 1s, retries: 0}\n";
+  auto start = std::chrono::steady_clock::now();
+  Output hang = sb.Dagctl("run " + (sb.work() / "hang.yaml").string(), FIXTURES_DIR "/dags",
+                          path_env + " SPARK_HANG=1");
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(hang.exit_code == 1);
+  CHECK(secs < 10);
+  CHECK(hang.err.find("job failed on try 1: timed out after 1s") != std::string::npos);
+}

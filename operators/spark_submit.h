@@ -1,0 +1,27 @@
+// `spark_submit`: builds the spark-submit command line and runs it in the
+// try's process group (so a timeout ends the driver too), reporting the
+// application id.
+#pragma once
+
+#include "operators/operator.h"
+
+namespace dagctl {
+
+/// Keys: `application` (required; the jar or .py), `master` (local[*]),
+/// `deploy_mode`, `name`, `java_class`, `conf` (map -> --conf k=v), `jars`,
+/// `py_files`, `files` (lists), `driver_memory`, `executor_memory`,
+/// `executor_cores`, `num_executors`, `application_args` (list),
+/// `spark_binary` (spark-submit, looked up on PATH). Strings are templates.
+/// XCom `return_value`: the application id spark-submit reported
+/// (application_... on YARN, app-... or local-... otherwise), if any.
+class SparkSubmitOperator : public Operator {
+ public:
+  std::string name() const override { return "spark_submit"; }
+  const std::vector<ParamSpec>& params() const override;
+  Result<Launch> Prepare(const TryContext& ctx) const override;
+};
+
+/// The spark-submit argv for rendered `params` (exposed for tests).
+std::vector<std::string> SparkSubmitArgv(const Value& params);
+
+}  // namespace dagctl
