@@ -121,16 +121,18 @@ Status RunDriver::Launch(size_t budget, std::vector<PendingTry>& out) {
 Result<TryRequest> RunDriver::PrepareTry(size_t task, int try_number) {
   const Task& t = dag_->tasks[task];
   RunScope scope(*dag_, run_, t, try_number, params_, env_.store);
-  // Render every templated operator key (strings, list items, map values).
+  // Render every templated operator key: each string in it, however nested.
   Value rendered = t.params;
   for (MapEntry& e : rendered.entries) {
     auto spec = std::find_if(t.op->params().begin(), t.op->params().end(),
                              [&](const ParamSpec& s) { return s.name == e.key; });
     if (spec == t.op->params().end() || !spec->templated) continue;
-    std::vector<Value*> scalars{&e.value};
-    for (Value& item : e.value.items) scalars.push_back(&item);
-    for (MapEntry& kv : e.value.entries) scalars.push_back(&kv.value);
-    for (Value* v : scalars) {
+    std::vector<Value*> todo{&e.value};
+    while (!todo.empty()) {
+      Value* v = todo.back();
+      todo.pop_back();
+      for (Value& item : v->items) todo.push_back(&item);
+      for (MapEntry& kv : v->entries) todo.push_back(&kv.value);
       if (!v->IsScalar()) continue;
       auto r = RenderTemplate(v->scalar, scope);
       if (!r)

@@ -3,6 +3,7 @@
 #include "operators/empty.h"
 #include "operators/file_sensor.h"
 #include "operators/http.h"
+#include "operators/redis.h"
 #include "operators/shell.h"
 #include "operators/spark_submit.h"
 
@@ -61,6 +62,7 @@ void RegisterBuiltinOperators(OperatorRegistry& registry) {
   (void)registry.Register(std::make_unique<FileSensor>());
   (void)registry.Register(std::make_unique<HttpSensor>());
   (void)registry.Register(std::make_unique<SparkSubmitOperator>());
+  (void)registry.Register(std::make_unique<RedisOperator>());
 }
 
 }  // namespace dagctl

@@ -1,0 +1,115 @@
+// The redis operator against a real redis-server on loopback.
+#include <catch2/catch.hpp>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <nlohmann/json.hpp>
+
+#include "integration/harness.h"
+
+using dagctl::testing::Output;
+using dagctl::testing::ReadFile;
+using dagctl::testing::Sandbox;
+using dagctl::testing::WaitFor;
+
+namespace {
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// redis-server with a password, on 127.0.0.1, for one test.
+class RedisServer {
+ public:
+  RedisServer() : port_(FreePort()) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      std::string port = std::to_string(port_);
+      execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--requirepass", "s3cret", "--daemonize", "no",
+             "--logfile", "", nullptr);
+      _exit(127);
+    }
+    REQUIRE(WaitFor([&] { return Cli("PING") == "PONG\n"; }, 10));
+  }
+  ~RedisServer() {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+  int port() const { return port_; }
+  std::string Cli(const std::string& args) const {
+    std::string out = "/tmp/dagctl_redis_cli_" + std::to_string(getpid());
+    std::string cmd = "redis-cli --no-auth-warning -p " + std::to_string(port_) + " -a s3cret " + args +
+                      " > " + out + " 2>/dev/null";
+    if (std::system(cmd.c_str()) != 0) return "";
+    return ReadFile(out);
+  }
+
+ private:
+  int port_;
+  pid_t pid_ = -1;
+};
+
+}  // namespace
+
+TEST_CASE("redis: SET with a TTL, ZINCRBY and XADD through a connection with a password") {
+  RedisServer redis;
+  Sandbox sb;
+  std::ofstream(sb.work() / "speed.yaml") << R"(tasks:
+  - id: record
+    operator: redis
+    conn_id: cache
+    commands:
+      - [SET, "overspeed:{{ ds }}:car42", "93.5", EX, "604800"]
+      - "ZINCRBY overspeed:{{ ds }} 1 car42"
+      - [XADD, "events", "*", car, car42, kmh, "93.5"]
+      - [ZSCORE, "overspeed:{{ ds }}", car42]
+  - {id: show, depends_on: record, command: 'echo score={{ xcom.record }}'}
+)";
+  std::string env = "DAGCTL_CONN_CACHE=redis://:s3cret@127.0.0.1:" + std::to_string(redis.port()) + "/0";
+  Output o = sb.Dagctl("run " + (sb.work() / "speed.yaml").string() + " --date 2026-07-01",
+                       FIXTURES_DIR "/dags", env);
+  INFO(o.err);
+  REQUIRE(o.exit_code == 0);
+  CHECK(redis.Cli("GET overspeed:2026-07-01:car42") == "93.5\n");
+  int ttl = std::stoi(redis.Cli("TTL overspeed:2026-07-01:car42"));
+  CHECK(ttl > 604000);
+  CHECK(ttl <= 604800);
+  CHECK(redis.Cli("XLEN events") == "1\n");
+  nlohmann::json runs = nlohmann::json::parse(sb.Dagctl("runs speed --json").out);
+  std::string run_id = runs["dag_runs"][0]["dag_run_id"];
+  CHECK(sb.Dagctl("logs speed '" + run_id + "' show").out == "score=1\n");
+  // The password never reaches the log.
+  CHECK(sb.Dagctl("logs speed '" + run_id + "' record").out.find("s3cret") == std::string::npos);
+}
+
+TEST_CASE("redis: a wrong password, an error reply and a dead server fail the try with the reason") {
+  RedisServer redis;
+  Sandbox sb;
+  std::ofstream(sb.work() / "bad.yaml") << R"(tasks:
+  - {id: auth, operator: redis, conn_id: wrong, retries: 0, commands: [PING]}
+  - {id: typo, operator: redis, conn_id: cache, retries: 0, commands: ["SETT a b"]}
+  - {id: dead, operator: redis, conn_id: dead, retries: 0, commands: [PING]}
+)";
+  std::string port = std::to_string(redis.port());
+  std::string env = "DAGCTL_CONN_WRONG=redis://:nope@127.0.0.1:" + port +
+                    " DAGCTL_CONN_CACHE=redis://:s3cret@127.0.0.1:" + port +
+                    " DAGCTL_CONN_DEAD=redis://127.0.0.1:1";
+  Output o = sb.Dagctl("run " + (sb.work() / "bad.yaml").string(), FIXTURES_DIR "/dags", env);
+  CHECK(o.exit_code == 1);
+  nlohmann::json runs = nlohmann::json::parse(sb.Dagctl("runs bad --json").out);
+  std::string run_id = runs["dag_runs"][0]["dag_run_id"];
+  std::string auth_log = sb.Dagctl("logs bad '" + run_id + "' auth").out;
+  CHECK(auth_log.find("redis: AUTH ***: WRONGPASS") != std::string::npos);
+  CHECK(auth_log.find("nope") == std::string::npos);
+  CHECK(sb.Dagctl("logs bad '" + run_id + "' typo").out.find("redis: SETT a b: ERR unknown command 'SETT'") != std::string::npos);
+  CHECK(sb.Dagctl("logs bad '" + run_id + "' dead").out.find("redis: cannot connect to 127.0.0.1:1: Connection refused") != std::string::npos);
+}
