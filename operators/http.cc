@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/connection.h"
+#include "operators/http_util.h"
 
 namespace dagctl {
 
@@ -36,16 +37,6 @@ std::string Scalar(const Value& params, const char* key, std::string fallback = 
   return v && v->IsScalar() ? v->scalar : fallback;
 }
 
-// Splits an absolute URL into scheme://host:port and the path with its query.
-Result<std::pair<std::string, std::string>> SplitUrl(const std::string& url) {
-  auto sep = url.find("://");
-  if (sep == std::string::npos || (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0))
-    return Fail(Error::InvalidArgument(fmt::format("http: '{}' is not an http:// or https:// URL", url)));
-  auto slash = url.find('/', sep + 3);
-  if (slash == std::string::npos) return std::make_pair(url, std::string("/"));
-  return std::make_pair(url.substr(0, slash), url.substr(slash));
-}
-
 Result<HttpRequestSpec> BuildSpec(const Value& params) {
   HttpRequestSpec spec;
   spec.method = Scalar(params, "method", "GET");
@@ -62,7 +53,7 @@ Result<HttpRequestSpec> BuildSpec(const Value& params) {
     spec.password = conn->password;
   }
   auto split = SplitUrl(url);
-  if (!split) return Fail(split.error());
+  if (!split) return Fail(Error::InvalidArgument("http: " + split.error().message()));
   std::tie(spec.base, spec.path) = *split;
   if (const Value* h = params.Find("headers"))
     for (const MapEntry& e : h->entries) spec.headers.emplace(e.key, e.value.scalar);

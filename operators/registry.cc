@@ -1,5 +1,6 @@
 #include "operators/operator.h"
 #include "operators/branch.h"
+#include "operators/elasticsearch.h"
 #include "operators/empty.h"
 #include "operators/file_sensor.h"
 #include "operators/http.h"
@@ -63,6 +64,7 @@ void RegisterBuiltinOperators(OperatorRegistry& registry) {
   (void)registry.Register(std::make_unique<HttpSensor>());
   (void)registry.Register(std::make_unique<SparkSubmitOperator>());
   (void)registry.Register(std::make_unique<RedisOperator>());
+  (void)registry.Register(std::make_unique<ElasticsearchBulkOperator>());
 }
 
 }  // namespace dagctl
