@@ -3,6 +3,7 @@
 #include "operators/elasticsearch.h"
 #include "operators/empty.h"
 #include "operators/file_sensor.h"
+#include "operators/hdfs.h"
 #include "operators/http.h"
 #include "operators/redis.h"
 #include "operators/shell.h"
@@ -65,6 +66,9 @@ void RegisterBuiltinOperators(OperatorRegistry& registry) {
   (void)registry.Register(std::make_unique<SparkSubmitOperator>());
   (void)registry.Register(std::make_unique<RedisOperator>());
   (void)registry.Register(std::make_unique<ElasticsearchBulkOperator>());
+  (void)registry.Register(std::make_unique<HdfsPutOperator>());
+  (void)registry.Register(std::make_unique<HdfsMkdirOperator>());
+  (void)registry.Register(std::make_unique<HdfsSensor>());
 }
 
 }  // namespace dagctl
