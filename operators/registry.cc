@@ -5,6 +5,7 @@
 #include "operators/file_sensor.h"
 #include "operators/hdfs.h"
 #include "operators/http.h"
+#include "operators/kafka.h"
 #include "operators/redis.h"
 #include "operators/shell.h"
 #include "operators/spark_submit.h"
@@ -69,6 +70,7 @@ void RegisterBuiltinOperators(OperatorRegistry& registry) {
   (void)registry.Register(std::make_unique<HdfsPutOperator>());
   (void)registry.Register(std::make_unique<HdfsMkdirOperator>());
   (void)registry.Register(std::make_unique<HdfsSensor>());
+  (void)registry.Register(std::make_unique<KafkaProduceOperator>());
 }
 
 }  // namespace dagctl
