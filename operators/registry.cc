@@ -9,6 +9,7 @@
 #include "operators/redis.h"
 #include "operators/shell.h"
 #include "operators/spark_submit.h"
+#include "operators/sql.h"
 
 namespace dagctl {
 
@@ -71,6 +72,8 @@ void RegisterBuiltinOperators(OperatorRegistry& registry) {
   (void)registry.Register(std::make_unique<HdfsMkdirOperator>());
   (void)registry.Register(std::make_unique<HdfsSensor>());
   (void)registry.Register(std::make_unique<KafkaProduceOperator>());
+  (void)registry.Register(std::make_unique<SqlOperator>());
+  (void)registry.Register(std::make_unique<SqlSensor>());
 }
 
 }  // namespace dagctl

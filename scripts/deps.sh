@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache git
   libboost-graph-dev libcpp-httplib-dev libsqlite3-dev libyaml-cpp-dev libfmt-dev
   catch2 nlohmann-json3-dev libhowardhinnant-date-dev tzdata
-  libhiredis-dev redis-server librdkafka-dev
+  libhiredis-dev redis-server librdkafka-dev libpq-dev libmariadb-dev postgresql mariadb-server
   make time python3
   chromium  # the dashboard's browser tests (tests/browser)
 )
