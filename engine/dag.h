@@ -41,6 +41,9 @@ struct Task {
   bool reschedule = false;  ///< mode: reschedule (no slot held between pokes)
   bool soft_fail = false;   ///< end skipped, not failed, on timeout
   Value params;  ///< The operator's own keys, as a map, still unrendered.
+  /// on_failure / on_success / on_retry: a task-like operator call run when
+  /// this task ends that way (never retried; its output goes to the try's log).
+  std::map<std::string, std::shared_ptr<const Task>> callbacks;
   Mark mark;
   size_t file_index = 0;  ///< Position in the file's `tasks` list.
 };
@@ -61,6 +64,8 @@ struct Dag {
   int max_active_runs = 16;
   int max_active_tasks = 16;
   std::vector<MapEntry> params;  ///< name -> default, in file order.
+  /// on_failure / on_success of the whole run.
+  std::map<std::string, std::shared_ptr<const Task>> callbacks;
   std::vector<Task> tasks;
   std::unordered_map<std::string, size_t> index;
   TaskGraph graph;  ///< Positions in `tasks`.

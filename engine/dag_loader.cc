@@ -88,6 +88,10 @@ class Loader {
   std::optional<Timestamp> Date(const MapEntry& e, const TimeZone& tz);
   void LoadTasks(const Value& tasks, const Value* default_args, Dag& dag);
   std::optional<Task> LoadTask(const Value& node, size_t i, const Value* default_args);
+  std::optional<Task> LoadTaskBody(const Value& node, const std::string& where,
+                                   const Value* default_args);
+  std::shared_ptr<const Task> LoadCallback(const MapEntry& e, const std::string& where,
+                                           const std::string& owner);
   void CheckDependencies(const Dag& dag);
   void LoadTaskKey(const MapEntry& e, const std::string& where, Task& task);
   void CheckOperatorParams(const Task& task, const std::string& where);
@@ -206,6 +210,8 @@ void Loader::LoadDagKey(const MapEntry& e, Dag& dag) {
   } else if (k == "default_args") {
     if (!e.value.IsMap() && !e.value.IsNull())
       Error(e.value.mark, "'default_args' must be a map of task keys");
+  } else if (k == "on_failure" || k == "on_success") {
+    if (auto cb = LoadCallback(e, "", "dag")) dag.callbacks[k] = cb;
   } else if (k == "tasks" || k == "schedule" || k == "timezone" || k == "start_date" ||
              k == "end_date") {
     // Handled with their dependencies in Load().
@@ -301,11 +307,40 @@ std::optional<Task> Loader::LoadTask(const Value& node, size_t i, const Value* d
     Error(node.mark, where + "a task must be a map with at least 'id'");
     return std::nullopt;
   }
+  if (!node.Find("id")) Error(node.mark, where + "missing required key 'id'");
+  auto task = LoadTaskBody(node, where, default_args);
+  if (!task || task->id.empty()) return std::nullopt;
+  task->file_index = i;
+  // Callbacks are named after their task.
+  for (auto& [event, cb] : task->callbacks) {
+    auto named = std::make_shared<Task>(*cb);
+    named->id = task->id + "." + event;
+    cb = named;
+  }
+  return task;
+}
+
+// A callback: an operator and its keys, checked like a task's.
+std::shared_ptr<const Task> Loader::LoadCallback(const MapEntry& e, const std::string& where,
+                                                 const std::string& owner) {
+  if (!e.value.IsMap()) {
+    Error(e.value.mark, fmt::format("{}'{}' must be a map: an operator and its keys", where, e.key));
+    return nullptr;
+  }
+  auto cb = LoadTaskBody(e.value, where + e.key + ": ", nullptr);
+  if (!cb) return nullptr;
+  cb->id = owner + "." + e.key;
+  if (!e.value.Find("retries")) cb->retries = 0;
+  if (!e.value.Find("timeout")) cb->timeout = std::chrono::minutes(5);
+  return std::make_shared<const Task>(std::move(*cb));
+}
+
+std::optional<Task> Loader::LoadTaskBody(const Value& node, const std::string& where,
+                                         const Value* default_args) {
   // A task with errors is still returned when it has an id, so duplicate ids
   // and depends_on targets can be checked too.
   Task task;
   task.mark = node.mark;
-  task.file_index = i;
   task.params.kind = Value::Kind::kMap;
   // default_args first, then the task's own keys, which win.
   std::vector<const MapEntry*> entries;
@@ -326,10 +361,8 @@ std::optional<Task> Loader::LoadTask(const Value& node, size_t i, const Value* d
                          DidYouMean(task.operator_name, ops_.Names())));
   }
   for (const MapEntry* e : entries) LoadTaskKey(*e, where, task);
-  if (task.id.empty() && !node.Find("id")) Error(node.mark, where + "missing required key 'id'");
   if (task.op) CheckOperatorParams(task, where);
   if (task.op && task.op->IsSensor() && !task.timeout) task.timeout = std::chrono::hours(24 * 7);
-  if (task.id.empty()) return std::nullopt;
   return task;
 }
 
@@ -378,6 +411,8 @@ void Loader::LoadTaskKey(const MapEntry& e, const std::string& where, Task& task
     if (auto m = StringMap(e, where)) task.env = *m;
   } else if (k == "doc") {
     if (auto s = String(e, where)) task.doc = *s;
+  } else if (k == "on_failure" || k == "on_success" || k == "on_retry") {
+    if (auto cb = LoadCallback(e, where, task.id)) task.callbacks[k] = cb;
   } else if (k == "poke_interval" || k == "mode" || k == "soft_fail") {
     LoadSensorKey(e, where, task);
   } else {

@@ -81,6 +81,10 @@ Status Executor::HandleResults(const std::vector<TryResult>& results) {
     RunningTry t = it->second;
     running_.erase(it);
     --running_per_dag_[t.run->dag().dag_id];
+    if (t.callback) {
+      t.run->OnCallbackEnded(t.log, r);
+      continue;
+    }
     if (auto st = t.run->OnTryEnded(t.task, r); !st) return st;
   }
   return {};
@@ -121,9 +125,10 @@ Status Executor::LaunchReady() {
   if (!st) return st;
   for (auto& [run, p] : launches) {
     p.request.id = next_id_++;
+    RunningTry entry{run, p.task, p.callback, p.request.log_path};
     if (p.request.launch.argv.empty() && !p.request.launch.body) {
       // Nothing to run (the empty operator): the try succeeds at once.
-      running_[p.request.id] = {run, p.task};
+      running_[p.request.id] = entry;
       TryResult done;
       done.id = p.request.id;
       done.exit_code = 0;
@@ -132,12 +137,17 @@ Status Executor::LaunchReady() {
     }
     auto pid = runner_.Start(p.request);
     if (pid) {
-      running_[p.request.id] = {run, p.task};
-      started_.push_back({run, p.task, *pid});
+      running_[p.request.id] = entry;
+      if (!p.callback) started_.push_back({run, p.task, *pid});
       continue;
     }
     --running_per_dag_[run->dag().dag_id];
     std::string why = "cannot start: " + pid.error().message();
+    if (p.callback) {
+      TryResult failed;
+      run->OnCallbackEnded(p.request.log_path, failed);
+      continue;
+    }
     if (auto s = store_.Transaction([&] { return run->OnStartFailed(p.task, why); }); !s) return s;
   }
   // The pids, so a successor can end these process groups should we die.
@@ -209,7 +219,7 @@ Status Executor::Stop(bool fail_runs) {
   auto st = store_.Transaction([&]() -> Status {
     for (const TryResult& r : ended) {
       auto it = running_.find(r.id);
-      if (it == running_.end()) continue;
+      if (it == running_.end() || it->second.callback) continue;
       if (auto s = it->second.run->OnTryStopped(it->second.task, !fail_runs, why); !s) return s;
       running_.erase(it);
     }

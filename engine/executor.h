@@ -100,6 +100,8 @@ class Executor {
   struct RunningTry {
     RunDriver* run;
     size_t task;
+    bool callback = false;
+    std::string log;  // callbacks: where their end is noted
   };
   Status HandleResults(const std::vector<TryResult>& results);
   Status LaunchReady();

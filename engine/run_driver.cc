@@ -108,6 +108,15 @@ Status RunDriver::Apply(const std::vector<Decision>& decisions) {
 }
 
 Status RunDriver::Launch(size_t budget, std::vector<PendingTry>& out) {
+  // Callbacks first: they report on what already happened.
+  while (budget > 0 && !callbacks_.empty()) {
+    auto cb = PrepareCallback();
+    if (!cb) return Fail(cb.error());
+    if (!*cb) continue;
+    out.push_back(std::move(**cb));
+    ++callbacks_running_;
+    --budget;
+  }
   for (size_t started = 0; started < budget && !ready_.empty();) {
     size_t task = ready_.top();
     ready_.pop();
@@ -120,7 +129,21 @@ Status RunDriver::Launch(size_t budget, std::vector<PendingTry>& out) {
 
 Result<TryRequest> RunDriver::PrepareTry(size_t task, int try_number) {
   const Task& t = dag_->tasks[task];
-  RunScope scope(*dag_, run_, t, try_number, params_, env_.store);
+  auto req = PrepareLaunch(t, t, try_number, {});
+  if (!req) return req;
+  if (t.op->IsSensor() && t.timeout && tis_[task].first_poke_at) {
+    // A poke may take at most what is left of the sensor's timeout.
+    auto used = std::chrono::duration_cast<Duration>(Now() - *tis_[task].first_poke_at);
+    req->timeout = std::max(Duration(1), *t.timeout - used);
+  }
+  return req;
+}
+
+// Renders `t`'s keys and env in the scope of `scope_task` (the task itself,
+// or the task a callback belongs to) and asks its operator for a launch.
+Result<TryRequest> RunDriver::PrepareLaunch(const Task& t, const Task& scope_task, int try_number,
+                                            const std::map<std::string, std::string>& extra) {
+  RunScope scope(*dag_, run_, scope_task, try_number, params_, env_.store, extra);
   // Render every templated operator key: each string in it, however nested.
   Value rendered = t.params;
   for (MapEntry& e : rendered.entries) {
@@ -149,7 +172,7 @@ Result<TryRequest> RunDriver::PrepareTry(size_t task, int try_number) {
     env[k] = *r;
   }
   env["AIRFLOW_CTX_DAG_ID"] = dag_->dag_id;
-  env["AIRFLOW_CTX_TASK_ID"] = t.id;
+  env["AIRFLOW_CTX_TASK_ID"] = scope_task.id;
   env["AIRFLOW_CTX_DAG_RUN_ID"] = run_.run_id;
   env["AIRFLOW_CTX_LOGICAL_DATE"] = FormatIso(run_.logical_date);
   env["AIRFLOW_CTX_TRY_NUMBER"] = std::to_string(try_number);
@@ -157,18 +180,13 @@ Result<TryRequest> RunDriver::PrepareTry(size_t task, int try_number) {
   for (const std::string& kv : env_.opts.env)
     if (!env.count(kv.substr(0, kv.find('=')))) req.env.push_back(kv);
 
-  auto launch = t.op->Prepare({rendered, dag_->dag_id, run_.run_id, t.id, try_number});
+  auto launch = t.op->Prepare({rendered, dag_->dag_id, run_.run_id, scope_task.id, try_number});
   if (!launch) return Fail(launch.error());
   req.secrets = scope.secrets();
   req.secrets.insert(req.secrets.end(), launch->secrets.begin(), launch->secrets.end());
   req.launch = std::move(*launch);
   req.cwd = cwd_;
   req.timeout = t.timeout;
-  if (t.op->IsSensor() && t.timeout && tis_[task].first_poke_at) {
-    // A poke may take at most what is left of the sensor's timeout.
-    auto used = std::chrono::duration_cast<Duration>(Now() - *tis_[task].first_poke_at);
-    req.timeout = std::max(Duration(1), *t.timeout - used);
-  }
   return req;
 }
 
@@ -237,8 +255,67 @@ Status RunDriver::EndTry(size_t task, TaskState state, std::optional<int> exit_c
   if (auto st = env_.store.PutTry(tr); !st) return st;
   if (auto st = Write(task); !st) return st;
   if (env_.observer) env_.observer->TryEnded(t, ti.try_number, state, error);
+  const char* event = state == TaskState::kFailed      ? "on_failure"
+                      : state == TaskState::kSuccess   ? "on_success"
+                      : state == TaskState::kUpForRetry ? "on_retry"
+                                                        : nullptr;
+  if (event && t.callbacks.count(event)) QueueCallback(task, event, error);
   if (!IsFinished(state)) return {};
-  return Apply(plan_.Finish(task, state));
+  auto st = Apply(plan_.Finish(task, state));
+  if (plan_.Done() && !run_callback_queued_) {
+    // The run's outcome is known: its own callback goes last.
+    run_callback_queued_ = true;
+    const char* run_event = plan_.Outcome() == RunState::kSuccess ? "on_success" : "on_failure";
+    if (dag_->callbacks.count(run_event)) QueueCallback(kRunCallback, run_event, "");
+  }
+  return st;
+}
+
+void RunDriver::QueueCallback(size_t task, const std::string& event, const std::string& error) {
+  callbacks_.push_back({task, event, error});
+}
+
+std::string RunDriver::CallbackLog(size_t task, const std::string& event) const {
+  if (task != kRunCallback) return LogPath(task);  // beside the try it reports on
+  return fmt::format("{}/dag_id={}/run_id={}/callback={}.log", env_.opts.logs_dir, dag_->dag_id,
+                     run_.run_id, event);
+}
+
+// The next queued callback as a launch. One that cannot even be prepared (a
+// template error) is logged and dropped: it never changes a state.
+Result<std::optional<PendingTry>> RunDriver::PrepareCallback() {
+  CallbackCall call = callbacks_.front();
+  callbacks_.pop_front();
+  bool whole_run = call.task == kRunCallback;
+  const Task& cb = whole_run ? *dag_->callbacks.at(call.event)
+                             : *dag_->tasks[call.task].callbacks.at(call.event);
+  const Task& scope_task = whole_run ? cb : dag_->tasks[call.task];
+  int try_number = whole_run ? 1 : tis_[call.task].try_number;
+  std::map<std::string, std::string> extra = {
+      {"exception", call.error},
+      {"event", call.event},
+      {"state", whole_run ? RunStateName(plan_.Outcome())
+                          : TaskStateName(tis_[call.task].state)}};
+  std::string log = CallbackLog(call.task, call.event);
+  AppendLogLine(log, fmt::format("{} callback {}: starting", call.event, cb.id));
+  auto req = PrepareLaunch(cb, scope_task, try_number, extra);
+  if (!req) {
+    AppendLogLine(log, fmt::format("{} callback {} could not start: {}", call.event, cb.id,
+                                   req.error().message()));
+    return std::optional<PendingTry>();
+  }
+  req->env.push_back("DAGCTL_CALLBACK=" + call.event);
+  req->log_path = log;
+  return std::optional<PendingTry>(PendingTry{call.task, std::move(*req), true});
+}
+
+void RunDriver::OnCallbackEnded(const std::string& log, const TryResult& r) {
+  --callbacks_running_;
+  std::string how = r.timed_out ? "timed out"
+                    : r.term_signal ? fmt::format("was killed by signal {}", r.term_signal)
+                    : r.exit_code == 0 ? "succeeded"
+                                       : fmt::format("failed with exit code {}", r.exit_code);
+  AppendLogLine(log, "callback " + how);
 }
 
 Status RunDriver::OnTryEnded(size_t task, const TryResult& r) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <deque>
 #include <queue>
 #include <set>
 #include <string>
@@ -24,9 +25,13 @@ struct ExecutorOptions;
 
 /// A try recorded as running whose process is still to be started.
 struct PendingTry {
-  size_t task;
+  size_t task;         ///< For the run's own callbacks: kRunCallback.
   TryRequest request;  ///< `id` is left for the executor to assign.
+  bool callback = false;
 };
+
+/// PendingTry::task of a callback of the whole run.
+constexpr size_t kRunCallback = static_cast<size_t>(-1);
 
 /// Not thread-safe; used from the executor's thread only.
 class RunDriver {
@@ -55,16 +60,19 @@ class RunDriver {
   /// Records the process (group) of a running try, so a successor can end it
   /// should this engine die.
   Status RecordPid(size_t task, int pid);
+  /// A callback's process ended; its result is only logged (to `log`).
+  void OnCallbackEnded(const std::string& log, const TryResult& r);
   /// A try's process could not be started.
   Status OnStartFailed(size_t task, const std::string& why);
   /// Makes tasks whose retry time has come ready again.
   Status PromoteDueRetries();
 
   std::optional<Timestamp> NextRetryAt() const;
-  bool HasReady() const { return !ready_.empty(); }
+  bool HasReady() const { return !ready_.empty() || !callbacks_.empty(); }
   /// Slots held by poke-mode sensors waiting for their next poke.
   size_t HeldSlots() const { return poking_.size(); }
-  bool Done() const { return plan_.Done(); }
+  /// Every task finished and every callback run.
+  bool Done() const { return plan_.Done() && callbacks_.empty() && callbacks_running_ == 0; }
   /// Records the run's end: its outcome, or failed when `failed` or unfinished.
   /// Gives up ownership.
   Result<RunState> Finish(bool failed);
@@ -88,7 +96,12 @@ class RunDriver {
   Status Apply(const std::vector<Decision>& decisions);
   Status StartTry(size_t task, std::vector<PendingTry>& out);
   Result<TryRequest> PrepareTry(size_t task, int try_number);
+  Result<TryRequest> PrepareLaunch(const Task& t, const Task& scope_task, int try_number,
+                                   const std::map<std::string, std::string>& extra);
   Status SkipDownstream(size_t task, const TryOutcome& outcome);
+  void QueueCallback(size_t task, const std::string& event, const std::string& error);
+  Result<std::optional<PendingTry>> PrepareCallback();
+  std::string CallbackLog(size_t task, const std::string& event) const;
   Status WaitForNextPoke(size_t task, const TryResult& r);
   Status EndTry(size_t task, TaskState state, std::optional<int> exit_code,
                 const std::string& error, bool may_retry);
@@ -108,6 +121,14 @@ class RunDriver {
   std::set<std::pair<Timestamp, size_t>> retries_;  // (next_try_at or next poke, task)
   std::vector<bool> repoke_;    // the task's next start is another poke of the same try
   std::set<size_t> poking_;     // poke-mode sensors between pokes: they keep their slot
+  struct CallbackCall {
+    size_t task;  // kRunCallback for the run's own
+    std::string event;
+    std::string error;
+  };
+  std::deque<CallbackCall> callbacks_;  // to start
+  size_t callbacks_running_ = 0;
+  bool run_callback_queued_ = false;
 };
 
 }  // namespace dagctl

@@ -140,7 +140,8 @@ Result<std::map<std::string, std::string>> ResolveParams(const Dag& dag, const s
 }
 
 RunScope::RunScope(const Dag& dag, const DagRunRecord& run, const Task& task, int try_number,
-                   const std::map<std::string, std::string>& params, Store& store)
+                   const std::map<std::string, std::string>& params, Store& store,
+                   const std::map<std::string, std::string>& extra)
     : dag_(dag), run_(run), task_(task), params_(params), store_(store) {
   const TimeZone& tz = dag.timezone;
   std::string ts = FormatIso(run.logical_date, tz);
@@ -157,6 +158,7 @@ RunScope::RunScope(const Dag& dag, const DagRunRecord& run, const Task& task, in
       {"task_id", task.id},
       {"try_number", std::to_string(try_number)},
   };
+  for (const auto& [k, v] : extra) vars_[k] = v;
 }
 
 bool IsSensitiveName(const std::string& name) {
@@ -203,6 +205,8 @@ Result<std::string> RunScope::Lookup(const std::vector<std::string>& path) const
 bool RunScope::IsUpstream(const std::string& task_id) const {
   auto target = dag_.index.find(task_id);
   if (target == dag_.index.end()) return false;
+  // A run's own callback runs after every task: all of them are "upstream".
+  if (!dag_.index.count(task_.id)) return true;
   std::vector<size_t> stack{dag_.index.at(task_.id)};
   std::vector<bool> seen(dag_.tasks.size());
   while (!stack.empty()) {

@@ -15,8 +15,10 @@ namespace dagctl {
 /// XCom is read from the store, and only from the task's upstream tasks.
 class RunScope : public TemplateScope {
  public:
+  /// `extra` adds or overrides plain names (a callback's `exception`, `state`).
   RunScope(const Dag& dag, const DagRunRecord& run, const Task& task, int try_number,
-           const std::map<std::string, std::string>& params, Store& store);
+           const std::map<std::string, std::string>& params, Store& store,
+           const std::map<std::string, std::string>& extra = {});
 
   Result<std::string> Lookup(const std::vector<std::string>& path) const override;
 

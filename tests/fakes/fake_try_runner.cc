@@ -15,6 +15,8 @@ std::string EnvValue(const TryRequest& req, const std::string& name) {
 
 Result<int> FakeTryRunner::Start(const TryRequest& req) {
   std::string task = EnvValue(req, "AIRFLOW_CTX_TASK_ID");
+  // A callback is scripted (and recorded) as "<task>.<event>".
+  if (std::string event = EnvValue(req, "DAGCTL_CALLBACK"); !event.empty()) task += "." + event;
   int try_number = std::stoi(EnvValue(req, "AIRFLOW_CTX_TRY_NUMBER"));
   if (task == fail_start_) return Fail(Error::IOError("cannot start a process: out of pids"));
   started_.push_back({task, try_number, clock_.Now(), running_.size(), req});

@@ -181,3 +181,22 @@ TEST_CASE("http_sensor pokes until the service answers as expected") {
   CHECK(log.find("http: unexpected status 503") != std::string::npos);
   CHECK(log.find("-> 200 (17 bytes)") != std::string::npos);
 }
+
+TEST_CASE("an on_failure callback posts to a webhook (a Slack-style alert)") {
+  FakeService svc;
+  Sandbox sb;
+  std::ofstream(sb.work() / "alerting.yaml") << "default_args:\n"
+      << "  retries: 0\n"
+      << "  on_failure:\n    operator: http\n    method: POST\n"
+      << "    url: 'http://127.0.0.1:" << svc.port() << "/ingest'\n"
+      << "    expected_status: [201]\n"
+      << "    body: '{\"text\": \"{{ dag_id }}.{{ task_id }} failed on {{ ds }}: {{ exception }}\"}'\n"
+      << "tasks:\n  - {id: load, command: 'exit 3'}\n";
+  Output o = sb.Dagctl("run " + (sb.work() / "alerting.yaml").string() + " --date 2026-10-01");
+  CHECK(o.exit_code == 1);
+  CHECK(svc.last_body() == R"({"text": "alerting.load failed on 2026-10-01: exit code 3"})");
+  json st = States(sb, "alerting");
+  std::string log = sb.Dagctl("logs alerting '" + st["_run_id"].get<std::string>() + "' load").out;
+  CHECK(log.find("[dagctl] on_failure callback load.on_failure: starting") != std::string::npos);
+  CHECK(log.find("[dagctl] callback succeeded") != std::string::npos);
+}

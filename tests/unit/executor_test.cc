@@ -353,3 +353,42 @@ TEST_CASE("a sensor that times out fails without retry, or is skipped with soft_
     CHECK(h.Ti("after").state == TaskState::kSkipped);
   }
 }
+
+TEST_CASE("task callbacks run on failure, retry and success, with the failure in their templates") {
+  Harness h(R"(tasks:
+  - id: load
+    command: x
+    retries: 1
+    retry_delay: 1s
+    on_retry: {command: "retrying {{ task_id }} after {{ exception }}"}
+    on_failure: {command: "alert {{ task_id }} {{ state }}: {{ exception }}"}
+  - id: ok
+    command: x
+    on_success: {operator: empty}
+)");
+  h.runner().Script("load", {{1, milliseconds(1)}, {2, milliseconds(1)}});
+  CHECK(h.Run() == RunState::kFailed);
+  std::vector<std::string> commands;
+  for (const auto& s : h.runner().started())
+    if (s.task_id.find('.') != std::string::npos) commands.push_back(s.task_id + ": " + s.request.launch.argv[2]);
+  CHECK(commands == std::vector<std::string>{"load.on_retry: retrying load after exit code 1",
+                                             "load.on_failure: alert load failed: exit code 2"});
+  // A callback changes no state, and the failing task keeps its two tries.
+  CHECK(h.Ti("load").try_number == 2);
+  CHECK(h.Ti("ok").state == TaskState::kSuccess);
+}
+
+TEST_CASE("the run's own on_failure callback runs once, after every task") {
+  Harness h(R"(on_failure: {command: "run {{ run_id }} {{ state }}"}
+on_success: {command: "never"}
+tasks:
+  - {id: a, command: x, retries: 0}
+  - {id: b, command: x, depends_on: a}
+)");
+  h.runner().Script("a", {{1, milliseconds(1)}});
+  h.runner().Script("dag.on_failure.on_failure", {{1, milliseconds(1)}});
+  CHECK(h.Run() == RunState::kFailed);
+  const auto& last = h.runner().started().back();
+  CHECK(last.request.launch.argv[2] == "run manual__1 failed");
+  CHECK(h.runner().started().size() == 2);
+}
