@@ -32,6 +32,8 @@ ExecutorOptions App::executor_options() const {
   if (const char* p = std::getenv("DAGCTL_PARALLELISM"); p && std::atoi(p) > 0)
     opts.parallelism = std::atoi(p);
   opts.logs_dir = logs_dir();
+  opts.home = std::filesystem::absolute(home_).string();
+  opts.dags_dir = std::filesystem::absolute(dags_dir_).string();
   for (char** e = environ; *e; ++e) opts.env.push_back(*e);
   char host[256] = {};
   gethostname(host, sizeof host - 1);

@@ -52,6 +52,13 @@ const std::map<std::string, std::string> kAirflowAliases = {
     {"concurrency", "max_active_tasks"},
 };
 
+// True when `op` declares `key` among its own keys (it then wins over a
+// task key of the same name, such as trigger_dag's poke_interval).
+bool OperatorTakes(const Operator& op, const std::string& key) {
+  return std::any_of(op.params().begin(), op.params().end(),
+                     [&](const ParamSpec& s) { return s.name == key; });
+}
+
 bool ValidId(const std::string& id) {
   static const std::regex kId("[A-Za-z0-9_.-]+");
   return std::regex_match(id, kId);
@@ -413,7 +420,8 @@ void Loader::LoadTaskKey(const MapEntry& e, const std::string& where, Task& task
     if (auto s = String(e, where)) task.doc = *s;
   } else if (k == "on_failure" || k == "on_success" || k == "on_retry") {
     if (auto cb = LoadCallback(e, where, task.id)) task.callbacks[k] = cb;
-  } else if (k == "poke_interval" || k == "mode" || k == "soft_fail") {
+  } else if ((k == "poke_interval" || k == "mode" || k == "soft_fail") &&
+             !(task.op && !task.op->IsSensor() && OperatorTakes(*task.op, k))) {
     LoadSensorKey(e, where, task);
   } else {
     task.params.entries.push_back(e);  // an operator key; checked against its spec next

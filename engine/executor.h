@@ -37,6 +37,8 @@ struct ExecutorOptions {
   std::string logs_dir;          ///< $DAGCTL_HOME/logs
   std::vector<std::string> env;  ///< Base environment of every try (NAME=value).
   std::string hostname;
+  std::string home;       ///< $DAGCTL_HOME, given to tries as DAGCTL_HOME
+  std::string dags_dir;   ///< the DAGs folder, given to tries as DAGCTL_DAGS
   std::string owner;  ///< This process as a run owner ("host:pid"); see Store::ClaimRun.
 };
 

@@ -176,6 +176,9 @@ Result<TryRequest> RunDriver::PrepareLaunch(const Task& t, const Task& scope_tas
   env["AIRFLOW_CTX_DAG_RUN_ID"] = run_.run_id;
   env["AIRFLOW_CTX_LOGICAL_DATE"] = FormatIso(run_.logical_date);
   env["AIRFLOW_CTX_TRY_NUMBER"] = std::to_string(try_number);
+  // Where this dagctl keeps its state, for tasks that talk to it (trigger_dag).
+  if (!env_.opts.home.empty()) env["DAGCTL_HOME"] = env_.opts.home;
+  if (!env_.opts.dags_dir.empty()) env["DAGCTL_DAGS"] = env_.opts.dags_dir;
   for (const auto& [k, v] : env) req.env.push_back(k + "=" + v);
   for (const std::string& kv : env_.opts.env)
     if (!env.count(kv.substr(0, kv.find('=')))) req.env.push_back(kv);

@@ -10,6 +10,7 @@
 #include "operators/shell.h"
 #include "operators/spark_submit.h"
 #include "operators/sql.h"
+#include "operators/trigger_dag.h"
 
 namespace dagctl {
 
@@ -74,6 +75,7 @@ void RegisterBuiltinOperators(OperatorRegistry& registry) {
   (void)registry.Register(std::make_unique<KafkaProduceOperator>());
   (void)registry.Register(std::make_unique<SqlOperator>());
   (void)registry.Register(std::make_unique<SqlSensor>());
+  (void)registry.Register(std::make_unique<TriggerDagOperator>());
 }
 
 }  // namespace dagctl

@@ -222,3 +222,29 @@ TEST_CASE("backfill runs each interval once, keeps successes, and re-runs failur
   CHECK(Runs(sb, dags, "nightly").size() == 3);
   CHECK(Runs(sb, dags, "nightly")[1]["state"] == "success");
 }
+
+TEST_CASE("trigger_dag queues another DAG's run with conf and waits for it") {
+  Sandbox sb;
+  std::string dags = DagsCopy(sb);
+  std::ofstream(fs::path(dags) / "parent.yaml") << R"(tasks:
+  - id: kick
+    operator: trigger_dag
+    trigger_dag_id: quick
+    conf: {n: "{{ params.n }}"}
+    wait_for_completion: true
+    poke_interval: 0.2
+    timeout: 30s
+  - {id: after, depends_on: kick, command: 'echo child={{ xcom.kick }}'}
+params: {n: 5}
+)";
+  Background scheduler(sb, "scheduler", dags);
+  REQUIRE(sb.Dagctl("trigger parent", dags).exit_code == 0);
+  REQUIRE(WaitFor([&] { return RunState(sb, dags, "parent") == "success"; }, 20));
+  json child = Runs(sb, dags, "quick")[0];
+  CHECK(child["state"] == "success");
+  CHECK(child["conf"] == json({{"n", 5}}));
+  std::string child_run = child["dag_run_id"];
+  CHECK(sb.Dagctl("logs quick '" + child_run + "' hello", dags).out == "hello n=5\n");
+  std::string parent_run = Runs(sb, dags, "parent")[0]["dag_run_id"];
+  CHECK(sb.Dagctl("logs parent '" + parent_run + "' after", dags).out == "child=" + child_run + "\n");
+}
