@@ -142,7 +142,8 @@ Result<TryRequest> RunDriver::PrepareTry(size_t task, int try_number) {
 // Renders `t`'s keys and env in the scope of `scope_task` (the task itself,
 // or the task a callback belongs to) and asks its operator for a launch.
 Result<TryRequest> RunDriver::PrepareLaunch(const Task& t, const Task& scope_task, int try_number,
-                                            const std::map<std::string, std::string>& extra) {
+                                            const std::map<std::string, std::string>& extra,
+                                            const std::string* after_downstream) {
   RunScope scope(*dag_, run_, scope_task, try_number, params_, env_.store, extra);
   // Render every templated operator key: each string in it, however nested.
   Value rendered = t.params;
@@ -183,7 +184,9 @@ Result<TryRequest> RunDriver::PrepareLaunch(const Task& t, const Task& scope_tas
   for (const std::string& kv : env_.opts.env)
     if (!env.count(kv.substr(0, kv.find('=')))) req.env.push_back(kv);
 
-  auto launch = t.op->Prepare({rendered, dag_->dag_id, run_.run_id, scope_task.id, try_number});
+  TryContext ctx{rendered, dag_->dag_id, run_.run_id, scope_task.id, try_number};
+  auto launch = after_downstream ? t.op->AfterDownstreamSuccess(ctx, *after_downstream)
+                                 : t.op->Prepare(ctx);
   if (!launch) return Fail(launch.error());
   req.secrets = scope.secrets();
   req.secrets.insert(req.secrets.end(), launch->secrets.begin(), launch->secrets.end());
@@ -263,6 +266,7 @@ Status RunDriver::EndTry(size_t task, TaskState state, std::optional<int> exit_c
                       : state == TaskState::kUpForRetry ? "on_retry"
                                                         : nullptr;
   if (event && t.callbacks.count(event)) QueueCallback(task, event, error);
+  if (state == TaskState::kSuccess) QueueAfterDownstream(task);
   if (!IsFinished(state)) return {};
   auto st = Apply(plan_.Finish(task, state));
   if (plan_.Done() && !run_callback_queued_) {
@@ -272,6 +276,21 @@ Status RunDriver::EndTry(size_t task, TaskState state, std::optional<int> exit_c
     if (dag_->callbacks.count(run_event)) QueueCallback(kRunCallback, run_event, "");
   }
   return st;
+}
+
+// `succeeded` just succeeded: an upstream task whose direct downstream tasks
+// have now all succeeded gets its after-downstream work (once).
+void RunDriver::QueueAfterDownstream(size_t succeeded) {
+  for (size_t u : dag_->graph.upstream[succeeded]) {
+    const Task& up = dag_->tasks[u];
+    if (!up.op || !up.op->HasAfterDownstream(up.params) || after_downstream_done_.count(u)) continue;
+    if (tis_[u].state != TaskState::kSuccess) continue;
+    bool all = true;
+    for (size_t d : dag_->graph.downstream[u]) all = all && tis_[d].state == TaskState::kSuccess;
+    if (!all) continue;
+    after_downstream_done_.insert(u);
+    QueueCallback(u, "after_downstream", "");
+  }
 }
 
 void RunDriver::QueueCallback(size_t task, const std::string& event, const std::string& error) {
@@ -290,7 +309,9 @@ Result<std::optional<PendingTry>> RunDriver::PrepareCallback() {
   CallbackCall call = callbacks_.front();
   callbacks_.pop_front();
   bool whole_run = call.task == kRunCallback;
+  bool after = call.event == "after_downstream";
   const Task& cb = whole_run ? *dag_->callbacks.at(call.event)
+                   : after   ? dag_->tasks[call.task]
                              : *dag_->tasks[call.task].callbacks.at(call.event);
   const Task& scope_task = whole_run ? cb : dag_->tasks[call.task];
   int try_number = whole_run ? 1 : tis_[call.task].try_number;
@@ -301,7 +322,12 @@ Result<std::optional<PendingTry>> RunDriver::PrepareCallback() {
                           : TaskStateName(tis_[call.task].state)}};
   std::string log = CallbackLog(call.task, call.event);
   AppendLogLine(log, fmt::format("{} callback {}: starting", call.event, cb.id));
-  auto req = PrepareLaunch(cb, scope_task, try_number, extra);
+  std::string value;
+  if (after) {
+    auto x = env_.store.GetXCom(dag_->dag_id, run_.run_id, cb.id, "return_value");
+    if (x) value = *x;
+  }
+  auto req = PrepareLaunch(cb, scope_task, try_number, extra, after ? &value : nullptr);
   if (!req) {
     AppendLogLine(log, fmt::format("{} callback {} could not start: {}", call.event, cb.id,
                                    req.error().message()));

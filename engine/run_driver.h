@@ -96,8 +96,12 @@ class RunDriver {
   Status Apply(const std::vector<Decision>& decisions);
   Status StartTry(size_t task, std::vector<PendingTry>& out);
   Result<TryRequest> PrepareTry(size_t task, int try_number);
+  /// With `after_downstream` (this task's return value), the operator's
+  /// AfterDownstreamSuccess work instead of a try.
   Result<TryRequest> PrepareLaunch(const Task& t, const Task& scope_task, int try_number,
-                                   const std::map<std::string, std::string>& extra);
+                                   const std::map<std::string, std::string>& extra,
+                                   const std::string* after_downstream = nullptr);
+  void QueueAfterDownstream(size_t succeeded);
   Status SkipDownstream(size_t task, const TryOutcome& outcome);
   void QueueCallback(size_t task, const std::string& event, const std::string& error);
   Result<std::optional<PendingTry>> PrepareCallback();
@@ -129,6 +133,7 @@ class RunDriver {
   std::deque<CallbackCall> callbacks_;  // to start
   size_t callbacks_running_ = 0;
   bool run_callback_queued_ = false;
+  std::set<size_t> after_downstream_done_;  // tasks whose after-downstream work is queued
 };
 
 }  // namespace dagctl

@@ -98,6 +98,20 @@ class Operator {
   /// Turns rendered parameters into a Launch. Runs in the engine's process and
   /// must not block; an error fails the try with its message.
   virtual Result<Launch> Prepare(const TryContext& ctx) const = 0;
+  /// True when, for these (unrendered) keys, the operator has work to do
+  /// once every direct downstream task has succeeded (file_sensor's move or
+  /// delete of the files it found).
+  virtual bool HasAfterDownstream(const Value& params) const {
+    (void)params;
+    return false;
+  }
+  /// That work, given the rendered keys and this task's XCom return_value.
+  /// It runs like a callback: in its own process, changing no state.
+  virtual Result<Launch> AfterDownstreamSuccess(const TryContext& ctx,
+                                                const std::string& return_value) const {
+    (void)ctx, (void)return_value;
+    return Launch{};
+  }
   /// True for sensors: each try is a poke, repeated every `poke_interval`
   /// while it exits kSensorNotYet, until `timeout` from the first poke.
   virtual bool IsSensor() const { return false; }

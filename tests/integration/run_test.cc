@@ -281,3 +281,25 @@ TEST_CASE("spark_submit builds the command line, reports the application id, and
   CHECK(secs < 10);
   CHECK(hang.err.find("job failed on try 1: timed out after 1s") != std::string::npos);
 }
+
+TEST_CASE("file_sensor moves the files it found once its downstream succeeded, like a spool folder") {
+  Sandbox sb;
+  std::string spool = (sb.work() / "spool").string(), done = (sb.work() / "done").string();
+  std::filesystem::create_directories(spool);
+  std::ofstream(sb.work() / "spool" / "car1.log") << "a\n";
+  std::ofstream(sb.work() / "spool" / "car2.log") << "b\n";
+  std::ofstream(sb.work() / "ingest.yaml") << "tasks:\n"
+      << "  - {id: wait, operator: file_sensor, filepath: '" << spool << "/*.log', poke_interval: 1,\n"
+      << "     after_downstream_success: move, move_to: '" << done << "/{{ ds }}'}\n"
+      << "  - {id: load, depends_on: wait, command: 'cat " << spool << "/*.log'}\n";
+  Output o = sb.Dagctl("run " + (sb.work() / "ingest.yaml").string() + " --date 2026-10-02");
+  INFO(o.err);
+  REQUIRE(o.exit_code == 0);
+  CHECK(ReadFile(sb.work() / "done" / "2026-10-02" / "car1.log") == "a\n");
+  CHECK(ReadFile(sb.work() / "done" / "2026-10-02" / "car2.log") == "b\n");
+  CHECK(std::filesystem::is_empty(spool));
+  std::string run_id = RunId(sb, "ingest");
+  CHECK(sb.Dagctl("logs ingest '" + run_id + "' load").out == "a\nb\n");
+  CHECK(sb.Dagctl("logs ingest '" + run_id + "' wait").out.find(
+            "file_sensor: moved " + spool + "/car1.log to " + done + "/2026-10-02/car1.log") != std::string::npos);
+}
