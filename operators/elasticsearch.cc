@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -22,6 +23,7 @@ struct BulkSpec {
   json mapping;  // null when none
   std::string id_field;
   size_t chunk = 500;
+  std::string sink_dir;  // a local sink (connection of type file) instead of a cluster
 };
 
 json ToJson(const Value& v) {
@@ -89,7 +91,43 @@ bool SendChunk(httplib::Client& cli, const std::string& ndjson, size_t first_lin
   return false;
 }
 
+// No cluster: write the _bulk body Elasticsearch would have received to
+// <sink>/<index>.ndjson (and the mapping beside it), and say so.
+int BulkToSink(const BulkSpec& s, TryChannel& channel) {
+  std::ifstream in(s.source);
+  if (!in) {
+    fmt::print(stderr, "elasticsearch: cannot read {}\n", s.source);
+    return 1;
+  }
+  std::filesystem::create_directories(s.sink_dir);
+  std::string file = s.sink_dir + "/" + s.index + ".ndjson";
+  std::ofstream out(file, std::ios::app);
+  size_t total = 0, line_no = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    json doc = json::parse(line, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) {
+      fmt::print(stderr, "elasticsearch: {}:{}: not a JSON object\n", s.source, line_no);
+      return 1;
+    }
+    json action = {{"index", {{"_index", s.index}}}};
+    if (!s.id_field.empty() && doc.contains(s.id_field))
+      action["index"]["_id"] = doc[s.id_field].is_string() ? doc[s.id_field].get<std::string>()
+                                                           : doc[s.id_field].dump();
+    out << action.dump() << "\n" << doc.dump() << "\n";
+    ++total;
+  }
+  if (!s.mapping.is_null())
+    std::ofstream(s.sink_dir + "/" + s.index + ".mapping.json") << json{{"mappings", s.mapping}}.dump(2) << "\n";
+  fmt::print(stderr, "elasticsearch: local sink, no cluster: wrote {} documents of index {} to {}\n",
+             total, s.index, file);
+  channel.PushXCom("return_value", std::to_string(total));
+  return 0;
+}
+
 int Bulk(const BulkSpec& s, TryChannel& channel) {
+  if (!s.sink_dir.empty()) return BulkToSink(s, channel);
   std::ifstream in(s.source);
   if (!in) {
     fmt::print(stderr, "elasticsearch: cannot read {}\n", s.source);
@@ -171,6 +209,7 @@ Result<Launch> ElasticsearchBulkOperator::Prepare(const TryContext& ctx) const {
     auto conn = LookupConnection(Scalar(p, "conn_id"));
     if (!conn) return Fail(conn.error());
     s.base = BaseUrl(*conn, "http", 9200);
+    if (conn->conn_type == "file") s.sink_dir = "/" + conn->schema;
     s.login = conn->login;
     s.password = conn->password;
   }

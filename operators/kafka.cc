@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <librdkafka/rdkafka.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -20,6 +21,7 @@ struct ProduceSpec {
   std::string value;   // one record
   bool has_value = false;
   std::string key_field;
+  std::string sink_dir;  // a local sink (connection of type file) instead of a cluster
 };
 
 struct Delivery {
@@ -65,7 +67,49 @@ bool Queue(rd_kafka_t* rk, const ProduceSpec& s, const std::string& record, size
   }
 }
 
+std::string KeyOf(const ProduceSpec& s, const std::string& record) {
+  if (s.key_field.empty()) return "";
+  auto j = nlohmann::json::parse(record, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains(s.key_field)) return "";
+  return j[s.key_field].is_string() ? j[s.key_field].get<std::string>() : j[s.key_field].dump();
+}
+
+// No cluster: append what Kafka would have received, one JSON line per record
+// ({"key": ..., "value": ...}), to <sink>/<topic>.jsonl, and say so.
+int ProduceToSink(const ProduceSpec& s, TryChannel& channel) {
+  std::vector<std::string> records;
+  if (s.has_value) {
+    records.push_back(s.value);
+  } else {
+    std::ifstream in(s.source);
+    if (!in) {
+      fmt::print(stderr, "kafka: cannot read {}\n", s.source);
+      return 1;
+    }
+    for (std::string r; std::getline(in, r);)
+      if (r.find_first_not_of(" \t\r") != std::string::npos) records.push_back(r);
+  }
+  std::filesystem::create_directories(s.sink_dir);
+  std::string file = s.sink_dir + "/" + s.topic + ".jsonl";
+  std::ofstream out(file, std::ios::app);
+  for (const std::string& r : records) {
+    std::string key = KeyOf(s, r);
+    out << nlohmann::json{{"key", key.empty() ? nlohmann::json(nullptr) : nlohmann::json(key)},
+                          {"value", r}}.dump()
+        << "\n";
+  }
+  if (!out) {
+    fmt::print(stderr, "kafka: cannot write {}\n", file);
+    return 1;
+  }
+  fmt::print(stderr, "kafka: local sink, no broker: appended {} records for topic {} to {}\n",
+             records.size(), s.topic, file);
+  channel.PushXCom("return_value", std::to_string(records.size()));
+  return 0;
+}
+
 int Produce(const ProduceSpec& s, TryChannel& channel) {
+  if (!s.sink_dir.empty()) return ProduceToSink(s, channel);
   char err[512];
   Delivery delivery;
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -147,6 +191,7 @@ Result<Launch> KafkaProduceOperator::Prepare(const TryContext& ctx) const {
   if (servers.empty()) {
     auto conn = LookupConnection(Scalar(p, "conn_id"));
     if (!conn) return Fail(conn.error());
+    if (conn->conn_type == "file") s.sink_dir = "/" + conn->schema;
     servers = fmt::format("{}:{}", conn->host, conn->port.value_or(9092));
     for (const auto& [k, v] : conn->extra) s.config[k] = v;
     if (!conn->login.empty()) {

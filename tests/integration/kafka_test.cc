@@ -106,3 +106,28 @@ TEST_CASE("kafka_produce fails with the delivery error when the cluster cannot b
   CHECK(log.find("kafka: 0 of 1 records delivered to car_status") != std::string::npos);
   CHECK(log.find("kafka: 1 deliveries failed; the first: Local: Message timed out") != std::string::npos);
 }
+
+TEST_CASE("kafka_produce and elasticsearch_bulk write local sinks through file connections") {
+  Sandbox sb;
+  std::string sinks = (sb.work() / "sinks").string();
+  std::ofstream(sb.work() / "p.jsonl") << "{\"sku\": \"a1\", \"price\": 1}\n{\"sku\": \"b2\", \"price\": 2}\n";
+  std::ofstream(sb.work() / "local.yaml") << "tasks:\n"
+      << "  - {id: stream, operator: kafka_produce, conn_id: kafka, topic: products, key_field: sku, source: '"
+      << (sb.work() / "p.jsonl").string() << "'}\n"
+      << "  - {id: index, operator: elasticsearch_bulk, conn_id: search, index: products, id_field: sku, source: '"
+      << (sb.work() / "p.jsonl").string() << "', mapping: {properties: {sku: {type: keyword}}}}\n";
+  std::string env = "DAGCTL_CONN_KAFKA=file://" + sinks + "/kafka DAGCTL_CONN_SEARCH=file://" + sinks + "/es";
+  Output o = sb.Dagctl("run " + (sb.work() / "local.yaml").string(), FIXTURES_DIR "/dags", env);
+  INFO(o.err);
+  REQUIRE(o.exit_code == 0);
+  CHECK(dagctl::testing::ReadFile(sb.work() / "sinks" / "kafka" / "products.jsonl") ==
+        "{\"key\":\"a1\",\"value\":\"{\\\"sku\\\": \\\"a1\\\", \\\"price\\\": 1}\"}\n"
+        "{\"key\":\"b2\",\"value\":\"{\\\"sku\\\": \\\"b2\\\", \\\"price\\\": 2}\"}\n");
+  CHECK(dagctl::testing::ReadFile(sb.work() / "sinks" / "es" / "products.ndjson") ==
+        "{\"index\":{\"_id\":\"a1\",\"_index\":\"products\"}}\n{\"price\":1,\"sku\":\"a1\"}\n"
+        "{\"index\":{\"_id\":\"b2\",\"_index\":\"products\"}}\n{\"price\":2,\"sku\":\"b2\"}\n");
+  std::string run_id = json::parse(sb.Dagctl("runs local --json").out)["dag_runs"][0]["dag_run_id"];
+  CHECK(sb.Dagctl("logs local '" + run_id + "' stream").out ==
+        "kafka: local sink, no broker: appended 2 records for topic products to " + sinks + "/kafka/products.jsonl\n");
+  CHECK(sb.Dagctl("logs local '" + run_id + "' index").out.find("elasticsearch: local sink, no cluster: wrote 2 documents") != std::string::npos);
+}
