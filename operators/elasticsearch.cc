@@ -91,6 +91,16 @@ bool SendChunk(httplib::Client& cli, const std::string& ndjson, size_t first_lin
   return false;
 }
 
+// The _bulk action line of `doc` (its _id from id_field, when set).
+json ActionFor(const BulkSpec& s, const json& doc) {
+  json action = {{"index", {{"_index", s.index}}}};
+  if (!s.id_field.empty() && doc.contains(s.id_field)) {
+    const json& id = doc[s.id_field];
+    action["index"]["_id"] = id.is_string() ? id.get<std::string>() : id.dump();
+  }
+  return action;
+}
+
 // No cluster: write the _bulk body Elasticsearch would have received to
 // <sink>/<index>.ndjson (and the mapping beside it), and say so.
 int BulkToSink(const BulkSpec& s, TryChannel& channel) {
@@ -111,11 +121,7 @@ int BulkToSink(const BulkSpec& s, TryChannel& channel) {
       fmt::print(stderr, "elasticsearch: {}:{}: not a JSON object\n", s.source, line_no);
       return 1;
     }
-    json action = {{"index", {{"_index", s.index}}}};
-    if (!s.id_field.empty() && doc.contains(s.id_field))
-      action["index"]["_id"] = doc[s.id_field].is_string() ? doc[s.id_field].get<std::string>()
-                                                           : doc[s.id_field].dump();
-    out << action.dump() << "\n" << doc.dump() << "\n";
+    out << ActionFor(s, doc).dump() << "\n" << doc.dump() << "\n";
     ++total;
   }
   if (!s.mapping.is_null())
@@ -148,13 +154,8 @@ int Bulk(const BulkSpec& s, TryChannel& channel) {
       fmt::print(stderr, "elasticsearch: {}:{}: not a JSON object\n", s.source, line_no);
       return 1;
     }
-    json action = {{"index", {{"_index", s.index}}}};
-    if (!s.id_field.empty() && doc.contains(s.id_field)) {
-      const json& id = doc[s.id_field];
-      action["index"]["_id"] = id.is_string() ? id.get<std::string>() : id.dump();
-    }
     if (in_chunk == 0) chunk_first = line_no;
-    ndjson += action.dump() + "\n" + doc.dump() + "\n";
+    ndjson += ActionFor(s, doc).dump() + "\n" + doc.dump() + "\n";
     if (++in_chunk == s.chunk) {
       if (!SendChunk(cli, ndjson, chunk_first)) return 1;
       total += in_chunk;

@@ -23,11 +23,6 @@ class FileSensor : public Operator {
   }
   Result<Launch> AfterDownstreamSuccess(const TryContext& ctx,
                                         const std::string& return_value) const override;
-  TryOutcome Interpret(int exit_code, const std::string& return_value,
-                       const std::vector<std::string>& downstream) const override {
-    (void)return_value, (void)downstream;
-    return SensorOutcome(exit_code);
-  }
 };
 
 }  // namespace dagctl

@@ -46,11 +46,6 @@ class HdfsSensor : public Operator {
   void Validate(const Value& params, Diagnostics& diags) const override;
   bool IsSensor() const override { return true; }
   Result<Launch> Prepare(const TryContext& ctx) const override;
-  TryOutcome Interpret(int exit_code, const std::string& return_value,
-                       const std::vector<std::string>& downstream) const override {
-    (void)return_value, (void)downstream;
-    return SensorOutcome(exit_code);
-  }
 };
 
 }  // namespace dagctl

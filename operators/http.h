@@ -27,11 +27,6 @@ class HttpSensor : public HttpOperator {
  public:
   std::string name() const override { return "http_sensor"; }
   bool IsSensor() const override { return true; }
-  TryOutcome Interpret(int exit_code, const std::string& return_value,
-                       const std::vector<std::string>& downstream) const override {
-    (void)return_value, (void)downstream;
-    return SensorOutcome(exit_code);
-  }
 };
 
 }  // namespace dagctl

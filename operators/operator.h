@@ -117,11 +117,12 @@ class Operator {
   virtual bool IsSensor() const { return false; }
   /// Reads a try that exited with `exit_code` (not killed, not timed out);
   /// `return_value` is its last stdout line, `downstream` its direct
-  /// downstream task ids. Default: StandardOutcome.
+  /// downstream task ids. Default: SensorOutcome for sensors, else
+  /// StandardOutcome.
   virtual TryOutcome Interpret(int exit_code, const std::string& return_value,
                                const std::vector<std::string>& downstream) const {
     (void)return_value, (void)downstream;
-    return StandardOutcome(exit_code);
+    return IsSensor() ? SensorOutcome(exit_code) : StandardOutcome(exit_code);
   }
 };
 

@@ -277,14 +277,33 @@ void SqlOperator::Validate(const Value& params, Diagnostics& diags) const {
     diags.Error(params.mark, fmt::format("operator '{}' needs one of 'sql' or 'sql_file'", name()));
 }
 
-Result<Launch> SqlOperator::Prepare(const TryContext& ctx) const {
-  auto target = ResolveTarget(ctx.params);
-  if (!target) return Fail(target.error());
-  auto stmts = Statements(ctx.params);
-  if (!stmts) return Fail(stmts.error());
+namespace {
+
+// What both the operator and the sensor need before their body: the
+// database, the statements, and the password to mask.
+struct Prepared {
+  Target target;
+  std::vector<std::string> stmts;
   Launch launch;
-  if (!target->conn.password.empty()) launch.secrets.push_back(target->conn.password);
-  launch.body = [t = *target, stmts = *stmts](TryChannel& channel) {
+};
+
+Result<Prepared> PrepareSql(const Value& params) {
+  auto target = ResolveTarget(params);
+  if (!target) return Fail(target.error());
+  auto stmts = Statements(params);
+  if (!stmts) return Fail(stmts.error());
+  Prepared p{*target, *stmts, {}};
+  if (!target->conn.password.empty()) p.launch.secrets.push_back(target->conn.password);
+  return p;
+}
+
+}  // namespace
+
+Result<Launch> SqlOperator::Prepare(const TryContext& ctx) const {
+  auto p = PrepareSql(ctx.params);
+  if (!p) return Fail(p.error());
+  Launch launch = std::move(p->launch);
+  launch.body = [t = p->target, stmts = p->stmts](TryChannel& channel) {
     auto row = RunAll(t, stmts);
     if (!row) return 1;
     if (!row->empty()) channel.PushXCom("return_value", RowText(*row));
@@ -294,13 +313,10 @@ Result<Launch> SqlOperator::Prepare(const TryContext& ctx) const {
 }
 
 Result<Launch> SqlSensor::Prepare(const TryContext& ctx) const {
-  auto target = ResolveTarget(ctx.params);
-  if (!target) return Fail(target.error());
-  auto stmts = Statements(ctx.params);
-  if (!stmts) return Fail(stmts.error());
-  Launch launch;
-  if (!target->conn.password.empty()) launch.secrets.push_back(target->conn.password);
-  launch.body = [t = *target, stmts = *stmts](TryChannel& channel) {
+  auto p = PrepareSql(ctx.params);
+  if (!p) return Fail(p.error());
+  Launch launch = std::move(p->launch);
+  launch.body = [t = p->target, stmts = p->stmts](TryChannel& channel) {
     auto row = RunAll(t, stmts);
     if (!row) return kSensorNotYet;  // the database may come up later
     bool met = !row->empty() && Truthy(row->front().second);

@@ -28,11 +28,6 @@ class SqlSensor : public SqlOperator {
   std::string name() const override { return "sql_sensor"; }
   bool IsSensor() const override { return true; }
   Result<Launch> Prepare(const TryContext& ctx) const override;
-  TryOutcome Interpret(int exit_code, const std::string& return_value,
-                       const std::vector<std::string>& downstream) const override {
-    (void)return_value, (void)downstream;
-    return SensorOutcome(exit_code);
-  }
 };
 
 /// Splits SQL text at ';' outside quotes and comments; drops empty statements.

@@ -1,6 +1,8 @@
 // Runs the real dagctl binary with a private home and captures what it says.
 #pragma once
 
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -100,6 +102,19 @@ class Background {
   pid_t pid_ = -1;
   std::string log_;
 };
+
+/// A TCP port on 127.0.0.1 that nothing listens on right now.
+inline int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
 
 /// Polls `ok` every 50 ms until it holds or `seconds` pass.
 template <typename F>

@@ -10,21 +10,10 @@
 using dagctl::testing::Output;
 using dagctl::testing::ReadFile;
 using dagctl::testing::Sandbox;
+using dagctl::testing::FreePort;
 using dagctl::testing::WaitFor;
 
 namespace {
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // redis-server with a password, on 127.0.0.1, for one test.
 class RedisServer {

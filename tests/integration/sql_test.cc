@@ -12,6 +12,7 @@
 using dagctl::testing::Output;
 using dagctl::testing::ReadFile;
 using dagctl::testing::Sandbox;
+using dagctl::testing::FreePort;
 using dagctl::testing::WaitFor;
 using nlohmann::json;
 namespace fs = std::filesystem;
@@ -20,18 +21,6 @@ namespace {
 
 std::string RunIdOf(const Sandbox& sb, const std::string& dag) {
   return json::parse(sb.Dagctl("runs " + dag + " --json").out)["dag_runs"][0]["dag_run_id"];
-}
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
 }
 
 int Sh(const std::string& cmd) { return WEXITSTATUS(std::system(cmd.c_str())); }
