@@ -15,7 +15,7 @@ namespace {
 using dagctl::cli::App;
 using Command = std::function<int(App&, const std::vector<std::string>&)>;
 
-const char kUsage[] = R"(usage: dagctl [--home DIR] [--dags DIR] COMMAND [ARGS]
+const char kUsage[] = R"(usage: dagctl [--home DIR] [--dags DIR] [--plugins DIR] COMMAND [ARGS]
 
 Commands:
   validate [PATH...]                  load and check DAG files; print every error
@@ -23,7 +23,7 @@ Commands:
   run DAG [--date D] [--param K=V]... run one DAG run in the foreground to its end
   runs DAG [--json]                   run history
   tasks DAG RUN_ID [--json]           the run's task instances
-  logs DAG RUN_ID TASK [--try N]      a try's log
+  logs DAG RUN_ID TASK [--try N] [--follow]  a try's log
   next DAG [-n N] [--after T] [--json] the next scheduled runs
   graph DAG [--format text|dot|mermaid] the resolved task graph
   pause DAG / unpause DAG             stop / resume scheduling
