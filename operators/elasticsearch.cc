@@ -101,29 +101,43 @@ json ActionFor(const BulkSpec& s, const json& doc) {
   return action;
 }
 
-// No cluster: write the _bulk body Elasticsearch would have received to
-// <sink>/<index>.ndjson (and the mapping beside it), and say so.
-int BulkToSink(const BulkSpec& s, TryChannel& channel) {
+// Calls `each(doc, line_number)` for every non-blank line of the source; false
+// (after saying where) when it cannot be read, a line is not a JSON object,
+// or `each` returns false.
+template <typename Each>
+bool ForEachDocument(const BulkSpec& s, Each each) {
   std::ifstream in(s.source);
   if (!in) {
     fmt::print(stderr, "elasticsearch: cannot read {}\n", s.source);
-    return 1;
+    return false;
   }
-  std::filesystem::create_directories(s.sink_dir);
-  std::string file = s.sink_dir + "/" + s.index + ".ndjson";
-  std::ofstream out(file, std::ios::app);
-  size_t total = 0, line_no = 0;
+  size_t line_no = 0;
   for (std::string line; std::getline(in, line);) {
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     json doc = json::parse(line, nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) {
       fmt::print(stderr, "elasticsearch: {}:{}: not a JSON object\n", s.source, line_no);
-      return 1;
+      return false;
     }
+    if (!each(doc, line_no)) return false;
+  }
+  return true;
+}
+
+// No cluster: write the _bulk body Elasticsearch would have received to
+// <sink>/<index>.ndjson (and the mapping beside it), and say so.
+int BulkToSink(const BulkSpec& s, TryChannel& channel) {
+  std::filesystem::create_directories(s.sink_dir);
+  std::string file = s.sink_dir + "/" + s.index + ".ndjson";
+  std::ofstream out(file, std::ios::app);
+  size_t total = 0;
+  bool ok = ForEachDocument(s, [&](const json& doc, size_t) {
     out << ActionFor(s, doc).dump() << "\n" << doc.dump() << "\n";
     ++total;
-  }
+    return true;
+  });
+  if (!ok) return 1;
   if (!s.mapping.is_null())
     std::ofstream(s.sink_dir + "/" + s.index + ".mapping.json") << json{{"mappings", s.mapping}}.dump(2) << "\n";
   fmt::print(stderr, "elasticsearch: local sink, no cluster: wrote {} documents of index {} to {}\n",
@@ -134,8 +148,7 @@ int BulkToSink(const BulkSpec& s, TryChannel& channel) {
 
 int Bulk(const BulkSpec& s, TryChannel& channel) {
   if (!s.sink_dir.empty()) return BulkToSink(s, channel);
-  std::ifstream in(s.source);
-  if (!in) {
+  if (!std::ifstream(s.source)) {  // before touching the cluster
     fmt::print(stderr, "elasticsearch: cannot read {}\n", s.source);
     return 1;
   }
@@ -145,25 +158,18 @@ int Bulk(const BulkSpec& s, TryChannel& channel) {
   if (!s.login.empty()) cli.set_basic_auth(s.login, s.password);
   if (!EnsureIndex(cli, s)) return 1;
   std::string ndjson;
-  size_t in_chunk = 0, total = 0, line_no = 0, chunk_first = 1;
-  for (std::string line; std::getline(in, line);) {
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    json doc = json::parse(line, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) {
-      fmt::print(stderr, "elasticsearch: {}:{}: not a JSON object\n", s.source, line_no);
-      return 1;
-    }
+  size_t in_chunk = 0, total = 0, chunk_first = 1;
+  bool ok = ForEachDocument(s, [&](const json& doc, size_t line_no) {
     if (in_chunk == 0) chunk_first = line_no;
     ndjson += ActionFor(s, doc).dump() + "\n" + doc.dump() + "\n";
-    if (++in_chunk == s.chunk) {
-      if (!SendChunk(cli, ndjson, chunk_first)) return 1;
-      total += in_chunk;
-      ndjson.clear();
-      in_chunk = 0;
-    }
-  }
-  if (in_chunk && !SendChunk(cli, ndjson, chunk_first)) return 1;
+    if (++in_chunk < s.chunk) return true;
+    if (!SendChunk(cli, ndjson, chunk_first)) return false;
+    total += in_chunk;
+    ndjson.clear();
+    in_chunk = 0;
+    return true;
+  });
+  if (!ok || (in_chunk && !SendChunk(cli, ndjson, chunk_first))) return 1;
   total += in_chunk;
   fmt::print(stderr, "elasticsearch: indexed {} documents into {}\n", total, s.index);
   channel.PushXCom("return_value", std::to_string(total));
