@@ -24,7 +24,7 @@ App::App(std::string home, std::string dags_dir, std::string plugins_dir)
     if (dir.empty()) continue;
     for (const std::string& problem : LoadPlugins(dir, registry_)) PrintError(problem);
   }
-  SetConnectionsFile(home_ + "/connections.yaml");
+  SetConnectionsFiles({home_ + "/connections.yaml", dags_dir_ + "/connections.yaml"});
 }
 
 ExecutorOptions App::executor_options() const {

@@ -139,11 +139,27 @@ Result<Connection> ParseConnectionUri(const std::string& conn_id, const std::str
 namespace {
 
 std::mutex g_file_mu;
-std::string g_file;
+std::vector<std::string> g_files;  // looked through in order
+
+// ${NAME} in a connections file is the environment variable NAME ("" if unset).
+std::string ExpandEnv(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    size_t close = text[i] == '$' && i + 1 < text.size() && text[i + 1] == '{' ? text.find('}', i) : std::string::npos;
+    if (close == std::string::npos) {
+      out += text[i];
+      continue;
+    }
+    const char* v = std::getenv(text.substr(i + 2, close - i - 2).c_str());
+    out += v ? v : "";
+    i = close;
+  }
+  return out;
+}
 
 // One entry of connections.yaml: a URI, or a map of the fields.
 Result<Connection> FromYaml(const std::string& id, const YAML::Node& node) {
-  if (node.IsScalar()) return ParseConnectionUri(id, node.Scalar());
+  if (node.IsScalar()) return ParseConnectionUri(id, ExpandEnv(node.Scalar()));
   if (!node.IsMap())
     return Fail(Error::InvalidArgument(fmt::format("connection '{}': expected a URI or a map", id)));
   Connection c;
@@ -154,7 +170,7 @@ Result<Connection> FromYaml(const std::string& id, const YAML::Node& node) {
       for (const auto& e : kv.second) c.extra[e.first.as<std::string>()] = e.second.as<std::string>();
       continue;
     }
-    std::string value = kv.second.IsScalar() ? kv.second.Scalar() : "";
+    std::string value = kv.second.IsScalar() ? ExpandEnv(kv.second.Scalar()) : "";
     if (key == "conn_type") c.conn_type = value;
     else if (key == "host") c.host = value;
     else if (key == "login") c.login = value;
@@ -175,20 +191,21 @@ Result<Connection> FromYaml(const std::string& id, const YAML::Node& node) {
 
 }  // namespace
 
-void SetConnectionsFile(const std::string& path) {
+void SetConnectionsFiles(const std::vector<std::string>& paths) {
   std::lock_guard<std::mutex> lock(g_file_mu);
-  g_file = path;
+  g_files = paths;
 }
 
 Result<Connection> LookupConnection(const std::string& conn_id) {
   auto env = ConnectionFromEnv(conn_id);
   if (env || !env.error().IsNotFound()) return env;
-  std::string file;
+  std::vector<std::string> files;
   {
     std::lock_guard<std::mutex> lock(g_file_mu);
-    file = g_file;
+    files = g_files;
   }
-  if (!file.empty() && std::filesystem::exists(file)) {
+  for (const std::string& file : files) {
+    if (file.empty() || !std::filesystem::exists(file)) continue;
     try {
       YAML::Node root = YAML::LoadFile(file);
       if (root[conn_id]) return FromYaml(conn_id, root[conn_id]);
@@ -198,8 +215,8 @@ Result<Connection> LookupConnection(const std::string& conn_id) {
   }
   std::string var = "DAGCTL_CONN_";
   for (char ch : conn_id) var += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  return Fail(Error::NotFound(fmt::format("connection '{}' is not defined (set {}{})", conn_id, var,
-                                          file.empty() ? "" : ", or add it to " + file)));
+  std::string where = files.empty() ? "" : ", or add it to " + files.front();
+  return Fail(Error::NotFound(fmt::format("connection '{}' is not defined (set {}{})", conn_id, var, where)));
 }
 
 Result<Connection> ConnectionFromEnv(const std::string& conn_id) {

@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/error.h"
 
@@ -32,14 +33,16 @@ Result<Connection> ParseConnectionUri(const std::string& conn_id, const std::str
 /// upper-cased); NotFound when unset.
 Result<Connection> ConnectionFromEnv(const std::string& conn_id);
 
-/// Where LookupConnection reads connections besides the environment: a YAML
-/// file mapping ids to URIs or to maps of the fields
-/// (`$DAGCTL_HOME/connections.yaml`). Set once at start-up.
-void SetConnectionsFile(const std::string& path);
+/// Where LookupConnection reads connections besides the environment, in
+/// order: YAML files mapping ids to URIs or to maps of the fields, where
+/// `${NAME}` is the environment variable NAME (`$DAGCTL_HOME/connections.yaml`,
+/// then the defaults shipped in the DAGs folder's `connections.yaml`). Set
+/// once at start-up.
+void SetConnectionsFiles(const std::vector<std::string>& paths);
 
 /// The connection `conn_id`: `DAGCTL_CONN_<ID>` first, then the connections
-/// file. NotFound names both places; InvalidArgument for a malformed entry.
-/// Thread-safe.
+/// files in order. NotFound names the variable and the first file;
+/// InvalidArgument for a malformed entry. Thread-safe.
 Result<Connection> LookupConnection(const std::string& conn_id);
 
 }  // namespace dagctl

@@ -520,9 +520,11 @@ void Loader::ResolveGraph(Dag& dag) {
   dag.graph = BuildTaskGraph(upstream);
 }
 
+// Every *.yaml / *.yml is a DAG file, but the folder's connections.yaml
+// (default connections shipped with the DAGs).
 bool IsDagFile(const fs::path& p) {
   auto ext = p.extension().string();
-  return ext == ".yaml" || ext == ".yml";
+  return (ext == ".yaml" || ext == ".yml") && p.filename() != "connections.yaml";
 }
 
 }  // namespace

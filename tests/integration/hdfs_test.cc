@@ -128,3 +128,19 @@ TEST_CASE("hdfs through file:// writes a local lake") {
   REQUIRE(o.exit_code == 0);
   CHECK(ReadFile(sb.work() / "lake" / "cold" / "dt=2026-08-02" / "c.csv") == "x\n");
 }
+
+TEST_CASE("connections.yaml in the DAGs folder gives defaults; the environment overrides them") {
+  Sandbox sb;
+  std::filesystem::create_directories(sb.work() / "dags");
+  std::ofstream(sb.work() / "dags" / "connections.yaml") << "lake: file://${LAKE_ROOT}/default\n";
+  std::ofstream(sb.work() / "in.txt") << "x\n";
+  std::ofstream(sb.work() / "dags" / "copy.yaml") << "tasks:\n  - {id: put, operator: hdfs_put, conn_id: lake, source: '"
+      << (sb.work() / "in.txt").string() << "', destination: /in.txt}\n";
+  std::string dags = (sb.work() / "dags").string();
+  std::string root = "LAKE_ROOT=" + sb.work().string();
+  CHECK(sb.Dagctl("validate", dags).out == "OK: 1 DAG, 1 task\n");
+  REQUIRE(sb.Dagctl("run copy", dags, root).exit_code == 0);
+  CHECK(ReadFile(sb.work() / "default" / "in.txt") == "x\n");
+  REQUIRE(sb.Dagctl("run copy", dags, root + " DAGCTL_CONN_LAKE=file://" + sb.work().string() + "/real").exit_code == 0);
+  CHECK(ReadFile(sb.work() / "real" / "in.txt") == "x\n");
+}
