@@ -177,7 +177,7 @@ json TaskInstanceJson(const TaskInstanceRecord& ti, const DagRunRecord& run) {
       {"state", ti.state == TaskState::kNone ? json(nullptr) : json(TaskStateName(ti.state))},
       {"try_number", ti.try_number},
       {"map_index", -1},
-      {"max_tries", ti.max_tries},
+      {"max_tries", ti.max_tries - 1},  // Airflow's: the retries allowed (tries = max_tries + 1)
       {"hostname", ""},
       {"unixname", ""},
       {"pool", ti.pool},

@@ -24,6 +24,10 @@ App::App(std::string home, std::string dags_dir, std::string plugins_dir)
     if (dir.empty()) continue;
     for (const std::string& problem : LoadPlugins(dir, registry_)) PrintError(problem);
   }
+  // Connections files may say ${DAGCTL_HOME} / ${DAGCTL_DAGS}, whether they
+  // came from flags, the environment or the defaults.
+  setenv("DAGCTL_HOME", fs::absolute(home_).c_str(), 1);
+  setenv("DAGCTL_DAGS", fs::absolute(dags_dir_).c_str(), 1);
   SetConnectionsFiles({home_ + "/connections.yaml", dags_dir_ + "/connections.yaml"});
 }
 

@@ -10,6 +10,7 @@
 #include "api/http_server.h"
 #include "cli/app.h"
 #include "cli/args.h"
+#include "cli/local_redis.h"
 #include "engine/posix_try_runner.h"
 #include "engine/scheduler.h"
 
@@ -80,9 +81,20 @@ int CmdWebserver(App& app, const std::vector<std::string>& argv) {
 }
 
 int CmdServe(App& app, const std::vector<std::string>& argv) {
-  auto args = ParseOrReport({"serve", kWebUsage, {"--host", "--port", "--token"}, {"--quiet"}, 0, 0}, argv);
+  auto args = ParseOrReport({"serve", std::string(kWebUsage) + " [--with-redis]", {"--host", "--port", "--token"},
+                             {"--quiet", "--with-redis"}, 0, 0},
+                            argv);
   if (!args) return kExitUsage;
   if (!app.store()) return kExitFailed;
+  std::unique_ptr<LocalRedis> redis;
+  if (args->Flag("--with-redis")) {
+    auto started = LocalRedis::Start(app.home());
+    if (!started) {
+      PrintError(started.error().message());
+      return kExitFailed;
+    }
+    redis = std::move(*started);
+  }
   auto web = StartWeb(app, *args, "serve");
   if (!web) return kExitUsage;
   return RunScheduler(app, "serve", args->Flag("--quiet"));

@@ -33,7 +33,9 @@ Commands:
   variables set K V | get K | list | delete K   variables for {{ var.NAME }}
   scheduler                           schedule and run DAGs until stopped
   webserver [--host H] [--port P] [--token T]  the REST API on http://127.0.0.1:8080/api/v1
-  serve [--host H] [--port P] [--token T]      the scheduler and the web server in one process
+  serve [--host H] [--port P] [--token T] [--with-redis]
+                                      the scheduler and the web server in one process;
+                                      --with-redis also runs a local redis-server
 
 Global options:
   --home DIR   database, logs, plugins (env DAGCTL_HOME, default ~/.dagctl)

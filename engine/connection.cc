@@ -77,6 +77,7 @@ Result<std::string> Connection::Field(const std::string& name) const {
   if (name == "login") return login;
   if (name == "password") return password;
   if (name == "schema") return schema;
+  if (name == "uri") return Uri();
   if (name == "extra") {
     std::string json = "{";
     for (const auto& [k, v] : extra)
@@ -88,8 +89,35 @@ Result<std::string> Connection::Field(const std::string& name) const {
   if (auto it = extra.find(key); it != extra.end()) return it->second;
   return Fail(Error::InvalidArgument(fmt::format(
       "connection '{}' has no field '{}' (fields: conn_type, host, port, login, password, schema, "
-      "extra, or a query parameter)",
+      "uri, extra, or a query parameter)",
       conn_id, name)));
+}
+
+std::string PercentEncode(const std::string& s, const std::string& keep) {
+  std::string out;
+  for (unsigned char ch : s) {
+    if (std::isalnum(ch) || std::string("-_.~").find(static_cast<char>(ch)) != std::string::npos ||
+        keep.find(static_cast<char>(ch)) != std::string::npos)
+      out += static_cast<char>(ch);
+    else
+      out += fmt::format("%{:02X}", ch);
+  }
+  return out;
+}
+
+std::string Connection::Uri() const {
+  std::string uri = fmt::format("{}://", conn_type);
+  if (!login.empty() || !password.empty())
+    uri += fmt::format("{}{}{}@", PercentEncode(login), password.empty() ? "" : ":", PercentEncode(password));
+  uri += host.find(':') != std::string::npos ? fmt::format("[{}]", host) : host;
+  if (port) uri += fmt::format(":{}", *port);
+  if (!schema.empty()) uri += fmt::format("/{}", schema);
+  char sep = '?';
+  for (const auto& [k, v] : extra) {
+    uri += fmt::format("{}{}={}", sep, PercentEncode(k), PercentEncode(v));
+    sep = '&';
+  }
+  return uri;
 }
 
 Result<Connection> ParseConnectionUri(const std::string& conn_id, const std::string& uri) {
@@ -167,7 +195,7 @@ Result<Connection> FromYaml(const std::string& id, const YAML::Node& node) {
   for (const auto& kv : node) {
     std::string key = kv.first.as<std::string>();
     if (key == "extra" && kv.second.IsMap()) {
-      for (const auto& e : kv.second) c.extra[e.first.as<std::string>()] = e.second.as<std::string>();
+      for (const auto& e : kv.second) c.extra[e.first.as<std::string>()] = ExpandEnv(e.second.as<std::string>());
       continue;
     }
     std::string value = kv.second.IsScalar() ? ExpandEnv(kv.second.Scalar()) : "";

@@ -22,9 +22,17 @@ struct Connection {
   std::map<std::string, std::string> extra;  ///< The query parameters.
 
   /// A field by its Airflow name: conn_type, host, port, login, password,
-  /// schema, extra (as JSON), or extra__KEY / one query parameter by name.
+  /// schema, uri, extra (as JSON), or extra__KEY / one query parameter by name.
   Result<std::string> Field(const std::string& name) const;
+
+  /// The connection as a URI again (Airflow's `get_uri()`): `file:///data/lake`,
+  /// `postgres://etl:pw@db:5432/dw?sslmode=require`.
+  std::string Uri() const;
 };
+
+/// `s` with every byte but letters, digits, `-_.~` and those in `keep`
+/// written as %XX.
+std::string PercentEncode(const std::string& s, const std::string& keep = "");
 
 /// Parses an Airflow connection URI; InvalidArgument says what is wrong.
 Result<Connection> ParseConnectionUri(const std::string& conn_id, const std::string& uri);

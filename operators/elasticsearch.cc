@@ -43,7 +43,8 @@ json ToJson(const Value& v) {
 // Creates the index with its mapping unless it exists. False (after printing
 // why) when Elasticsearch says no.
 bool EnsureIndex(httplib::Client& cli, const BulkSpec& s) {
-  auto head = cli.Head(("/" + EncodePath(s.index)).c_str());
+  const std::string path = fmt::format("/{}", EncodePath(s.index));
+  auto head = cli.Head(path.c_str());
   if (!head) {
     fmt::print(stderr, "elasticsearch: cannot reach {}: {}\n", s.base, httplib::to_string(head.error()));
     return false;
@@ -51,7 +52,7 @@ bool EnsureIndex(httplib::Client& cli, const BulkSpec& s) {
   if (head->status == 200) return true;
   json body = json::object();
   if (!s.mapping.is_null()) body["mappings"] = s.mapping;
-  auto put = cli.Put(("/" + EncodePath(s.index)).c_str(), body.dump(), "application/json");
+  auto put = cli.Put(path.c_str(), body.dump(), "application/json");
   if (!put || (put->status != 200 && put->status != 201)) {
     fmt::print(stderr, "elasticsearch: creating index {} failed: {}\n", s.index,
                put ? fmt::format("{} {}", put->status, put->body.substr(0, 1000))

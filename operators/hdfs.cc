@@ -4,6 +4,7 @@
 #include <glob.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -112,17 +113,42 @@ bool Exists(const HdfsTarget& t, const std::string& path, bool* error) {
   return false;
 }
 
-std::vector<std::string> Sources(const Value& p) {
-  std::vector<std::string> patterns, files;
+// What hdfs_put copies: each local file and its name under the destination
+// folder. A folder goes with its whole tree (as `hdfs dfs -put DIR`); a
+// pattern that matches nothing is an error.
+struct SourceFile {
+  std::string path;
+  std::string name;  // relative: the file's name, or DIR/sub/file
+};
+
+Result<std::vector<SourceFile>> Sources(const Value& p) {
+  std::vector<std::string> patterns;
   if (const Value* v = p.Find("source")) {
     if (v->IsScalar()) patterns.push_back(v->scalar);
     for (const Value& i : v->items) patterns.push_back(i.scalar);
   }
+  std::vector<SourceFile> files;
   for (const std::string& pattern : patterns) {
     glob_t g{};
-    if (glob(pattern.c_str(), GLOB_NOCHECK, nullptr, &g) == 0)
-      for (size_t i = 0; i < g.gl_pathc; ++i) files.push_back(g.gl_pathv[i]);
+    std::vector<std::string> matches;
+    if (glob(pattern.c_str(), 0, nullptr, &g) == 0)
+      for (size_t i = 0; i < g.gl_pathc; ++i) matches.push_back(g.gl_pathv[i]);
     globfree(&g);
+    if (matches.empty())
+      return Fail(Error::InvalidArgument(fmt::format("hdfs_put: no file matches '{}'", pattern)));
+    for (const std::string& m : matches) {
+      fs::path top(m);
+      if (!fs::is_directory(top)) {
+        files.push_back({m, top.filename().string()});
+        continue;
+      }
+      std::vector<SourceFile> tree;
+      for (const auto& e : fs::recursive_directory_iterator(top))
+        if (e.is_regular_file())
+          tree.push_back({e.path().string(), (top.filename() / fs::relative(e.path(), top)).string()});
+      std::sort(tree.begin(), tree.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+      files.insert(files.end(), tree.begin(), tree.end());
+    }
   }
   return files;
 }
@@ -165,7 +191,7 @@ Result<HdfsTarget> ResolveHdfs(const Value& params) {
 
 const std::vector<ParamSpec>& HdfsPutOperator::params() const {
   static const std::vector<ParamSpec> kParams = {
-      {"source", ParamType::kStringList, true, true, "Local file(s) or glob(s)."},
+      {"source", ParamType::kStringList, true, true, "Local file(s), folder(s) or glob(s)."},
       {"destination", ParamType::kString, true, true, "HDFS file, or folder ending in '/'."},
       {"overwrite", ParamType::kBool, false, false, "Replace existing files (false)."},
       kConn, kUrl};
@@ -181,14 +207,19 @@ Result<Launch> HdfsPutOperator::Prepare(const TryContext& ctx) const {
   if (!target) return Fail(target.error());
   std::string dest = Scalar(ctx.params, "destination");
   bool overwrite = ScalarAsBool(Scalar(ctx.params, "overwrite", "false")).value_or(false);
+  auto files = Sources(ctx.params);
+  if (!files) return Fail(files.error());
+  const Value* source = ctx.params.Find("source");
+  bool many = (source && source->IsSequence() && source->items.size() > 1) || files->size() > 1 ||
+              (files->size() == 1 && files->front().name.find('/') != std::string::npos);
   Launch launch;
-  launch.body = [t = *target, files = Sources(ctx.params), dest, overwrite](TryChannel& channel) {
-    bool into_folder = dest.ends_with("/") || files.size() > 1;
+  launch.body = [t = *target, files = *files, dest, overwrite, many](TryChannel& channel) {
+    bool into_folder = dest.ends_with("/") || many;
     nlohmann::json written = nlohmann::json::array();
-    for (const std::string& f : files) {
-      std::string to = into_folder ? (fs::path(dest) / fs::path(f).filename()).string() : dest;
-      if (!Put(t, f, to, overwrite)) return 1;
-      fmt::print(stderr, "hdfs: put {} -> {}{}\n", f, t.local ? "file://" + t.base : t.base, to);
+    for (const SourceFile& f : files) {
+      std::string to = into_folder ? (fs::path(dest) / f.name).string() : dest;
+      if (!Put(t, f.path, to, overwrite)) return 1;
+      fmt::print(stderr, "hdfs: put {} -> {}{}\n", f.path, t.local ? "file://" + t.base : t.base, to);
       written.push_back(to);
     }
     channel.PushXCom("return_value", written.dump());

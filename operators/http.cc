@@ -4,7 +4,10 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
+#include <optional>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "engine/connection.h"
@@ -21,6 +24,7 @@ struct HttpRequestSpec {
   std::string method = "GET";
   std::string base;  // scheme://host[:port]
   std::string path = "/";
+  std::string local_file;  // a file:// URL: read (GET, HEAD) or appended to, no network
   httplib::Headers headers;
   std::string body;
   std::string login, password;
@@ -46,15 +50,26 @@ Result<HttpRequestSpec> BuildSpec(const Value& params) {
     auto conn = LookupConnection(Scalar(params, "conn_id"));
     if (!conn) return Fail(conn.error());
     std::string scheme = conn->conn_type == "https" ? "https" : "http";
-    url = fmt::format("{}://{}{}", scheme, conn->host, conn->port ? ":" + std::to_string(*conn->port) : "");
+    // The connection's path (its schema) comes before the endpoint:
+    // https://hooks.slack.com/services/T0/B0/XXX is a whole webhook.
+    url = conn->conn_type == "file" ? fmt::format("file:///{}", conn->schema)
+          : conn->port            ? fmt::format("{}://{}:{}", scheme, conn->host, *conn->port)
+                                  : fmt::format("{}://{}", scheme, conn->host);
+    if (conn->conn_type != "file" && !conn->schema.empty()) url += fmt::format("/{}", conn->schema);
     std::string endpoint = Scalar(params, "endpoint");
     url += endpoint.empty() || endpoint[0] == '/' ? endpoint : "/" + endpoint;
     spec.login = conn->login;
     spec.password = conn->password;
   }
-  auto split = SplitUrl(url);
-  if (!split) return Fail(Error::InvalidArgument("http: " + split.error().message()));
-  std::tie(spec.base, spec.path) = *split;
+  if (url.rfind("file://", 0) == 0) {
+    spec.local_file = url.substr(7);
+    if (spec.method == "DELETE")
+      return Fail(Error::InvalidArgument(fmt::format("http: DELETE is not supported for {}", url)));
+  } else {
+    auto split = SplitUrl(url);
+    if (!split) return Fail(Error::InvalidArgument("http: " + split.error().message()));
+    std::tie(spec.base, spec.path) = *split;
+  }
   if (const Value* h = params.Find("headers"))
     for (const MapEntry& e : h->entries) spec.headers.emplace(e.key, e.value.scalar);
   spec.body = Scalar(params, "body");
@@ -88,9 +103,13 @@ std::string Describe(httplib::Error e) {
   }
 }
 
-// Runs in the try's own process: prints what happened to the log (stderr),
-// returns the exit code.
-int Send(const HttpRequestSpec& spec, TryChannel& channel) {
+struct Response {
+  int status = 0;
+  std::string body;
+};
+
+// The request over the network; nullopt (said why) when no response came.
+std::optional<Response> SendHttp(const HttpRequestSpec& spec) {
   httplib::Client cli(spec.base);
   cli.set_follow_location(true);
   cli.set_connection_timeout(30);
@@ -103,13 +122,56 @@ int Send(const HttpRequestSpec& spec, TryChannel& channel) {
   req.body = spec.body;
   if (!spec.body.empty() && !req.has_header("Content-Type")) req.set_header("Content-Type", "application/json");
   std::string target = spec.base + spec.path;
-  const int miss = spec.sensor ? kSensorNotYet : 1;
   auto res = cli.send(req);
   if (!res) {
     fmt::print(stderr, "http: {} {} failed: {}\n", spec.method, target, Describe(res.error()));
-    return miss;
+    return std::nullopt;
   }
   fmt::print(stderr, "http: {} {} -> {} ({} bytes)\n", spec.method, target, res->status, res->body.size());
+  return Response{res->status, res->body};
+}
+
+// A file:// URL, as curl reads one: GET and HEAD read the file; POST, PUT and
+// PATCH append the request, as one JSON line, to it (a local sink for a
+// webhook). The log says no HTTP request was made.
+std::optional<Response> SendLocal(const HttpRequestSpec& spec) {
+  const std::string& path = spec.local_file;
+  if (spec.method == "GET" || spec.method == "HEAD") {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      fmt::print(stderr, "http: {} file://{}: no such file (a local file; no HTTP request was made)\n",
+                 spec.method, path);
+      return std::nullopt;
+    }
+    std::stringstream data;
+    data << in.rdbuf();
+    std::string body = spec.method == "HEAD" ? "" : data.str();
+    fmt::print(stderr, "http: {} file://{} -> read {} bytes from a local file (no HTTP request was made)\n",
+               spec.method, path, data.str().size());
+    return Response{200, body};
+  }
+  nlohmann::json line = {{"method", spec.method}, {"body", spec.body}};
+  line["headers"] = nlohmann::json::object();
+  for (const auto& [k, v] : spec.headers) line["headers"][k] = v;
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  std::ofstream out(path, std::ios::app);
+  out << line.dump() << "\n";
+  if (!out) {
+    fmt::print(stderr, "http: cannot append to {}\n", path);
+    return std::nullopt;
+  }
+  fmt::print(stderr, "http: {} file://{} -> appended the request to a local sink (no HTTP request was made)\n",
+             spec.method, path);
+  return Response{200, ""};
+}
+
+// Runs in the try's own process: prints what happened to the log (stderr),
+// returns the exit code.
+int Send(const HttpRequestSpec& spec, TryChannel& channel) {
+  const int miss = spec.sensor ? kSensorNotYet : 1;
+  auto res = spec.local_file.empty() ? SendHttp(spec) : SendLocal(spec);
+  if (!res) return miss;
   bool ok = spec.expected.empty() ? res->status >= 200 && res->status < 300
                                   : std::find(spec.expected.begin(), spec.expected.end(), res->status) !=
                                         spec.expected.end();
@@ -134,6 +196,8 @@ int Send(const HttpRequestSpec& spec, TryChannel& channel) {
     }
   }
   if (!spec.save_to.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(spec.save_to).parent_path(), ec);
     std::ofstream out(spec.save_to, std::ios::binary);
     out << res->body;
     if (!out) {
@@ -150,7 +214,7 @@ int Send(const HttpRequestSpec& spec, TryChannel& channel) {
 
 const std::vector<ParamSpec>& HttpOperator::params() const {
   static const std::vector<ParamSpec> kParams = {
-      {"url", ParamType::kString, false, true, "Full http(s) URL."},
+      {"url", ParamType::kString, false, true, "Full http(s) URL, or file:// (read, or appended to)."},
       {"conn_id", ParamType::kString, false, false, "An http/https connection, instead of url."},
       {"endpoint", ParamType::kString, false, true, "Path under the connection's host."},
       {"method", ParamType::kString, false, false, "GET (default), POST, PUT, PATCH, DELETE, HEAD."},

@@ -21,15 +21,6 @@ std::string BaseUrl(const Connection& c, const std::string& default_scheme, int 
                      c.port.value_or(default_port));
 }
 
-std::string EncodePath(const std::string& path) {
-  std::string out;
-  for (unsigned char ch : path) {
-    if (std::isalnum(ch) || std::string("/-_.~=").find(static_cast<char>(ch)) != std::string::npos)
-      out += static_cast<char>(ch);
-    else
-      out += fmt::format("%{:02X}", ch);
-  }
-  return out;
-}
+std::string EncodePath(const std::string& path) { return PercentEncode(path, "/="); }
 
 }  // namespace dagctl

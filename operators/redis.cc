@@ -4,6 +4,9 @@
 #include <hiredis.h>
 
 #include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
 
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -22,6 +25,55 @@ struct Target {
 };
 
 using Command = std::vector<std::string>;
+
+// One line of a commands file, as redis-cli reads it: arguments split at
+// spaces, "double quoted" ones may hold spaces and \" \\ \n escapes.
+Result<Command> ParseLine(const std::string& line) {
+  Command cmd;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
+    if (i >= line.size()) break;
+    std::string arg;
+    if (line[i] == '"') {
+      ++i;
+      bool closed = false;
+      for (; i < line.size(); ++i) {
+        if (line[i] == '"') {
+          closed = true;
+          ++i;
+          break;
+        }
+        if (line[i] == '\\' && i + 1 < line.size()) {
+          char e = line[++i];
+          arg += e == 'n' ? '\n' : e == 't' ? '\t' : e;
+        } else {
+          arg += line[i];
+        }
+      }
+      if (!closed) return Fail(Error::InvalidArgument("unclosed '\"'"));
+    } else {
+      while (i < line.size() && !std::isspace(static_cast<unsigned char>(line[i]))) arg += line[i++];
+    }
+    cmd.push_back(arg);
+  }
+  return cmd;
+}
+
+Result<std::vector<Command>> ReadCommandsFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Fail(Error::NotFound(fmt::format("redis: cannot read commands_file {}", path)));
+  std::vector<Command> out;
+  int n = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++n;
+    auto cmd = ParseLine(line);
+    if (!cmd)
+      return Fail(Error::InvalidArgument(fmt::format("redis: {}:{}: {}", path, n, cmd.error().message())));
+    if (!cmd->empty() && cmd->front()[0] != '#') out.push_back(*cmd);
+  }
+  return out;
+}
 
 std::vector<Command> Commands(const Value& params) {
   std::vector<Command> out;
@@ -60,17 +112,11 @@ nlohmann::json ReplyJson(const redisReply* r) {
   }
 }
 
-// Sends one command; on an error reply or a broken connection prints why and
-// returns nullopt.
-std::optional<nlohmann::json> Send(redisContext* ctx, const Command& cmd) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (const auto& a : cmd) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  auto* reply = static_cast<redisReply*>(
-      redisCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(), lens.data()));
+// The reply to `cmd`, sent before; on an error reply or a broken connection
+// prints why and returns nullopt.
+std::optional<nlohmann::json> Receive(redisContext* ctx, const Command& cmd) {
+  void* raw = nullptr;
+  auto* reply = redisGetReply(ctx, &raw) == REDIS_OK ? static_cast<redisReply*>(raw) : nullptr;
   if (!reply) {
     fmt::print(stderr, "redis: {}: {}\n", Shown(cmd), ctx->errstr);
     return std::nullopt;
@@ -85,7 +131,11 @@ std::optional<nlohmann::json> Send(redisContext* ctx, const Command& cmd) {
   return j;
 }
 
-int Run(const Target& t, const std::vector<Command>& commands, TryChannel& channel) {
+// Sends the commands, `kBatch` at a time pipelined, and reads their replies
+// in order; stops at the first error. Logs each command, or for long lists the
+// first few and a count.
+int Run(const Target& t, const std::vector<Command>& commands, const std::string& save_to,
+        TryChannel& channel) {
   timeval tv{10, 0};
   redisContext* ctx = redisConnectWithTimeout(t.host.c_str(), t.port, tv);
   if (!ctx || ctx->err) {
@@ -99,18 +149,45 @@ int Run(const Target& t, const std::vector<Command>& commands, TryChannel& chann
   if (!t.db.empty()) all.push_back({"SELECT", t.db});
   size_t setup = all.size();
   all.insert(all.end(), commands.begin(), commands.end());
+  constexpr size_t kBatch = 1000, kShown = 20;
   nlohmann::json last;
-  for (size_t i = 0; i < all.size(); ++i) {
-    auto reply = Send(ctx, all[i]);
-    if (!reply) {
-      redisFree(ctx);
+  for (size_t start = 0; start < all.size(); start += kBatch) {
+    size_t end = std::min(all.size(), start + kBatch);
+    for (size_t i = start; i < end; ++i) {
+      std::vector<const char*> argv;
+      std::vector<size_t> lens;
+      for (const auto& a : all[i]) {
+        argv.push_back(a.data());
+        lens.push_back(a.size());
+      }
+      redisAppendCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(), lens.data());
+    }
+    for (size_t i = start; i < end; ++i) {
+      auto reply = Receive(ctx, all[i]);
+      if (!reply) {
+        redisFree(ctx);
+        return 1;
+      }
+      if (i >= setup && i - setup < kShown) fmt::print(stderr, "redis: {} -> {}\n", Shown(all[i]), reply->dump());
+      last = *reply;
+    }
+  }
+  if (commands.size() > kShown)
+    fmt::print(stderr, "redis: ... {} commands in all, the last -> {}\n", commands.size(), last.dump());
+  redisFree(ctx);
+  std::string reply = last.is_string() ? last.get<std::string>() : last.dump();
+  if (!save_to.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(save_to).parent_path(), ec);
+    std::ofstream out(save_to, std::ios::binary | std::ios::trunc);
+    out << reply;
+    if (!out) {
+      fmt::print(stderr, "redis: cannot write {}\n", save_to);
       return 1;
     }
-    if (i >= setup) fmt::print(stderr, "redis: {} -> {}\n", Shown(all[i]), reply->dump());
-    last = *reply;
+    fmt::print(stderr, "redis: the last reply ({} bytes) saved to {}\n", reply.size(), save_to);
   }
-  redisFree(ctx);
-  channel.PushXCom("return_value", last.is_string() ? last.get<std::string>() : last.dump());
+  channel.PushXCom("return_value", reply);
   return 0;
 }
 
@@ -118,14 +195,18 @@ int Run(const Target& t, const std::vector<Command>& commands, TryChannel& chann
 
 const std::vector<ParamSpec>& RedisOperator::params() const {
   static const std::vector<ParamSpec> kParams = {
-      {"commands", ParamType::kAny, true, true, "Commands: lists of arguments or strings."},
+      {"commands", ParamType::kAny, false, true, "Commands: lists of arguments or strings."},
+      {"commands_file", ParamType::kString, false, true, "A file of commands, one per line (redis-cli style)."},
       {"conn_id", ParamType::kString, false, false, "A redis connection (redis_default)."},
+      {"save_to", ParamType::kString, false, true, "Write the last reply to this file."},
   };
   return kParams;
 }
 
 void RedisOperator::Validate(const Value& params, Diagnostics& diags) const {
   const Value* c = params.Find("commands");
+  if (!c && !params.Find("commands_file"))
+    diags.Error(params.mark, "operator 'redis' needs 'commands' or 'commands_file'");
   if (!c) return;
   if (!c->IsSequence() || c->items.empty()) {
     diags.Error(c->mark, "'commands' must be a non-empty list of commands");
@@ -152,11 +233,18 @@ Result<Launch> RedisOperator::Prepare(const TryContext& ctx) const {
   } else if (conn_id || !conn.error().IsNotFound()) {
     return Fail(conn.error());  // a named connection must exist
   }
+  std::vector<Command> commands;
+  if (const Value* file = ctx.params.Find("commands_file")) {
+    auto from_file = ReadCommandsFile(file->scalar);
+    if (!from_file) return Fail(from_file.error());
+    commands = std::move(*from_file);
+  }
+  for (Command& c : Commands(ctx.params)) commands.push_back(std::move(c));
   Launch launch;
   if (!target.password.empty()) launch.secrets.push_back(target.password);
-  launch.body = [target, commands = Commands(ctx.params)](TryChannel& channel) {
-    return Run(target, commands, channel);
-  };
+  const Value* save_to = ctx.params.Find("save_to");
+  launch.body = [target, commands = std::move(commands), save = save_to ? save_to->scalar : ""](
+                    TryChannel& channel) { return Run(target, commands, save, channel); };
   return launch;
 }
 

@@ -4,7 +4,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <regex>
+
+#include "engine/connection.h"
 
 namespace dagctl {
 
@@ -59,20 +62,50 @@ std::pair<int, std::string> RunAndWatch(const std::vector<std::string>& argv) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : 1, app_id};
 }
 
+// Whether `program` can be run: a path that is executable, or a name found
+// on PATH.
+bool Installed(const std::string& program) {
+  if (program.find('/') != std::string::npos) return access(program.c_str(), X_OK) == 0;
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  size_t pos = 0;
+  while (pos <= dirs.size()) {
+    size_t colon = dirs.find(':', pos);
+    std::string dir = dirs.substr(pos, colon == std::string::npos ? std::string::npos : colon - pos);
+    if (access(((dir.empty() ? "." : dir) + "/" + program).c_str(), X_OK) == 0) return true;
+    if (colon == std::string::npos) break;
+    pos = colon + 1;
+  }
+  return false;
+}
+
 }  // namespace
 
-std::vector<std::string> SparkSubmitArgv(const Value& p) {
+std::vector<std::string> SparkSubmitArgv(const Value& p, const Connection* conn) {
+  auto extra = [&](const char* a, const char* b) -> std::string {
+    if (!conn) return "";
+    for (const char* k : {a, b})
+      if (auto it = conn->extra.find(k); it != conn->extra.end()) return it->second;
+    return "";
+  };
+  std::string conn_master = extra("master", "master");
+  if (conn && conn_master.empty() && !conn->host.empty())
+    conn_master = fmt::format("spark://{}:{}", conn->host, conn->port.value_or(7077));
   auto scalar = [&](const char* key, std::string fallback = "") {
     const Value* v = p.Find(key);
     return v && v->IsScalar() ? v->scalar : fallback;
   };
-  std::vector<std::string> argv{scalar("spark_binary", "spark-submit"), "--master",
-                                scalar("master", "local[*]")};
+  std::string binary = extra("spark_binary", "spark-binary");
+  std::string deploy_mode = extra("deploy_mode", "deploy-mode");
+  std::vector<std::string> argv{scalar("spark_binary", binary.empty() ? "spark-submit" : binary), "--master",
+                                scalar("master", conn_master.empty() ? "local[*]" : conn_master)};
+  if (!scalar("deploy_mode").empty()) deploy_mode = scalar("deploy_mode");
+  if (!deploy_mode.empty()) argv.insert(argv.end(), {"--deploy-mode", deploy_mode});
+  if (std::string queue = extra("queue", "queue"); !queue.empty()) argv.insert(argv.end(), {"--queue", queue});
   auto flag = [&](const char* key, const char* option) {
     std::string v = scalar(key);
     if (!v.empty()) argv.insert(argv.end(), {option, v});
   };
-  flag("deploy_mode", "--deploy-mode");
   flag("name", "--name");
   flag("java_class", "--class");
   if (const Value* conf = p.Find("conf"))
@@ -94,6 +127,7 @@ std::vector<std::string> SparkSubmitArgv(const Value& p) {
 const std::vector<ParamSpec>& SparkSubmitOperator::params() const {
   static const std::vector<ParamSpec> kParams = {
       {"application", ParamType::kString, true, true, "The application jar or .py file."},
+      {"conn_id", ParamType::kString, false, false, "A spark connection (spark_default when defined)."},
       {"master", ParamType::kString, false, true, "Cluster URL; local[*] by default."},
       {"deploy_mode", ParamType::kString, false, true, "client or cluster."},
       {"name", ParamType::kString, false, true, "The application's name."},
@@ -108,16 +142,33 @@ const std::vector<ParamSpec>& SparkSubmitOperator::params() const {
       {"num_executors", ParamType::kString, false, true, "--num-executors"},
       {"application_args", ParamType::kStringList, false, true, "Arguments of the application."},
       {"spark_binary", ParamType::kString, false, false, "spark-submit by default (on PATH)."},
+      {"local_command", ParamType::kString, false, true,
+       "Run with bash -c instead when spark-submit is not installed."},
   };
   return kParams;
 }
 
 Result<Launch> SparkSubmitOperator::Prepare(const TryContext& ctx) const {
-  std::vector<std::string> argv = SparkSubmitArgv(ctx.params);
+  const Value* conn_id = ctx.params.Find("conn_id");
+  auto conn = LookupConnection(conn_id ? conn_id->scalar : "spark_default");
+  if (!conn && (conn_id || !conn.error().IsNotFound())) return Fail(conn.error());
+  std::vector<std::string> argv = SparkSubmitArgv(ctx.params, conn ? &*conn : nullptr);
+  const Value* local = ctx.params.Find("local_command");
+  std::string local_command = local ? local->scalar : "";
   Launch launch;
-  launch.body = [argv](TryChannel& channel) {
+  launch.body = [argv, local_command](TryChannel& channel) {
     std::string shown;
     for (const auto& a : argv) shown += (shown.empty() ? "" : " ") + a;
+    if (!local_command.empty() && !Installed(argv[0])) {
+      fmt::print(stderr,
+                 "spark_submit: {} is not installed; running the job's local command instead of\n"
+                 "spark_submit:   {}\nspark_submit: local command: {}\n",
+                 argv[0], shown, local_command);
+      std::fflush(stderr);
+      auto [code, app_id] = RunAndWatch({"bash", "-c", local_command});
+      if (code != 0) fmt::print(stderr, "spark_submit: the local command exited with {}\n", code);
+      return code == 0 ? 0 : 1;
+    }
     fmt::print(stderr, "spark_submit: {}\n", shown);
     std::fflush(stderr);
     auto [code, app_id] = RunAndWatch(argv);

@@ -276,7 +276,7 @@ async function tryPage(dagId, runId, taskId, tryNumber) {
   }
   show(el("h1", {}, el("a", { href: `#/dags/${enc(dagId)}`, text: dagId }), " / ",
       el("a", { href: `#/dags/${enc(dagId)}/runs/${enc(runId)}`, text: runId }), " / ", taskId),
-    el("div", { class: "muted" }, stateBox(ti.state), `${ti.state || "none"} · try ${ti.try_number} of ${ti.max_tries}`),
+    el("div", { class: "muted" }, stateBox(ti.state), `${ti.state || "none"} · try ${ti.try_number} of ${ti.max_tries + 1}`),
     tries, log);
   autoRefresh(ti.state === "running" || ti.state === "queued" || ti.state === "scheduled" || ti.state === "up_for_retry");
 }

@@ -127,4 +127,39 @@ bool WaitFor(F ok, double seconds) {
   return ok();
 }
 
+/// redis-server on 127.0.0.1 (with `password`, if given), for one test.
+class RedisServer {
+ public:
+  explicit RedisServer(std::string password = "") : port_(FreePort()), password_(std::move(password)) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      std::string port = std::to_string(port_);
+      freopen("/dev/null", "w", stdout);  // its log
+      execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--requirepass", password_.c_str(), "--daemonize", "no", "--logfile", "",
+             nullptr);
+      _exit(127);
+    }
+    REQUIRE(WaitFor([&] { return Cli("PING") == "PONG\n"; }, 10));
+  }
+  ~RedisServer() {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+  int port() const { return port_; }
+  /// redis-cli's answer to ARGS (shell words); "" if it failed.
+  std::string Cli(const std::string& args) const {
+    std::string out = "/tmp/dagctl_redis_cli_" + std::to_string(getpid());
+    std::string auth = password_.empty() ? "" : " --no-auth-warning -a " + password_;
+    std::string cmd = "redis-cli -p " + std::to_string(port_) + auth + " " + args + " > " + out + " 2>/dev/null";
+    if (std::system(cmd.c_str()) != 0) return "";
+    return ReadFile(out);
+  }
+
+ private:
+  int port_;
+  std::string password_;
+  pid_t pid_ = -1;
+};
+
 }  // namespace dagctl::testing

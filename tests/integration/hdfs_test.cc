@@ -144,3 +144,23 @@ TEST_CASE("connections.yaml in the DAGs folder gives defaults; the environment o
   REQUIRE(sb.Dagctl("run copy", dags, root + " DAGCTL_CONN_LAKE=file://" + sb.work().string() + "/real").exit_code == 0);
   CHECK(ReadFile(sb.work() / "real" / "in.txt") == "x\n");
 }
+
+TEST_CASE("hdfs_put copies a folder with its tree, and a pattern that matches nothing fails saying so") {
+  Sandbox sb;
+  std::string lake = (sb.work() / "lake").string();
+  std::filesystem::create_directories(sb.work() / "parts" / "wrk_date=2026-08-01");
+  std::filesystem::create_directories(sb.work() / "parts" / "wrk_date=2026-08-02" / "x");
+  std::ofstream(sb.work() / "parts" / "wrk_date=2026-08-01" / "a.csv") << "a\n";
+  std::ofstream(sb.work() / "parts" / "wrk_date=2026-08-02" / "x" / "b.csv") << "b\n";
+  std::ofstream(sb.work() / "tree.yaml") << "tasks:\n"
+      << "  - {id: put, operator: hdfs_put, url: 'file://" << lake << "', source: '"
+      << (sb.work() / "parts").string() << "/*', destination: /raw/car_status/}\n"
+      << "  - {id: none, operator: hdfs_put, url: 'file://" << lake << "', retries: 0, source: '"
+      << (sb.work() / "nothing").string() << "/*.csv', destination: /raw/}\n";
+  Output o = sb.Dagctl("run " + (sb.work() / "tree.yaml").string());
+  CHECK(o.exit_code == 1);
+  CHECK(ReadFile(sb.work() / "lake/raw/car_status/wrk_date=2026-08-01/a.csv") == "a\n");
+  CHECK(ReadFile(sb.work() / "lake/raw/car_status/wrk_date=2026-08-02/x/b.csv") == "b\n");
+  CHECK(o.err.find("none failed on try 1: hdfs_put: no file matches '" + (sb.work() / "nothing").string() +
+                   "/*.csv'") != std::string::npos);
+}

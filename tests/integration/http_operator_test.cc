@@ -200,3 +200,46 @@ TEST_CASE("an on_failure callback posts to a webhook (a Slack-style alert)") {
   CHECK(log.find("[dagctl] on_failure callback load.on_failure: starting") != std::string::npos);
   CHECK(log.find("[dagctl] callback succeeded") != std::string::npos);
 }
+
+TEST_CASE("http: a file:// URL is read by GET and appended to by POST; the log says no request was made") {
+  Sandbox sb;
+  std::filesystem::create_directories(sb.work() / "api" / "orders");
+  std::ofstream(sb.work() / "api" / "orders" / "2026-05-04.json") << R"({"status": "ok", "n": 2})";
+  std::string hook = (sb.work() / "sinks" / "hook.jsonl").string();
+  std::ofstream(sb.work() / "files.yaml") << "tasks:\n"
+      << "  - {id: get, operator: http, conn_id: api, endpoint: '/orders/{{ ds }}.json',\n"
+      << "     response_check: {path: /status, equals: ok}, save_to: '" << sb.work().string() << "/copy/{{ ds }}.json'}\n"
+      << "  - {id: post, operator: http, depends_on: get, method: POST, url: 'file://" << hook << "',\n"
+      << "     headers: {Content-Type: application/json}, body: '{\"text\": \"loaded {{ ds }}\"}'}\n"
+      << "  - {id: missing, operator: http, conn_id: api, endpoint: /orders/1999-01-01.json, retries: 0}\n";
+  std::string env = "DAGCTL_CONN_API=file://" + (sb.work() / "api").string();
+  Output o = sb.Dagctl("run " + (sb.work() / "files.yaml").string() + " --date 2026-05-04", FIXTURES_DIR "/dags", env);
+  CHECK(o.exit_code == 1);  // `missing` failed
+  CHECK(ReadFile(sb.work() / "copy" / "2026-05-04.json") == R"({"status": "ok", "n": 2})");
+  json posted = json::parse(ReadFile(hook));
+  CHECK(posted == json{{"method", "POST"},
+                       {"headers", {{"Content-Type", "application/json"}}},
+                       {"body", R"({"text": "loaded 2026-05-04"})"}});
+  json runs = json::parse(sb.Dagctl("runs files --json").out)["dag_runs"];
+  std::string run_id = runs[0]["dag_run_id"];
+  CHECK(sb.Dagctl("logs files '" + run_id + "' get").out ==
+        "http: GET file://" + (sb.work() / "api").string() +
+            "/orders/2026-05-04.json -> read 24 bytes from a local file (no HTTP request was made)\n");
+  CHECK(sb.Dagctl("logs files '" + run_id + "' post").out ==
+        "http: POST file://" + hook + " -> appended the request to a local sink (no HTTP request was made)\n");
+  CHECK(sb.Dagctl("logs files '" + run_id + "' missing").out.find("/orders/1999-01-01.json: no such file") !=
+        std::string::npos);
+}
+
+TEST_CASE("http: a connection's path comes before the endpoint, so one URI can be a whole webhook") {
+  FakeService svc;
+  Sandbox sb;
+  std::ofstream(sb.work() / "hook.yaml")
+      << "tasks:\n  - {id: notify, operator: http, conn_id: hook, method: POST, body: 'hi', retries: 0,"
+         " expected_status: [201]}\n";
+  std::string env = "DAGCTL_CONN_HOOK=http://127.0.0.1:" + std::to_string(svc.port()) + "/ingest";
+  Output o = sb.Dagctl("run " + (sb.work() / "hook.yaml").string(), FIXTURES_DIR "/dags", env);
+  INFO(o.err);
+  REQUIRE(o.exit_code == 0);
+  CHECK(svc.last_body() == "hi");
+}

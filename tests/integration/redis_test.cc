@@ -13,44 +13,10 @@ using dagctl::testing::Sandbox;
 using dagctl::testing::FreePort;
 using dagctl::testing::WaitFor;
 
-namespace {
-
-// redis-server with a password, on 127.0.0.1, for one test.
-class RedisServer {
- public:
-  RedisServer() : port_(FreePort()) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      std::string port = std::to_string(port_);
-      execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--requirepass", "s3cret", "--daemonize", "no",
-             "--logfile", "", nullptr);
-      _exit(127);
-    }
-    REQUIRE(WaitFor([&] { return Cli("PING") == "PONG\n"; }, 10));
-  }
-  ~RedisServer() {
-    kill(pid_, SIGTERM);
-    waitpid(pid_, nullptr, 0);
-  }
-  int port() const { return port_; }
-  std::string Cli(const std::string& args) const {
-    std::string out = "/tmp/dagctl_redis_cli_" + std::to_string(getpid());
-    std::string cmd = "redis-cli --no-auth-warning -p " + std::to_string(port_) + " -a s3cret " + args +
-                      " > " + out + " 2>/dev/null";
-    if (std::system(cmd.c_str()) != 0) return "";
-    return ReadFile(out);
-  }
-
- private:
-  int port_;
-  pid_t pid_ = -1;
-};
-
-}  // namespace
+using dagctl::testing::RedisServer;
 
 TEST_CASE("redis: SET with a TTL, ZINCRBY and XADD through a connection with a password") {
-  RedisServer redis;
+  RedisServer redis("s3cret");
   Sandbox sb;
   std::ofstream(sb.work() / "speed.yaml") << R"(tasks:
   - id: record
@@ -81,7 +47,7 @@ TEST_CASE("redis: SET with a TTL, ZINCRBY and XADD through a connection with a p
 }
 
 TEST_CASE("redis: a wrong password, an error reply and a dead server fail the try with the reason") {
-  RedisServer redis;
+  RedisServer redis("s3cret");
   Sandbox sb;
   std::ofstream(sb.work() / "bad.yaml") << R"(tasks:
   - {id: auth, operator: redis, conn_id: wrong, retries: 0, commands: [PING]}
@@ -101,4 +67,30 @@ TEST_CASE("redis: a wrong password, an error reply and a dead server fail the tr
   CHECK(auth_log.find("nope") == std::string::npos);
   CHECK(sb.Dagctl("logs bad '" + run_id + "' typo").out.find("redis: SETT a b: ERR unknown command 'SETT'") != std::string::npos);
   CHECK(sb.Dagctl("logs bad '" + run_id + "' dead").out.find("redis: cannot connect to 127.0.0.1:1: Connection refused") != std::string::npos);
+}
+
+TEST_CASE("redis: commands_file, redis-cli style and pipelined, with the last reply saved") {
+  RedisServer redis;
+  Sandbox sb;
+  {
+    std::ofstream cmds(sb.work() / "load.redis");
+    cmds << "# aggregates\nHSET rollup \"09:00\" \"{\\\"events\\\": 3}\" plain 1\nEXPIRE rollup 172800\n\n";
+    for (int i = 0; i < 2500; ++i) cmds << "SET k:" << i << " " << i << "\n";
+    cmds << "DBSIZE\n";
+  }
+  std::ofstream(sb.work() / "bad.redis") << "SET a 1\nSET b \"unclosed\n";
+  std::ofstream(sb.work() / "file.yaml") << "tasks:\n"
+      << "  - {id: load, operator: redis, commands_file: '" << (sb.work() / "load.redis").string() << "',\n"
+      << "     save_to: '" << (sb.work() / "reply.txt").string() << "'}\n"
+      << "  - {id: bad, operator: redis, retries: 0, commands_file: '" << (sb.work() / "bad.redis").string() << "'}\n";
+  std::string env = "DAGCTL_CONN_REDIS_DEFAULT=redis://127.0.0.1:" + std::to_string(redis.port()) + "/0";
+  Output o = sb.Dagctl("run " + (sb.work() / "file.yaml").string(), FIXTURES_DIR "/dags", env);
+  CHECK(o.exit_code == 1);  // `bad`
+  CHECK(redis.Cli("HGET rollup 09:00") == "{\"events\": 3}\n");
+  CHECK(redis.Cli("GET k:2499") == "2499\n");
+  CHECK(std::stoi(redis.Cli("TTL rollup")) > 172000);
+  CHECK(ReadFile(sb.work() / "reply.txt") == "2501");
+  CHECK(o.err.find("bad failed on try 1: redis: " + (sb.work() / "bad.redis").string() + ":2: unclosed '\"'") !=
+        std::string::npos);
+  CHECK(redis.Cli("EXISTS a") == "0\n");  // nothing of a file that does not parse is sent
 }

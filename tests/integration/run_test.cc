@@ -282,6 +282,43 @@ TEST_CASE("spark_submit builds the command line, reports the application id, and
   CHECK(hang.err.find("job failed on try 1: timed out after 1s") != std::string::npos);
 }
 
+TEST_CASE("spark_submit: the master from the spark connection; the job's local command when Spark is absent") {
+  Sandbox sb;
+  std::filesystem::create_directories(sb.work() / "bin");
+  std::string argv_file = (sb.work() / "argv").string(), marker = (sb.work() / "ran_locally").string();
+  std::ofstream(sb.work() / "bin" / "spark-submit") << "#!/bin/bash\nprintf '%s\\n' \"$@\" > " << argv_file << "\n";
+  std::filesystem::permissions(sb.work() / "bin" / "spark-submit", std::filesystem::perms::owner_all);
+  std::ofstream(sb.work() / "job.yaml") << "tasks:\n"
+      << "  - {id: job, operator: spark_submit, application: job.py, retries: 0,\n"
+      << "     local_command: 'pwd > " << marker << "'}\n";
+  std::string dag = (sb.work() / "job.yaml").string();
+  std::string conn = "DAGCTL_CONN_SPARK_DEFAULT='spark://spark-master:7077?deploy-mode=cluster&queue=etl'";
+  Output o = sb.Dagctl("run " + dag, FIXTURES_DIR "/dags", "PATH=" + (sb.work() / "bin").string() + ":$PATH " + conn);
+  INFO(o.err);
+  REQUIRE(o.exit_code == 0);
+  CHECK(ReadFile(argv_file) == "--master\nspark://spark-master:7077\n--deploy-mode\ncluster\n--queue\netl\njob.py\n");
+  CHECK(!std::filesystem::exists(marker));
+
+  // No spark-submit: the local command runs instead, in the DAG's folder, and the log says so.
+  Output local = sb.Dagctl("run " + dag, FIXTURES_DIR "/dags", "PATH=/usr/bin:/bin");
+  INFO(local.err);
+  REQUIRE(local.exit_code == 0);
+  CHECK(ReadFile(marker) == sb.work().string() + "\n");
+  json runs = json::parse(sb.Dagctl("runs job --json").out)["dag_runs"];
+  std::string log = sb.Dagctl("logs job '" + runs[0]["dag_run_id"].get<std::string>() + "' job").out;
+  CHECK(log.find("spark_submit: spark-submit is not installed; running the job's local command instead of\n"
+                 "spark_submit:   spark-submit --master local[*] job.py\n"
+                 "spark_submit: local command: pwd > " + marker + "\n") != std::string::npos);
+
+  // Neither: the try fails saying why.
+  std::ofstream(sb.work() / "nolocal.yaml") << "tasks:\n  - {id: job, operator: spark_submit, application: job.py, retries: 0}\n";
+  Output none = sb.Dagctl("run " + (sb.work() / "nolocal.yaml").string(), FIXTURES_DIR "/dags", "PATH=/usr/bin:/bin");
+  CHECK(none.exit_code == 1);
+  json failed = json::parse(sb.Dagctl("runs nolocal --json").out)["dag_runs"];
+  CHECK(sb.Dagctl("logs nolocal '" + failed[0]["dag_run_id"].get<std::string>() + "' job").out.find(
+            "spark_submit: cannot run spark-submit: No such file or directory") != std::string::npos);
+}
+
 TEST_CASE("file_sensor moves the files it found once its downstream succeeded, like a spool folder") {
   Sandbox sb;
   std::string spool = (sb.work() / "spool").string(), done = (sb.work() / "done").string();

@@ -38,7 +38,7 @@ TEST_CASE("bad connection URIs and unknown fields say what is wrong") {
         "connection 'x': port '99999' is not a number from 0 to 65535");
   CHECK(ParseConnectionUri("x", "redis://h").value().Field("nope").error().message() ==
         "connection 'x' has no field 'nope' (fields: conn_type, host, port, login, password, "
-        "schema, extra, or a query parameter)");
+        "schema, uri, extra, or a query parameter)");
 }
 
 TEST_CASE("connections come from DAGCTL_CONN_<ID>") {
@@ -50,4 +50,16 @@ TEST_CASE("connections come from DAGCTL_CONN_<ID>") {
   ::unsetenv("DAGCTL_CONN_CACHE_TEST");
   CHECK(ConnectionFromEnv("cache_test").error().message() ==
         "connection 'cache_test' is not defined (set DAGCTL_CONN_CACHE_TEST)");
+}
+
+TEST_CASE("a connection renders back to its URI (conn.ID.uri)") {
+  for (const char* uri : {"file:///data/lake", "postgres://etl:p%40ss@db.internal:5432/dw?sslmode=require",
+                          "redis://127.0.0.1:6379/0", "webhdfs://hdfs@[::1]:9870", "spark://?master=local%5B%2A%5D"}) {
+    INFO(uri);
+    auto c = ParseConnectionUri("x", uri);
+    REQUIRE(c);
+    CHECK(c->Field("uri").value() == uri);
+  }
+  auto local = ParseConnectionUri("x", "spark://?master=local%5B%2A%5D");
+  CHECK(local->extra.at("master") == "local[*]");
 }

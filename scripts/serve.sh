@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The main job on one machine: installs what is missing, builds, writes the
+# sample sources the seed pipelines read (dags/sample/seed.py), and runs
+# `dagctl serve` on dags/ — the scheduler, the REST API and the dashboard on
+# http://127.0.0.1:8080 — with a local redis-server for the Redis tasks.
+# Arguments go to `dagctl serve` (e.g. --port 9090). Ctrl-C stops it all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/build.sh
+export DAGCTL_HOME="${DAGCTL_HOME:-$HOME/.dagctl}"
+python3 dags/sample/seed.py --home "$DAGCTL_HOME"
+exec build/dagctl --dags dags serve --with-redis "$@"
