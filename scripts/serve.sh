@@ -6,7 +6,7 @@
 # Arguments go to `dagctl serve` (e.g. --port 9090). Ctrl-C stops it all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/build.sh
+scripts/build.sh dagctl
 export DAGCTL_HOME="${DAGCTL_HOME:-$HOME/.dagctl}"
 python3 dags/sample/seed.py --home "$DAGCTL_HOME"
 exec build/dagctl --dags dags serve --with-redis "$@"

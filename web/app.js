@@ -154,7 +154,7 @@ async function gridTab(dagId, offset) {
 
 async function graphTab(dagId) {
   const g = await api(`/ui/graph/${enc(dagId)}`);
-  const W = 190, H = 54, BW = 160, BH = 30;
+  const W = 200, H = 54, BW = 170, BH = 30;
   const pos = {};
   let cols = 0, rows = 0;
   for (const n of g.nodes) {
@@ -188,7 +188,7 @@ async function graphTab(dagId) {
     gEl.append(rect, text, title);
     svg.append(gEl);
   }
-  return svg;
+  return el("div", { class: "graph-scroll" }, svg);  // wide DAGs scroll sideways
 }
 
 async function runsTab(dagId, offset) {
