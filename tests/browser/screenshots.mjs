@@ -19,9 +19,11 @@ await shot("dag-list");
 await page.goto(`${base}/#/dags/yolov5_image_collection_daily/grid`);
 await page.waitForSelector("#grid a.cell[data-task='dedupe']");
 await shot("dag-grid");
+await page.setViewportSize({ width: 1720, height: 480 });  // the whole graph, no scrolling
 await page.goto(`${base}/#/dags/user_log_rollup_daily/graph`);
 await page.waitForSelector("#graph text");
 await shot("dag-graph");
+await page.setViewportSize({ width: 1280, height: 800 });
 await page.goto(`${base}/#/dags/yolov5_image_collection_daily/grid`);
 await page.click("#grid a.cell[data-task='dedupe']");
 await page.waitForSelector("#log");
