@@ -138,14 +138,17 @@ Result<std::vector<SourceFile>> Sources(const Value& p) {
       return Fail(Error::InvalidArgument(fmt::format("hdfs_put: no file matches '{}'", pattern)));
     for (const std::string& m : matches) {
       fs::path top(m);
-      if (!fs::is_directory(top)) {
+      std::error_code ec;
+      if (!fs::is_directory(top, ec)) {
         files.push_back({m, top.filename().string()});
         continue;
       }
       std::vector<SourceFile> tree;
-      for (const auto& e : fs::recursive_directory_iterator(top))
-        if (e.is_regular_file())
-          tree.push_back({e.path().string(), (top.filename() / fs::relative(e.path(), top)).string()});
+      for (fs::recursive_directory_iterator it(top, ec), end; !ec && it != end; it.increment(ec))
+        if (it->is_regular_file(ec))
+          tree.push_back({it->path().string(), (top.filename() / it->path().lexically_relative(top)).string()});
+      if (ec)
+        return Fail(Error::IOError(fmt::format("hdfs_put: cannot read the folder {}: {}", m, ec.message())));
       std::sort(tree.begin(), tree.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
       files.insert(files.end(), tree.begin(), tree.end());
     }
