@@ -92,6 +92,21 @@ size_t CountFiles(const fs::path& dir, const std::string& ext) {
   return n;
 }
 
+// A copy of dags/ in the sandbox where DAG's `retries_line` says `retries: 0`,
+// so that a failure ends the run at once.
+fs::path WithoutRetries(const Sandbox& sb, const std::string& dag, const std::string& retries_line) {
+  fs::path dags = sb.work() / "dags";
+  fs::create_directories(dags);
+  fs::copy(kDags + "/jobs", dags / "jobs");
+  fs::copy_file(kDags + "/connections.yaml", dags / "connections.yaml");
+  std::string text = ReadFile(kDags + "/" + dag + ".yaml");
+  size_t at = text.find(retries_line);
+  REQUIRE(at != std::string::npos);
+  text.replace(at, retries_line.size(), "retries: 0");
+  std::ofstream(dags / (dag + ".yaml")) << text;
+  return dags;
+}
+
 std::string RedisEnv(const RedisServer& redis) {
   return "DAGCTL_CONN_REDIS_DEFAULT=redis://127.0.0.1:" + std::to_string(redis.port()) + "/0";
 }
@@ -165,13 +180,7 @@ TEST_CASE("seed DAGs: nolabel_products_weekly crawls, lands raw files, transform
 TEST_CASE("seed DAGs: a failed nolabel_products_weekly run posts its alert to the webhook") {
   Sandbox sb;
   // The same DAG without retries, and no catalogue to crawl.
-  fs::path dags = sb.work() / "dags";
-  fs::create_directories(dags);
-  fs::copy(kDags + "/jobs", dags / "jobs");
-  fs::copy_file(kDags + "/connections.yaml", dags / "connections.yaml");
-  std::string dag = ReadFile(kDags + "/nolabel_products_weekly.yaml");
-  dag.replace(dag.find("retries: 2"), 10, "retries: 0");
-  std::ofstream(dags / "nolabel_products_weekly.yaml") << dag;
+  fs::path dags = WithoutRetries(sb, "nolabel_products_weekly", "retries: 2");
   Output o = sb.Dagctl("run nolabel_products_weekly --date 2026-11-15", dags.string());
   CHECK(o.exit_code == 1);
   std::vector<json> posts = JsonLines(sb.home() / "sinks/alerts/webhook.jsonl");
@@ -336,6 +345,22 @@ TEST_CASE("seed DAGs: recsys_retrain backs up the drop, loads the star schema, r
   CHECK(fs::exists(sb.home() / "sources/recsys_drops/processed/20261121T100000/ratings_20261121.csv"));
   CHECK(!fs::exists(sb.home() / "sinks/alerts/webhook.jsonl"));
   CHECK(Log(sb, "recsys_retrain", run, "retrain").find("(predicting the mean: ") != std::string::npos);
+}
+
+TEST_CASE("seed DAGs: a recsys_retrain task that fails posts to the webhook, and no model is published") {
+  Sandbox sb;
+  fs::path dags = WithoutRetries(sb, "recsys_retrain", "retries: 1");
+  fs::create_directories(sb.home() / "sources/recsys_drops");
+  std::ofstream(sb.home() / "sources/recsys_drops/ratings_bad.csv")
+      << "user_id,item_id,rating,rated_at,user_age_band,item_title,item_genre\n1,2,9,x,20s,T,drama\n";
+  Output o = sb.Dagctl("run recsys_retrain --date 2026-11-21T10:00:00Z", dags.string());
+  CHECK(o.exit_code == 1);
+  std::vector<json> posts = JsonLines(sb.home() / "sinks/alerts/webhook.jsonl");
+  REQUIRE(posts.size() == 1);
+  CHECK(json::parse(posts[0]["body"].get<std::string>())["text"] ==
+        ":warning: recsys_retrain.retrain failed (try 1, run manual__2026-11-21T10:00:00+00:00): exit code 1");
+  CHECK(!fs::exists(sb.home() / "lake/models"));
+  CHECK(SqlValue(sb.home() / "recsys_mart.db", "SELECT COUNT(*) FROM fact_rating") == "0");
 }
 
 TEST_CASE("serve --with-redis starts a redis-server on redis_default's port and stops it with serve") {
