@@ -8,7 +8,7 @@ packages=(
   libboost-graph-dev libcpp-httplib-dev libsqlite3-dev libyaml-cpp-dev libfmt-dev
   catch2 nlohmann-json3-dev libhowardhinnant-date-dev tzdata
   libhiredis-dev redis-server librdkafka-dev libpq-dev libmariadb-dev postgresql mariadb-server
-  make time python3
+  make time python3 sqlite3
   chromium  # the dashboard's browser tests (tests/browser)
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
