@@ -5,6 +5,7 @@
 
 #include "integration/harness.h"
 
+using dagctl::testing::FirstRunId;
 using dagctl::testing::Output;
 using dagctl::testing::Sandbox;
 using nlohmann::json;
@@ -99,8 +100,7 @@ TEST_CASE("variables are set, read by templates, listed and deleted") {
       << "tasks:\n  - {id: start, operator: empty}\n"
       << "  - {id: use, command: 'echo {{ var.region }}', depends_on: start}\n";
   REQUIRE(sb.Dagctl("run " + (sb.work() / "vars.yaml").string()).exit_code == 0);
-  nlohmann::json runs = nlohmann::json::parse(sb.Dagctl("runs vars --json").out);
-  std::string run_id = runs["dag_runs"][0]["dag_run_id"];
+  std::string run_id = FirstRunId(sb, "vars");
   CHECK(sb.Dagctl("logs vars '" + run_id + "' use").out == "eu-west\n");
   CHECK(sb.Dagctl("variables delete region").exit_code == 0);
   Output gone = sb.Dagctl("variables get region");

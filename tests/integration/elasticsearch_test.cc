@@ -10,6 +10,7 @@
 
 #include "integration/harness.h"
 
+using dagctl::testing::FirstRunId;
 using dagctl::testing::Output;
 using dagctl::testing::Sandbox;
 using nlohmann::json;
@@ -88,8 +89,7 @@ TEST_CASE("elasticsearch_bulk creates the index with its mapping and indexes in 
   CHECK(es.docs_.size() == 3);
   CHECK(es.docs_["b2"]["price"] == 12.5);
   CHECK(es.bulk_requests_ == 2);
-  json runs = json::parse(sb.Dagctl("runs index --json").out);
-  std::string run_id = runs["dag_runs"][0]["dag_run_id"];
+  std::string run_id = FirstRunId(sb, "index");
   CHECK(sb.Dagctl("logs index '" + run_id + "' show").out == "indexed=3\n");
 }
 
@@ -101,8 +101,7 @@ TEST_CASE("elasticsearch_bulk fails with the first rejected document's reason") 
       << es.port() << "', index: products, source: '" << (sb.work() / "bad.jsonl").string() << "'}\n";
   Output o = sb.Dagctl("run " + (sb.work() / "bad.yaml").string());
   CHECK(o.exit_code == 1);
-  json runs = json::parse(sb.Dagctl("runs bad --json").out);
-  std::string run_id = runs["dag_runs"][0]["dag_run_id"];
+  std::string run_id = FirstRunId(sb, "bad");
   CHECK(sb.Dagctl("logs bad '" + run_id + "' load").out.find(
             "elasticsearch: document on line 2 was rejected (400): mapper_parsing_exception: failed "
             "to parse field [price]") != std::string::npos);

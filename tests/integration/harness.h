@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -64,6 +65,15 @@ class Sandbox {
  private:
   std::filesystem::path dir_;
 };
+
+/// The id of the first run `dagctl runs DAG --json` lists (in most tests the
+/// DAG's only run).
+inline std::string FirstRunId(const Sandbox& sb, const std::string& dag,
+                              const std::string& dags = FIXTURES_DIR "/dags") {
+  Output o = sb.Dagctl("runs " + dag + " --json", dags);
+  REQUIRE(o.exit_code == 0);
+  return nlohmann::json::parse(o.out)["dag_runs"][0]["dag_run_id"].get<std::string>();
+}
 
 }  // namespace dagctl::testing
 

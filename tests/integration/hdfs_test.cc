@@ -11,6 +11,7 @@
 
 #include "integration/harness.h"
 
+using dagctl::testing::FirstRunId;
 using dagctl::testing::Output;
 using dagctl::testing::ReadFile;
 using dagctl::testing::Sandbox;
@@ -76,10 +77,6 @@ class FakeWebHdfs {
   std::mutex mu_;
 };
 
-std::string RunIdOf(const Sandbox& sb, const std::string& dag) {
-  return json::parse(sb.Dagctl("runs " + dag + " --json").out)["dag_runs"][0]["dag_run_id"];
-}
-
 }  // namespace
 
 TEST_CASE("hdfs over WebHDFS: mkdir, put through the datanode redirect, sensor, overwrite policy") {
@@ -102,7 +99,7 @@ TEST_CASE("hdfs over WebHDFS: mkdir, put through the datanode redirect, sensor, 
   CHECK(hdfs.files_["/raw/wrk_date=2026-08-01/a.csv"] == "id,speed\n1,93\n");
   CHECK(hdfs.files_["/raw/wrk_date=2026-08-01/b.csv"] == "id,speed\n2,71\n");
   CHECK(hdfs.users_ == std::set<std::string>{"etl"});
-  CHECK(sb.Dagctl("logs lake '" + RunIdOf(sb, "lake") + "' show").out ==
+  CHECK(sb.Dagctl("logs lake '" + FirstRunId(sb, "lake") + "' show").out ==
         "[\"/raw/wrk_date=2026-08-01/a.csv\",\"/raw/wrk_date=2026-08-01/b.csv\"]\n");
 
   // The same files again without overwrite: the namenode's refusal is the reason.
@@ -110,7 +107,7 @@ TEST_CASE("hdfs over WebHDFS: mkdir, put through the datanode redirect, sensor, 
       << (sb.work() / "a.csv").string() << "', destination: /raw/wrk_date=2026-08-01/a.csv}\n";
   Output again = sb.Dagctl("run " + (sb.work() / "again.yaml").string(), FIXTURES_DIR "/dags", env);
   CHECK(again.exit_code == 1);
-  CHECK(sb.Dagctl("logs again '" + RunIdOf(sb, "again") + "' put").out.find(
+  CHECK(sb.Dagctl("logs again '" + FirstRunId(sb, "again") + "' put").out.find(
             "hdfs: CREATE /raw/wrk_date=2026-08-01/a.csv failed: 403 FileAlreadyExistsException: "
             "/raw/wrk_date=2026-08-01/a.csv for client already exists") != std::string::npos);
 }

@@ -8,6 +8,7 @@
 
 #include "integration/harness.h"
 
+using dagctl::testing::FirstRunId;
 using dagctl::testing::Output;
 using dagctl::testing::ReadFile;
 using dagctl::testing::Sandbox;
@@ -64,8 +65,7 @@ class FakeService {
 };
 
 json States(const Sandbox& sb, const std::string& dag) {
-  json runs = json::parse(sb.Dagctl("runs " + dag + " --json").out);
-  std::string run_id = runs["dag_runs"][0]["dag_run_id"];
+  std::string run_id = FirstRunId(sb, dag);
   json tis = json::parse(sb.Dagctl("tasks " + dag + " '" + run_id + "' --json").out);
   json out = json::object();
   for (const json& ti : tis["task_instances"]) out[ti["task_id"].get<std::string>()] = ti["state"];
@@ -220,8 +220,7 @@ TEST_CASE("http: a file:// URL is read by GET and appended to by POST; the log s
   CHECK(posted == json{{"method", "POST"},
                        {"headers", {{"Content-Type", "application/json"}}},
                        {"body", R"({"text": "loaded 2026-05-04"})"}});
-  json runs = json::parse(sb.Dagctl("runs files --json").out)["dag_runs"];
-  std::string run_id = runs[0]["dag_run_id"];
+  std::string run_id = FirstRunId(sb, "files");
   CHECK(sb.Dagctl("logs files '" + run_id + "' get").out ==
         "http: GET file://" + (sb.work() / "api").string() +
             "/orders/2026-05-04.json -> read 24 bytes from a local file (no HTTP request was made)\n");

@@ -8,6 +8,7 @@
 
 #include "integration/harness.h"
 
+using dagctl::testing::FirstRunId;
 using dagctl::testing::Output;
 using dagctl::testing::Sandbox;
 using nlohmann::json;
@@ -84,7 +85,7 @@ TEST_CASE("kafka_produce delivers JSON-lines records with keys, and they can be 
   CHECK(records[0] == std::make_pair(std::string("c1"), std::string("{\"car\": \"c1\", \"kmh\": 93}")));
   CHECK(records[1].first == "c2");
   CHECK(records[2].second == "{\"car\": \"c1\", \"kmh\": 88}");
-  std::string run_id = json::parse(sb.Dagctl("runs stream --json").out)["dag_runs"][0]["dag_run_id"];
+  std::string run_id = FirstRunId(sb, "stream");
   CHECK(sb.Dagctl("logs stream '" + run_id + "' show").out == "sent=3\n");
 }
 
@@ -101,7 +102,7 @@ TEST_CASE("kafka_produce fails with the delivery error when the cluster cannot b
 )";
   Output o = sb.Dagctl("run " + (sb.work() / "dead.yaml").string());
   CHECK(o.exit_code == 1);
-  std::string run_id = json::parse(sb.Dagctl("runs dead --json").out)["dag_runs"][0]["dag_run_id"];
+  std::string run_id = FirstRunId(sb, "dead");
   std::string log = sb.Dagctl("logs dead '" + run_id + "' send").out;
   CHECK(log.find("kafka: 0 of 1 records delivered to car_status") != std::string::npos);
   CHECK(log.find("kafka: 1 deliveries failed; the first: Local: Message timed out") != std::string::npos);
@@ -126,7 +127,7 @@ TEST_CASE("kafka_produce and elasticsearch_bulk write local sinks through file c
   CHECK(dagctl::testing::ReadFile(sb.work() / "sinks" / "es" / "products.ndjson") ==
         "{\"index\":{\"_id\":\"a1\",\"_index\":\"products\"}}\n{\"price\":1,\"sku\":\"a1\"}\n"
         "{\"index\":{\"_id\":\"b2\",\"_index\":\"products\"}}\n{\"price\":2,\"sku\":\"b2\"}\n");
-  std::string run_id = json::parse(sb.Dagctl("runs local --json").out)["dag_runs"][0]["dag_run_id"];
+  std::string run_id = FirstRunId(sb, "local");
   CHECK(sb.Dagctl("logs local '" + run_id + "' stream").out ==
         "kafka: local sink, no broker: appended 2 records for topic products to " + sinks + "/kafka/products.jsonl\n");
   CHECK(sb.Dagctl("logs local '" + run_id + "' index").out.find("elasticsearch: local sink, no cluster: wrote 2 documents") != std::string::npos);

@@ -7,6 +7,7 @@
 
 #include "integration/harness.h"
 
+using dagctl::testing::FirstRunId;
 using dagctl::testing::Output;
 using dagctl::testing::ReadFile;
 using dagctl::testing::Sandbox;
@@ -39,8 +40,7 @@ TEST_CASE("redis: SET with a TTL, ZINCRBY and XADD through a connection with a p
   CHECK(ttl > 604000);
   CHECK(ttl <= 604800);
   CHECK(redis.Cli("XLEN events") == "1\n");
-  nlohmann::json runs = nlohmann::json::parse(sb.Dagctl("runs speed --json").out);
-  std::string run_id = runs["dag_runs"][0]["dag_run_id"];
+  std::string run_id = FirstRunId(sb, "speed");
   CHECK(sb.Dagctl("logs speed '" + run_id + "' show").out == "score=1\n");
   // The password never reaches the log.
   CHECK(sb.Dagctl("logs speed '" + run_id + "' record").out.find("s3cret") == std::string::npos);
@@ -60,8 +60,7 @@ TEST_CASE("redis: a wrong password, an error reply and a dead server fail the tr
                     " DAGCTL_CONN_DEAD=redis://127.0.0.1:1";
   Output o = sb.Dagctl("run " + (sb.work() / "bad.yaml").string(), FIXTURES_DIR "/dags", env);
   CHECK(o.exit_code == 1);
-  nlohmann::json runs = nlohmann::json::parse(sb.Dagctl("runs bad --json").out);
-  std::string run_id = runs["dag_runs"][0]["dag_run_id"];
+  std::string run_id = FirstRunId(sb, "bad");
   std::string auth_log = sb.Dagctl("logs bad '" + run_id + "' auth").out;
   CHECK(auth_log.find("redis: AUTH ***: WRONGPASS") != std::string::npos);
   CHECK(auth_log.find("nope") == std::string::npos);

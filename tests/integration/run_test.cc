@@ -7,6 +7,7 @@
 
 #include "integration/harness.h"
 
+using dagctl::testing::FirstRunId;
 using dagctl::testing::Output;
 using dagctl::testing::ReadFile;
 using dagctl::testing::Sandbox;
@@ -14,11 +15,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string RunId(const Sandbox& sb, const std::string& dag) {
-  Output o = sb.Dagctl("runs " + dag + " --json");
-  REQUIRE(o.exit_code == 0);
-  return json::parse(o.out)["dag_runs"][0]["dag_run_id"].get<std::string>();
-}
 
 json TaskStates(const Sandbox& sb, const std::string& dag, const std::string& run_id) {
   Output o = sb.Dagctl("tasks " + dag + " '" + run_id + "' --json");
@@ -44,7 +40,7 @@ TEST_CASE("a run executes every task, passes XCom and templates, and records it 
   CHECK(o.out.find("run manual__2026-03-01T00:00:00+00:00 of pipeline: success") !=
         std::string::npos);
 
-  std::string run_id = RunId(sb, "pipeline");
+  std::string run_id = FirstRunId(sb, "pipeline");
   CHECK(run_id == "manual__2026-03-01T00:00:00+00:00");
   json states = TaskStates(sb, "pipeline", run_id);
   CHECK(states["extract"] == json::array({"success", 1}));
@@ -60,7 +56,7 @@ TEST_CASE("a run executes every task, passes XCom and templates, and records it 
 
   // A second run for the same date gets a fresh run id.
   REQUIRE(sb.Dagctl("run pipeline --date 2026-03-01 --param out_dir=" + out).exit_code == 0);
-  CHECK(RunId(sb, "pipeline") == "manual__2026-03-01T00:00:00+00:00_2");
+  CHECK(FirstRunId(sb, "pipeline") == "manual__2026-03-01T00:00:00+00:00_2");
 }
 
 TEST_CASE("run and task JSON use Airflow's field names and ISO 8601 with offsets") {
@@ -89,7 +85,7 @@ TEST_CASE("a failing task is retried with real processes, each try with its own 
   Output o = sb.Dagctl("run flaky --param state_dir=" + sb.work().string());
   INFO(o.err);
   REQUIRE(o.exit_code == 0);
-  std::string run_id = RunId(sb, "flaky");
+  std::string run_id = FirstRunId(sb, "flaky");
   CHECK(TaskStates(sb, "flaky", run_id)["flaky"] == json::array({"success", 3}));
   CHECK(sb.Dagctl("logs flaky '" + run_id + "' flaky --try 1").out ==
         "try 1 sees count 1\n[dagctl] try 1 failed: exit code 1\n");
@@ -105,7 +101,7 @@ TEST_CASE("timeouts kill the whole process group, and a crash fails only its own
   INFO(o.err);
   CHECK(o.exit_code == 0);  // the leaf (cleanup, all_done) succeeded
   CHECK(secs < 10);
-  std::string run_id = RunId(sb, "hazards");
+  std::string run_id = FirstRunId(sb, "hazards");
   json states = TaskStates(sb, "hazards", run_id);
   CHECK(states["slow"] == json::array({"failed", 1}));
   CHECK(states["crash"] == json::array({"failed", 1}));
@@ -140,7 +136,7 @@ TEST_CASE("a failed run exits 1 and shows the failure") {
   CHECK(o.exit_code == 1);
   CHECK(o.err.find("boom failed on try 1: exit code 3") != std::string::npos);
   CHECK(o.out.find("of fail: failed") != std::string::npos);
-  std::string run_id = RunId(sb, "fail");
+  std::string run_id = FirstRunId(sb, "fail");
   CHECK(sb.Dagctl("logs fail '" + run_id + "' boom").out ==
         "bad\n[dagctl] try 1 failed: exit code 3\n");
 }
@@ -159,7 +155,7 @@ TEST_CASE("Ctrl-C stops the run: running tries are terminated and recorded faile
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   CHECK(WEXITSTATUS(status) == 1);
   CHECK(secs < 10);
-  std::string run_id = RunId(sb, "long");
+  std::string run_id = FirstRunId(sb, "long");
   json states = TaskStates(sb, "long", run_id);
   CHECK(states["sleeper"] == json::array({"failed", 1}));
   CHECK(states["after"] == json::array({"upstream_failed", 0}));
@@ -185,7 +181,7 @@ tasks:
   Output o = sb.Dagctl("run " + (sb.work() / "branchy.yaml").string());
   INFO(o.err);
   CHECK(o.exit_code == 0);
-  json states = TaskStates(sb, "branchy", RunId(sb, "branchy"));
+  json states = TaskStates(sb, "branchy", FirstRunId(sb, "branchy"));
   CHECK(states["pick"] == json::array({"success", 1}));
   CHECK(states["weekend"] == json::array({"success", 1}));
   CHECK(states["weekday"] == json::array({"skipped", 0}));
@@ -207,7 +203,7 @@ TEST_CASE("passwords and secret variables are masked in task logs") {
       echo "token {{ var.api_token }} in {{ var.region }}"
 )";
   REQUIRE(sb.Dagctl("run " + (sb.work() / "secrets.yaml").string()).exit_code == 0);
-  std::string run_id = RunId(sb, "secrets");
+  std::string run_id = FirstRunId(sb, "secrets");
   std::string log = sb.Dagctl("logs secrets '" + run_id + "' connect").out;
   // stdout and stderr arrive on two pipes: each line is whole, their order may vary.
   CHECK(log.find("psql -h db.local -U etl password=***\n") != std::string::npos);
@@ -229,7 +225,7 @@ TEST_CASE("file_sensor waits for a file to appear and hands its path downstream"
   Output o = sb.Dagctl("run " + (sb.work() / "spool.yaml").string());
   INFO(o.err);
   REQUIRE(o.exit_code == 0);
-  std::string run_id = RunId(sb, "spool");
+  std::string run_id = FirstRunId(sb, "spool");
   CHECK(sb.Dagctl("logs spool '" + run_id + "' use").out == "[\"" + drop + "/cars.csv\"]\n");
   std::string log = sb.Dagctl("logs spool '" + run_id + "' wait").out;
   CHECK(log.find("file_sensor: nothing matches " + drop + "/*.csv yet") != std::string::npos);
@@ -268,7 +264,7 @@ TEST_CASE("spark_submit builds the command line, reports the application id, and
         "--master\nyarn\n--deploy-mode\ncluster\n--name\ntransform-2026-06-01\n--conf\n"
         "spark.executor.memory=2g\n--conf\nspark.sql.shuffle.partitions=64\n--py-files\n"
         "jobs/common.py,jobs/util.py\njobs/transform.py\n--date\n2026-06-01\n");
-  std::string run_id = RunId(sb, "spark");
+  std::string run_id = FirstRunId(sb, "spark");
   CHECK(sb.Dagctl("logs spark '" + run_id + "' report").out == "application_1700000000000_0042\n");
 
   std::ofstream(sb.work() / "hang.yaml")
@@ -304,8 +300,7 @@ TEST_CASE("spark_submit: the master from the spark connection; the job's local c
   INFO(local.err);
   REQUIRE(local.exit_code == 0);
   CHECK(ReadFile(marker) == sb.work().string() + "\n");
-  json runs = json::parse(sb.Dagctl("runs job --json").out)["dag_runs"];
-  std::string log = sb.Dagctl("logs job '" + runs[0]["dag_run_id"].get<std::string>() + "' job").out;
+  std::string log = sb.Dagctl("logs job '" + FirstRunId(sb, "job") + "' job").out;
   CHECK(log.find("spark_submit: spark-submit is not installed; running the job's local command instead of\n"
                  "spark_submit:   spark-submit --master local[*] job.py\n"
                  "spark_submit: local command: pwd > " + marker + "\n") != std::string::npos);
@@ -314,8 +309,7 @@ TEST_CASE("spark_submit: the master from the spark connection; the job's local c
   std::ofstream(sb.work() / "nolocal.yaml") << "tasks:\n  - {id: job, operator: spark_submit, application: job.py, retries: 0}\n";
   Output none = sb.Dagctl("run " + (sb.work() / "nolocal.yaml").string(), FIXTURES_DIR "/dags", "PATH=/usr/bin:/bin");
   CHECK(none.exit_code == 1);
-  json failed = json::parse(sb.Dagctl("runs nolocal --json").out)["dag_runs"];
-  CHECK(sb.Dagctl("logs nolocal '" + failed[0]["dag_run_id"].get<std::string>() + "' job").out.find(
+  CHECK(sb.Dagctl("logs nolocal '" + FirstRunId(sb, "nolocal") + "' job").out.find(
             "spark_submit: cannot run spark-submit: No such file or directory") != std::string::npos);
 }
 
@@ -335,7 +329,7 @@ TEST_CASE("file_sensor moves the files it found once its downstream succeeded, l
   CHECK(ReadFile(sb.work() / "done" / "2026-10-02" / "car1.log") == "a\n");
   CHECK(ReadFile(sb.work() / "done" / "2026-10-02" / "car2.log") == "b\n");
   CHECK(std::filesystem::is_empty(spool));
-  std::string run_id = RunId(sb, "ingest");
+  std::string run_id = FirstRunId(sb, "ingest");
   CHECK(sb.Dagctl("logs ingest '" + run_id + "' load").out == "a\nb\n");
   CHECK(sb.Dagctl("logs ingest '" + run_id + "' wait").out.find(
             "file_sensor: moved " + spool + "/car1.log to " + done + "/2026-10-02/car1.log") != std::string::npos);

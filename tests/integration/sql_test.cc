@@ -9,6 +9,7 @@
 
 #include "integration/harness.h"
 
+using dagctl::testing::FirstRunId;
 using dagctl::testing::Output;
 using dagctl::testing::ReadFile;
 using dagctl::testing::Sandbox;
@@ -18,10 +19,6 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string RunIdOf(const Sandbox& sb, const std::string& dag) {
-  return json::parse(sb.Dagctl("runs " + dag + " --json").out)["dag_runs"][0]["dag_run_id"];
-}
 
 int Sh(const std::string& cmd) { return WEXITSTATUS(std::system(cmd.c_str())); }
 
@@ -120,7 +117,7 @@ void CheckWarehouse(Sandbox& sb, const std::string& conn_uri, const std::string&
                        "DAGCTL_CONN_DW='" + conn_uri + "'");
   INFO(o.err);
   CHECK(o.exit_code == 1);  // broken is a leaf, and it fails
-  std::string run_id = RunIdOf(sb, "dw");
+  std::string run_id = FirstRunId(sb, "dw");
   INFO("load's log: " << sb.Dagctl("logs dw '" + run_id + "' load").out);
   CHECK(sb.Dagctl("logs dw '" + run_id + "' show").out == "total=7\n");
   std::string log = sb.Dagctl("logs dw '" + run_id + "' broken").out;
@@ -155,7 +152,7 @@ TEST_CASE("sql on a real PostgreSQL server, and its refusal of a wrong password"
   Output bad = sb.Dagctl("run " + (sb.work() / "auth.yaml").string(), FIXTURES_DIR "/dags",
                          "DAGCTL_CONN_DW='postgres://etl:wrong@127.0.0.1:" + std::to_string(pg.port()) + "/postgres'");
   CHECK(bad.exit_code == 1);
-  CHECK(sb.Dagctl("logs auth '" + RunIdOf(sb, "auth") + "' q").out.find(
+  CHECK(sb.Dagctl("logs auth '" + FirstRunId(sb, "auth") + "' q").out.find(
             "password authentication failed for user \"etl\"") != std::string::npos);
 }
 
