@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lakeio  # noqa: E402
+import sqlfile  # noqa: E402
 
 TABLE = """CREATE TABLE IF NOT EXISTS api_orders (
   dt DATE NOT NULL,
@@ -32,10 +33,6 @@ TABLE = """CREATE TABLE IF NOT EXISTS api_orders (
   status VARCHAR(16) NOT NULL,
   PRIMARY KEY (dt, order_id)
 )"""
-
-
-def sql_text(value):
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def extract(args):
@@ -70,14 +67,12 @@ def transform(args):
             repeated += o["order_id"] in rows
             rows[o["order_id"]] = (args.date, o["order_id"], o["created_at"], o["customer"], f"{amount:.2f}",
                                    o["currency"], f"{krw:.2f}", o["status"])
-    statements = [TABLE, f"DELETE FROM api_orders WHERE dt = {sql_text(args.date)}"]
-    if rows:
-        values = ",\n".join("(" + ", ".join(sql_text(v) for v in row) + ")" for _, row in sorted(rows.items()))
-        statements.append("INSERT INTO api_orders (dt, order_id, created_at, customer, amount, currency, "
-                          f"amount_krw, status) VALUES\n{values}")
-    statements.append(f"SELECT COUNT(*) FROM api_orders WHERE dt = {sql_text(args.date)}")
-    with open(args.out, "w") as f:
-        f.write(";\n".join(statements) + "\n")
+    day = sqlfile.literal(args.date)
+    sqlfile.write(args.out, [TABLE, f"DELETE FROM api_orders WHERE dt = {day}"] +
+                  sqlfile.insert("api_orders", [row for _, row in sorted(rows.items())],
+                                 ["dt", "order_id", "created_at", "customer", "amount", "currency", "amount_krw",
+                                  "status"]) +
+                  [f"SELECT COUNT(*) FROM api_orders WHERE dt = {day}"])
     print(f"transform: {len(rows)} orders ({repeated} repeats merged, {bad} malformed dropped)")
     print(len(rows))
     return 0

@@ -22,6 +22,7 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lakeio  # noqa: E402
+import sqlfile  # noqa: E402
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS dim_user (
@@ -51,16 +52,12 @@ SCHEMA = [
 ]
 
 
-def q(v):
-    return str(v) if isinstance(v, int) else "'" + str(v).replace("'", "''") + "'"
-
-
 def upsert(table, key, rows):
+    """Replaces the rows whose first column (`key`) is among `rows`'."""
     if not rows:
         return []
-    ids = ", ".join(q(r[0]) for r in rows)
-    values = ",\n".join("(" + ", ".join(q(v) for v in r) + ")" for r in rows)
-    return [f"DELETE FROM {table} WHERE {key} IN ({ids})", f"INSERT INTO {table} VALUES\n{values}"]
+    ids = ", ".join(sqlfile.literal(r[0]) for r in rows)
+    return [f"DELETE FROM {table} WHERE {key} IN ({ids})"] + sqlfile.insert(table, rows)
 
 
 def main():
@@ -103,11 +100,11 @@ def main():
     statements += upsert("dim_user", "user_id", sorted((u, b) for u, b in users.items()))
     statements += upsert("dim_item", "item_id", sorted((i, t, g) for i, (t, g) in items.items()))
     statements += upsert("dim_date", "date_id", sorted((d,) + v for d, v in dates.items()))
-    statements.append(f"DELETE FROM fact_rating WHERE batch = {q(args.batch)}")
-    statements += upsert("fact_rating", "batch", facts)[1:]
-    statements.append(f"SELECT COUNT(*) FROM fact_rating WHERE batch = {q(args.batch)}")
-    with open(f"{args.out}/star.sql", "w") as f:
-        f.write(";\n".join(statements) + "\n")
+    batch = sqlfile.literal(args.batch)
+    statements.append(f"DELETE FROM fact_rating WHERE batch = {batch}")
+    statements += sqlfile.insert("fact_rating", facts)
+    statements.append(f"SELECT COUNT(*) FROM fact_rating WHERE batch = {batch}")
+    sqlfile.write(f"{args.out}/star.sql", statements)
     print(f"preprocess: {len(facts)} ratings of {len(users)} users and {len(items)} items from {len(files)} "
           f"files ({bad} bad rows dropped, {repeated} exported twice)")
     print(len(facts))

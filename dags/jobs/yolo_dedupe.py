@@ -22,6 +22,7 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lakeio  # noqa: E402
+import sqlfile  # noqa: E402
 
 TABLE = """CREATE TABLE IF NOT EXISTS image_meta (
   sha256 CHAR(64) NOT NULL PRIMARY KEY,
@@ -40,14 +41,6 @@ def size_of(data):
     if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
         return struct.unpack(">II", data[16:24])
     return None, None
-
-
-def sql_value(v):
-    if v is None:
-        return "NULL"
-    if isinstance(v, int):
-        return str(v)
-    return "'" + str(v).replace("'", "''") + "'"
 
 
 def main():
@@ -89,14 +82,12 @@ def main():
         classes = ",".join(sorted({b[0] for b in boxes}, key=int))
         rows.append((digest, args.date, name, f"/images/yolov5/dt={args.date}/{digest}{ext}", width, height,
                      len(data), len(boxes), classes))
-    statements = [TABLE, f"DELETE FROM image_meta WHERE dt = '{args.date}'"]
-    if rows:
-        statements.append("INSERT INTO image_meta (sha256, dt, upload_name, lake_path, width, height, bytes, "
-                          "detections, classes) VALUES\n" +
-                          ",\n".join("(" + ", ".join(sql_value(v) for v in r) + ")" for r in rows))
-    statements.append(f"SELECT COUNT(*) FROM image_meta WHERE dt = '{args.date}'")
-    with open(f"{args.out}/metadata.sql", "w") as f:
-        f.write(";\n".join(statements) + "\n")
+    day = sqlfile.literal(args.date)
+    sqlfile.write(f"{args.out}/metadata.sql",
+                  [TABLE, f"DELETE FROM image_meta WHERE dt = {day}"] +
+                  sqlfile.insert("image_meta", rows, ["sha256", "dt", "upload_name", "lake_path", "width", "height",
+                                                      "bytes", "detections", "classes"]) +
+                  [f"SELECT COUNT(*) FROM image_meta WHERE dt = {day}"])
     print(f"dedupe: {len(images)} uploads: {len(rows)} new ({labelled} with detections), "
           f"{seen_before} already in the lake, {repeated} repeated in the batch")
     if not rows:
