@@ -11,7 +11,10 @@ packages=(
   make time python3 sqlite3
   chromium  # the dashboard's browser tests (tests/browser)
 )
-command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+# Debian 12's Node.js is 18: the browser tests' driver is pinned to a release
+# that runs on it (playwright-core 1.61; later ones need Node 20).
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
