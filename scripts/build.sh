@@ -2,8 +2,12 @@
 # Configures and builds dagctl in ./build (Release): everything, or only the
 # targets given (scripts/build.sh dagctl). Produces build/dagctl.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-"$(dirname "$0")/deps.sh"
+# The project's root: this script's parent folder, or the working directory
+# when the script runs from a copy elsewhere.
+root=$(cd "$(dirname "$0")/.." && pwd)
+[[ -f $root/CMakeLists.txt ]] || root=$PWD
+cd "$root"
+scripts/deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 targets=()
 for t in "$@"; do targets+=(--target "$t"); done

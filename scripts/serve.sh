@@ -5,7 +5,11 @@
 # http://127.0.0.1:8080 — with a local redis-server for the Redis tasks.
 # Arguments go to `dagctl serve` (e.g. --port 9090). Ctrl-C stops it all.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# The project's root: this script's parent folder, or the working directory
+# when the script runs from a copy elsewhere.
+root=$(cd "$(dirname "$0")/.." && pwd)
+[[ -f $root/CMakeLists.txt ]] || root=$PWD
+cd "$root"
 scripts/build.sh dagctl
 export DAGCTL_HOME="${DAGCTL_HOME:-$HOME/.dagctl}"
 python3 dags/sample/seed.py --home "$DAGCTL_HOME"
