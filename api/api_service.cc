@@ -12,7 +12,7 @@
 
 #include "api/airflow_json.h"
 #include "engine/data_interval.h"
-#include "engine/executor.h"
+#include "engine/try_log.h"
 #include "engine/runs.h"
 #include "engine/value.h"
 
@@ -509,21 +509,20 @@ Reply<json> Call::GetLog(const std::string& dag_id, const std::string& run_id, c
   if (*n > ti->try_number)
     return NotFound("Task try not found", fmt::format("task '{}' has {} tr{} in run '{}'", task,
                                                       ti->try_number, ti->try_number == 1 ? "y" : "ies", run_id));
-  // The ids come from the store, and the path is checked to stay in the logs folder.
-  namespace fs = std::filesystem;
-  fs::path logs = fs::weakly_canonical(ctx_.logs_dir);
-  fs::path path = fs::weakly_canonical(TryLogPath(ctx_.logs_dir, dag_id, run_id, task, static_cast<int>(*n)));
-  auto rel = path.lexically_relative(logs);
-  if (rel.empty() || *rel.begin() == "..") return BadRequest("that log is outside the logs folder");
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream content;
-  content << in.rdbuf();
+  auto store = Db();
+  if (!store) return std::unexpected(store.error());
+  auto content = ReadTryLogText(**store, ctx_.logs_dir, {dag_id, run_id, task, -1},
+                                static_cast<int>(*n), 0);
+  if (!content) {
+    if (content.error().code() == Error::Code::kInvalidArgument)
+      return BadRequest(content.error().message());
+    return Internal(content.error());
+  }
   if (req_.wants_text) {
-    text_body_ = content.str();
-    if (text_body_.empty()) return json(nullptr);
+    text_body_ = *content;
     return json(nullptr);
   }
-  return json{{"content", content.str()}};
+  return json{{"content", *content}};
 }
 
 Reply<json> Call::Clear(const std::string& dag_id) {

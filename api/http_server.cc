@@ -8,7 +8,8 @@
 
 #include "api/airflow_json.h"
 #include "api/web_assets.h"
-#include "engine/store/sqlite_store.h"
+#include "engine/clock.h"
+#include "engine/store/sql_store.h"
 
 namespace dagctl::api {
 
@@ -16,13 +17,15 @@ bool IsLoopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
 }
 
-Store* ThreadStore(const std::string& path) {
+Store* ThreadStore(const std::string& url, const std::string& home) {
+  static SystemClock clock;
   thread_local std::map<std::string, std::unique_ptr<Store>> stores;
-  auto it = stores.find(path);
+  std::string key = url + "\n" + home;
+  auto it = stores.find(key);
   if (it != stores.end()) return it->second.get();
-  auto store = OpenSqliteStore(path);
+  auto store = OpenStore(url, home, clock);
   if (!store) return nullptr;
-  return stores.emplace(path, std::move(*store)).first->second.get();
+  return stores.emplace(key, std::move(*store)).first->second.get();
 }
 
 namespace {

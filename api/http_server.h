@@ -47,6 +47,6 @@ class HttpServer {
 /// A Store for the calling thread, opened on first use from the database at
 /// `path` (each thread needs its own SQLite connection). nullptr when it
 /// cannot be opened.
-Store* ThreadStore(const std::string& path);
+Store* ThreadStore(const std::string& url, const std::string& home);
 
 }  // namespace dagctl::api

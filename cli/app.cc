@@ -8,7 +8,7 @@
 
 #include "engine/connection.h"
 #include "operators/plugin.h"
-#include "engine/store/sqlite_store.h"
+#include "engine/store/sql_store.h"
 #include "engine/suggest.h"
 
 namespace dagctl::cli {
@@ -17,8 +17,8 @@ namespace fs = std::filesystem;
 
 void PrintError(const std::string& message) { fmt::print(stderr, "dagctl: {}\n", message); }
 
-App::App(std::string home, std::string dags_dir, std::string plugins_dir)
-    : home_(std::move(home)), dags_dir_(std::move(dags_dir)) {
+App::App(std::string home, std::string dags_dir, std::string plugins_dir, std::string store_url)
+    : home_(std::move(home)), dags_dir_(std::move(dags_dir)), store_url_(std::move(store_url)) {
   RegisterBuiltinOperators(registry_);
   for (const std::string& dir : {home_ + "/plugins", plugins_dir}) {
     if (dir.empty()) continue;
@@ -39,12 +39,14 @@ ExecutorOptions App::executor_options() const {
   opts.home = std::filesystem::absolute(home_).string();
   opts.dags_dir = std::filesystem::absolute(dags_dir_).string();
   for (char** e = environ; *e; ++e) opts.env.push_back(*e);
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  opts.hostname = host;
+  opts.hostname = HostName();
   opts.owner = ThisProcessOwner();
+  opts.store_url = store_url_;
+  opts.ship_logs = shared_store();
   return opts;
 }
+
+bool App::shared_store() const { return IsPostgresUrl(store_url_); }
 
 Store* App::store() {
   if (store_) return store_.get();
@@ -54,7 +56,7 @@ Store* App::store() {
     PrintError(fmt::format("cannot create home folder {}: {}", home_, ec.message()));
     return nullptr;
   }
-  auto s = OpenSqliteStore(home_ + "/dagctl.db");
+  auto s = OpenStore(store_url_, home_, clock_);
   if (!s) {
     PrintError(s.error().message());
     return nullptr;

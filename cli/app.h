@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/dag_loader.h"
+#include "engine/clock.h"
 #include "engine/executor.h"
 #include "engine/store/store.h"
 #include "operators/operator.h"
@@ -23,10 +24,16 @@ class App {
  public:
   /// Loads the built-in operators and the plug-ins of $home/plugins and of
   /// `plugins_dir` (if any); prints why a plug-in could not be loaded.
-  App(std::string home, std::string dags_dir, std::string plugins_dir = "");
+  App(std::string home, std::string dags_dir, std::string plugins_dir = "",
+      std::string store_url = "");
 
   const std::string& home() const { return home_; }
   const std::string& dags_dir() const { return dags_dir_; }
+  /// The store's URL as given (--store, DAGCTL_STORE); "" = SQLite in home.
+  const std::string& store_url() const { return store_url_; }
+  /// True when the store is shared by several machines (PostgreSQL).
+  bool shared_store() const;
+  const Clock& clock() const { return clock_; }
   std::string logs_dir() const { return home_ + "/logs"; }
   const OperatorRegistry& operators() const { return registry_; }
 
@@ -34,8 +41,8 @@ class App {
   /// logs under home, this environment, host and owner name.
   ExecutorOptions executor_options() const;
 
-  /// Opens $DAGCTL_HOME/dagctl.db, creating home as needed. Prints the
-  /// error and returns nullptr on failure.
+  /// Opens the store (--store, else $DAGCTL_HOME/dagctl.db), creating home
+  /// as needed. Prints the error and returns nullptr on failure.
   Store* store();
 
   /// The DAGs folder, loaded once.
@@ -49,6 +56,8 @@ class App {
  private:
   std::string home_;
   std::string dags_dir_;
+  std::string store_url_;
+  SystemClock clock_;
   OperatorRegistry registry_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<DagBag> bag_;
@@ -71,8 +80,13 @@ int CmdScheduler(App& app, const std::vector<std::string>& argv);
 int CmdServe(App& app, const std::vector<std::string>& argv);
 int CmdWebserver(App& app, const std::vector<std::string>& argv);
 int CmdVariables(App& app, const std::vector<std::string>& argv);
-/// Runs the scheduler in this thread until SIGINT/SIGTERM (scheduler, serve).
-int RunScheduler(App& app, const std::string& name, bool quiet);
+struct Args;
+/// Runs the scheduler (and, unless --no-worker, a worker) in this thread
+/// until SIGINT/SIGTERM (scheduler, serve); `args` holds kNodeFlagsUsage's flags.
+int RunScheduler(App& app, const std::string& name, const Args& args);
+extern const char kNodeFlagsUsage[];
+int CmdWorker(App& app, const std::vector<std::string>& argv);
+int CmdWorkers(App& app, const std::vector<std::string>& argv);
 int CmdTrigger(App& app, const std::vector<std::string>& argv);
 int CmdClear(App& app, const std::vector<std::string>& argv);
 int CmdBackfill(App& app, const std::vector<std::string>& argv);

@@ -10,7 +10,7 @@
 #include "cli/args.h"
 #include "api/airflow_json.h"
 #include "cli/output.h"
-#include "engine/executor.h"
+#include "engine/try_log.h"
 
 namespace dagctl::cli {
 
@@ -112,18 +112,15 @@ int CmdTasks(App& app, const std::vector<std::string>& argv) {
 
 namespace {
 
-// Prints the log from `offset` on; returns the new offset.
-std::streamoff PrintFrom(const std::string& path, std::streamoff offset) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return offset;
-  in.seekg(offset);
-  char buf[8192];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    std::fwrite(buf, 1, static_cast<size_t>(in.gcount()), stdout);
-    offset += in.gcount();
-  }
+// Prints the log from `offset` on (the store's copy, or this machine's
+// file); returns the new offset.
+int64_t PrintFrom(Store& store, const std::string& logs_dir, const TiKey& key, int try_number,
+                  int64_t offset) {
+  auto text = ReadTryLogText(store, logs_dir, key, try_number, offset);
+  if (!text) return offset;
+  std::fwrite(text->data(), 1, text->size(), stdout);
   std::fflush(stdout);
-  return offset;
+  return offset + static_cast<int64_t>(text->size());
 }
 
 }  // namespace
@@ -155,8 +152,8 @@ int CmdLogs(App& app, const std::vector<std::string>& argv) {
                              ti->try_number == 1 ? "y" : "ies", run_id));
       return kExitFailed;
     }
-    std::string path = TryLogPath(app.logs_dir(), ref->dag_id, run_id, task_id, try_number);
-    std::streamoff offset = PrintFrom(path, 0);
+    TiKey key{ref->dag_id, run_id, task_id, -1};
+    int64_t offset = PrintFrom(*store, app.logs_dir(), key, try_number, 0);
     // --follow: keep printing while this try is still the running one.
     while (args.Flag("--follow")) {
       auto now = store->ListTaskInstances(ref->dag_id, run_id);
@@ -165,7 +162,7 @@ int CmdLogs(App& app, const std::vector<std::string>& argv) {
                               [&](const auto& t) { return t.task_id == task_id; });
       bool live = cur != now->end() && cur->try_number == try_number &&
                   (cur->state == TaskState::kRunning || cur->state == TaskState::kQueued);
-      offset = PrintFrom(path, offset);
+      offset = PrintFrom(*store, app.logs_dir(), key, try_number, offset);
       if (!live) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }

@@ -95,6 +95,8 @@ Result<std::vector<std::string>> PlanBackfill(Store& store, const Dag& dag, Time
   if (!existing) return Fail(existing.error());
   std::map<Timestamp, DagRunRecord> by_date;
   for (const auto& r : *existing) by_date[r.logical_date] = r;
+  auto now = store.Now();
+  if (!now) return Fail(now.error());
   std::vector<std::string> todo;
   for (auto i = IntervalStartingFrom(dag, from); i && i->start <= to;
        i = IntervalStartingFrom(dag, i->end)) {
@@ -115,7 +117,8 @@ Result<std::vector<std::string>> PlanBackfill(Store& store, const Dag& dag, Time
       auto cleared = ClearRun(store, dag, r.run_id, {.only_failed = true});
       if (!cleared) return Fail(cleared.error());
       todo.push_back(r.run_id);
-    } else if (r.state == RunState::kQueued && (r.owner.empty() || OwnerIsGone(r.owner))) {
+    } else if (r.state == RunState::kQueued &&
+               (r.owner.empty() || !r.lease_until || *r.lease_until < *now)) {
       todo.push_back(r.run_id);
     } else {
       fmt::print(stderr, "keeping {} ({})\n", r.run_id, RunStateName(r.state));
@@ -169,18 +172,13 @@ int CmdBackfill(App& app, const std::vector<std::string>& argv) {
            executor.active_runs() < static_cast<size_t>(dag->max_active_runs)) {
       const std::string& id = (*todo)[next++];
       auto run = store->GetDagRun(dag->dag_id, id);
-      if (auto st = executor.AddRun(dag, id, run ? run->owner : ""); !st) {
+      if (auto st = executor.AddRun(dag, id); !st) {
         PrintError(st.error().message());
         return kExitFailed;
       }
       fmt::print(stderr, "running {}\n", id);
     }
-    auto finished = executor.Step(std::nullopt);
-    if (!finished) {
-      PrintError(finished.error().message());
-      return kExitFailed;
-    }
-    for (const FinishedRun& f : *finished) {
+    for (const FinishedRun& f : executor.Step(std::nullopt)) {
       failed += f.state != RunState::kSuccess;
       fmt::print("{} {}\n", f.run_id, RunStateName(f.state));
     }

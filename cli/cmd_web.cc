@@ -28,9 +28,10 @@ struct Web {
   std::unique_ptr<api::HttpServer> server;
   std::thread thread;
 
-  Web(App& app, const std::string& db)
+  explicit Web(App& app)
       : dags(app.dags_dir(), app.operators()),
-        service({[db] { return api::ThreadStore(db); }, &dags, app.logs_dir(), &clock}) {}
+        service({[url = app.store_url(), home = app.home()] { return api::ThreadStore(url, home); },
+                 &dags, app.logs_dir(), &clock}) {}
   ~Web() {
     if (server) server->Stop();
     if (thread.joinable()) thread.join();
@@ -49,7 +50,7 @@ std::unique_ptr<Web> StartWeb(App& app, const Args& args, const std::string& nam
   opts.port = static_cast<int>(*port);
   const char* env_token = std::getenv("DAGCTL_API_TOKEN");
   opts.token = args.Option("--token").value_or(env_token ? env_token : "");
-  auto web = std::make_unique<Web>(app, app.home() + "/dagctl.db");
+  auto web = std::make_unique<Web>(app);
   auto server = api::HttpServer::Create(opts, web->service);
   if (!server) {
     PrintError(fmt::format("{}: {}", name, server.error().message()));
@@ -81,8 +82,12 @@ int CmdWebserver(App& app, const std::vector<std::string>& argv) {
 }
 
 int CmdServe(App& app, const std::vector<std::string>& argv) {
-  auto args = ParseOrReport({"serve", std::string(kWebUsage) + " [--with-redis]", {"--host", "--port", "--token"},
-                             {"--quiet", "--with-redis"}, 0, 0},
+  auto args = ParseOrReport({"serve",
+                             std::string(kWebUsage) + " [--with-redis] " + kNodeFlagsUsage,
+                             {"--host", "--port", "--token", "--queues", "--slots", "--lease"},
+                             {"--quiet", "--with-redis", "--no-worker"},
+                             0,
+                             0},
                             argv);
   if (!args) return kExitUsage;
   if (!app.store()) return kExitFailed;
@@ -97,7 +102,7 @@ int CmdServe(App& app, const std::vector<std::string>& argv) {
   }
   auto web = StartWeb(app, *args, "serve");
   if (!web) return kExitUsage;
-  return RunScheduler(app, "serve", args->Flag("--quiet"));
+  return RunScheduler(app, "serve", *args);
 }
 
 }  // namespace dagctl::cli

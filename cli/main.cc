@@ -15,7 +15,7 @@ namespace {
 using dagctl::cli::App;
 using Command = std::function<int(App&, const std::vector<std::string>&)>;
 
-const char kUsage[] = R"(usage: dagctl [--home DIR] [--dags DIR] [--plugins DIR] COMMAND [ARGS]
+const char kUsage[] = R"(usage: dagctl [--home DIR] [--dags DIR] [--store URL] [--plugins DIR] COMMAND [ARGS]
 
 Commands:
   validate [PATH...]                  load and check DAG files; print every error
@@ -31,15 +31,22 @@ Commands:
   backfill DAG --from D --to D [--rerun-failed]  create and run the scheduled runs of a range
   clear DAG RUN_ID [--task T]... [--downstream] [--only-failed]  reset tasks to run again
   variables set K V | get K | list | delete K   variables for {{ var.NAME }}
-  scheduler                           schedule and run DAGs until stopped
+  scheduler [--no-worker] [--queues Q,...] [--slots N] [--lease D]
+                                      schedule DAGs until stopped; also run their tries
+                                      unless --no-worker
+  worker [--queues Q,...] [--slots N] [--name NAME] [--lease D]
+                                      run queued tries of the queues (default: default)
+  workers [--json]                    the live workers: host, queues, slots, heartbeat
   webserver [--host H] [--port P] [--token T]  the REST API on http://127.0.0.1:8080/api/v1
-  serve [--host H] [--port P] [--token T] [--with-redis]
-                                      the scheduler and the web server in one process;
-                                      --with-redis also runs a local redis-server
+  serve [--host H] [--port P] [--token T] [--with-redis] [scheduler's flags]
+                                      the scheduler, a worker and the web server in one
+                                      process; --with-redis also runs a local redis-server
 
 Global options:
   --home DIR   database, logs, plugins (env DAGCTL_HOME, default ~/.dagctl)
   --dags DIR   the DAGs folder (env DAGCTL_DAGS, default ./dags)
+  --store URL  the metadata store (env DAGCTL_STORE): sqlite:///PATH (default
+               HOME/dagctl.db) or postgresql://USER:PASSWORD@HOST:PORT/DB
   --plugins DIR  operator plug-ins to load besides $DAGCTL_HOME/plugins (env DAGCTL_PLUGINS)
 
 A DAG is a dag_id from the DAGs folder or a path to a YAML file.
@@ -72,6 +79,8 @@ int main(int argc, char** argv) {
       {"pause", dagctl::cli::CmdPause},
       {"unpause", dagctl::cli::CmdUnpause},
       {"scheduler", dagctl::cli::CmdScheduler},
+      {"worker", dagctl::cli::CmdWorker},
+      {"workers", dagctl::cli::CmdWorkers},
       {"serve", dagctl::cli::CmdServe},
       {"webserver", dagctl::cli::CmdWebserver},
       {"variables", dagctl::cli::CmdVariables},
@@ -82,13 +91,15 @@ int main(int argc, char** argv) {
   std::string home = DefaultHome(), dags = DefaultDags();
   const char* env_plugins = std::getenv("DAGCTL_PLUGINS");
   std::string plugins = env_plugins ? env_plugins : "";
+  const char* env_store = std::getenv("DAGCTL_STORE");
+  std::string store = env_store ? env_store : "";
   std::vector<std::string> rest;
   std::string command;
   // Global options may come before or after the command.
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     for (auto [flag, target] : {std::pair{"--home", &home}, std::pair{"--dags", &dags},
-                                std::pair{"--plugins", &plugins}}) {
+                                std::pair{"--plugins", &plugins}, std::pair{"--store", &store}}) {
       if (a == flag || a.rfind(std::string(flag) + "=", 0) == 0) {
         if (a == flag && i + 1 >= argc) {
           fmt::print(stderr, "dagctl: option '{}' needs a value\n", flag);
@@ -118,6 +129,6 @@ int main(int argc, char** argv) {
                dagctl::DidYouMean(command, names));
     return dagctl::cli::kExitUsage;
   }
-  App app(home, dags, plugins);
+  App app(home, dags, plugins, store);
   return it->second(app, rest);
 }

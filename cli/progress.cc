@@ -58,37 +58,38 @@ void ProgressPrinter::Event(const std::string& line) {
   std::fflush(stderr);
 }
 
-void ProgressPrinter::TryStarted(const Task& task, int try_number) {
+void ProgressPrinter::TryStarted(const TiKey& task, int try_number, const std::string&) {
   std::lock_guard<std::mutex> lock(mu_);
-  running_.insert(task.id);
+  running_.insert(task.task_id);
   if (!live_)
-    Event(fmt::format("{} running (try {})", task.id, try_number));
+    Event(fmt::format("{} running (try {})", task.task_id, try_number));
   else
     Draw();
 }
 
-void ProgressPrinter::TryEnded(const Task& task, int try_number, TaskState state,
+void ProgressPrinter::TryEnded(const TiKey& task, int try_number, TaskState state,
                                const std::string& error) {
   std::lock_guard<std::mutex> lock(mu_);
-  running_.erase(task.id);
+  running_.erase(task.task_id);
   if (state == TaskState::kUpForRetry) {
     ++retries_;
-    Event(fmt::format("{} try {} failed: {}; will retry", task.id, try_number, error));
+    Event(fmt::format("{} try {} failed: {}; will retry", task.task_id, try_number, error));
     return;
   }
+  if (state == TaskState::kUpForReschedule) return;
   ++done_;
   if (state == TaskState::kFailed)
-    Event(fmt::format("{} failed on try {}: {}", task.id, try_number, error));
+    Event(fmt::format("{} failed on try {}: {}", task.task_id, try_number, error));
   else if (!live_)
-    Event(fmt::format("{} {}", task.id, TaskStateName(state)));
+    Event(fmt::format("{} {}", task.task_id, TaskStateName(state)));
   else
     Draw();
 }
 
-void ProgressPrinter::TaskDecided(const Task& task, TaskState state) {
+void ProgressPrinter::TaskDecided(const TiKey& task, TaskState state) {
   std::lock_guard<std::mutex> lock(mu_);
   ++done_;
-  if (!live_) Event(fmt::format("{} {}", task.id, TaskStateName(state)));
+  if (!live_) Event(fmt::format("{} {}", task.task_id, TaskStateName(state)));
 }
 
 }  // namespace dagctl::cli

@@ -8,7 +8,8 @@
 #include <set>
 #include <thread>
 
-#include "engine/executor.h"
+#include "engine/dag.h"
+#include "engine/run_observer.h"
 
 namespace dagctl::cli {
 
@@ -18,10 +19,10 @@ class ProgressPrinter : public RunObserver {
   ProgressPrinter(const Dag& dag, bool live);
   ~ProgressPrinter() override;
 
-  void TryStarted(const Task& task, int try_number) override;
-  void TryEnded(const Task& task, int try_number, TaskState state,
+  void TryStarted(const TiKey& ti, int try_number, const std::string& worker) override;
+  void TryEnded(const TiKey& ti, int try_number, TaskState state,
                 const std::string& error) override;
-  void TaskDecided(const Task& task, TaskState state) override;
+  void TaskDecided(const TiKey& ti, TaskState state) override;
 
   /// Stops the live line; call before printing anything else.
   void Stop();

@@ -33,6 +33,8 @@ struct Task {
   Duration max_retry_delay = std::chrono::hours(1);
   std::optional<Duration> timeout;
   std::string pool = "default_pool";
+  int pool_slots = 1;
+  std::string queue = "default";  ///< Which workers run it (Airflow's queue).
   int priority_weight = 1;
   std::map<std::string, std::string> env;
   std::string doc;
@@ -52,7 +54,8 @@ struct Task {
 struct Dag {
   std::string dag_id;
   std::string file;       ///< Path the DAG was loaded from.
-  std::string file_hash;  ///< Hex digest of the file's bytes.
+  std::string file_hash;  ///< Hex digest of the file's bytes: the version's identity.
+  std::string source;     ///< The file's text (stored as the version's text).
   std::string description;
   std::string owner = "airflow";
   std::vector<std::string> tags;

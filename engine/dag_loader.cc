@@ -36,6 +36,8 @@ const std::vector<std::string> kTaskKeys = {"id",
                                             "max_retry_delay",
                                             "timeout",
                                             "pool",
+                                            "pool_slots",
+                                            "queue",
                                             "priority_weight",
                                             "env",
                                             "doc"};
@@ -412,6 +414,10 @@ void Loader::LoadTaskKey(const MapEntry& e, const std::string& where, Task& task
       task.timeout = *d;
   } else if (k == "pool") {
     if (auto s = String(e, where)) task.pool = *s;
+  } else if (k == "pool_slots") {
+    if (auto n = Int(e, where, 1)) task.pool_slots = static_cast<int>(*n);
+  } else if (k == "queue") {
+    if (auto s = String(e, where)) task.queue = *s;
   } else if (k == "priority_weight") {
     if (auto n = Int(e, where, INT32_MIN)) task.priority_weight = static_cast<int>(*n);
   } else if (k == "env") {
@@ -544,7 +550,10 @@ std::shared_ptr<Dag> LoadDagText(const std::string& text, const std::string& pat
   if (!root) return nullptr;
   auto dag = Loader(ops, diags).Load(*root, path);
   diags.Sort();
-  if (dag) dag->file_hash = HashBytes(text);
+  if (dag) {
+    dag->file_hash = HashBytes(text);
+    dag->source = text;
+  }
   return dag;
 }
 

@@ -11,7 +11,15 @@ namespace dagctl {
 /// What went wrong, as a code callers can branch on, plus a message for people.
 class Error {
  public:
-  enum class Code { kNotFound, kInvalidArgument, kAlreadyExists, kIOError, kCorruption, kInternal };
+  enum class Code {
+    kNotFound,
+    kInvalidArgument,
+    kAlreadyExists,
+    kIOError,
+    kCorruption,
+    kInternal,
+    kUnavailable,  ///< A service (the metadata database) cannot be reached now; try again.
+  };
 
   Error(Code code, std::string message) : code_(code), message_(std::move(message)) {}
 
@@ -21,10 +29,12 @@ class Error {
   static Error IOError(std::string msg) { return {Code::kIOError, std::move(msg)}; }
   static Error Corruption(std::string msg) { return {Code::kCorruption, std::move(msg)}; }
   static Error Internal(std::string msg) { return {Code::kInternal, std::move(msg)}; }
+  static Error Unavailable(std::string msg) { return {Code::kUnavailable, std::move(msg)}; }
 
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
   bool IsNotFound() const { return code_ == Code::kNotFound; }
+  bool IsUnavailable() const { return code_ == Code::kUnavailable; }
 
  private:
   Code code_;

@@ -97,6 +97,7 @@ struct Child {
   std::optional<SteadyTime> deadline;
   std::optional<SteadyTime> kill_at;
   bool timed_out = false;
+  bool killed = false;  // stopped on request (Kill, TerminateAll)
   bool exited = false;
   int status = 0;
 };
@@ -109,7 +110,8 @@ class PosixTryRunner : public TryRunner {
   ~PosixTryRunner() override { TerminateAll(); }
 
   Result<int> Start(const TryRequest& req) override;
-  std::vector<TryResult> Wait(std::optional<Timestamp> deadline) override;
+  std::vector<TryResult> Wait(std::optional<Timestamp> deadline, int wake_fd) override;
+  void Kill(uint64_t id) override;
   std::vector<TryResult> TerminateAll() override;
   size_t running() const override { return children_.size(); }
   bool StopRequested() const override { return g_stop; }
@@ -311,7 +313,8 @@ TryResult PosixTryRunner::Finish(Child& c) {
     fd = -1;
   }
   for (int stream : {kStdout, kStderr}) WriteLog(c, stream, "", 0, true);
-  if (c.timed_out) kill(-c.pid, SIGKILL);  // leave nothing of a timed-out try behind
+  // Leave nothing of a try that was stopped behind.
+  if (c.timed_out || c.killed) kill(-c.pid, SIGKILL);
   if (!c.partial.empty()) c.last_line = c.partial;
   if (c.log_fd >= 0) close(c.log_fd);
   TryResult r;
@@ -337,7 +340,16 @@ std::vector<TryResult> PosixTryRunner::CollectFinished() {
   return done;
 }
 
-std::vector<TryResult> PosixTryRunner::Wait(std::optional<Timestamp> deadline) {
+void PosixTryRunner::Kill(uint64_t id) {
+  auto it = children_.find(id);
+  if (it == children_.end() || it->second.exited || it->second.kill_at) return;
+  kill(-it->second.pid, SIGTERM);
+  it->second.killed = true;
+  it->second.kill_at = std::chrono::steady_clock::now() + opts_.kill_grace;
+  it->second.deadline.reset();
+}
+
+std::vector<TryResult> PosixTryRunner::Wait(std::optional<Timestamp> deadline, int wake_fd) {
   // Each pass: reap, enforce timeouts, then poll the wake pipe and every open
   // output pipe until the nearest of the caller's deadline and our own timers.
   while (true) {
@@ -360,8 +372,8 @@ std::vector<TryResult> PosixTryRunner::Wait(std::optional<Timestamp> deadline) {
         if (timeout_ms < 0 || ms < timeout_ms) timeout_ms = ms;
       }
     }
-    std::vector<pollfd> fds{{g_wake_pipe[0], POLLIN, 0}};
-    std::vector<std::pair<Child*, int>> owners{{nullptr, -1}};
+    std::vector<pollfd> fds{{g_wake_pipe[0], POLLIN, 0}, {wake_fd, POLLIN, 0}};
+    std::vector<std::pair<Child*, int>> owners{{nullptr, -1}, {nullptr, -1}};
     for (auto& [id, c] : children_) {
       for (int stream = 0; stream < kStreams; ++stream) {
         if (c.fds[stream] < 0) continue;
@@ -369,7 +381,7 @@ std::vector<TryResult> PosixTryRunner::Wait(std::optional<Timestamp> deadline) {
         owners.push_back({&c, stream});
       }
     }
-    if (children_.empty() && timeout_ms < 0) return {};
+    if (children_.empty() && timeout_ms < 0 && wake_fd < 0) return {};
     int n =
         poll(fds.data(), fds.size(), static_cast<int>(std::min<int64_t>(timeout_ms, INT32_MAX)));
     if (n <= 0) continue;
@@ -378,7 +390,8 @@ std::vector<TryResult> PosixTryRunner::Wait(std::optional<Timestamp> deadline) {
       while (read(g_wake_pipe[0], buf, sizeof buf) > 0) {
       }
     }
-    for (size_t i = 1; i < fds.size(); ++i)
+    if (fds[1].revents) return {};  // the caller's wake-up
+    for (size_t i = 2; i < fds.size(); ++i)
       if (fds[i].revents) ReadOutput(*owners[i].first, owners[i].second);
   }
 }
@@ -388,6 +401,7 @@ std::vector<TryResult> PosixTryRunner::TerminateAll() {
   for (auto& [id, c] : children_) {
     if (c.exited) continue;
     kill(-c.pid, SIGTERM);
+    c.killed = true;
     c.kill_at = now + opts_.kill_grace;
     c.deadline.reset();
   }
@@ -396,7 +410,7 @@ std::vector<TryResult> PosixTryRunner::TerminateAll() {
   std::vector<TryResult> all;
   bool stop = g_stop.exchange(false);
   while (!children_.empty()) {
-    auto done = Wait(std::nullopt);
+    auto done = Wait(std::nullopt, -1);
     all.insert(all.end(), done.begin(), done.end());
     if (g_stop.exchange(false)) stop = true;
   }

@@ -5,7 +5,6 @@
 #include <set>
 
 #include "engine/data_interval.h"
-#include "engine/executor.h"
 #include "engine/run_scope.h"
 
 namespace dagctl {
@@ -30,6 +29,8 @@ Result<DagRunRecord> CreateRun(Store& store, const Dag& dag, const NewRun& spec)
     ti.operator_name = t.operator_name;
     ti.priority_weight = t.priority_weight;
     ti.pool = t.pool;
+    ti.pool_slots = t.pool_slots;
+    ti.queue = t.queue;
     tis.push_back(ti);
   }
   std::string base = spec.run_id.empty()
@@ -97,9 +98,6 @@ Result<std::vector<std::string>> ClearRun(Store& store, const Dag& dag, const st
 
   auto run = store.GetDagRun(dag.dag_id, run_id);
   if (!run) return Fail(run.error());
-  if (!run->owner.empty() && !OwnerIsGone(run->owner))
-    return Fail(Error::InvalidArgument(fmt::format(
-        "run '{}' is being executed by {}; clear it when it has ended", run_id, run->owner)));
   auto tis = store.ListTaskInstances(dag.dag_id, run_id);
   if (!tis) return Fail(tis.error());
   std::vector<std::string> cleared;
@@ -116,14 +114,21 @@ Result<std::vector<std::string>> ClearRun(Store& store, const Dag& dag, const st
       ti.start_date.reset();
       ti.end_date.reset();
       ti.next_try_at.reset();
+      ti.queued_at.reset();
+      ti.first_poke_at.reset();
+      // A try still running loses its lease with this: its worker stops it.
+      ti.worker.clear();
+      ti.lease_until.reset();
+      ti.pid = 0;
       if (auto s = store.UpdateTaskInstance(ti); !s) return s;
-      if (auto s = store.ClearXCom(dag.dag_id, run_id, ti.task_id); !s) return s;
+      if (auto s = store.ClearXCom(ti.key()); !s) return s;
     }
     if (cleared.empty() || spec.dry_run) return {};
+    // The run goes again: its scheduler (if one holds it) reads the cleared
+    // tasks through their version; otherwise any scheduler takes it.
     DagRunRecord r = *run;
-    r.state = RunState::kQueued;
+    if (IsFinished(r.state)) r.state = RunState::kQueued;
     r.end_date.reset();
-    r.owner.clear();
     return store.UpdateDagRun(r);
   });
   if (!st) return Fail(st.error());

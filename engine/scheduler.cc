@@ -2,42 +2,214 @@
 
 #include <fmt/format.h>
 
-#include <filesystem>
+#include <algorithm>
 
 #include "engine/data_interval.h"
+#include "engine/queueing.h"
 #include "engine/runs.h"
 
 namespace dagctl {
 
-namespace fs = std::filesystem;
+namespace {
 
-Scheduler::Scheduler(Store& store, TryRunner& runner, const Clock& clock,
-                     const OperatorRegistry& ops, SchedulerOptions opts, RunObserver* observer)
+template <typename D>
+Timestamp After(Timestamp t, D d) {
+  return t + std::chrono::duration_cast<std::chrono::microseconds>(d);
+}
+
+// At most this many scheduled tries are read per round of queueing.
+constexpr int kQueueBatch = 512;
+
+}  // namespace
+
+Scheduler::Scheduler(Store& store, const Clock& clock, const OperatorRegistry& ops, DagCache& dags,
+                     SchedulerOptions opts, RunObserver* observer)
     : store_(store),
       clock_(clock),
       ops_(ops),
+      dags_(dags),
       opts_(std::move(opts)),
-      executor_(store, runner, clock, opts_.executor, observer) {}
+      observer_(observer),
+      env_{store, clock, observer, opts_.logs_dir, opts_.ship_logs} {}
 
-// Reloads the whole folder when any DAG file was added, removed or changed.
-// Runs already going keep the DAG version they started with.
-bool Scheduler::ReloadIfChanged() {
-  DagFolderStamp now = StampDagFolder(opts_.dags_dir);
-  if (loaded_ && now == stamps_) return false;
-  stamps_ = std::move(now);
-  bag_ = LoadDagFolder(opts_.dags_dir, ops_);
-  loaded_ = true;
-  return true;
+Scheduler::~Scheduler() = default;
+
+RunDriver* Scheduler::Find(const std::string& dag_id, const std::string& run_id) {
+  for (auto& d : drivers_)
+    if (d->run().dag_id == dag_id && d->run().run_id == run_id) return d.get();
+  return nullptr;
 }
 
-Status Scheduler::RecordImportErrors() {
-  std::vector<ImportErrorRecord> errors;
-  for (const ImportError& e : bag_.errors) {
-    std::string trace;
-    for (const Diagnostic& d : e.diagnostics) trace += d.ToString() + "\n";
-    errors.push_back({e.file, trace, clock_.Now()});
+size_t Scheduler::ActiveRunsOf(const std::string& dag_id) const {
+  size_t n = 0;
+  for (const auto& d : drivers_) n += d->run().dag_id == dag_id;
+  return n;
+}
+
+bool Scheduler::HasRun(const std::string& dag_id, const std::string& run_id) const {
+  for (const auto& d : drivers_)
+    if (d->run().dag_id == dag_id && d->run().run_id == run_id) return true;
+  return false;
+}
+
+// --- Runs this process holds ---------------------------------------------------------
+
+Status Scheduler::AddRun(std::shared_ptr<const Dag> dag, const std::string& run_id) {
+  if (HasRun(dag->dag_id, run_id)) return {};
+  dags_.Add(dag);
+  auto run = store_.GetDagRun(dag->dag_id, run_id);
+  if (!run) return Fail(run.error());
+  dags_.Add(dag, run->dag_hash);  // what this process runs for it, whatever its version
+  if (run->owner != opts_.owner) {
+    auto fence = store_.ClaimRun(dag->dag_id, run_id, run->fence, opts_.owner, opts_.lease,
+                                 RunState::kRunning);
+    if (!fence) return Fail(fence.error());
+    if (!*fence)
+      return Fail(Error::AlreadyExists(
+          fmt::format("run '{}' of '{}' is taken by another process", run_id, dag->dag_id)));
+    run->owner = opts_.owner;
+    run->fence = **fence;
   }
-  return store_.ReplaceImportErrors(errors);
+  auto driver = RunDriver::Load(env_, dag, *run);
+  if (!driver) return Fail(driver.error());
+  if (auto st = (*driver)->Begin(); !st) return st;
+  drivers_.push_back(std::move(*driver));
+  added_.insert({dag->dag_id, run_id});
+  return {};
+}
+
+// The DAG a run executes: the version it was created from (from the store),
+// or, for a run older than version keeping, the folder's current one.
+std::shared_ptr<const Dag> Scheduler::DagFor(const DagRunRecord& run) {
+  auto dag = dags_.Get(store_, run.dag_id, run.dag_hash);
+  if (dag) return *dag;
+  if (const Dag* current = bag_.Find(run.dag_id)) {
+    for (const auto& d : bag_.dags)
+      if (d.get() == current) return d;
+  }
+  if (opts_.verbose && warned_.insert(run.dag_id + "/" + run.run_id).second)
+    fmt::print(stderr, "dagctl scheduler: cannot run {} of {} here: {}\n", run.run_id, run.dag_id,
+               dag.error().message());
+  return nullptr;
+}
+
+// Starts driving a run this process now holds; a run that cannot be driven
+// (its tasks changed under an unknown version) ends failed with the reason.
+Status Scheduler::TakeRun(const DagRunRecord& run) {
+  std::shared_ptr<const Dag> dag = DagFor(run);
+  if (!dag) return {};
+  auto driver = RunDriver::Load(env_, dag, run);
+  if (!driver) {
+    fmt::print(stderr, "dagctl scheduler: cannot start run {} of {}: {}\n", run.run_id, run.dag_id,
+               driver.error().message());
+    DagRunRecord failed = run;
+    failed.state = RunState::kFailed;
+    failed.end_date = clock_.Now();
+    auto ok = store_.UpdateHeldRun(failed, true);
+    if (!ok) return Fail(ok.error());
+    return {};
+  }
+  if (auto st = (*driver)->Begin(); !st) return st;
+  drivers_.push_back(std::move(*driver));
+  return {};
+}
+
+// Renews (or just reads) the leases of the runs this process holds: drops
+// drivers of runs it lost, loads drivers of held runs it does not drive
+// (after a failed pass), and notes each run's ti_version.
+Status Scheduler::FollowHeldRuns(bool renew) {
+  auto held = renew ? store_.RenewRunLeases(opts_.owner, opts_.lease)
+                    : store_.ListHeldRuns(opts_.owner);
+  if (!held) return Fail(held.error());
+  held_versions_.clear();
+  for (const HeldRun& h : *held) held_versions_[{h.dag_id, h.run_id}] = h.ti_version;
+  std::erase_if(drivers_, [&](const auto& d) {
+    return !held_versions_.count({d->run().dag_id, d->run().run_id});
+  });
+  for (const HeldRun& h : *held) {
+    if (Find(h.dag_id, h.run_id)) continue;
+    // Without a folder, only the runs given to AddRun (a backfill holds its
+    // later runs before it starts them).
+    if (!folder_mode() && !added_.count({h.dag_id, h.run_id})) continue;
+    auto run = store_.GetDagRun(h.dag_id, h.run_id);
+    if (!run) return Fail(run.error());
+    if (auto st = TakeRun(*run); !st) return st;
+  }
+  return {};
+}
+
+// Takes runs nobody holds: queued ones within their DAG's max_active_runs
+// (counted under the DAG's row lock), and running ones whose owner's lease
+// ran out (a scheduler that died or froze).
+Status Scheduler::ClaimRuns() {
+  auto claimable = store_.ListClaimableRuns(200);
+  if (!claimable) return Fail(claimable.error());
+  auto paused = store_.PausedDags();
+  if (!paused) return Fail(paused.error());
+  for (const ClaimableRun& c : *claimable) {
+    if (HasRun(c.dag_id, c.run_id)) continue;
+    const Dag* dag = bag_.Find(c.dag_id);
+    std::optional<int64_t> fence;
+    auto st = store_.Transaction([&]() -> Status {
+      if (c.state == RunState::kQueued) {
+        if (!dag || paused->count(c.dag_id)) return {};
+        auto locked = store_.LockDag(c.dag_id);
+        if (!locked) return Fail(locked.error());
+        if (!*locked) return {};  // another scheduler is deciding for this DAG
+        auto active = store_.CountDagRuns({.dag_id = c.dag_id, .states = {RunState::kRunning}});
+        if (!active) return Fail(active.error());
+        if (*active >= dag->max_active_runs) return {};
+      }
+      auto claimed = store_.ClaimRun(c.dag_id, c.run_id, c.fence, opts_.owner, opts_.lease,
+                                     RunState::kRunning);
+      if (!claimed) return Fail(claimed.error());
+      fence = *claimed;
+      return {};
+    });
+    if (!st) return st;
+    if (!fence) continue;
+    auto run = store_.GetDagRun(c.dag_id, c.run_id);
+    if (!run) return Fail(run.error());
+    if (!c.owner.empty() && opts_.verbose)
+      fmt::print(stderr, "dagctl scheduler: took over run {} of {} from {} (its lease ran out)\n",
+                 c.run_id, c.dag_id, c.owner);
+    if (auto s = TakeRun(*run); !s) return s;
+  }
+  return {};
+}
+
+// --- Creating runs ----------------------------------------------------------------------
+
+// Reloads the whole folder when any DAG file was added, removed or changed;
+// stores each new version's text. Runs already going keep their version.
+Status Scheduler::ReloadIfChanged(Timestamp now) {
+  DagFolderStamp stamp = StampDagFolder(opts_.dags_dir);
+  if (loaded_ && stamp == stamps_) return {};
+  DagBag bag = LoadDagFolder(opts_.dags_dir, ops_);
+  std::vector<std::string> ids;
+  for (const auto& dag : bag.dags) ids.push_back(dag->dag_id);
+  auto st = store_.Transaction([&]() -> Status {
+    if (auto s = store_.EnsureDags(ids); !s) return s;
+    for (const auto& dag : bag.dags) {
+      DagVersionRecord v{dag->dag_id, dag->file_hash, VersionPath(opts_.dags_dir, dag->file),
+                         dag->source, now};
+      if (auto s = store_.PutDagVersion(v); !s) return s;
+    }
+    std::vector<ImportErrorRecord> errors;
+    for (const ImportError& e : bag.errors) {
+      std::string trace;
+      for (const Diagnostic& d : e.diagnostics) trace += d.ToString() + "\n";
+      errors.push_back({e.file, trace, now});
+    }
+    return store_.ReplaceImportErrors(errors);
+  });
+  if (!st) return st;
+  for (const auto& dag : bag.dags) dags_.Add(dag);
+  bag_ = std::move(bag);
+  stamps_ = std::move(stamp);
+  loaded_ = true;
+  due_.clear();  // every DAG is looked at again after a reload
+  return {};
 }
 
 // Creates every scheduled run whose data interval has ended by `now`, as far
@@ -60,7 +232,8 @@ Status Scheduler::CreateDueRuns(const Dag& dag, Timestamp now, std::optional<Tim
                             .interval_end = *dag.start_date,
                             .now = now});
       if (!run && run.error().code() != Error::Code::kAlreadyExists) return Fail(run.error());
-    } else if (!*last && *dag.start_date > now && (!*next_due || *dag.start_date < **next_due)) {
+      created_ = created_ || run.has_value();
+    } else if (!*last && *dag.start_date > now) {
       *next_due = *dag.start_date;
     }
     return {};
@@ -75,122 +248,265 @@ Status Scheduler::CreateDueRuns(const Dag& dag, Timestamp now, std::optional<Tim
                           .logical_date = next->start,
                           .interval_end = next->end,
                           .now = now});
-    if (run)
+    if (run) {
       --room;
-    else if (run.error().code() != Error::Code::kAlreadyExists)
+      created_ = true;
+    } else if (run.error().code() != Error::Code::kAlreadyExists)
       return Fail(run.error());
     next = IntervalStartingFrom(dag, next->end);
   }
-  // Not due yet: wake then. Due but no room: RunFinished() brings us back.
-  if (next && next->end > now && (!*next_due || next->end < **next_due)) *next_due = next->end;
+  // Not due yet: wake then. Due but no room: a finished run brings us back.
+  if (next && next->end > now) *next_due = next->end;
   return {};
 }
 
-// Hands queued runs (and runs a previous scheduler left running) to the
-// executor, oldest logical date first, within each DAG's max_active_runs.
-Status Scheduler::StartQueuedRuns() {
-  auto runs = store_.ListDagRuns(
-      {.states = {RunState::kRunning, RunState::kQueued}, .limit = 100000, .oldest_first = true});
-  if (!runs) return Fail(runs.error());
-  // Running ones first: they already hold a slot of max_active_runs.
-  std::stable_partition(runs->begin(), runs->end(),
-                        [](const DagRunRecord& r) { return r.state == RunState::kRunning; });
-  for (const DagRunRecord& r : *runs) {
-    if (executor_.HasRun(r.dag_id, r.run_id)) continue;
-    // Another live process (dagctl run, backfill, another scheduler) has it.
-    if (!r.owner.empty() && !OwnerIsGone(r.owner)) continue;
-    const Dag* dag = bag_.Find(r.dag_id);
-    if (!dag) continue;  // deleted or broken: its runs wait for it to come back
-    if (r.state == RunState::kQueued) {
-      auto paused = store_.IsPaused(r.dag_id);
-      if (!paused) return Fail(paused.error());
-      if (*paused) continue;
-      if (executor_.ActiveRunsOf(r.dag_id) >= static_cast<size_t>(dag->max_active_runs)) continue;
-    }
-    std::shared_ptr<const Dag> shared;
-    for (const auto& d : bag_.dags)
-      if (d->dag_id == r.dag_id) shared = d;
-    if (auto st = executor_.AddRun(shared, r.run_id, r.owner); !st) {
-      if (st.error().code() == Error::Code::kAlreadyExists) continue;  // claimed first elsewhere
-      // One bad run (say, tasks renamed since) must not stop the scheduler.
-      fmt::print(stderr, "dagctl scheduler: cannot start run {} of {}: {}\n", r.run_id, r.dag_id,
-                 st.error().message());
-      DagRunRecord failed = r;
-      failed.state = RunState::kFailed;
-      failed.end_date = clock_.Now();
-      (void)store_.UpdateDagRun(failed);
-    }
-  }
-  return {};
-}
-
-Result<std::optional<Timestamp>> Scheduler::Tick() {
-  if (ReloadIfChanged()) {
-    due_.clear();  // every DAG is looked at again after a reload
-    if (auto st = RecordImportErrors(); !st) return Fail(st.error());
-  }
-  auto paused = store_.PausedDags();
-  if (!paused) return Fail(paused.error());
-  Timestamp now = clock_.Now();
-  if (!last_heartbeat_ || now - *last_heartbeat_ >= std::chrono::seconds(5)) {
-    if (auto st = store_.Heartbeat("scheduler", opts_.executor.owner, now); !st)
-      return Fail(st.error());
-    last_heartbeat_ = now;
-  }
-  std::optional<Timestamp> next_due;
+Status Scheduler::CreateRuns(Timestamp now, const std::set<std::string>& paused) {
   for (const auto& dag : bag_.dags) {
-    if (paused->count(dag->dag_id)) {
+    if (paused.count(dag->dag_id)) {
       due_.erase(dag->dag_id);  // looked at afresh once unpaused
       continue;
     }
     auto it = due_.find(dag->dag_id);
     // Known and not yet due (or waiting for a run to finish): nothing to do.
-    if (it != due_.end() && (!it->second || *it->second > now)) {
-      if (it->second && (!next_due || *it->second < *next_due)) next_due = it->second;
-      continue;
-    }
+    if (it != due_.end() && (!it->second || *it->second > now)) continue;
     std::optional<Timestamp> dag_due;
-    if (auto st = CreateDueRuns(*dag, now, &dag_due); !st) return Fail(st.error());
+    bool locked = false;
+    // The DAG's row lock: one scheduler at a time creates its runs (the
+    // unique index on (dag_id, logical_date) holds even without it).
+    auto st = store_.Transaction([&]() -> Status {
+      auto lock = store_.LockDag(dag->dag_id);
+      if (!lock) return Fail(lock.error());
+      locked = *lock;
+      if (!locked) return {};
+      return CreateDueRuns(*dag, now, &dag_due);
+    });
+    if (!st) return st;
+    if (!locked) continue;  // another scheduler has it; look again next time
     due_[dag->dag_id] = dag_due;
-    if (dag_due && (!next_due || *dag_due < *next_due)) next_due = dag_due;
   }
-  if (auto st = StartQueuedRuns(); !st) return Fail(st.error());
-  return next_due;
+  return {};
 }
 
-void Scheduler::RunFinished(const std::string& dag_id) {
-  // Its max_active_runs slot is free: the DAG may have runs to create.
-  due_.erase(dag_id);
+// --- Following runs -----------------------------------------------------------------------
+
+// Reads what changed in the runs this process's worker reported on, and in
+// any run whose ti_version moved past what its driver knows.
+Status Scheduler::SyncDrivers(const std::set<std::pair<std::string, std::string>>& touched) {
+  for (size_t i = 0; i < drivers_.size(); ++i) {
+    RunDriver& d = *drivers_[i];
+    auto key = std::make_pair(d.run().dag_id, d.run().run_id);
+    auto v = held_versions_.find(key);
+    bool behind = v != held_versions_.end() && v->second > d.known_version();
+    if (!behind && !touched.count(key)) continue;
+    auto changed = store_.ChangedTaskInstances(key.first, key.second, d.known_version());
+    if (!changed) return Fail(changed.error());
+    if (changed->empty()) continue;
+    auto followed = d.Sync(*changed);
+    if (!followed) return Fail(followed.error());
+    if (!*followed)
+      if (auto st = Rebuild(i); !st) return st;
+  }
+  return {};
 }
 
-Status Scheduler::Run() {
-  // Each round decides (Tick), then lets the executor work until the next
-  // scheduled run is due or the poll interval ends; task ends wake the
-  // executor at once, and every pass returns here to start what they freed.
-  Timestamp next_tick = clock_.Now();
-  std::optional<Timestamp> next_due;
-  while (!executor_.StopRequested()) {
-    Timestamp now = clock_.Now();
-    if (now >= next_tick || (next_due && now >= *next_due)) {
-      auto due = Tick();
-      if (!due) {
-        (void)executor_.Stop(false);
-        return Fail(due.error());
+// Reads a run again from the store (it was cleared or marked by hand).
+Status Scheduler::Rebuild(size_t i) {
+  auto run = store_.GetDagRun(drivers_[i]->run().dag_id, drivers_[i]->run().run_id);
+  if (!run) return Fail(run.error());
+  auto driver = RunDriver::Load(env_, drivers_[i]->shared_dag(), *run);
+  if (!driver) return Fail(driver.error());
+  drivers_[i] = std::move(*driver);
+  return drivers_[i]->Begin();
+}
+
+Status Scheduler::ReapLostTries() {
+  auto expired = store_.ListExpiredTries(opts_.owner);
+  if (!expired) return Fail(expired.error());
+  std::map<std::pair<std::string, std::string>, std::vector<TaskInstanceRecord>> by_run;
+  for (auto& ti : *expired) by_run[{ti.dag_id, ti.run_id}].push_back(ti);
+  for (auto& [key, tis] : by_run)
+    if (RunDriver* d = Find(key.first, key.second))
+      if (auto st = d->Reap(tis); !st) return st;
+  return {};
+}
+
+// --- Queueing ---------------------------------------------------------------------------------
+
+// Airflow's critical section: under one lock for all schedulers, count the
+// slots queued and running tries hold, then queue scheduled tries by
+// priority while their pool and DAG have room.
+Result<std::vector<TiKey>> Scheduler::QueueReady(LocalWorkerSlots local) {
+  std::vector<TiKey> queued;
+  if (opts_.local_only && (local.free <= 0 || drivers_.empty())) return queued;
+  if (auto st = store_.LockQueueing(); !st) return Fail(st.error());
+  Timestamp now = clock_.Now();
+  if (!pools_read_ || now - *pools_read_ > std::chrono::seconds(1)) {
+    auto pools = store_.ListPools();
+    if (!pools) return Fail(pools.error());
+    pool_slots_.clear();
+    for (const PoolRecord& p : *pools) pool_slots_[p.name] = p.slots;
+    pools_read_ = now;
+  }
+  auto slots = store_.CountActiveSlots();
+  if (!slots) return Fail(slots.error());
+  QueueLimits limits;
+  limits.pool_slots = pool_slots_;
+  for (const auto& dag : bag_.dags) limits.max_active_tasks[dag->dag_id] = dag->max_active_tasks;
+  for (const auto& d : drivers_) limits.max_active_tasks[d->dag().dag_id] = d->dag().max_active_tasks;
+  std::vector<std::pair<std::string, std::string>> runs;
+  if (opts_.local_only) {
+    limits.budget = static_cast<size_t>(local.free);
+    for (const auto& d : drivers_) runs.emplace_back(d->run().dag_id, d->run().run_id);
+  }
+  std::set<std::string> full_pools, capped;
+  for (int round = 0; round < 3 && limits.budget > 0; ++round) {
+    auto candidates = store_.ListScheduled(kQueueBatch, full_pools, capped, runs);
+    if (!candidates) return Fail(candidates.error());
+    QueueChoice choice = ChooseToQueue(*candidates, limits, *slots);
+    for (size_t i : choice.picked) {
+      const TaskInstanceRecord& ti = (*candidates)[i];
+      // Local only: this process's worker takes them as they are (hand-off).
+      if (opts_.local_only) {
+        queued.push_back(ti.key());
+        continue;
       }
-      next_due = *due;
-      next_tick = now + std::chrono::duration_cast<std::chrono::microseconds>(opts_.poll_interval);
+      // A sensor back from up_for_reschedule goes on with the same try.
+      auto ok = store_.QueueTaskInstance(ti.key(), !ti.first_poke_at.has_value());
+      if (!ok) return Fail(ok.error());
+      if (*ok) queued.push_back(ti.key());
     }
-    Timestamp wake = next_due && *next_due < next_tick ? *next_due : next_tick;
-    auto finished = executor_.Step(wake);
-    if (!finished) {
-      (void)executor_.Stop(false);
-      return Fail(finished.error());
-    }
-    // A finished run frees a max_active_runs slot: decide again now.
-    for (const FinishedRun& f : *finished) RunFinished(f.dag_id);
-    if (!finished->empty()) next_tick = clock_.Now();
+    limits.budget -= std::min(limits.budget, choice.picked.size());
+    size_t exclusions = full_pools.size() + capped.size();
+    full_pools.insert(choice.full_pools.begin(), choice.full_pools.end());
+    capped.insert(choice.capped_dags.begin(), choice.capped_dags.end());
+    // Another round only if the batch was full and something new starves.
+    if (candidates->size() < static_cast<size_t>(kQueueBatch) ||
+        full_pools.size() + capped.size() == exclusions)
+      break;
   }
-  return executor_.Stop(false);
+  if (!queued.empty() && !opts_.local_only)
+    if (auto st = store_.Notify("dagctl_queued", ""); !st) return Fail(st.error());
+  return queued;
+}
+
+// --- One pass -----------------------------------------------------------------------------------
+
+Result<std::vector<TiKey>> Scheduler::Pass(
+    const std::set<std::string>& notes,
+    const std::set<std::pair<std::string, std::string>>& touched, LocalWorkerSlots local) {
+  // The shape of a pass: what the world says (folder, heartbeat, leases),
+  // then new runs and runs to take, then each run's own progress, then
+  // queueing what became ready.
+  Timestamp now = clock_.Now();
+  for (auto& d : drivers_) d->NewPass();
+  bool poll = !next_poll_ || now >= *next_poll_ || resync_ || notes.count("dagctl_ti_done") ||
+              notes.count("dagctl_run");
+  if (poll) next_poll_ = After(now, opts_.poll_interval);
+  if (folder_mode() && poll)
+    if (auto st = ReloadIfChanged(now); !st) return Fail(st.error());
+  if (folder_mode() && (!last_heartbeat_ || now - *last_heartbeat_ >= std::chrono::seconds(5))) {
+    if (auto st = store_.Heartbeat("scheduler", opts_.owner, now); !st) return Fail(st.error());
+    last_heartbeat_ = now;
+  }
+  bool renew = !next_renewal_ || now >= *next_renewal_ || resync_;
+  if (renew || poll) {
+    if (auto st = FollowHeldRuns(renew); !st) return Fail(st.error());
+    if (renew) next_renewal_ = After(now, opts_.lease / 3);
+  }
+  resync_ = false;
+  if (folder_mode()) {
+    auto paused = store_.PausedDags();
+    if (!paused) return Fail(paused.error());
+    created_ = false;
+    if (auto st = CreateRuns(now, *paused); !st) return Fail(st.error());
+    // New runs are taken in the same pass: their first tasks start now.
+    if (poll || created_)
+      if (auto st = ClaimRuns(); !st) return Fail(st.error());
+  }
+  if (auto st = SyncDrivers(touched); !st) return Fail(st.error());
+  if (!drivers_.empty() && (!next_reap_ || now >= *next_reap_)) {
+    if (auto st = ReapLostTries(); !st) return Fail(st.error());
+    next_reap_ = After(now, std::chrono::seconds(1));
+  }
+  for (size_t i = 0; i < drivers_.size(); ++i) {
+    if (auto st = drivers_[i]->PromoteDue(); !st) return Fail(st.error());
+    if (drivers_[i]->stale())
+      if (auto st = Rebuild(i); !st) return Fail(st.error());
+  }
+  for (auto& d : drivers_) {
+    if (d->lost() || !d->Done()) continue;
+    auto state = d->Finish();
+    if (!state) return Fail(state.error());
+    if (!d->lost()) finished_now_.push_back({d->run().dag_id, d->run().run_id, *state});
+  }
+  std::erase_if(drivers_, [&](const auto& d) {
+    if (d->lost()) return true;
+    for (const FinishedRun& f : finished_now_)
+      if (f.dag_id == d->run().dag_id && f.run_id == d->run().run_id) return true;
+    return false;
+  });
+  return QueueReady(local);
+}
+
+void Scheduler::Committed() {
+  for (const FinishedRun& f : finished_now_) {
+    due_.erase(f.dag_id);  // its max_active_runs slot is free: look at the DAG again
+    finished_.push_back(f);
+  }
+  finished_now_.clear();
+}
+
+void Scheduler::Aborted() {
+  // What the drivers believe may be ahead of the store: read it all again.
+  drivers_.clear();
+  finished_now_.clear();
+  resync_ = true;
+}
+
+std::vector<FinishedRun> Scheduler::TakeFinished() {
+  std::vector<FinishedRun> out = std::move(finished_);
+  finished_.clear();
+  return out;
+}
+
+std::optional<Timestamp> Scheduler::NextRunDue() const {
+  std::optional<Timestamp> next;
+  for (const auto& [dag, due] : due_)
+    if (due && (!next || *due < *next)) next = due;
+  return next;
+}
+
+std::optional<Timestamp> Scheduler::NextWake() const {
+  std::optional<Timestamp> wake = next_poll_;
+  auto consider = [&](std::optional<Timestamp> t) {
+    if (t && (!wake || *t < *wake)) wake = t;
+  };
+  if (!folder_mode() && drivers_.empty()) wake.reset();
+  if (!drivers_.empty()) consider(next_renewal_);
+  for (const auto& [dag, due] : due_) consider(due);
+  for (const auto& d : drivers_) consider(d->NextWake());
+  if (!drivers_.empty()) consider(next_reap_);
+  return wake;
+}
+
+Status Scheduler::Stop(bool fail_runs) {
+  for (auto& d : drivers_) {
+    d->NewPass();
+    if (fail_runs) {
+      // What the worker just recorded (tries ended by the stop) decides
+      // their downstream before the run ends.
+      auto changed = store_.ChangedTaskInstances(d->run().dag_id, d->run().run_id, d->known_version());
+      if (!changed) return Fail(changed.error());
+      if (auto synced = d->Sync(*changed); !synced) return Fail(synced.error());
+      auto state = d->Finish(true);
+      if (!state) return Fail(state.error());
+      finished_.push_back({d->run().dag_id, d->run().run_id, *state});
+    } else if (auto st = d->Release(); !st) {
+      return st;
+    }
+  }
+  drivers_.clear();
+  return {};
 }
 
 }  // namespace dagctl

@@ -41,9 +41,13 @@ class TryRunner {
   /// Starts a try in its own process group; returns its pid. An error means
   /// nothing was started.
   virtual Result<int> Start(const TryRequest& req) = 0;
-  /// Blocks until at least one try ends, `deadline` passes, or a stop is
-  /// requested; returns the tries that ended (possibly none).
-  virtual std::vector<TryResult> Wait(std::optional<Timestamp> deadline) = 0;
+  /// Blocks until at least one try ends, `deadline` passes, a stop is
+  /// requested, or `wake_fd` (if not -1) is readable; returns the tries that
+  /// ended (possibly none).
+  virtual std::vector<TryResult> Wait(std::optional<Timestamp> deadline, int wake_fd = -1) = 0;
+  /// Stops one try: SIGTERM to its group, SIGKILL after the grace period.
+  /// Its result comes back through Wait as usual.
+  virtual void Kill(uint64_t id) = 0;
   /// Ends every running try (SIGTERM to its group, SIGKILL after the grace
   /// period) and returns their results.
   virtual std::vector<TryResult> TerminateAll() = 0;

@@ -53,6 +53,9 @@ struct MapEntry {
 /// Scalar conversions used by the loader and operators. Each returns nullopt
 /// when the text does not read as that type.
 std::optional<bool> ScalarAsBool(const std::string& text);
+/// The non-empty items of a comma-separated list ("a,b,,c" -> a, b, c).
+std::vector<std::string> SplitCommaList(const std::string& text);
+
 std::optional<int64_t> ScalarAsInt(const std::string& text);
 std::optional<double> ScalarAsDouble(const std::string& text);
 

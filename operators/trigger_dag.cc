@@ -10,7 +10,8 @@
 #include "engine/dag_loader.h"
 #include "engine/duration.h"
 #include "engine/runs.h"
-#include "engine/store/sqlite_store.h"
+#include "engine/clock.h"
+#include "engine/store/sql_store.h"
 
 namespace dagctl {
 
@@ -56,7 +57,10 @@ int Trigger(const TriggerSpec& s, TryChannel& channel) {
     fmt::print(stderr, "trigger_dag: no DAG '{}' in {}\n", s.dag_id, dags);
     return 1;
   }
-  auto store = OpenSqliteStore(std::string(home) + "/dagctl.db");
+  // The store this dagctl uses (DAGCTL_STORE, else HOME/dagctl.db).
+  const char* url = std::getenv("DAGCTL_STORE");
+  SystemClock clock;
+  auto store = OpenStore(url ? url : "", home, clock);
   if (!store) {
     fmt::print(stderr, "trigger_dag: {}\n", store.error().message());
     return 1;

@@ -102,6 +102,149 @@ CREATE TABLE variable (
       R"sql(
 ALTER TABLE task_instance ADD COLUMN first_poke_at INTEGER;
 )sql",
+      // 6: several processes on several machines. Runs and tries are held on
+      // leases with fences; task instances get a map index, a queue, pool
+      // slots and a version the run's owner reads changes by; workers, DAG
+      // versions, shipped logs, pools and callbacks for workers to run.
+      R"sql(
+ALTER TABLE dag_run ADD COLUMN lease_until INTEGER;
+ALTER TABLE dag_run ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE dag_run ADD COLUMN ti_version INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX dag_run_by_owner ON dag_run (owner);
+CREATE TABLE task_instance_v6 (
+  dag_id          TEXT NOT NULL,
+  run_id          TEXT NOT NULL,
+  task_id         TEXT NOT NULL,
+  map_index       INTEGER NOT NULL DEFAULT -1,
+  state           TEXT,
+  try_number      INTEGER NOT NULL DEFAULT 0,
+  max_tries       INTEGER NOT NULL DEFAULT 1,
+  start_date      INTEGER,
+  end_date        INTEGER,
+  next_try_at     INTEGER,
+  operator        TEXT NOT NULL DEFAULT '',
+  priority_weight INTEGER NOT NULL DEFAULT 1,
+  pool            TEXT NOT NULL DEFAULT 'default_pool',
+  pool_slots      INTEGER NOT NULL DEFAULT 1,
+  queue           TEXT NOT NULL DEFAULT 'default',
+  queued_at       INTEGER,
+  pid             INTEGER NOT NULL DEFAULT 0,
+  first_poke_at   INTEGER,
+  worker          TEXT NOT NULL DEFAULT '',
+  hostname        TEXT NOT NULL DEFAULT '',
+  lease_until     INTEGER,
+  fence           INTEGER NOT NULL DEFAULT 0,
+  version         INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (dag_id, run_id, task_id, map_index),
+  FOREIGN KEY (dag_id, run_id) REFERENCES dag_run (dag_id, run_id) ON DELETE CASCADE
+);
+INSERT INTO task_instance_v6 (dag_id, run_id, task_id, state, try_number, max_tries, start_date,
+  end_date, next_try_at, operator, priority_weight, pool, pid, first_poke_at)
+  SELECT dag_id, run_id, task_id, state, try_number, max_tries, start_date, end_date, next_try_at,
+  operator, priority_weight, pool, pid, first_poke_at FROM task_instance;
+DROP TABLE task_instance;
+ALTER TABLE task_instance_v6 RENAME TO task_instance;
+CREATE INDEX task_instance_by_state ON task_instance (state, priority_weight);
+CREATE INDEX task_instance_by_version ON task_instance (dag_id, run_id, version);
+CREATE TABLE task_try_v6 (
+  dag_id      TEXT NOT NULL,
+  run_id      TEXT NOT NULL,
+  task_id     TEXT NOT NULL,
+  map_index   INTEGER NOT NULL DEFAULT -1,
+  try_number  INTEGER NOT NULL,
+  state       TEXT NOT NULL,
+  start_date  INTEGER NOT NULL,
+  end_date    INTEGER,
+  exit_code   INTEGER,
+  error       TEXT NOT NULL DEFAULT '',
+  hostname    TEXT NOT NULL DEFAULT '',
+  pid         INTEGER NOT NULL DEFAULT 0,
+  worker      TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (dag_id, run_id, task_id, map_index, try_number),
+  FOREIGN KEY (dag_id, run_id) REFERENCES dag_run (dag_id, run_id) ON DELETE CASCADE
+);
+INSERT INTO task_try_v6 (dag_id, run_id, task_id, try_number, state, start_date, end_date,
+  exit_code, error, hostname, pid)
+  SELECT dag_id, run_id, task_id, try_number, state, start_date, end_date, exit_code, error,
+  hostname, pid FROM task_try;
+DROP TABLE task_try;
+ALTER TABLE task_try_v6 RENAME TO task_try;
+CREATE TABLE xcom_v6 (
+  dag_id    TEXT NOT NULL,
+  run_id    TEXT NOT NULL,
+  task_id   TEXT NOT NULL,
+  map_index INTEGER NOT NULL DEFAULT -1,
+  key       TEXT NOT NULL,
+  value     TEXT NOT NULL,
+  PRIMARY KEY (dag_id, run_id, task_id, map_index, key),
+  FOREIGN KEY (dag_id, run_id) REFERENCES dag_run (dag_id, run_id) ON DELETE CASCADE
+);
+INSERT INTO xcom_v6 (dag_id, run_id, task_id, key, value)
+  SELECT dag_id, run_id, task_id, key, value FROM xcom;
+DROP TABLE xcom;
+ALTER TABLE xcom_v6 RENAME TO xcom;
+CREATE TABLE job_v6 (
+  job_type         TEXT NOT NULL,
+  owner            TEXT NOT NULL,
+  latest_heartbeat INTEGER NOT NULL,
+  PRIMARY KEY (job_type, owner)
+);
+INSERT INTO job_v6 SELECT job_type, owner, latest_heartbeat FROM job;
+DROP TABLE job;
+ALTER TABLE job_v6 RENAME TO job;
+CREATE TABLE worker (
+  name       TEXT PRIMARY KEY,
+  hostname   TEXT NOT NULL,
+  queues     TEXT NOT NULL,
+  slots      INTEGER NOT NULL,
+  slots_used INTEGER NOT NULL DEFAULT 0,
+  started_at INTEGER NOT NULL,
+  heartbeat  INTEGER NOT NULL
+);
+CREATE TABLE dag_version (
+  dag_id     TEXT NOT NULL,
+  hash       TEXT NOT NULL,
+  path       TEXT NOT NULL,
+  source     TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (dag_id, hash)
+);
+CREATE TABLE task_log (
+  dag_id     TEXT NOT NULL,
+  run_id     TEXT NOT NULL,
+  task_id    TEXT NOT NULL,
+  map_index  INTEGER NOT NULL,
+  try_number INTEGER NOT NULL,
+  byte_offset INTEGER NOT NULL,
+  byte_end    INTEGER NOT NULL,
+  data       TEXT NOT NULL,
+  PRIMARY KEY (dag_id, run_id, task_id, map_index, try_number, byte_offset),
+  FOREIGN KEY (dag_id, run_id) REFERENCES dag_run (dag_id, run_id) ON DELETE CASCADE
+);
+CREATE TABLE pool (
+  name        TEXT PRIMARY KEY,
+  slots       INTEGER NOT NULL,
+  description TEXT NOT NULL DEFAULT ''
+);
+INSERT INTO pool (name, slots, description) VALUES ('default_pool', 128, 'Default pool');
+CREATE TABLE callback_request (
+  id          INTEGER PRIMARY KEY,
+  dag_id      TEXT NOT NULL,
+  run_id      TEXT NOT NULL,
+  task_id     TEXT NOT NULL,
+  map_index   INTEGER NOT NULL,
+  try_number  INTEGER NOT NULL,
+  event       TEXT NOT NULL,
+  state       TEXT NOT NULL,
+  error       TEXT NOT NULL,
+  queue       TEXT NOT NULL,
+  dag_hash    TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  status      TEXT NOT NULL DEFAULT 'queued',
+  worker      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX callback_request_by_status ON callback_request (status, queue);
+)sql",
   };
   return kMigrations;
 }

@@ -38,7 +38,19 @@ Result<int> FakeTryRunner::Start(const TryRequest& req) {
   return 1000 + static_cast<int>(started_.size());
 }
 
-std::vector<TryResult> FakeTryRunner::Wait(std::optional<Timestamp> deadline) {
+void FakeTryRunner::Kill(uint64_t id) {
+  for (auto it = running_.begin(); it != running_.end(); ++it) {
+    if (it->second.id != id) continue;
+    TryResult r = it->second;
+    r.exit_code = -1;
+    r.term_signal = 15;
+    running_.erase(it);
+    running_.emplace(clock_.Now(), r);  // ends now
+    return;
+  }
+}
+
+std::vector<TryResult> FakeTryRunner::Wait(std::optional<Timestamp> deadline, int) {
   if (running_.empty() || (deadline && *deadline < running_.begin()->first)) {
     if (deadline) clock_.Set(std::max(clock_.Now(), *deadline));
     return {};

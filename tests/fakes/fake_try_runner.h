@@ -45,7 +45,8 @@ class FakeTryRunner : public TryRunner {
   size_t max_running() const { return max_running_; }
 
   Result<int> Start(const TryRequest& req) override;
-  std::vector<TryResult> Wait(std::optional<Timestamp> deadline) override;
+  std::vector<TryResult> Wait(std::optional<Timestamp> deadline, int wake_fd = -1) override;
+  void Kill(uint64_t id) override;
   std::vector<TryResult> TerminateAll() override;
   size_t running() const override { return running_.size(); }
   bool StopRequested() const override { return false; }

@@ -17,6 +17,8 @@
 #include <string>
 #include <thread>
 
+#include "support/net.h"
+
 namespace dagctl::testing {
 
 struct Output {
@@ -113,18 +115,6 @@ class Background {
   std::string log_;
 };
 
-/// A TCP port on 127.0.0.1 that nothing listens on right now.
-inline int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 /// Polls `ok` every 50 ms until it holds or `seconds` pass.
 template <typename F>

@@ -10,7 +10,7 @@
 #include "engine/executor.h"
 #include "engine/log_file.h"
 #include "engine/runs.h"
-#include "engine/store/sqlite_store.h"
+#include "engine/store/sql_store.h"
 #include "fakes/fake_try_runner.h"
 #include "fakes/load.h"
 #include "fakes/openapi.h"

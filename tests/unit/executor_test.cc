@@ -10,7 +10,8 @@
 #include <fstream>
 #include <regex>
 
-#include "engine/store/sqlite_store.h"
+#include "engine/runs.h"
+#include "engine/store/sql_store.h"
 #include "fakes/fake_try_runner.h"
 #include "fakes/load.h"
 
@@ -31,23 +32,12 @@ class Harness {
         runner_(clock_) {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    store_ = std::move(OpenSqliteStore((dir_ / "db").string()).value());
-    DagRunRecord run;
-    run.dag_id = dag_->dag_id;
-    run.run_id = "manual__1";
-    run.logical_date = run.data_interval_start = ParseDateTime("2026-01-01").value();
-    run.data_interval_end = run.logical_date + hours(24);
-    run.queued_at = clock_.Now();
-    std::vector<TaskInstanceRecord> tis;
-    for (const Task& t : dag_->tasks) {
-      TaskInstanceRecord ti;
-      ti.dag_id = dag_->dag_id;
-      ti.run_id = run.run_id;
-      ti.task_id = t.id;
-      ti.max_tries = t.retries + 1;
-      tis.push_back(ti);
-    }
-    REQUIRE(store_->CreateDagRun(run, tis));
+    store_ = std::move(OpenSqliteStore((dir_ / "db").string(), clock_).value());
+    REQUIRE(CreateRun(*store_, *dag_,
+                      {.logical_date = ParseDateTime("2026-01-01").value(),
+                       .interval_end = ParseDateTime("2026-01-02").value(),
+                       .run_id = "manual__1",
+                       .now = clock_.Now()}));
   }
   ~Harness() { fs::remove_all(dir_); }
 
@@ -55,6 +45,7 @@ class Harness {
     ExecutorOptions opts;
     opts.parallelism = parallelism;
     opts.logs_dir = (dir_ / "logs").string();
+    opts.owner = "test-host:1";
     Executor ex(*store_, runner_, clock_, opts);
     auto state = ex.Run(dag_, "manual__1");
     REQUIRE(state);
@@ -69,7 +60,7 @@ class Harness {
     return {};
   }
   std::vector<TryRecord> Tries(const std::string& task) {
-    return store_->ListTries(dag_->dag_id, "manual__1", task).value();
+    return store_->ListTries({dag_->dag_id, "manual__1", task, -1}).value();
   }
   // Seconds after the start at which each try of `task` started.
   std::vector<double> StartTimes(const std::string& task) {

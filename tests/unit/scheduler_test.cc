@@ -2,6 +2,8 @@
 // which intervals they cover, and how limits, pause and recovery behave.
 #include "engine/runs.h"
 #include "engine/scheduler.h"
+#include "engine/node.h"
+#include "engine/worker.h"
 
 #include <unistd.h>
 
@@ -9,7 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/store/sqlite_store.h"
+#include "engine/store/sql_store.h"
 #include "fakes/fake_try_runner.h"
 #include "fakes/load.h"
 
@@ -19,22 +21,20 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// "host:pid" for this host, as run owners are written.
-std::string OwnerOnThisHost(long pid) {
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  return std::string(host) + ":" + std::to_string(pid);
-}
-
+// A scheduler on a DAGs folder with a worker in the same process, on a fake
+// clock (the store's too) and a scripted runner: `serve` without processes.
 class SchedulerHarness {
  public:
-  explicit SchedulerHarness(const std::string& now)
-      : dir_(fs::temp_directory_path() / ("dagctl_sched_" + std::to_string(::getpid()))),
+  /// `poll`: how often the scheduler looks at the store for runs to take.
+  explicit SchedulerHarness(const std::string& now,
+                            std::chrono::milliseconds poll = std::chrono::hours(1))
+      : poll_(poll),
+        dir_(fs::temp_directory_path() / ("dagctl_sched_" + std::to_string(::getpid()))),
         clock_(ParseDateTime(now).value()),
         runner_(clock_) {
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "dags");
-    store_ = std::move(OpenSqliteStore((dir_ / "db").string()).value());
+    store_ = std::move(OpenSqliteStore((dir_ / "db").string(), clock_).value());
   }
   ~SchedulerHarness() { fs::remove_all(dir_); }
 
@@ -42,34 +42,44 @@ class SchedulerHarness {
     std::ofstream(dir_ / "dags" / (name + ".yaml")) << yaml;
   }
 
-  Scheduler& scheduler() {
-    if (!scheduler_) {
-      SchedulerOptions opts;
-      opts.dags_dir = (dir_ / "dags").string();
-      opts.executor.logs_dir = (dir_ / "logs").string();
-      opts.executor.owner = "test-host:1";
-      scheduler_ = std::make_unique<Scheduler>(*store_, runner_, clock_, Operators(), opts);
+  Node& node() {
+    if (!node_) {
+      dags_ = std::make_unique<DagCache>(Operators(), (dir_ / "dags").string());
+      SchedulerOptions so;
+      so.dags_dir = (dir_ / "dags").string();
+      so.logs_dir = (dir_ / "logs").string();
+      so.owner = "test-host:1";
+      so.verbose = false;
+      // Fake time jumps from one fire to the next, not by polls.
+      so.poll_interval = poll_;
+      scheduler_ = std::make_unique<Scheduler>(*store_, clock_, Operators(), *dags_, so);
+      WorkerOptions wo;
+      wo.name = "test-host:1";
+      wo.hostname = "test-host";
+      wo.queues = {};
+      wo.logs_dir = so.logs_dir;
+      wo.heartbeat = wo.poll = std::chrono::hours(1);
+      worker_ = std::make_unique<Worker>(*store_, runner_, clock_, *dags_, wo);
+      node_ = std::make_unique<Node>(*store_, runner_, clock_, scheduler_.get(), worker_.get(),
+                                     "test");
     }
-    return *scheduler_;
+    return *node_;
   }
 
+  /// One pass now (nothing is waited for); returns when the next scheduled run is due.
   std::optional<Timestamp> Tick() {
-    auto r = scheduler().Tick();
-    REQUIRE(r);
-    return *r;
+    node().Step(clock_.Now());
+    return scheduler_->NextRunDue();
   }
 
-  // Ticks and steps until no run is active or `until` is reached.
+  // Steps until no run is active and none is due before `until`.
   void RunUntilIdle(const std::string& until) {
     Timestamp end = ParseDateTime(until).value();
-    for (int i = 0; i < 1000 && clock_.Now() < end; ++i) {
+    for (int i = 0; i < 100000 && clock_.Now() < end; ++i) {
       auto next = Tick();
       auto active = store_->CountDagRuns({.states = {RunState::kQueued, RunState::kRunning}});
       if (*active == 0 && (!next || *next > end)) return;
-      Timestamp wake = next && *next < end ? *next : end;
-      auto finished = scheduler().Step(wake);
-      REQUIRE(finished);
-      for (const FinishedRun& f : *finished) scheduler().RunFinished(f.dag_id);
+      node().Step(end);
     }
   }
 
@@ -82,13 +92,18 @@ class SchedulerHarness {
 
   FakeClock& clock() { return clock_; }
   Store& store() { return *store_; }
+  FakeTryRunner& runner() { return runner_; }
 
  private:
+  std::chrono::milliseconds poll_;
   fs::path dir_;
   FakeClock clock_;
   FakeTryRunner runner_;
   std::unique_ptr<Store> store_;
+  std::unique_ptr<DagCache> dags_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<Worker> worker_;
+  std::unique_ptr<Node> node_;
 };
 
 const char* kWeeklySeoul = R"(schedule: "0 2 * * 0"
@@ -189,47 +204,57 @@ TEST_CASE("paused DAGs get no runs and end_date stops scheduling and @once runs 
         std::vector<std::string>{"scheduled__2026-11-02T00:00:00+00:00 success"});
 }
 
-TEST_CASE("a run left running by a dead process is adopted and its lost try retried") {
-  SchedulerHarness h("2026-11-05T12:00:00Z");
-  h.AddDag(
-      "manual",
-      "tasks:\n  - {id: a, command: x, retry_delay: 1s}\n  - {id: b, command: x, depends_on: a}\n");
-  auto dag = MustLoad(
-      "tasks:\n  - {id: a, command: x, retry_delay: 1s}\n  - {id: b, command: x, depends_on: a}\n");
+TEST_CASE("a run whose owner stopped renewing its lease is taken over and its lost try retried") {
+  SchedulerHarness h("2026-11-05T12:00:00Z", std::chrono::seconds(1));
+  const char* yaml =
+      "tasks:\n  - {id: a, command: x, retry_delay: 1s}\n  - {id: b, command: x, depends_on: a}\n";
+  h.AddDag("manual", yaml);
+  auto dag = MustLoad(yaml);
   dag->dag_id = "manual";
   auto run = CreateRun(h.store(), *dag,
                        {.logical_date = h.clock().Now(),
                         .interval_end = h.clock().Now() + std::chrono::hours(24),
                         .state = RunState::kRunning,
-                        .owner = OwnerOnThisHost(999999999),
+                        .owner = "gone-host:42",
                         .now = h.clock().Now()});
   REQUIRE(run);
+  // Its task was running on a worker that vanished with it.
   auto tis = h.store().ListTaskInstances("manual", run->run_id).value();
   tis[0].state = TaskState::kRunning;
   tis[0].try_number = 1;
   tis[0].start_date = h.clock().Now();
+  tis[0].worker = "gone-worker";
+  tis[0].hostname = "gone-host";
+  tis[0].lease_until = h.clock().Now() + std::chrono::seconds(30);
   REQUIRE(h.store().UpdateTaskInstance(tis[0]));
+  // While both leases hold, nobody touches the run.
+  h.Tick();
+  CHECK(h.RunIds("manual") == std::vector<std::string>{run->run_id + " running"});
+  CHECK(h.runner().started().empty());
+  h.clock().Advance(std::chrono::seconds(31));
   h.RunUntilIdle("2026-11-05T12:05:00Z");
   CHECK(h.RunIds("manual") == std::vector<std::string>{run->run_id + " success"});
   auto a = h.store().ListTaskInstances("manual", run->run_id).value()[0];
   CHECK(a.try_number == 2);
-  auto tries = h.store().ListTries("manual", run->run_id, "a").value();
+  auto tries = h.store().ListTries({"manual", run->run_id, "a", -1}).value();
   REQUIRE(tries.size() == 2);
-  CHECK(tries[0].error == "the try was lost: dagctl stopped while it ran");
+  CHECK(tries[0].error == "worker gone-worker on gone-host stopped renewing its lease");
+  CHECK(tries[1].state == TaskState::kSuccess);
 }
 
-TEST_CASE("a run owned by a live process is left alone") {
+TEST_CASE("a run another process holds on a live lease is left alone") {
   SchedulerHarness h("2026-11-05T12:00:00Z");
   h.AddDag("manual", "tasks:\n  - {id: a, command: x}\n");
   auto dag = MustLoad("tasks:\n  - {id: a, command: x}\n");
   dag->dag_id = "manual";
-  std::string me = OwnerOnThisHost(::getpid());
   auto run = CreateRun(h.store(), *dag,
                        {.logical_date = h.clock().Now(),
                         .interval_end = h.clock().Now() + std::chrono::hours(24),
-                        .owner = me,
+                        .owner = "other-host:7",
                         .now = h.clock().Now()});
   REQUIRE(run);
+  h.Tick();
+  h.clock().Advance(std::chrono::seconds(20));
   h.Tick();
   CHECK(h.RunIds("manual") == std::vector<std::string>{run->run_id + " queued"});
 }

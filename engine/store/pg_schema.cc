@@ -1,0 +1,171 @@
+// Migrations of the PostgreSQL schema, oldest first. Never edit a shipped one:
+// append a new step (and the matching step of the SQLite schema). Times are
+// microseconds since the epoch (BIGINT), as in SQLite.
+#include "engine/store/sqlite_schema.h"
+
+namespace dagctl {
+
+const std::vector<const char*>& PostgresMigrations() {
+  static const std::vector<const char*> kMigrations = {
+      // 1: everything of SQLite's schema version 6.
+      R"sql(
+CREATE OR REPLACE FUNCTION dagctl_now() RETURNS BIGINT LANGUAGE SQL VOLATILE AS
+  $$ SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000000)::BIGINT $$;
+CREATE TABLE dag (
+  dag_id     TEXT PRIMARY KEY,
+  is_paused  BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE dag_run (
+  id                  BIGSERIAL UNIQUE,
+  dag_id              TEXT NOT NULL,
+  run_id              TEXT NOT NULL,
+  run_type            TEXT NOT NULL,
+  state               TEXT NOT NULL,
+  logical_date        BIGINT NOT NULL,
+  data_interval_start BIGINT NOT NULL,
+  data_interval_end   BIGINT NOT NULL,
+  queued_at           BIGINT NOT NULL,
+  start_date          BIGINT,
+  end_date            BIGINT,
+  conf                TEXT NOT NULL DEFAULT '{}',
+  dag_hash            TEXT NOT NULL DEFAULT '',
+  owner               TEXT NOT NULL DEFAULT '',
+  lease_until         BIGINT,
+  fence               BIGINT NOT NULL DEFAULT 0,
+  ti_version          BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (dag_id, run_id)
+);
+CREATE UNIQUE INDEX dag_run_one_per_interval ON dag_run (dag_id, logical_date)
+  WHERE run_type IN ('scheduled', 'backfill');
+CREATE INDEX dag_run_by_logical_date ON dag_run (dag_id, logical_date);
+CREATE INDEX dag_run_by_state ON dag_run (state);
+CREATE INDEX dag_run_by_owner ON dag_run (owner);
+CREATE TABLE task_instance (
+  dag_id          TEXT NOT NULL,
+  run_id          TEXT NOT NULL,
+  task_id         TEXT NOT NULL,
+  map_index       BIGINT NOT NULL DEFAULT -1,
+  state           TEXT,
+  try_number      BIGINT NOT NULL DEFAULT 0,
+  max_tries       BIGINT NOT NULL DEFAULT 1,
+  start_date      BIGINT,
+  end_date        BIGINT,
+  next_try_at     BIGINT,
+  operator        TEXT NOT NULL DEFAULT '',
+  priority_weight BIGINT NOT NULL DEFAULT 1,
+  pool            TEXT NOT NULL DEFAULT 'default_pool',
+  pool_slots      BIGINT NOT NULL DEFAULT 1,
+  queue           TEXT NOT NULL DEFAULT 'default',
+  queued_at       BIGINT,
+  pid             BIGINT NOT NULL DEFAULT 0,
+  first_poke_at   BIGINT,
+  worker          TEXT NOT NULL DEFAULT '',
+  hostname        TEXT NOT NULL DEFAULT '',
+  lease_until     BIGINT,
+  fence           BIGINT NOT NULL DEFAULT 0,
+  version         BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (dag_id, run_id, task_id, map_index),
+  FOREIGN KEY (dag_id, run_id) REFERENCES dag_run (dag_id, run_id) ON DELETE CASCADE
+);
+CREATE INDEX task_instance_by_state ON task_instance (state, priority_weight);
+CREATE INDEX task_instance_by_version ON task_instance (dag_id, run_id, version);
+CREATE TABLE task_try (
+  dag_id      TEXT NOT NULL,
+  run_id      TEXT NOT NULL,
+  task_id     TEXT NOT NULL,
+  map_index   BIGINT NOT NULL DEFAULT -1,
+  try_number  BIGINT NOT NULL,
+  state       TEXT NOT NULL,
+  start_date  BIGINT NOT NULL,
+  end_date    BIGINT,
+  exit_code   BIGINT,
+  error       TEXT NOT NULL DEFAULT '',
+  hostname    TEXT NOT NULL DEFAULT '',
+  pid         BIGINT NOT NULL DEFAULT 0,
+  worker      TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (dag_id, run_id, task_id, map_index, try_number),
+  FOREIGN KEY (dag_id, run_id) REFERENCES dag_run (dag_id, run_id) ON DELETE CASCADE
+);
+CREATE TABLE xcom (
+  dag_id    TEXT NOT NULL,
+  run_id    TEXT NOT NULL,
+  task_id   TEXT NOT NULL,
+  map_index BIGINT NOT NULL DEFAULT -1,
+  key       TEXT NOT NULL,
+  value     TEXT NOT NULL,
+  PRIMARY KEY (dag_id, run_id, task_id, map_index, key),
+  FOREIGN KEY (dag_id, run_id) REFERENCES dag_run (dag_id, run_id) ON DELETE CASCADE
+);
+CREATE TABLE import_error (
+  filename    TEXT PRIMARY KEY,
+  stack_trace TEXT NOT NULL,
+  timestamp   BIGINT NOT NULL
+);
+CREATE TABLE job (
+  job_type         TEXT NOT NULL,
+  owner            TEXT NOT NULL,
+  latest_heartbeat BIGINT NOT NULL,
+  PRIMARY KEY (job_type, owner)
+);
+CREATE TABLE variable (
+  key   TEXT PRIMARY KEY,
+  val   TEXT NOT NULL
+);
+CREATE TABLE worker (
+  name       TEXT PRIMARY KEY,
+  hostname   TEXT NOT NULL,
+  queues     TEXT NOT NULL,
+  slots      BIGINT NOT NULL,
+  slots_used BIGINT NOT NULL DEFAULT 0,
+  started_at BIGINT NOT NULL,
+  heartbeat  BIGINT NOT NULL
+);
+CREATE TABLE dag_version (
+  dag_id     TEXT NOT NULL,
+  hash       TEXT NOT NULL,
+  path       TEXT NOT NULL,
+  source     TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (dag_id, hash)
+);
+CREATE TABLE task_log (
+  dag_id     TEXT NOT NULL,
+  run_id     TEXT NOT NULL,
+  task_id    TEXT NOT NULL,
+  map_index  BIGINT NOT NULL,
+  try_number BIGINT NOT NULL,
+  byte_offset BIGINT NOT NULL,
+  byte_end    BIGINT NOT NULL,
+  data       TEXT NOT NULL,
+  PRIMARY KEY (dag_id, run_id, task_id, map_index, try_number, byte_offset),
+  FOREIGN KEY (dag_id, run_id) REFERENCES dag_run (dag_id, run_id) ON DELETE CASCADE
+);
+CREATE TABLE pool (
+  name        TEXT PRIMARY KEY,
+  slots       BIGINT NOT NULL,
+  description TEXT NOT NULL DEFAULT ''
+);
+INSERT INTO pool (name, slots, description) VALUES ('default_pool', 128, 'Default pool');
+CREATE TABLE callback_request (
+  id          BIGSERIAL PRIMARY KEY,
+  dag_id      TEXT NOT NULL,
+  run_id      TEXT NOT NULL,
+  task_id     TEXT NOT NULL,
+  map_index   BIGINT NOT NULL,
+  try_number  BIGINT NOT NULL,
+  event       TEXT NOT NULL,
+  state       TEXT NOT NULL,
+  error       TEXT NOT NULL,
+  queue       TEXT NOT NULL,
+  dag_hash    TEXT NOT NULL,
+  created_at  BIGINT NOT NULL,
+  status      TEXT NOT NULL DEFAULT 'queued',
+  worker      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX callback_request_by_status ON callback_request (status, queue);
+)sql",
+  };
+  return kMigrations;
+}
+
+}  // namespace dagctl

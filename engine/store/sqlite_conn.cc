@@ -1,0 +1,159 @@
+// SqlConnection on SQLite: WAL, prepared statements cached by their text,
+// BEGIN IMMEDIATE transactions, and dagctl_now() on the given clock.
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <map>
+
+#include "engine/clock.h"
+#include "engine/store/sql_conn.h"
+
+namespace dagctl {
+
+namespace {
+
+// dagctl_now(): the store's clock in microseconds. On SQLite the store's
+// clock is this machine's (or a test's fake clock).
+void SqlNow(sqlite3_context* ctx, int, sqlite3_value**) {
+  auto* clock = static_cast<const Clock*>(sqlite3_user_data(ctx));
+  sqlite3_result_int64(ctx, SqlMicros(clock->Now()));
+}
+
+class SqliteConnection : public SqlConnection {
+ public:
+  SqliteConnection(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  ~SqliteConnection() override {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+
+  SqlDialect dialect() const override { return SqlDialect::kSqlite; }
+  Result<SqlRows> Query(const std::string& sql, const SqlArgs& args) override;
+  Status ExecScript(const std::string& sql) override;
+  // Kept as prepared statements: every pass of the engine opens and commits one.
+  Status Begin() override { return Ok(Query("BEGIN IMMEDIATE", SqlArgs())); }
+  Status Commit() override { return Ok(Query("COMMIT", SqlArgs())); }
+  void Rollback() override { (void)ExecScript("ROLLBACK"); }
+
+ private:
+  static Status Ok(const Result<SqlRows>& r) {
+    if (!r) return Fail(r.error());
+    return {};
+  }
+  Error Failure(int rc, const std::string& what) const;
+  Result<sqlite3_stmt*> Prepare(const std::string& sql);
+
+  sqlite3* db_;
+  std::string path_;
+  std::map<std::string, sqlite3_stmt*> cache_;
+};
+
+Error SqliteConnection::Failure(int rc, const std::string& what) const {
+  std::string msg = fmt::format("{} ({}): {}", what, path_, sqlite3_errmsg(db_));
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+      return Error::AlreadyExists(msg);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Error::Unavailable(msg);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Error::Corruption(msg);
+    default:
+      return Error::IOError(msg);
+  }
+}
+
+Result<sqlite3_stmt*> SqliteConnection::Prepare(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) return it->second;
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(stmt);
+    return Fail(Error::Internal(
+        fmt::format("preparing SQL: {}: {}", sqlite3_errmsg(db_), sql.substr(0, 200))));
+  }
+  cache_.emplace(sql, stmt);
+  return stmt;
+}
+
+Result<SqlRows> SqliteConnection::Query(const std::string& sql, const SqlArgs& args) {
+  auto prepared = Prepare(sql);
+  if (!prepared) return Fail(prepared.error());
+  sqlite3_stmt* s = *prepared;
+  int i = 1;
+  for (const SqlValue& v : args.values()) {
+    if (const auto* n = std::get_if<int64_t>(&v)) {
+      sqlite3_bind_int64(s, i++, *n);
+    } else if (const auto* t = std::get_if<std::string>(&v)) {
+      // The arguments outlive the statement's use (bindings are cleared below).
+      sqlite3_bind_text(s, i++, t->data(), static_cast<int>(t->size()), SQLITE_STATIC);
+    } else {
+      sqlite3_bind_null(s, i++);
+    }
+  }
+  int columns = sqlite3_column_count(s);
+  std::vector<SqlValue> cells;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    for (int c = 0; c < columns; ++c) {
+      switch (sqlite3_column_type(s, c)) {
+        case SQLITE_NULL:
+          cells.emplace_back(std::monostate{});
+          break;
+        case SQLITE_INTEGER:
+          cells.emplace_back(static_cast<int64_t>(sqlite3_column_int64(s, c)));
+          break;
+        default: {
+          auto p = reinterpret_cast<const char*>(sqlite3_column_text(s, c));
+          cells.emplace_back(std::string(p ? p : "", sqlite3_column_bytes(s, c)));
+        }
+      }
+    }
+  }
+  // Reset at once: a statement left mid-way holds a read transaction open,
+  // which makes later writes fail with "database is locked" instead of waiting.
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  if (rc != SQLITE_DONE) return Fail(Failure(rc, "the metadata database"));
+  return SqlRows(columns, std::move(cells), sqlite3_changes64(db_));
+}
+
+Status SqliteConnection::ExecScript(const std::string& sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+  if (rc == SQLITE_OK) return {};
+  std::string msg = err ? err : sqlite3_errstr(rc);
+  sqlite3_free(err);
+  Error e = Failure(rc, "the metadata database");
+  return Fail(Error(e.code(), fmt::format("the metadata database ({}): {}", path_, msg)));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqlConnection>> OpenSqliteConnection(const std::string& path,
+                                                            const Clock& clock) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close_v2(db);
+    return Fail(Error::IOError(fmt::format("cannot open database {}: {}", path, msg)));
+  }
+  auto conn = std::make_unique<SqliteConnection>(db, path);
+  sqlite3_busy_timeout(db, 10000);
+  sqlite3_create_function(db, "dagctl_now", 0, SQLITE_UTF8, const_cast<Clock*>(&clock), SqlNow,
+                          nullptr, nullptr);
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
+        "PRAGMA temp_store=MEMORY"}) {
+    if (sqlite3_exec(db, pragma, nullptr, nullptr, nullptr) != SQLITE_OK)
+      return Fail(
+          Error::IOError(fmt::format("cannot set up database {}: {}", path, sqlite3_errmsg(db))));
+  }
+  return std::unique_ptr<SqlConnection>(std::move(conn));
+}
+
+}  // namespace dagctl

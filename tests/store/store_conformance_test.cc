@@ -1,0 +1,473 @@
+// The store's contract, run against SQLite and against a real PostgreSQL
+// server started on loopback for this program: every case runs on both.
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "engine/clock.h"
+#include "engine/store/sql_store.h"
+#include "support/postgres.h"
+
+using namespace dagctl;
+using dagctl::testing::PostgresServer;
+namespace fs = std::filesystem;
+using namespace std::chrono;
+
+namespace {
+
+fs::path Scratch() {
+  static fs::path dir = [] {
+    fs::path d = fs::temp_directory_path() / ("dagctl_conformance_" + std::to_string(::getpid()));
+    fs::remove_all(d);
+    fs::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
+// One server for the whole program, stopped at exit.
+PostgresServer& Server() {
+  static PostgresServer server(Scratch());
+  return server;
+}
+
+// A fresh, empty store of `backend` ("sqlite" or "postgres") for one case,
+// with a URL any number of connections can open.
+struct Backend {
+  std::string name;
+  std::string url;
+
+  explicit Backend(const std::string& backend) : name(backend) {
+    static int n = 0;
+    std::string db = "case" + std::to_string(++n);
+    if (backend == "sqlite") {
+      url = "sqlite:///" + (Scratch() / (db + ".db")).string();
+      return;
+    }
+    REQUIRE(Server().ok());
+    REQUIRE(Server().CreateDatabase(db));
+    url = Server().Url(db);
+  }
+  std::unique_ptr<Store> Open() const {
+    static SystemClock clock;
+    auto s = OpenStore(url, Scratch().string(), clock);
+    if (!s) FAIL("cannot open " << url << ": " << s.error().message());
+    return std::move(*s);
+  }
+};
+
+DagRunRecord Run(const std::string& id, RunType type, const std::string& date) {
+  DagRunRecord r;
+  r.dag_id = "etl";
+  r.run_id = id;
+  r.run_type = type;
+  r.logical_date = r.data_interval_start = ParseDateTime(date).value();
+  r.data_interval_end = r.logical_date + hours(24);
+  r.queued_at = r.logical_date;
+  return r;
+}
+
+TaskInstanceRecord Ti(const std::string& run_id, const std::string& task) {
+  TaskInstanceRecord t;
+  t.dag_id = "etl";
+  t.run_id = run_id;
+  t.task_id = task;
+  t.max_tries = 4;
+  return t;
+}
+
+// A running run "r1" with `n` task instances t0..t(n-1) in state `state`.
+void MakeRun(Store& s, int n, TaskState state) {
+  DagRunRecord run = Run("r1", RunType::kManual, "2026-01-01");
+  run.state = RunState::kRunning;
+  std::vector<TaskInstanceRecord> tis;
+  for (int i = 0; i < n; ++i) {
+    TaskInstanceRecord t = Ti("r1", "t" + std::to_string(i));
+    t.state = state;
+    t.priority_weight = i;
+    tis.push_back(t);
+  }
+  REQUIRE(s.CreateDagRun(run, tis));
+}
+
+ClaimSpec Claim(const std::string& worker, int limit) {
+  return {worker, "host-" + worker, {}, limit, seconds(30), {}};
+}
+
+}  // namespace
+
+TEST_CASE("runs, task instances, tries and XCom round-trip") {
+  Backend b(GENERATE("sqlite", "postgres"));
+  auto store = b.Open();
+  Store& s = *store;
+  REQUIRE(s.CreateDagRun(Run("r1", RunType::kManual, "2026-01-01"), {Ti("r1", "a"), Ti("r1", "b")}));
+  auto tis = s.ListTaskInstances("etl", "r1");
+  REQUIRE(tis);
+  REQUIRE(tis->size() == 2);
+  CHECK((*tis)[0].state == TaskState::kNone);
+  CHECK((*tis)[0].max_tries == 4);
+  CHECK((*tis)[0].queue == "default");
+
+  TaskInstanceRecord a = (*tis)[0];
+  a.state = TaskState::kUpForRetry;
+  a.try_number = 1;
+  REQUIRE(s.UpdateTaskInstance(a));
+  TryRecord t{"etl", "r1", "a", -1, 1, TaskState::kFailed, ParseDateTime("2026-01-02T00:00:00").value()};
+  t.exit_code = 3;
+  t.error = "exit code 3";
+  REQUIRE(s.PutTry(t));
+  t.error = "exit code 3 (again)";
+  REQUIRE(s.PutTry(t));  // an upsert
+  auto tries = s.ListTries({"etl", "r1", "a", -1});
+  REQUIRE(tries);
+  REQUIRE(tries->size() == 1);
+  CHECK((*tries)[0].exit_code == 3);
+  CHECK((*tries)[0].error == "exit code 3 (again)");
+  CHECK(s.ListTaskInstances("etl", "r1").value()[0].state == TaskState::kUpForRetry);
+
+  REQUIRE(s.PutXCom("etl", "r1", {"a", "return_value", "42"}));
+  CHECK(s.GetXCom("etl", "r1", "a", "return_value").value() == "42");
+  auto missing = s.GetXCom("etl", "r1", "b", "return_value");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().IsNotFound());
+  REQUIRE(s.ClearXCom({"etl", "r1", "a", -1}));
+  CHECK_FALSE(s.GetXCom("etl", "r1", "a", "return_value"));
+}
+
+TEST_CASE("at most one scheduled run per logical date, while manual runs are free") {
+  Backend b(GENERATE("sqlite", "postgres"));
+  auto store = b.Open();
+  Store& s = *store;
+  REQUIRE(s.CreateDagRun(Run("scheduled__1", RunType::kScheduled, "2026-01-01"), {}));
+  auto dup = s.CreateDagRun(Run("scheduled__other", RunType::kScheduled, "2026-01-01"), {});
+  REQUIRE_FALSE(dup);
+  CHECK(dup.error().code() == Error::Code::kAlreadyExists);
+  CHECK(s.CreateDagRun(Run("manual__1", RunType::kManual, "2026-01-01"), {}));
+  CHECK(s.CreateDagRun(Run("manual__2", RunType::kManual, "2026-01-01"), {}));
+  CHECK_FALSE(s.CreateDagRun(Run("manual__2", RunType::kManual, "2026-01-02"), {}));
+  CHECK(s.CountDagRuns({.dag_id = "etl", .limit = 100}).value() == 3);
+  CHECK(s.ListDagRuns({.dag_id = "etl", .limit = 2}).value().size() == 2);
+  CHECK(s.ListDagRuns({.dag_id = "etl", .order_by = "id"}).value()[0].run_id == "scheduled__1");
+}
+
+TEST_CASE("a failed transaction leaves nothing behind, a failed inner one only its own part") {
+  Backend b(GENERATE("sqlite", "postgres"));
+  {
+    auto store = b.Open();
+    auto st = store->Transaction([&]() -> Status {
+      if (auto r = store->CreateDagRun(Run("r1", RunType::kManual, "2026-01-01"), {}); !r) return r;
+      return Fail(Error::Internal("boom"));
+    });
+    CHECK_FALSE(st);
+    // An inner unit that fails (a duplicate run) is undone alone; the outer
+    // transaction goes on and commits.
+    auto outer = store->Transaction([&]() -> Status {
+      if (auto r = store->CreateDagRun(Run("s1", RunType::kScheduled, "2026-01-01"), {}); !r)
+        return r;
+      CHECK_FALSE(store->CreateDagRun(Run("s2", RunType::kScheduled, "2026-01-01"), {}));
+      return store->SetPaused("etl", true);
+    });
+    CHECK(outer);
+  }
+  auto store = b.Open();
+  auto runs = store->ListDagRuns({.dag_id = "etl"}).value();
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].run_id == "s1");
+  CHECK(store->IsPaused("etl").value());
+  CHECK_FALSE(store->IsPaused("other").value());
+}
+
+TEST_CASE("a run is held on a lease: claimed once, renewed, and taken over when it runs out") {
+  Backend b(GENERATE("sqlite", "postgres"));
+  auto one = b.Open(), two = b.Open();
+  REQUIRE(one->CreateDagRun(Run("r1", RunType::kManual, "2026-01-01"), {}));
+  auto fence = one->ClaimRun("etl", "r1", 0, "sched-a", seconds(30), RunState::kRunning);
+  REQUIRE(fence);
+  REQUIRE(*fence);
+  CHECK(**fence == 1);
+  // The second scheduler lost the race: same expected fence, no change.
+  auto late = two->ClaimRun("etl", "r1", 0, "sched-b", seconds(30), RunState::kRunning);
+  REQUIRE(late);
+  CHECK_FALSE(*late);
+  CHECK(two->ListClaimableRuns(10).value().empty());
+  CHECK(one->HoldsRun("etl", "r1", "sched-a", 1).value());
+  CHECK_FALSE(two->HoldsRun("etl", "r1", "sched-b", 1).value());
+  auto held = one->RenewRunLeases("sched-a", seconds(30)).value();
+  REQUIRE(held.size() == 1);
+  CHECK(held[0].fence == 1);
+  // A lease of nothing runs out at once: the run is free to take.
+  REQUIRE(one->RenewRunLeases("sched-a", Duration(0)));
+  std::this_thread::sleep_for(milliseconds(5));
+  auto free = two->ListClaimableRuns(10).value();
+  REQUIRE(free.size() == 1);
+  CHECK(free[0].owner == "sched-a");
+  auto taken = two->ClaimRun("etl", "r1", free[0].fence, "sched-b", seconds(30), std::nullopt);
+  REQUIRE(taken);
+  REQUIRE(*taken);
+  CHECK(**taken == 2);
+  // The first owner's writes are refused from now on.
+  DagRunRecord r = one->GetDagRun("etl", "r1").value();
+  r.owner = "sched-a";
+  r.fence = 1;
+  r.state = RunState::kSuccess;
+  CHECK_FALSE(one->UpdateHeldRun(r, true).value());
+  CHECK(two->GetDagRun("etl", "r1").value().state == RunState::kRunning);
+  r.owner = "sched-b";
+  r.fence = 2;
+  CHECK(two->UpdateHeldRun(r, true).value());
+  auto done = two->GetDagRun("etl", "r1").value();
+  CHECK(done.state == RunState::kSuccess);
+  CHECK(done.owner.empty());
+}
+
+TEST_CASE("queued task instances are claimed by exactly one worker, highest priority first") {
+  Backend b(GENERATE("sqlite", "postgres"));
+  auto setup = b.Open();
+  MakeRun(*setup, 200, TaskState::kQueued);
+  auto first = setup->ClaimTaskInstances(Claim("w0", 1)).value();
+  REQUIRE(first.size() == 1);
+  CHECK(first[0].task_id == "t199");
+  CHECK(first[0].state == TaskState::kRunning);
+  CHECK(first[0].worker == "w0");
+  CHECK(first[0].fence == 1);
+  CHECK(first[0].lease_until.has_value());
+  // Four workers on their own connections take the rest at once.
+  std::vector<std::vector<TaskInstanceRecord>> got(4);
+  std::vector<std::thread> threads;
+  std::atomic<int> errors{0};
+  for (int w = 0; w < 4; ++w) {
+    threads.emplace_back([&, w] {
+      auto store = b.Open();
+      for (int round = 0; round < 400; ++round) {
+        auto claimed = store->ClaimTaskInstances(Claim("w" + std::to_string(w + 1), 3));
+        if (!claimed) {
+          if (!claimed.error().IsUnavailable()) ++errors;  // a busy SQLite may say so
+          continue;
+        }
+        if (claimed->empty()) break;
+        got[w].insert(got[w].end(), claimed->begin(), claimed->end());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(errors == 0);
+  std::multiset<std::string> all{"t199"};
+  for (const auto& g : got)
+    for (const auto& ti : g) all.insert(ti.task_id);
+  CHECK(all.size() == 200);
+  CHECK(std::set<std::string>(all.begin(), all.end()).size() == 200);
+}
+
+TEST_CASE("a try's report is applied only under its claim, with its XCom, skips and version") {
+  Backend b(GENERATE("sqlite", "postgres"));
+  auto s = b.Open();
+  MakeRun(*s, 3, TaskState::kNone);
+  TaskInstanceRecord t0 = s->ListTaskInstances("etl", "r1").value()[0];
+  t0.state = TaskState::kScheduled;
+  REQUIRE(s->DecideTaskInstance(t0, TaskState::kNone).value());
+  CHECK_FALSE(s->DecideTaskInstance(t0, TaskState::kNone).value());  // not none any more
+  REQUIRE(s->QueueTaskInstance(t0.key(), true).value());
+  CHECK_FALSE(s->QueueTaskInstance(t0.key(), true).value());
+  auto claimed = s->ClaimTaskInstances(Claim("w1", 5)).value();
+  REQUIRE(claimed.size() == 1);
+  CHECK(claimed[0].try_number == 1);
+  int64_t version = s->GetDagRun("etl", "r1").value().ti_version;
+
+  TryReport rep;
+  rep.ti = claimed[0];
+  rep.ti.state = TaskState::kSuccess;
+  rep.ti.worker.clear();
+  rep.claim_worker = "w1";
+  rep.try_record = {"etl", "r1", "t0", -1, 1, TaskState::kSuccess, claimed[0].start_date.value()};
+  rep.xcom = {{"t0", "return_value", "7"}};
+  rep.skip_task_ids = {"t2"};
+  // A stale claim (another fence) changes nothing.
+  TryReport stale = rep;
+  stale.ti.fence = 0;
+  CHECK_FALSE(s->ReportTry(stale).value());
+  CHECK_FALSE(s->GetXCom("etl", "r1", "t0", "return_value"));
+  // Nor does another worker's.
+  TryReport other = rep;
+  other.claim_worker = "w2";
+  CHECK_FALSE(s->ReportTry(other).value());
+  CHECK(s->ReportTry(rep).value());
+  CHECK_FALSE(s->ReportTry(rep).value());  // only once
+  auto changed = s->ChangedTaskInstances("etl", "r1", version).value();
+  REQUIRE(changed.size() == 2);
+  CHECK(changed[0].task_id == "t0");
+  CHECK(changed[0].state == TaskState::kSuccess);
+  CHECK(changed[1].task_id == "t2");
+  CHECK(changed[1].state == TaskState::kSkipped);
+  CHECK(s->GetXCom("etl", "r1", "t0", "return_value").value() == "7");
+  CHECK(s->ListTries(t0.key()).value().at(0).state == TaskState::kSuccess);
+}
+
+TEST_CASE("a try whose lease ran out is ended once, and its worker's renewal then fails") {
+  Backend b(GENERATE("sqlite", "postgres"));
+  auto s = b.Open();
+  MakeRun(*s, 1, TaskState::kQueued);
+  REQUIRE(s->ClaimRun("etl", "r1", 0, "sched", seconds(30), std::nullopt).value());
+  auto claimed = s->ClaimTaskInstances({"w1", "h1", {}, 1, Duration(0), {}}).value();
+  REQUIRE(claimed.size() == 1);
+  std::this_thread::sleep_for(milliseconds(5));
+  auto expired = s->ListExpiredTries("sched").value();
+  REQUIRE(expired.size() == 1);
+  CHECK(expired[0].worker == "w1");
+  CHECK(expired[0].hostname == "h1");
+  TaskInstanceRecord ended = expired[0];
+  ended.state = TaskState::kUpForRetry;
+  ended.worker.clear();
+  TryRecord tr{"etl", "r1", "t0", -1, 1, TaskState::kFailed, claimed[0].start_date.value()};
+  tr.error = "worker w1 on h1 stopped renewing its lease";
+  CHECK(s->ExpireTry(ended, tr).value());
+  CHECK_FALSE(s->ExpireTry(ended, tr).value());
+  CHECK(s->RenewTryLeases("w1", {{claimed[0].key(), claimed[0].fence}}, seconds(30)).value().empty());
+  CHECK(s->ListTaskInstances("etl", "r1").value()[0].state == TaskState::kUpForRetry);
+}
+
+TEST_CASE("pools, workers, callbacks, DAG versions and shipped logs") {
+  Backend b(GENERATE("sqlite", "postgres"));
+  auto s = b.Open();
+  auto pools = s->ListPools().value();
+  REQUIRE(pools.size() == 1);
+  CHECK(pools[0].name == "default_pool");
+  CHECK(pools[0].slots == 128);
+  REQUIRE(s->SetPool({"db", 2, "the warehouse"}));
+  CHECK(s->ListPools().value().size() == 2);
+  CHECK(s->DeletePool("default_pool").error().code() == Error::Code::kInvalidArgument);
+  CHECK(s->DeletePool("nope").error().IsNotFound());
+  REQUIRE(s->DeletePool("db"));
+
+  Timestamp now = s->Now().value();
+  REQUIRE(s->WorkerHeartbeat({"w1", "h1", {"default", "spark"}, 4, 1, now, now}));
+  auto workers = s->ListWorkers(seconds(30)).value();
+  REQUIRE(workers.size() == 1);
+  CHECK(workers[0].queues == std::vector<std::string>{"default", "spark"});
+  CHECK(workers[0].slots_used == 1);
+
+  MakeRun(*s, 1, TaskState::kSuccess);
+  REQUIRE(s->AddCallback({0, "etl", "r1", "", -1, 1, "on_success", "success", "", "spark", "h", now}));
+  CHECK(s->CountPendingCallbacks("etl", "r1").value() == 1);
+  CHECK(s->ClaimCallbacks("w2", {"default"}, 5, {}).value().empty());
+  auto cbs = s->ClaimCallbacks("w1", {"spark"}, 5, {}).value();
+  REQUIRE(cbs.size() == 1);
+  CHECK(cbs[0].event == "on_success");
+  CHECK(s->ClaimCallbacks("w1", {}, 5, {}).value().empty());
+  REQUIRE(s->FinishCallback(cbs[0].id));
+  CHECK(s->CountPendingCallbacks("etl", "r1").value() == 0);
+
+  REQUIRE(s->PutDagVersion({"etl", "abc", "etl.yaml", "tasks: []\n", now}));
+  REQUIRE(s->PutDagVersion({"etl", "abc", "other.yaml", "changed\n", now}));  // known: kept
+  CHECK(s->GetDagVersion("etl", "abc").value().source == "tasks: []\n");
+  CHECK(s->GetDagVersion("etl", "zzz").error().IsNotFound());
+
+  TiKey k{"etl", "r1", "t0", -1};
+  CHECK(s->ReadTryLog(k, 1, 0).error().IsNotFound());
+  REQUIRE(s->AppendTryLog(k, 1, 0, "hello "));
+  REQUIRE(s->AppendTryLog(k, 1, 6, "world\n"));
+  REQUIRE(s->AppendTryLog(k, 1, 6, "world\n"));  // sent again: harmless
+  REQUIRE(s->AppendTryLogLine(k, 1, "[dagctl] lost"));
+  CHECK(s->ReadTryLog(k, 1, 0).value() == "hello world\n[dagctl] lost\n");
+  CHECK(s->ReadTryLog(k, 1, 3).value() == "lo world\n[dagctl] lost\n");
+  CHECK(s->ReadTryLog(k, 1, 100).value().empty());
+}
+
+TEST_CASE("any bytes a task prints can be stored") {
+  Backend b(GENERATE("sqlite", "postgres"));
+  auto s = b.Open();
+  MakeRun(*s, 1, TaskState::kSuccess);
+  std::string odd = std::string("ok \xff\xfe bad ") + '\0' + " end";
+  REQUIRE(s->PutXCom("etl", "r1", {"t0", "return_value", odd}));
+  std::string back = s->GetXCom("etl", "r1", "t0", "return_value").value();
+  CHECK(back.size() == odd.size());
+  if (b.name == "sqlite") CHECK(back == odd);
+  // PostgreSQL's text holds UTF-8 only: what does not fit becomes '?'.
+  if (b.name == "postgres") CHECK(back == "ok ?? bad ? end");
+}
+
+TEST_CASE("several processes opening a new database at once migrate it once") {
+  Backend b(GENERATE("sqlite", "postgres"));
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < 6; ++i)
+    threads.emplace_back([&] {
+      static SystemClock clock;
+      auto s = OpenStore(b.url, Scratch().string(), clock);
+      if (!s) {
+        UNSCOPED_INFO(s.error().message());
+        ++failures;
+      }
+    });
+  for (auto& t : threads) t.join();
+  CHECK(failures == 0);
+  auto s = b.Open();
+  CHECK(s->ListPools().value().size() == 1);  // the seed row was written once
+}
+
+TEST_CASE("a database from a newer dagctl is refused, not damaged") {
+  Backend b(GENERATE("sqlite", "postgres"));
+  { b.Open(); }
+  if (b.name == "sqlite") {
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(b.url.substr(10).c_str(), &raw) == SQLITE_OK);
+    sqlite3_exec(raw, "PRAGMA user_version = 999", nullptr, nullptr, nullptr);
+    sqlite3_close(raw);
+  } else {
+    REQUIRE(Server().Psql("UPDATE dagctl_schema SET version = 999",
+                          b.url.substr(b.url.rfind('/') + 1)) == 0);
+  }
+  static SystemClock clock;
+  auto s = OpenStore(b.url, Scratch().string(), clock);
+  REQUIRE_FALSE(s);
+  CHECK(s.error().message().find("the database has schema version 999, newer than this dagctl") == 0);
+}
+
+TEST_CASE("a wrong URL, a refused connection and bad credentials are one clear line each") {
+  static SystemClock clock;
+  auto kind = OpenStore("mysql://x@y/z", "/tmp", clock);
+  REQUIRE_FALSE(kind);
+  CHECK(kind.error().message() ==
+        "'mysql://x@y/z' is not a store dagctl knows: use sqlite:///PATH (sqlite:////abs/path.db) "
+        "or postgresql://USER:PASSWORD@HOST:PORT/DB");
+  auto refused = OpenStore("postgresql://etl:pw@127.0.0.1:1/db", "/tmp", clock);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().IsUnavailable());
+  CHECK(refused.error().message().find(
+            "cannot connect to the metadata database postgresql://etl:***@127.0.0.1:1/db: ") == 0);
+  CHECK(refused.error().message().find('\n') == std::string::npos);
+  REQUIRE(Server().ok());
+  std::string bad = "postgresql://etl:wrong@127.0.0.1:" + std::to_string(Server().port()) + "/postgres";
+  auto denied = OpenStore(bad, "/tmp", clock);
+  REQUIRE_FALSE(denied);
+  CHECK(denied.error().message().find("password authentication failed for user \"etl\"") !=
+        std::string::npos);
+  CHECK(denied.error().message().find("wrong") == std::string::npos);
+  CHECK(denied.error().message().find('\n') == std::string::npos);
+}
+
+TEST_CASE("PostgreSQL restarted: a transaction in flight fails whole, the next call reconnects") {
+  Backend b("postgres");
+  auto s = b.Open();
+  MakeRun(*s, 1, TaskState::kNone);
+  auto st = s->Transaction([&]() -> Status {
+    if (auto r = s->SetPaused("etl", true); !r) return r;
+    Server().Stop();
+    REQUIRE(Server().Start());
+    return s->SetVariable("k", "v");  // on a connection the restart cut
+  });
+  REQUIRE_FALSE(st);
+  CHECK(st.error().IsUnavailable());
+  // The next call opens a new connection; nothing of the failed one landed.
+  auto paused = s->IsPaused("etl");
+  INFO((paused ? "" : paused.error().message()));
+  REQUIRE(paused);
+  CHECK_FALSE(*paused);
+  CHECK(s->GetVariable("k").error().IsNotFound());
+  REQUIRE(s->SetVariable("k", "v"));
+  CHECK(s->GetVariable("k").value() == "v");
+}
