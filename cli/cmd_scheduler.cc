@@ -23,7 +23,7 @@ namespace {
 class EventPrinter : public RunObserver {
  public:
   void TryStarted(const TiKey& k, int try_number, const std::string& worker) override {
-    Line(k, try_number, "running", "on " + worker);
+    Line(k, try_number, "running on " + worker, "");
   }
   void TryEnded(const TiKey& k, int try_number, TaskState state,
                 const std::string& error) override {
@@ -51,6 +51,19 @@ class EventPrinter : public RunObserver {
 };
 
 
+// --lease D: how long a run or try is held without a renewal (default 30s).
+std::optional<Duration> LeaseFlag(const Args& args, const std::string& name) {
+  auto l = args.Option("--lease");
+  if (!l) return Duration(std::chrono::seconds(30));
+  auto d = ParseDuration(*l);
+  if (!d || *d < std::chrono::seconds(2)) {
+    PrintError(fmt::format("{}: --lease must be a duration of at least 2s (such as 30s), not '{}'",
+                           name, *l));
+    return std::nullopt;
+  }
+  return *d;
+}
+
 // The worker settings from flags shared by worker, scheduler and serve.
 std::optional<WorkerOptions> WorkerFlags(App& app, const Args& args, const std::string& name,
                                          std::vector<std::string> default_queues) {
@@ -68,15 +81,9 @@ std::optional<WorkerOptions> WorkerFlags(App& app, const Args& args, const std::
     }
     w.slots = static_cast<int>(*n);
   }
-  if (auto l = args.Option("--lease")) {
-    auto d = ParseDuration(*l);
-    if (!d || *d < std::chrono::seconds(2)) {
-      PrintError(fmt::format("{}: --lease must be a duration of at least 2s (such as 30s), not '{}'",
-                             name, *l));
-      return std::nullopt;
-    }
-    w.lease = *d;
-  }
+  auto lease = LeaseFlag(args, name);
+  if (!lease) return std::nullopt;
+  w.lease = *lease;
   w.logs_dir = base.logs_dir;
   w.try_env = {base.env, base.home, base.dags_dir, base.store_url};
   w.ship_logs = base.ship_logs;
@@ -86,7 +93,7 @@ std::optional<WorkerOptions> WorkerFlags(App& app, const Args& args, const std::
 }
 
 int RunNode(App& app, const std::string& name, bool quiet, bool with_scheduler,
-            std::optional<WorkerOptions> worker_opts) {
+            std::optional<WorkerOptions> worker_opts, Duration lease) {
   Store* store = app.store();
   if (!store) return kExitFailed;
   for (const char* channel : {"dagctl_queued", "dagctl_ti_done", "dagctl_run"})
@@ -112,7 +119,7 @@ int RunNode(App& app, const std::string& name, bool quiet, bool with_scheduler,
     so.owner = base.owner;
     so.logs_dir = base.logs_dir;
     so.ship_logs = base.ship_logs;
-    if (worker_opts) so.lease = worker_opts->lease;
+    so.lease = lease;
     scheduler = std::make_unique<Scheduler>(*store, app.clock(), app.operators(), dags, so, observer);
   }
   std::unique_ptr<Worker> worker;
@@ -146,13 +153,15 @@ int RunNode(App& app, const std::string& name, bool quiet, bool with_scheduler,
 const char kNodeFlagsUsage[] = "[--no-worker] [--queues Q,...] [--slots N] [--lease D] [--quiet]";
 
 int RunScheduler(App& app, const std::string& name, const Args& args) {
+  auto lease = LeaseFlag(args, name);
+  if (!lease) return kExitUsage;
   std::optional<WorkerOptions> worker;
   if (!args.Flag("--no-worker")) {
     // The worker of a scheduler takes every queue unless told otherwise.
     worker = WorkerFlags(app, args, name, {});
     if (!worker) return kExitUsage;
   }
-  return RunNode(app, name, args.Flag("--quiet"), true, worker);
+  return RunNode(app, name, args.Flag("--quiet"), true, worker, *lease);
 }
 
 int CmdScheduler(App& app, const std::vector<std::string>& argv) {
@@ -170,7 +179,7 @@ int CmdWorker(App& app, const std::vector<std::string>& argv) {
   if (!args) return kExitUsage;
   auto worker = WorkerFlags(app, *args, "worker", {"default"});
   if (!worker) return kExitUsage;
-  return RunNode(app, "worker", args->Flag("--quiet"), false, worker);
+  return RunNode(app, "worker", args->Flag("--quiet"), false, worker, worker->lease);
 }
 
 int CmdWorkers(App& app, const std::vector<std::string>& argv) {

@@ -26,11 +26,11 @@ void Node::Failed(const Error& e) {
 }
 
 // One pass in one transaction; false when it failed (and was rolled back).
-bool Node::Pass(std::vector<TryResult> results, const std::set<std::string>& notes) {
+bool Node::Pass(const std::set<std::string>& notes) {
   std::vector<TiKey> queued;
   auto st = store_.Transaction([&]() -> Status {
     if (worker_)
-      if (auto s = worker_->Report(std::move(results)); !s) return s;
+      if (auto s = worker_->Report(); !s) return s;
     std::optional<std::vector<TiKey>> only;
     if (scheduler_) {
       static const std::set<std::pair<std::string, std::string>> kNone;
@@ -82,15 +82,13 @@ std::vector<FinishedRun> Node::Step(std::optional<Timestamp> deadline) {
   }
   if (!wake || *wake > clock_.Now()) {
     std::vector<TryResult> ended = runner_.Wait(wake, store_.NotificationFd());
-    pending_.insert(pending_.end(), ended.begin(), ended.end());
+    // The worker keeps them until a pass that reports them commits.
+    if (worker_) worker_->Ended(std::move(ended));
   }
   std::set<std::string> notes = store_.TakeNotifications();
   if (worker_ && notes.count("dagctl_queued")) worker_->WakeClaims();
   if (retry_at_ && clock_.Now() < *retry_at_) return {};
-  // The worker keeps what it could not report until a pass commits.
-  std::vector<TryResult> results = std::move(pending_);
-  pending_.clear();
-  if (!Pass(std::move(results), notes)) return {};
+  if (!Pass(notes)) return {};
   return scheduler_ ? scheduler_->TakeFinished() : std::vector<FinishedRun>{};
 }
 

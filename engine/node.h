@@ -37,7 +37,7 @@ class Node {
   bool StopRequested() const { return runner_.StopRequested(); }
 
  private:
-  bool Pass(std::vector<TryResult> results, const std::set<std::string>& notes);
+  bool Pass(const std::set<std::string>& notes);
   void Failed(const Error& e);
 
   Store& store_;
@@ -46,7 +46,6 @@ class Node {
   Scheduler* scheduler_;
   Worker* worker_;
   std::string name_;
-  std::vector<TryResult> pending_;     // ended while the store was away
   std::optional<Timestamp> retry_at_;  // after a failed pass
   int failures_ = 0;
   int callbacks_seen_ = 0;  // the scheduler's callbacks_added() at the last pass

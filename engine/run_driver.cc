@@ -166,6 +166,9 @@ Status RunDriver::Reap(const std::vector<TaskInstanceRecord>& expired) {
     if (!tries) return Fail(tries.error());
     TryRecord tr{ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number,
                  TaskState::kFailed, e.start_date.value_or(now)};
+    tr.hostname = e.hostname;
+    tr.worker = e.worker;
+    tr.pid = e.pid;
     for (const TryRecord& r : *tries)
       if (r.try_number == ti.try_number) tr = r;
     tr.state = TaskState::kFailed;

@@ -26,8 +26,8 @@ struct DriverEnv {
   const Clock& clock;
   RunObserver* observer = nullptr;
   std::string logs_dir;
-  int callbacks_added = 0;  ///< Grows with every callback a driver queues.
   bool ship_logs = false;  ///< Lines about lost tries go to the store's copy of the log.
+  int callbacks_added = 0;  ///< Grows with every callback a driver queues.
 };
 
 /// Not thread-safe.

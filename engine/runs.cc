@@ -55,13 +55,15 @@ Result<DagRunRecord> TriggerRun(Store& store, const Dag& dag, std::optional<Time
         "run id '{}' may only use letters, digits and '_', '.', ':', '+', '-'", run_id)));
   DataInterval interval =
       ManualInterval(dag, logical.value_or(std::chrono::floor<std::chrono::seconds>(now)));
-  return CreateRun(store, dag,
-                   {.type = RunType::kManual,
-                    .logical_date = interval.start,
-                    .interval_end = interval.end,
-                    .conf = conf,
-                    .run_id = run_id,
-                    .now = now});
+  auto run = CreateRun(store, dag,
+                       {.type = RunType::kManual,
+                        .logical_date = interval.start,
+                        .interval_end = interval.end,
+                        .conf = conf,
+                        .run_id = run_id,
+                        .now = now});
+  if (run) (void)store.Notify("dagctl_run", "");  // a hint: schedulers also poll
+  return run;
 }
 
 namespace {
@@ -129,7 +131,8 @@ Result<std::vector<std::string>> ClearRun(Store& store, const Dag& dag, const st
     DagRunRecord r = *run;
     if (IsFinished(r.state)) r.state = RunState::kQueued;
     r.end_date.reset();
-    return store.UpdateDagRun(r);
+    if (auto s = store.UpdateDagRun(r); !s) return s;
+    return store.Notify("dagctl_run", "");
   });
   if (!st) return Fail(st.error());
   return cleared;

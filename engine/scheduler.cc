@@ -477,7 +477,8 @@ std::optional<Timestamp> Scheduler::NextRunDue() const {
 }
 
 std::optional<Timestamp> Scheduler::NextWake() const {
-  std::optional<Timestamp> wake = next_poll_;
+  // Before the first pass: now.
+  std::optional<Timestamp> wake = next_poll_ ? next_poll_ : std::optional<Timestamp>(clock_.Now());
   auto consider = [&](std::optional<Timestamp> t) {
     if (t && (!wake || *t < *wake)) wake = t;
   };

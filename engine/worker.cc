@@ -114,14 +114,16 @@ Worker::Held* Worker::Find(uint64_t runner_id) {
 
 // --- One pass ------------------------------------------------------------------
 
-Status Worker::Report(std::vector<TryResult> ended) {
+void Worker::Ended(std::vector<TryResult> ended) {
+  // Kept until a pass that reports them commits.
+  unreported_.insert(unreported_.end(), std::make_move_iterator(ended.begin()),
+                     std::make_move_iterator(ended.end()));
+}
+
+Status Worker::Report() {
   // A pass reports what ended (and what earlier failed passes could not),
   // renews leases and the heartbeat when due, then fills its free slots.
-  std::vector<TryResult> results = std::move(unreported_);
-  unreported_.clear();
-  results.insert(results.end(), std::make_move_iterator(ended.begin()),
-                 std::make_move_iterator(ended.end()));
-  for (const TryResult& r : results) unreported_.push_back(r);  // until Committed()
+  std::vector<TryResult> results = unreported_;
   if (!results.empty()) poll_now_ = true;  // slots were freed
   for (const TryResult& r : results) {
     if (Held* h = Find(r.id)) {
@@ -157,6 +159,7 @@ Status Worker::Report(std::vector<TryResult> ended) {
 
 void Worker::Committed() {
   Timestamp now = clock_.Now();
+  reconcile_ = false;
   unreported_.clear();
   touched_.clear();
   if (!next_heartbeat_ || now >= *next_heartbeat_) next_heartbeat_ = After(now, opts_.heartbeat);
@@ -189,6 +192,8 @@ void Worker::Committed() {
 
 void Worker::Aborted() {
   touched_.clear();
+  // A commit that failed may have landed all the same: look next time.
+  reconcile_ = true;
   for (auto it = held_.begin(); it != held_.end();) {
     Held& h = *it->second;
     if (h.claimed_now) {
@@ -416,7 +421,30 @@ void Worker::EnforceDeadlines() {
   std::erase_if(held_, [](const auto& kv) { return kv.second->discard_now && kv.second->phase != Held::Phase::kRunning; });
 }
 
+// After a pass whose commit failed, the store may hold claims this worker
+// forgot (the commit landed, its answer was lost): take them on, they never
+// started.
+Status Worker::Reconcile() {
+  if (!reconcile_) return {};
+  auto mine = store_.ListHeldTries(opts_.name);
+  if (!mine) return Fail(mine.error());
+  for (TaskInstanceRecord& ti : *mine) {
+    if (held_.count({ti.key(), ti.fence})) continue;
+    auto h = std::make_unique<Held>();
+    h->ti = ti;
+    h->claimed_now = true;
+    h->kill_by = Steady::now() + opts_.lease - KillMargin(opts_.lease);
+    h->try_record = {ti.dag_id,      ti.run_id, ti.task_id,   ti.map_index,
+                     ti.try_number,  TaskState::kRunning,    ti.start_date.value_or(clock_.Now()),
+                     std::nullopt,   std::nullopt,           "",
+                     opts_.hostname, 0,         opts_.name};
+    held_[{ti.key(), ti.fence}] = std::move(h);
+  }
+  return {};
+}
+
 Status Worker::Claim(const std::optional<std::vector<TiKey>>& only) {
+  if (auto st = Reconcile(); !st) return st;
   Timestamp now = clock_.Now();
   bool timer = !next_poll_ || now >= *next_poll_;
   bool tries_due = only || poll_now_ || timer;
@@ -647,7 +675,7 @@ std::optional<Timestamp> Worker::NextWake() const {
   auto consider = [&](std::optional<Timestamp> t) {
     if (t && (!wake || *t < *wake)) wake = t;
   };
-  consider(next_heartbeat_);
+  consider(next_heartbeat_ ? next_heartbeat_ : std::optional<Timestamp>(clock_.Now()));
   if (!held_.empty()) consider(next_renewal_);
   if (FreeSlots() > 0) consider(next_poll_ ? next_poll_ : std::optional<Timestamp>(clock_.Now()));
   if (!unreported_.empty()) consider(clock_.Now());

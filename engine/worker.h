@@ -51,10 +51,13 @@ class Worker {
          Guardian* guardian = nullptr, RunObserver* observer = nullptr);
   ~Worker();
 
+  /// Tries that ended (from the TryRunner): kept until a pass that reports
+  /// them commits, whatever happens to the store meanwhile.
+  void Ended(std::vector<TryResult> ended);
   /// The store work of one pass, inside the caller's transaction: reports
-  /// the tries that `ended` (and those whose start failed), beats the
+  /// the tries that ended (and those whose start failed), beats the
   /// heartbeat and renews leases when due, copies logs.
-  Status Report(std::vector<TryResult> ended);
+  Status Report();
   /// Then claims queued tries (and callbacks) for the free slots — or, when
   /// given, exactly `only`: still scheduled, chosen for it by this process's
   /// scheduler under the queueing lock (dagctl run, backfill).
@@ -101,6 +104,7 @@ class Worker {
   Status WaitForPoke(Held& h, const TryResult& r);
   Status RenewLeases(Timestamp now);
   Status ClaimCallbacks();
+  Status Reconcile();
   Status EndCallback(Callback& c, const TryResult& r);
   Status Load(Held& h);
   Result<TryRequest> Prepare(Held& h);
@@ -128,6 +132,7 @@ class Worker {
   std::optional<Timestamp> next_renewal_;
   std::optional<Timestamp> next_poll_;
   bool poll_now_ = false;
+  bool reconcile_ = false;  // a pass failed: the store may hold claims we forgot
   bool callbacks_now_ = false;
   // The runs whose tries this worker runs, with their params (conf is fixed).
   struct RunInfo {

@@ -84,7 +84,9 @@ class PgConnection : public SqlConnection {
   Status Begin() override;
   Status Commit() override;
   void Rollback() override;
-  int NotificationFd() const override { return PQsocket(conn_); }
+  int NotificationFd() const override {
+    return PQstatus(conn_) == CONNECTION_OK ? PQsocket(conn_) : -1;  // none while it is lost
+  }
   Status Listen(const std::string& channel) override;
   std::vector<SqlNotification> TakeNotifications() override;
 
@@ -273,6 +275,9 @@ Result<std::unique_ptr<SqlConnection>> OpenPostgresConnection(const std::string&
     return Fail(bad_url ? Error::InvalidArgument(msg) : Error::Unavailable(msg));
   }
   PQclear(PQexec(conn, "SET client_min_messages = warning"));
+  // The server's notices ("terminating connection ...") are not for our
+  // users' consoles: a lost connection is reported as an error, once.
+  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<SqlConnection>(std::make_unique<PgConnection>(conn, url));
 }
 

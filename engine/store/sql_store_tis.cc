@@ -291,6 +291,13 @@ Result<std::vector<TaskInstanceRecord>> SqlStore::ClaimKeys(const ClaimSpec& spe
   return out;
 }
 
+Result<std::vector<TaskInstanceRecord>> SqlStore::ListHeldTries(const std::string& worker) {
+  auto r = Q(fmt::format("SELECT {} FROM task_instance WHERE state='running' AND worker=?", kTiColumns),
+             SqlArgs().Add(worker));
+  if (!r) return Fail(r.error());
+  return ReadTis(*r);
+}
+
 Result<std::vector<TiKey>> SqlStore::RenewTryLeases(const std::string& worker,
                                                     const std::vector<HeldTry>& tries,
                                                     Duration lease) {

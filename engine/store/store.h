@@ -338,6 +338,8 @@ class Store {
 
   /// Takes queued task instances for a worker: running, on a lease, fence + 1.
   virtual Result<std::vector<TaskInstanceRecord>> ClaimTaskInstances(const ClaimSpec& spec) = 0;
+  /// The tries the store says `worker` holds (running under its name).
+  virtual Result<std::vector<TaskInstanceRecord>> ListHeldTries(const std::string& worker) = 0;
   /// Extends the leases of `tries` held by `worker`; returns those still held.
   virtual Result<std::vector<TiKey>> RenewTryLeases(const std::string& worker,
                                                     const std::vector<HeldTry>& tries,

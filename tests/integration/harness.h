@@ -81,13 +81,19 @@ inline std::string FirstRunId(const Sandbox& sb, const std::string& dag,
 
 namespace dagctl::testing {
 
-/// A dagctl process in the background (a scheduler), killed at the end.
+/// A dagctl process in the background (a scheduler, a worker), killed at the end.
 class Background {
  public:
-  Background(const Sandbox& sb, const std::string& args, const std::string& dags) {
-    log_ = (sb.work() / "background.log").string();
-    std::string cmd = "exec env DAGCTL_HOME='" + sb.home().string() + "' DAGCTL_DAGS='" + dags +
-                      "' " + DAGCTL_BIN + " " + args + " >>" + log_ + " 2>&1 </dev/null";
+  /// `dagctl ARGS` with the sandbox's home and `dags`; `env` adds NAME=value
+  /// words; its output goes to work/`log_name`. `wrap` (a command that runs
+  /// the rest, such as `ip netns exec NS`) goes in front.
+  Background(const Sandbox& sb, const std::string& args, const std::string& dags,
+             const std::string& env = "", const std::string& log_name = "background.log",
+             const std::string& wrap = "") {
+    log_ = (sb.work() / log_name).string();
+    std::string cmd = "exec " + wrap + " env DAGCTL_HOME='" + sb.home().string() +
+                      "' DAGCTL_DAGS='" + dags + "' " + env + " " + DAGCTL_BIN + " " + args +
+                      " >>" + log_ + " 2>&1 </dev/null";
     pid_ = fork();
     if (pid_ == 0) {
       setpgid(0, 0);
@@ -108,6 +114,11 @@ class Background {
     pid_ = -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
   }
+  /// Sends `sig` without waiting (SIGSTOP, SIGCONT).
+  void Send(int sig) const {
+    if (pid_ > 0) kill(pid_, sig);
+  }
+  pid_t pid() const { return pid_; }
   std::string Log() const { return ReadFile(log_); }
 
  private:

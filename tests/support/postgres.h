@@ -19,10 +19,12 @@ namespace dagctl::testing {
 class PostgresServer {
  public:
   /// Starts a cluster in a new folder under `parent`, listening on `port`
-  /// (0 = a free one) on `host`; user etl, password s3cret.
+  /// (0 = a free one) on `host` and on `also_listen` (more addresses, comma
+  /// separated: another "machine"'s side of a veth pair); user etl, password s3cret.
   explicit PostgresServer(const std::filesystem::path& parent, int port = 0,
-                          std::string host = "127.0.0.1")
-      : dir_(parent / "pg"), host_(std::move(host)) {
+                          std::string host = "127.0.0.1", std::string also_listen = "")
+      : dir_(parent / "pg"), host_(std::move(host)), listen_(host_) {
+    if (!also_listen.empty()) listen_ += "," + also_listen;
     port_ = port ? port : FreePort();
     std::filesystem::create_directories(dir_);
     std::ofstream(parent / "pgpass") << "s3cret\n";
@@ -60,7 +62,13 @@ class PostgresServer {
   bool Start() {
     return Sh(as_ + Bin() + "/pg_ctl -D " + dir_.string() + " -l " + dir_.string() +
               "/log -w -o '-p " + std::to_string(port_) + " -k " + dir_.string() + " -h " +
-              host_ + "' start >/dev/null 2>&1") == 0;
+              listen_ + "' start >/dev/null 2>&1") == 0;
+  }
+  /// Lets clients of `cidr` (such as 10.213.0.0/16) in with the password.
+  bool AllowNetwork(const std::string& cidr) {
+    std::ofstream(dir_ / "pg_hba.conf", std::ios::app)
+        << "host all all " << cidr << " scram-sha-256\n";
+    return Sh(as_ + Bin() + "/pg_ctl -D " + dir_.string() + " reload >/dev/null 2>&1") == 0;
   }
   /// Stops at once (connections are cut, as when the server dies).
   void Stop() {
@@ -74,6 +82,7 @@ class PostgresServer {
 
   std::filesystem::path dir_;
   std::string host_;
+  std::string listen_;
   std::string as_;
   int port_ = 0;
   bool ok_ = false;

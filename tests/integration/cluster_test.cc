@@ -1,0 +1,374 @@
+// Several dagctl processes on one PostgreSQL started for each test: schedulers
+// and workers as separate processes (one of them, as root, in a network and
+// UTS namespace of its own: another "machine"), killed, frozen and cut off at
+// bad moments. What the store says afterwards is checked through the store.
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "engine/clock.h"
+#include "engine/dag_loader.h"
+#include "engine/runs.h"
+#include "engine/store/sql_store.h"
+#include "integration/harness.h"
+#include "operators/operator.h"
+#include "support/postgres.h"
+
+using dagctl::testing::Background;
+using dagctl::testing::Output;
+using dagctl::testing::PostgresServer;
+using dagctl::testing::ReadFile;
+using dagctl::testing::Sandbox;
+using dagctl::testing::WaitFor;
+using namespace dagctl;
+namespace fs = std::filesystem;
+using namespace std::chrono;
+
+namespace {
+
+int Sh(const std::string& cmd) { return WEXITSTATUS(std::system(cmd.c_str())); }
+
+// A PostgreSQL server, a DAGs folder and a store connection for the test.
+class Cluster {
+ public:
+  explicit Cluster(Sandbox& sb, const std::string& also_listen = "")
+      : sb_(sb), pg_(sb.work(), 0, "127.0.0.1", also_listen) {
+    REQUIRE(pg_.ok());
+    fs::create_directories(dags());
+    ops_.reset(new OperatorRegistry);
+    RegisterBuiltinOperators(*ops_);
+  }
+  PostgresServer& pg() { return pg_; }
+  std::string url() const { return pg_.Url(); }
+  std::string dags() const { return (sb_.work() / "dags").string(); }
+  void AddDag(const std::string& name, const std::string& yaml) {
+    std::ofstream(fs::path(dags()) / (name + ".yaml")) << yaml;
+  }
+  Store& store() {
+    static SystemClock clock;
+    if (!store_) {
+      auto s = OpenStore(url(), sb_.home().string(), clock);
+      REQUIRE(s);
+      store_ = std::move(*s);
+    }
+    return *store_;
+  }
+  /// `dagctl ARGS` on this store in the background, logging to work/LOG.
+  std::unique_ptr<Background> Start(const std::string& args, const std::string& log,
+                                    const std::string& wrap = "") {
+    return std::make_unique<Background>(sb_, args, dags(), "DAGCTL_STORE='" + url() + "'", log,
+                                        wrap);
+  }
+  /// Queues `n` manual runs of `dag_id` (as `dagctl trigger` does).
+  std::vector<std::string> Trigger(const std::string& dag_id, int n, const std::string& conf = "{}") {
+    DagBag bag = LoadDagFolder(dags(), *ops_);
+    const Dag* dag = bag.Find(dag_id);
+    REQUIRE(dag);
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) {
+      auto run = TriggerRun(store(), *dag, std::nullopt, conf, fmt::format("manual__{}_{}", dag_id, i),
+                            NowUtc());
+      REQUIRE(run);
+      ids.push_back(run->run_id);
+    }
+    return ids;
+  }
+  /// -1 when the store cannot answer now (a test may restart it).
+  int RunsIn(const std::string& dag_id, RunState state) {
+    return store().CountDagRuns({.dag_id = dag_id, .states = {state}}).value_or(-1);
+  }
+  Output Cli(const std::string& args, const std::string& home = "") {
+    std::string h = home.empty() ? sb_.home().string() : home;
+    std::string cmd = "DAGCTL_HOME='" + h + "' DAGCTL_STORE='" + url() + "' DAGCTL_DAGS='" + dags() +
+                      "' " + DAGCTL_BIN + " " + args;
+    Output o;
+    std::string out = (sb_.work() / "cli.out").string();
+    o.exit_code = WEXITSTATUS(std::system((cmd + " >" + out + " 2>&1").c_str()));
+    o.out = ReadFile(out);
+    return o;
+  }
+
+ private:
+  Sandbox& sb_;
+  PostgresServer pg_;
+  std::unique_ptr<OperatorRegistry> ops_;
+  std::unique_ptr<Store> store_;
+};
+
+// Every try of every task instance of `dag_id`, by run.
+std::map<std::string, std::vector<TryRecord>> TriesOf(Store& s, const std::string& dag_id,
+                                                      const std::string& task_id) {
+  std::map<std::string, std::vector<TryRecord>> out;
+  auto runs = s.ListDagRuns({.dag_id = dag_id, .limit = 100000}).value();
+  for (const DagRunRecord& r : runs) out[r.run_id] = s.ListTries({dag_id, r.run_id, task_id, -1}).value();
+  return out;
+}
+
+bool Alive(pid_t pid) { return fs::exists("/proc/" + std::to_string(pid)) &&
+                               ReadFile("/proc/" + std::to_string(pid) + "/status").find("State:\tZ") ==
+                                   std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("two schedulers and three workers: one run per interval, every task once") {
+  Sandbox sb;
+  Cluster c(sb);
+  // 40 one-minute intervals to catch up on, and 1,000 triggered runs at once.
+  std::string start = FormatIso(floor<minutes>(NowUtc()) - minutes(40));
+  c.AddDag("every_minute", "schedule: '* * * * *'\nstart_date: '" + start +
+                               "'\ncatchup: true\nmax_active_runs: 64\ntasks:\n"
+                               "  - {id: a, command: 'true'}\n"
+                               "  - {id: b, command: 'true', depends_on: a}\n");
+  c.AddDag("many", "max_active_runs: 1000\nmax_active_tasks: 64\ntasks:\n"
+                   "  - {id: a, command: 'true'}\n  - {id: b, command: 'true', depends_on: a}\n");
+  c.Trigger("many", 1000);
+  std::vector<std::unique_ptr<Background>> procs;
+  procs.push_back(c.Start("scheduler --no-worker", "s1.log"));
+  procs.push_back(c.Start("scheduler --no-worker", "s2.log"));
+  for (int w = 1; w <= 3; ++w)
+    procs.push_back(c.Start("worker --slots 8 --name w" + std::to_string(w), "w" + std::to_string(w) + ".log"));
+  bool done = WaitFor([&] {
+    return c.RunsIn("many", RunState::kSuccess) == 1000 &&
+           c.RunsIn("every_minute", RunState::kSuccess) >= 40 &&
+           c.RunsIn("every_minute", RunState::kQueued) + c.RunsIn("every_minute", RunState::kRunning) == 0;
+  }, 180);
+  INFO(ReadFile(sb.work() / "s1.log").substr(0, 2000));
+  REQUIRE(done);
+  // Exactly one run per interval, whichever scheduler created it.
+  auto runs = c.store().ListDagRuns({.dag_id = "every_minute", .limit = 1000}).value();
+  std::set<Timestamp> dates;
+  for (const auto& r : runs) dates.insert(r.logical_date);
+  CHECK(dates.size() == runs.size());
+  CHECK((runs.size() == 40 || runs.size() == 41));  // a minute may have turned meanwhile
+  // Every task of every run ran exactly once, and more than one worker took part.
+  std::set<std::string> workers;
+  for (const char* dag : {"every_minute", "many"}) {
+    for (const char* task : {"a", "b"}) {
+      for (const auto& [run, tries] : TriesOf(c.store(), dag, task)) {
+        INFO(dag << " " << run << " " << task);
+        REQUIRE(tries.size() == 1);
+        CHECK(tries[0].state == TaskState::kSuccess);
+        workers.insert(tries[0].worker);
+      }
+    }
+  }
+  CHECK(workers.size() >= 2);
+  Output list = c.Cli("workers");
+  CHECK(list.out.find("w1") != std::string::npos);
+  CHECK(list.out.find("w3") != std::string::npos);
+}
+
+TEST_CASE("kill -9 of a worker mid-try: another worker retries it, the orphans are gone") {
+  Sandbox sb;
+  Cluster c(sb);
+  std::string dir = sb.work().string();
+  c.AddDag("slow", "tasks:\n  - id: nap\n    retries: 1\n    retry_delay: 1s\n    command: |\n"
+                   "      echo started try {{ try_number }} on $(hostname)\n"
+                   "      if [ {{ try_number }} = 1 ]; then sleep 300 & echo $! > " + dir + "/orphan; wait; fi\n"
+                   "      echo finished try {{ try_number }}\n");
+  auto scheduler = c.Start("scheduler --no-worker --lease 3s", "s.log");
+  auto w1 = c.Start("worker --name w1 --lease 3s", "w1.log");
+  c.Trigger("slow", 1);
+  REQUIRE(WaitFor([&] { return fs::exists(sb.work() / "orphan"); }, 20));
+  // Logs are copied into the store every second while a try runs.
+  std::this_thread::sleep_for(milliseconds(1500));
+  pid_t orphan = std::stoi(ReadFile(sb.work() / "orphan"));
+  REQUIRE(Alive(orphan));
+  auto w2 = c.Start("worker --name w2 --lease 3s", "w2.log");
+  auto killed_at = steady_clock::now();
+  CHECK(w1->Signal(SIGKILL) == -SIGKILL);
+  // The guardian ends the try's process group at once.
+  CHECK(WaitFor([&] { return !Alive(orphan); }, 3));
+  REQUIRE(WaitFor([&] { return c.RunsIn("slow", RunState::kSuccess) == 1; }, 20));
+  // Retried within the lease plus a few seconds.
+  CHECK(steady_clock::now() - killed_at < seconds(3 + 1 + 6));
+  auto tries = TriesOf(c.store(), "slow", "nap").begin()->second;
+  REQUIRE(tries.size() == 2);
+  CHECK(tries[0].worker == "w1");
+  CHECK(tries[0].state == TaskState::kFailed);
+  CHECK(tries[0].error == "worker w1 on " + tries[0].hostname + " stopped renewing its lease");
+  CHECK(tries[1].worker == "w2");
+  CHECK(tries[1].state == TaskState::kSuccess);
+  // The lost try's log is read from the store on any machine (another home
+  // here: no log files of its own), with why it was lost.
+  std::string run = c.store().ListDagRuns({.dag_id = "slow"}).value()[0].run_id;
+  Output log = c.Cli("logs slow " + run + " nap --try 1", (sb.work() / "elsewhere").string());
+  CHECK(log.out.find("started try 1 on") != std::string::npos);
+  CHECK(log.out.find("try 1 was lost: worker w1 on") != std::string::npos);
+  CHECK(log.out.find("finished try 1") == std::string::npos);
+}
+
+TEST_CASE("a frozen worker's try is stopped before its lease runs out, and its late result is discarded") {
+  Sandbox sb;
+  Cluster c(sb);
+  std::string dir = sb.work().string();
+  c.AddDag("frozen", "tasks:\n  - id: work\n    retries: 1\n    retry_delay: 1s\n    command: |\n"
+                     "      if [ {{ try_number }} = 1 ]; then touch " + dir + "/started; sleep 6; touch " +
+                     dir + "/late; fi\n      echo try {{ try_number }} done\n");
+  auto scheduler = c.Start("scheduler --no-worker --lease 3s", "s.log");
+  auto w1 = c.Start("worker --name w1 --lease 3s", "w1.log");
+  c.Trigger("frozen", 1);
+  REQUIRE(WaitFor([&] { return fs::exists(sb.work() / "started"); }, 20));
+  auto w2 = c.Start("worker --name w2 --lease 3s", "w2.log");
+  w1->Send(SIGSTOP);
+  // Past the lease: the try was taken over and retried on w2.
+  REQUIRE(WaitFor([&] { return c.RunsIn("frozen", RunState::kSuccess) == 1; }, 20));
+  w1->Send(SIGCONT);
+  std::this_thread::sleep_for(seconds(2));
+  // The guardian stopped the frozen worker's try: it never finished its sleep.
+  CHECK_FALSE(fs::exists(sb.work() / "late"));
+  auto tries = TriesOf(c.store(), "frozen", "work").begin()->second;
+  REQUIRE(tries.size() == 2);
+  CHECK(tries[0].state == TaskState::kFailed);
+  CHECK(tries[0].error.find("worker w1 on ") == 0);
+  CHECK(tries[1].worker == "w2");
+  CHECK(tries[1].state == TaskState::kSuccess);
+  auto ti = c.store().ListTaskInstances("frozen", tries[0].run_id).value()[0];
+  CHECK(ti.state == TaskState::kSuccess);
+  CHECK(ti.try_number == 2);
+  // w1 woke up, found it had lost the try, and said so; it is still a worker.
+  std::string w1_log = sb.home().string() + "/logs/dag_id=frozen/run_id=" + tries[0].run_id +
+                       "/task_id=work/attempt=1.log";
+  CHECK(WaitFor([&] { return ReadFile(w1_log).find("result discarded") != std::string::npos ||
+                             ReadFile(w1_log).find("lease lost") != std::string::npos; }, 5));
+  CHECK(Alive(w1->pid()));
+}
+
+TEST_CASE("kill -9 of one scheduler: the other takes its runs over and finishes them") {
+  Sandbox sb;
+  Cluster c(sb);
+  c.AddDag("steps", "max_active_runs: 20\ntasks:\n  - {id: a, command: 'sleep 0.5'}\n"
+                    "  - {id: b, command: 'sleep 0.5', depends_on: a}\n"
+                    "  - {id: c, command: 'true', depends_on: b}\n");
+  c.Trigger("steps", 10);
+  auto s1 = c.Start("scheduler --no-worker --lease 3s", "s1.log");
+  auto s2 = c.Start("scheduler --no-worker --lease 3s", "s2.log");
+  auto w = c.Start("worker --slots 16 --name w1", "w.log");
+  // Once every run is held, the scheduler holding the first one dies.
+  std::string victim;
+  REQUIRE(WaitFor([&] {
+    auto runs = c.store().ListDagRuns({.dag_id = "steps"}).value();
+    for (const auto& r : runs)
+      if (r.owner.empty()) return false;
+    victim = runs[0].owner;
+    return true;
+  }, 20));
+  bool first = victim.ends_with(":" + std::to_string(s1->pid()));
+  CHECK((first || victim.ends_with(":" + std::to_string(s2->pid()))));
+  CHECK((first ? s1 : s2)->Signal(SIGKILL) == -SIGKILL);
+  std::string survivor_log = first ? "s2.log" : "s1.log";
+  REQUIRE(WaitFor([&] { return c.RunsIn("steps", RunState::kSuccess) == 10; }, 30));
+  for (const char* task : {"a", "b", "c"})
+    for (const auto& [run, tries] : TriesOf(c.store(), "steps", task)) CHECK(tries.size() == 1);
+  CHECK(ReadFile(sb.work() / survivor_log).find("took over run") != std::string::npos);
+}
+
+TEST_CASE("PostgreSQL restarted mid-run: every process reconnects and every run finishes") {
+  Sandbox sb;
+  Cluster c(sb);
+  c.AddDag("chain", "max_active_runs: 10\ntasks:\n  - {id: a, command: 'sleep 0.3'}\n"
+                    "  - {id: b, command: 'sleep 0.3', depends_on: a}\n"
+                    "  - {id: c, command: 'sleep 0.3', depends_on: b}\n"
+                    "  - {id: d, command: 'sleep 0.3', depends_on: c}\n");
+  auto s = c.Start("scheduler --no-worker", "s.log");
+  auto w1 = c.Start("worker --name w1", "w1.log");
+  auto w2 = c.Start("worker --name w2", "w2.log");
+  c.Trigger("chain", 5);
+  REQUIRE(WaitFor([&] { return c.RunsIn("chain", RunState::kRunning) > 0; }, 20));
+  std::this_thread::sleep_for(milliseconds(400));
+  c.pg().Stop();
+  std::this_thread::sleep_for(seconds(2));
+  REQUIRE(c.pg().Start());
+  REQUIRE(WaitFor([&] { return c.RunsIn("chain", RunState::kSuccess) == 5; }, 60));
+  for (const char* log : {"s.log", "w1.log", "w2.log"}) {
+    INFO(log << ": " << ReadFile(sb.work() / log));
+    CHECK(ReadFile(sb.work() / log).find("the metadata database answers again") != std::string::npos);
+  }
+}
+
+TEST_CASE("queues route tasks to their workers, and a pool's slots hold across workers") {
+  Sandbox sb;
+  Cluster c(sb);
+  REQUIRE(c.store().SetPool({"warehouse", 2, "two connections"}));
+  std::string yaml = "max_active_tasks: 32\ntasks:\n"
+                     "  - {id: spark, queue: spark, command: 'echo spark'}\n";
+  for (int i = 0; i < 8; ++i)
+    yaml += "  - {id: load" + std::to_string(i) + ", pool: warehouse, command: 'sleep 0.4'}\n";
+  c.AddDag("routed", yaml);
+  auto s = c.Start("scheduler --no-worker", "s.log");
+  std::vector<std::unique_ptr<Background>> workers;
+  // One slot each: two warehouse tasks at once take two workers.
+  for (int w = 1; w <= 3; ++w)
+    workers.push_back(c.Start("worker --slots 1 --name w" + std::to_string(w), "w" + std::to_string(w) + ".log"));
+  auto spark = c.Start("worker --queues spark --name sparky", "spark.log");
+  c.Trigger("routed", 1);
+  REQUIRE(WaitFor([&] { return c.RunsIn("routed", RunState::kSuccess) == 1; }, 30));
+  CHECK(TriesOf(c.store(), "routed", "spark").begin()->second.at(0).worker == "sparky");
+  // At most two warehouse tasks at once, whatever worker ran them.
+  std::vector<std::pair<Timestamp, int>> edges;
+  std::set<std::string> used;
+  for (int i = 0; i < 8; ++i) {
+    auto t = TriesOf(c.store(), "routed", "load" + std::to_string(i)).begin()->second.at(0);
+    CHECK(t.worker != "sparky");
+    used.insert(t.worker);
+    edges.push_back({t.start_date, +1});
+    edges.push_back({*t.end_date, -1});
+  }
+  std::sort(edges.begin(), edges.end());
+  int running = 0, peak = 0;
+  for (auto [at, d] : edges) peak = std::max(peak, running += d);
+  CHECK(peak == 2);
+  CHECK(used.size() >= 2);
+}
+
+TEST_CASE("a worker on another machine (its own network and host name) runs tries as itself") {
+  if (::geteuid() != 0) {
+    WARN("skipped: making another machine (network and UTS namespaces) needs root");
+    return;
+  }
+  Sandbox sb;
+  // A veth pair to a network namespace: 10.213.N.1 here, 10.213.N.2 there.
+  std::string ns = "dagctl_t" + std::to_string(::getpid() % 100000);
+  std::string n = std::to_string(::getpid() % 250 + 1);
+  std::string host_ip = "10.213." + n + ".1", peer_ip = "10.213." + n + ".2";
+  std::string veth = "dv" + std::to_string(::getpid() % 100000);
+  Sh("ip netns del " + ns + " 2>/dev/null; ip link del " + veth + "a 2>/dev/null");
+  REQUIRE(Sh("ip netns add " + ns + " && ip link add " + veth + "a type veth peer name " + veth +
+             "b && ip link set " + veth + "b netns " + ns + " && ip addr add " + host_ip + "/30 dev " +
+             veth + "a && ip link set " + veth + "a up && ip netns exec " + ns + " ip addr add " +
+             peer_ip + "/30 dev " + veth + "b && ip netns exec " + ns + " ip link set " + veth +
+             "b up && ip netns exec " + ns + " ip link set lo up") == 0);
+  struct Cleanup {
+    std::string ns, veth;
+    ~Cleanup() { Sh("ip netns del " + ns + " 2>/dev/null; ip link del " + veth + "a 2>/dev/null"); }
+  } cleanup{ns, veth};
+  Cluster c(sb, host_ip);
+  REQUIRE(c.pg().AllowNetwork("10.213.0.0/16"));
+  c.AddDag("remote", "tasks:\n  - {id: where, queue: remote, command: 'hostname'}\n"
+                     "  - {id: after, depends_on: where, command: 'echo ran on {{ xcom.where }}'}\n");
+  auto s = c.Start("serve --port 0 --queues default", "serve.log");
+  // The other machine reaches PostgreSQL over the veth pair, as its own host.
+  std::string remote_url = "postgresql://etl:s3cret@" + host_ip + ":" + std::to_string(c.pg().port()) + "/postgres";
+  auto remote = std::make_unique<Background>(
+      sb, "worker --queues remote --name far", c.dags(), "DAGCTL_STORE='" + remote_url + "'",
+      "far.log", "ip netns exec " + ns + " unshare --uts sh -c 'hostname machine-b && exec \"$0\" \"$@\"'");
+  c.Trigger("remote", 1);
+  bool done = WaitFor([&] { return c.RunsIn("remote", RunState::kSuccess) == 1; }, 30);
+  INFO(ReadFile(sb.work() / "far.log"));
+  REQUIRE(done);
+  auto where = TriesOf(c.store(), "remote", "where").begin()->second.at(0);
+  CHECK(where.worker == "far");
+  CHECK(where.hostname == "machine-b");
+  std::string run = where.run_id;
+  CHECK(c.store().GetXCom("remote", run, "where", "return_value").value() == "machine-b");
+  auto after = TriesOf(c.store(), "remote", "after").begin()->second.at(0);
+  CHECK(after.hostname != "machine-b");  // the default queue: the serve process here
+  CHECK(c.Cli("workers").out.find("machine-b") != std::string::npos);
+}
