@@ -79,6 +79,7 @@ class Call {
   Reply<json> DagDetails(const std::string& dag_id);
   Reply<json> Grid(const std::string& dag_id);
   Reply<json> Graph(const std::string& dag_id);
+  Reply<json> Workers();
 
   Reply<std::shared_ptr<const Dag>> FindDag(const std::string& dag_id);
   Reply<DagRunRecord> FindRun(const std::string& dag_id, const std::string& run_id);
@@ -143,6 +144,10 @@ Reply<json> Call::Route(const std::vector<std::string>& s) {
   if (n == 3 && s[0] == "ui" && (s[1] == "grid" || s[1] == "graph")) {
     if (auto bad = method_is("GET")) return *bad;
     return s[1] == "grid" ? Grid(s[2]) : Graph(s[2]);
+  }
+  if (n == 2 && s[0] == "ui" && s[1] == "workers") {
+    if (auto bad = method_is("GET")) return *bad;
+    return Workers();
   }
   if (n >= 1 && s[0] == "dags") {
     if (n == 1) {
@@ -621,6 +626,28 @@ Reply<json> Call::DagDetails(const std::string& dag_id) {
   d["template_search_path"] = nullptr;
   d["render_template_as_native_obj"] = nullptr;
   return base;
+}
+
+// The live workers (a heartbeat within 30 s), as `dagctl workers --json`.
+Reply<json> Call::Workers() {
+  auto store = Db();
+  if (!store) return std::unexpected(store.error());
+  auto workers = (*store)->ListWorkers(std::chrono::seconds(30));
+  if (!workers) return Internal(workers.error());
+  auto now = (*store)->Now();
+  if (!now) return Internal(now.error());
+  json list = json::array();
+  for (const WorkerRecord& w : *workers)
+    list.push_back({{"name", w.name},
+                    {"hostname", w.hostname},
+                    {"queues", w.queues},
+                    {"slots", w.slots},
+                    {"slots_used", w.slots_used},
+                    {"started_at", FormatIso(w.started_at)},
+                    {"latest_heartbeat", FormatIso(w.heartbeat)},
+                    {"seconds_since_heartbeat",
+                     std::chrono::duration<double>(*now - w.heartbeat).count()}});
+  return json{{"workers", list}, {"total_entries", list.size()}};
 }
 
 // Runs x tasks for the dashboard's grid: newest runs first, one query for

@@ -281,6 +281,27 @@ async function tryPage(dagId, runId, taskId, tryNumber) {
   autoRefresh(ti.state === "running" || ti.state === "queued" || ti.state === "scheduled" || ti.state === "up_for_retry");
 }
 
+// ---- workers -----------------------------------------------------------------
+
+async function workersPage() {
+  const data = await api("/ui/workers");
+  const table = el("table", { id: "workers" },
+    el("tr", {}, el("th", { text: "Worker" }), el("th", { text: "Host" }), el("th", { text: "Queues" }),
+      el("th", { text: "Slots in use" }), el("th", { text: "Last heartbeat" })));
+  for (const w of data.workers) {
+    table.append(el("tr", {},
+      el("td", { text: w.name }), el("td", { text: w.hostname }),
+      el("td", { text: w.queues.length ? w.queues.join(", ") : "(all)" }),
+      el("td", { text: `${w.slots_used} / ${w.slots}` }),
+      el("td", { text: `${when(w.latest_heartbeat)} (${w.seconds_since_heartbeat.toFixed(1)} s ago)` })));
+  }
+  show(el("h1", { text: "Workers" }),
+    data.workers.length ? table : el("p", { text: "No live worker: start one with dagctl worker (or dagctl serve)." }));
+  // Heartbeats and slots change by themselves: keep the page current.
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(route, 3000);
+}
+
 // ---- routing ---------------------------------------------------------------
 
 function go(hash) { location.hash = hash; }
@@ -297,6 +318,7 @@ async function route() {
       }
       return await dagPage(dag, parts[2] || "grid", Number(parts[3]) || 0);
     }
+    if (parts[0] === "workers") return await workersPage();
     return await dagList();
   } catch (err) {
     fail(err);

@@ -114,6 +114,18 @@ test("a task try's log is readable, and the trigger's params reached the task", 
   assert.match(await page.textContent("#log"), /extracting users/);
 });
 
+test("the workers page lists the live workers, their queues and slots", async () => {
+  await page.goto(`${base}/`);
+  await page.click("nav a[href='#/workers']");
+  await page.waitForSelector("#workers td");
+  const text = await page.textContent("#workers");
+  // dagctl serve runs its own worker: every queue, DAGCTL_PARALLELISM slots.
+  assert.match(text, /:\d+/);
+  assert.match(text, /\(all\)/);
+  assert.match(text, /\d+ \/ 32/);
+  assert.match(text, /s ago/);
+});
+
 test("script injected through a description or a task's output never runs", async () => {
   await page.goto(`${base}/`);
   await page.waitForSelector("#dag-list");

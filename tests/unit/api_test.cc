@@ -241,3 +241,18 @@ TEST_CASE("api: DAG details with params, and the dashboard's grid and graph view
   CHECK(graph["edges"] == json::array({json::array({"extract", "load"})}));
   h.Call("GET", "/ui/grid/nope", "", 404);
 }
+
+TEST_CASE("api: the workers view lists the workers with a recent heartbeat") {
+  ApiHarness h;
+  CHECK(h.Call("GET", "/ui/workers", "", 200)["total_entries"] == 0);
+  Timestamp now = h.store().Now().value();
+  REQUIRE(h.store().WorkerHeartbeat({"w1", "node-a", {"default", "spark"}, 8, 3, now, now}));
+  json w = h.Call("GET", "/ui/workers", "", 200);
+  REQUIRE(w["total_entries"] == 1);
+  CHECK(w["workers"][0]["name"] == "w1");
+  CHECK(w["workers"][0]["hostname"] == "node-a");
+  CHECK(w["workers"][0]["queues"] == json::array({"default", "spark"}));
+  CHECK(w["workers"][0]["slots_used"] == 3);
+  CHECK(w["workers"][0]["slots"] == 8);
+  h.Call("POST", "/ui/workers", "", 405);
+}
