@@ -33,9 +33,9 @@ bool Node::Pass(const std::set<std::string>& notes) {
       if (auto s = worker_->Report(); !s) return s;
     std::optional<std::vector<TiKey>> only;
     if (scheduler_) {
-      static const std::set<std::pair<std::string, std::string>> kNone;
+      static const RunReports kNone;
       LocalWorkerSlots local{worker_ ? worker_->FreeSlots() : 0};
-      auto keys = scheduler_->Pass(notes, worker_ ? worker_->touched() : kNone, local);
+      auto keys = scheduler_->Pass(notes, worker_ ? worker_->reported() : kNone, local);
       if (!keys) return Fail(keys.error());
       queued = std::move(*keys);
     }

@@ -68,7 +68,10 @@ Status RunDriver::Begin() {
     lost_ = true;
     return {};
   }
-  for (size_t i = 0; i < tis_.size(); ++i) Track(i);
+  for (size_t i = 0; i < tis_.size(); ++i) {
+    Track(i);
+    if (tis_[i].state == TaskState::kScheduled) ready_.insert(i);
+  }
   return Apply(plan_.Start());
 }
 
@@ -91,6 +94,7 @@ Status RunDriver::Apply(const std::vector<Decision>& decisions) {
       stale_ = true;  // someone else changed it: read the run again
       return {};
     }
+    if (d.state == TaskState::kScheduled) ready_.insert(d.task);
     if (d.state != TaskState::kScheduled && env_.observer)
       env_.observer->TaskDecided(ti.key(), d.state);
   }
@@ -118,6 +122,10 @@ Result<bool> RunDriver::Sync(const std::vector<TaskInstanceRecord>& changed) {
     size_t i = it->second;
     TaskState before = plan_.state(i);
     tis_[i] = c;
+    if (c.state == TaskState::kScheduled)
+      ready_.insert(i);
+    else
+      ready_.erase(i);
     if (before == c.state) continue;
     // Cleared or marked by hand: the plan cannot go back; rebuild.
     if (IsFinished(before) || (c.state == TaskState::kNone && before != TaskState::kNone))
@@ -217,8 +225,49 @@ Status RunDriver::PromoteDue() {
       return {};
     }
     plan_.Set(i, TaskState::kScheduled);
+    ready_.insert(i);
   }
   return {};
+}
+
+Result<bool> RunDriver::SyncReported(const std::vector<TryReported>& reports) {
+  std::vector<const TryReported*> order;
+  for (const TryReported& r : reports) order.push_back(&r);
+  std::sort(order.begin(), order.end(),
+            [](auto* a, auto* b) { return a->ti.version < b->ti.version; });
+  for (size_t k = 0; k < order.size(); ++k)
+    if (order[k]->ti.version != known_version_ + static_cast<int64_t>(k) + 1) return false;
+  std::vector<TaskInstanceRecord> changed;
+  for (const TryReported* r : order) {
+    changed.push_back(r->ti);
+    // The report skipped these if they were undecided; the plan knows which.
+    for (const std::string& id : r->skipped) {
+      auto it = dag_->index.find(id);
+      if (it == dag_->index.end() || plan_.state(it->second) != TaskState::kNone) continue;
+      TaskInstanceRecord skipped = tis_[it->second];
+      skipped.state = TaskState::kSkipped;
+      skipped.end_date = r->ti.end_date;
+      skipped.version = r->ti.version;
+      changed.push_back(skipped);
+    }
+  }
+  auto st = Sync(changed);
+  if (!st) return Fail(st.error());
+  if (!*st) stale_ = true;  // read the run again
+  return true;
+}
+
+void RunDriver::AppendReady(std::vector<TaskInstanceRecord>& out) const {
+  for (size_t i : ready_)
+    if (tis_[i].state == TaskState::kScheduled) out.push_back(tis_[i]);
+}
+
+void RunDriver::HandedOff(const TiKey& key) {
+  auto it = dag_->index.find(key.task_id);
+  if (it == dag_->index.end()) return;
+  ready_.erase(it->second);
+  tis_[it->second].state = TaskState::kRunning;
+  plan_.Set(it->second, TaskState::kRunning);
 }
 
 // `succeeded` just succeeded: an upstream task whose direct downstream tasks

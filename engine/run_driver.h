@@ -46,6 +46,16 @@ class RunDriver {
   /// Applies task instances others changed (read by ti_version). False when
   /// the driver cannot follow (a clear moved tasks back): rebuild it.
   Result<bool> Sync(const std::vector<TaskInstanceRecord>& changed);
+  /// Applies what this process's worker reported, when those reports are
+  /// all that changed the run since the version the driver knows (their
+  /// versions follow it without a gap). False (nothing applied) otherwise:
+  /// read the changes from the store.
+  Result<bool> SyncReported(const std::vector<TryReported>& reports);
+  /// Its task instances decided scheduled and not yet handed to this
+  /// process's worker, best first.
+  void AppendReady(std::vector<TaskInstanceRecord>& out) const;
+  /// A ready task instance was handed to this process's worker.
+  void HandedOff(const TiKey& key);
   /// Ends tries whose worker stopped renewing its lease: failed, and the
   /// retry rule applies.
   Status Reap(const std::vector<TaskInstanceRecord>& expired);
@@ -92,6 +102,7 @@ class RunDriver {
   std::vector<TaskInstanceRecord> tis_;  // by task position
   Plan plan_;
   std::set<std::pair<Timestamp, size_t>> timers_;  // (next_try_at, task): retries, reschedules
+  std::set<size_t> ready_;  // scheduled, not yet handed off (dagctl run's queueing reads them)
   std::set<size_t> after_downstream_done_;
   int64_t known_version_ = 0;
   bool checked_ = false;

@@ -291,13 +291,25 @@ Status Scheduler::CreateRuns(Timestamp now, const std::set<std::string>& paused)
 
 // Reads what changed in the runs this process's worker reported on, and in
 // any run whose ti_version moved past what its driver knows.
-Status Scheduler::SyncDrivers(const std::set<std::pair<std::string, std::string>>& touched) {
+Status Scheduler::SyncDrivers(const RunReports& reported) {
   for (size_t i = 0; i < drivers_.size(); ++i) {
     RunDriver& d = *drivers_[i];
     auto key = std::make_pair(d.run().dag_id, d.run().run_id);
+    auto mine = reported.find(key);
+    // This process's own worker reported, and nothing else changed the run:
+    // follow it from what was written, without reading it back.
+    if (mine != reported.end()) {
+      auto followed = d.SyncReported(mine->second);
+      if (!followed) return Fail(followed.error());
+      if (*followed) {
+        if (d.stale())
+          if (auto st = Rebuild(i); !st) return st;
+        continue;
+      }
+    }
     auto v = held_versions_.find(key);
     bool behind = v != held_versions_.end() && v->second > d.known_version();
-    if (!behind && !touched.count(key)) continue;
+    if (!behind && mine == reported.end()) continue;
     auto changed = store_.ChangedTaskInstances(key.first, key.second, d.known_version());
     if (!changed) return Fail(changed.error());
     if (changed->empty()) continue;
@@ -360,7 +372,10 @@ Result<std::vector<TiKey>> Scheduler::QueueReady(LocalWorkerSlots local) {
   }
   std::set<std::string> full_pools, capped;
   for (int round = 0; round < 3 && limits.budget > 0; ++round) {
-    auto candidates = store_.ListScheduled(kQueueBatch, full_pools, capped, runs);
+    // Local only, the drivers know every scheduled task of their runs; else
+    // the store knows them, whoever's runs they are.
+    auto candidates = opts_.local_only ? LocalReady()
+                                       : store_.ListScheduled(kQueueBatch, full_pools, capped, runs);
     if (!candidates) return Fail(candidates.error());
     QueueChoice choice = ChooseToQueue(*candidates, limits, *slots);
     for (size_t i : choice.picked) {
@@ -368,6 +383,7 @@ Result<std::vector<TiKey>> Scheduler::QueueReady(LocalWorkerSlots local) {
       // Local only: this process's worker takes them as they are (hand-off).
       if (opts_.local_only) {
         queued.push_back(ti.key());
+        if (RunDriver* d = Find(ti.dag_id, ti.run_id)) d->HandedOff(ti.key());
         continue;
       }
       // A sensor back from up_for_reschedule goes on with the same try.
@@ -389,11 +405,29 @@ Result<std::vector<TiKey>> Scheduler::QueueReady(LocalWorkerSlots local) {
   return queued;
 }
 
+// The scheduled task instances of this process's runs, best first: higher
+// priority_weight, then older logical date.
+Result<std::vector<TaskInstanceRecord>> Scheduler::LocalReady() const {
+  std::vector<std::pair<Timestamp, TaskInstanceRecord>> ready;
+  for (const auto& d : drivers_) {
+    std::vector<TaskInstanceRecord> tis;
+    d->AppendReady(tis);
+    for (auto& ti : tis) ready.emplace_back(d->run().logical_date, std::move(ti));
+  }
+  std::stable_sort(ready.begin(), ready.end(), [](const auto& a, const auto& b) {
+    if (a.second.priority_weight != b.second.priority_weight)
+      return a.second.priority_weight > b.second.priority_weight;
+    return a.first < b.first;
+  });
+  std::vector<TaskInstanceRecord> out;
+  for (auto& [date, ti] : ready) out.push_back(std::move(ti));
+  return out;
+}
+
 // --- One pass -----------------------------------------------------------------------------------
 
-Result<std::vector<TiKey>> Scheduler::Pass(
-    const std::set<std::string>& notes,
-    const std::set<std::pair<std::string, std::string>>& touched, LocalWorkerSlots local) {
+Result<std::vector<TiKey>> Scheduler::Pass(const std::set<std::string>& notes,
+                                           const RunReports& reported, LocalWorkerSlots local) {
   // The shape of a pass: what the world says (folder, heartbeat, leases),
   // then new runs and runs to take, then each run's own progress, then
   // queueing what became ready.
@@ -423,7 +457,7 @@ Result<std::vector<TiKey>> Scheduler::Pass(
     if (poll || created_)
       if (auto st = ClaimRuns(); !st) return Fail(st.error());
   }
-  if (auto st = SyncDrivers(touched); !st) return Fail(st.error());
+  if (auto st = SyncDrivers(reported); !st) return Fail(st.error());
   if (!drivers_.empty() && (!next_reap_ || now >= *next_reap_)) {
     if (auto st = ReapLostTries(); !st) return Fail(st.error());
     next_reap_ = After(now, std::chrono::seconds(1));

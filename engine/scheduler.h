@@ -69,11 +69,10 @@ class Scheduler {
   /// One pass, inside the caller's transaction: reload the folder if it
   /// changed, create due runs, take runs, follow what workers reported, end
   /// lost tries, promote retries, finish runs, queue ready tries. `notes`
-  /// are the store's notifications; `touched` the runs this process's worker
-  /// reported on. Returns the tries queued; when local_only, the tries chosen
+  /// are the store's notifications; `reported` what this process's worker
+  /// reported in the same transaction. Returns the tries queued; when local_only, the tries chosen
   /// for the local worker, still scheduled: it takes exactly those at once.
-  Result<std::vector<TiKey>> Pass(const std::set<std::string>& notes,
-                                  const std::set<std::pair<std::string, std::string>>& touched,
+  Result<std::vector<TiKey>> Pass(const std::set<std::string>& notes, const RunReports& reported,
                                   LocalWorkerSlots local);
   /// The pass committed / failed (drivers are then read again from the store).
   void Committed();
@@ -105,10 +104,11 @@ class Scheduler {
   Status ClaimRuns();
   Status TakeRun(const DagRunRecord& run);
   std::shared_ptr<const Dag> DagFor(const DagRunRecord& run);
-  Status SyncDrivers(const std::set<std::pair<std::string, std::string>>& touched);
+  Status SyncDrivers(const RunReports& reported);
   Status Rebuild(size_t i);
   Status ReapLostTries();
   Result<std::vector<TiKey>> QueueReady(LocalWorkerSlots local);
+  Result<std::vector<TaskInstanceRecord>> LocalReady() const;
   RunDriver* Find(const std::string& dag_id, const std::string& run_id);
 
   Store& store_;

@@ -161,7 +161,7 @@ void Worker::Committed() {
   Timestamp now = clock_.Now();
   reconcile_ = false;
   unreported_.clear();
-  touched_.clear();
+  reported_.clear();
   if (!next_heartbeat_ || now >= *next_heartbeat_) next_heartbeat_ = After(now, opts_.heartbeat);
   for (auto it = held_.begin(); it != held_.end();) {
     Held& h = *it->second;
@@ -191,7 +191,7 @@ void Worker::Committed() {
 }
 
 void Worker::Aborted() {
-  touched_.clear();
+  reported_.clear();
   // A commit that failed may have landed all the same: look next time.
   reconcile_ = true;
   for (auto it = held_.begin(); it != held_.end();) {
@@ -327,7 +327,7 @@ Status Worker::ReportEnd(Held& h, TaskState state, std::optional<int> exit_code,
   }
   h.reported_state = state;
   h.reported_error = error;
-  touched_.insert({h.ti.dag_id, h.ti.run_id});
+  reported_[{h.ti.dag_id, h.ti.run_id}].push_back({rep.ti, rep.skip_task_ids});
   return {};
 }
 
@@ -372,8 +372,11 @@ Status Worker::WaitForPoke(Held& h, const TryResult& r) {
   auto applied = store_.ReportTry(rep);
   if (!applied) return Fail(applied.error());
   h.reported_state = TaskState::kUpForReschedule;
-  if (!*applied) h.lost = h.discard_now = true;
-  touched_.insert({h.ti.dag_id, h.ti.run_id});
+  if (!*applied) {
+    h.lost = h.discard_now = true;
+    return {};
+  }
+  reported_[{h.ti.dag_id, h.ti.run_id}].push_back({rep.ti, {}});
   return {};
 }
 

@@ -62,8 +62,9 @@ class Worker {
   /// given, exactly `only`: still scheduled, chosen for it by this process's
   /// scheduler under the queueing lock (dagctl run, backfill).
   Status Claim(const std::optional<std::vector<TiKey>>& only);
-  /// The runs this pass reported on (their owner reads what changed).
-  const std::set<std::pair<std::string, std::string>>& touched() const { return touched_; }
+  /// What this pass reported, by run (the scheduler of this process follows
+  /// its runs from it without reading it back).
+  const RunReports& reported() const { return reported_; }
   /// Callbacks are taken only of these runs (dagctl run); empty = any.
   void SetRunFilter(std::vector<std::pair<std::string, std::string>> runs) { runs_ = std::move(runs); }
   /// The pass's transaction committed: what it did is now true.
@@ -140,7 +141,7 @@ class Worker {
     std::map<std::string, std::string> params;
   };
   std::map<std::pair<std::string, std::string>, RunInfo> runs_cache_;
-  std::set<std::pair<std::string, std::string>> touched_;
+  RunReports reported_;
   std::vector<std::pair<std::string, std::string>> runs_;
   Timestamp started_at_;
   uint64_t next_id_ = 1;

@@ -85,7 +85,7 @@ class SqlStore : public Store {
   Result<std::vector<TiKey>> RenewTryLeases(const std::string& worker,
                                             const std::vector<HeldTry>& tries,
                                             Duration lease) override;
-  Result<bool> ReportTry(const TryReport& report) override;
+  Result<bool> ReportTry(TryReport& report) override;
   Status RecordTryPid(const TiKey& key, int64_t fence, int try_number, int pid) override;
   Result<std::vector<TaskInstanceRecord>> ListExpiredTries(const std::string& owner) override;
   Result<bool> ExpireTry(const TaskInstanceRecord& ti, const TryRecord& ended) override;

@@ -320,8 +320,8 @@ Result<std::vector<TiKey>> SqlStore::RenewTryLeases(const std::string& worker,
   return held;
 }
 
-Result<bool> SqlStore::ReportTry(const TryReport& rep) {
-  const TaskInstanceRecord& t = rep.ti;
+Result<bool> SqlStore::ReportTry(TryReport& rep) {
+  TaskInstanceRecord& t = rep.ti;
   // No savepoint: when the guard does not hold, nothing but the run's
   // ti_version was written (a harmless bump: no task instance carries it).
   auto st = Atomic([&]() -> Status {
@@ -337,6 +337,7 @@ Result<bool> SqlStore::ReportTry(const TryReport& rep) {
                    a);
     if (!r) return Fail(r.error());
     if (*r != 1) return Fail(LostGuard());
+    t.version = *version;
     if (auto s = PutTry(rep.try_record); !s) return s;
     for (const XComRecord& x : rep.xcom)
       if (auto s = PutXCom(t.dag_id, t.run_id, x); !s) return s;

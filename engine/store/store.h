@@ -189,6 +189,16 @@ struct HeldTry {
 
 /// A worker's report of how a try ended, applied only while the worker
 /// still holds the try's lease (state running, worker, fence unchanged).
+/// What a worker's report wrote (for the scheduler in the same process, which
+/// need not read it back): the task instance as written, with the run's new
+/// ti_version, and the tasks it skipped if they were undecided.
+struct TryReported {
+  TaskInstanceRecord ti;
+  std::vector<std::string> skipped;
+};
+/// What a worker's pass reported, by (dag_id, run_id).
+using RunReports = std::map<std::pair<std::string, std::string>, std::vector<TryReported>>;
+
 /// A callback (on_failure, on_success, on_retry, after_downstream) for a
 /// worker of `queue` to run; `task_id` is "" for the whole run's.
 struct CallbackRecord {
@@ -345,9 +355,10 @@ class Store {
                                                     const std::vector<HeldTry>& tries,
                                                     Duration lease) = 0;
   /// Applies a try's end (or a sensor's wait) if the reporter still holds
-  /// it: the task instance, the try, its XCom, and the run's ti_version.
-  /// False (nothing written) when the lease was lost.
-  virtual Result<bool> ReportTry(const TryReport& report) = 0;
+  /// it: the task instance, the try, its XCom, and the run's ti_version
+  /// (written into `report.ti.version`). False (nothing written) when the
+  /// lease was lost.
+  virtual Result<bool> ReportTry(TryReport& report) = 0;
   /// Records the process group of a held try (task instance and try).
   virtual Status RecordTryPid(const TiKey& key, int64_t fence, int try_number, int pid) = 0;
   /// Running task instances of runs `owner` holds whose lease ran out.
