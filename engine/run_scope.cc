@@ -142,23 +142,35 @@ Result<std::map<std::string, std::string>> ResolveParams(const Dag& dag, const s
 RunScope::RunScope(const Dag& dag, const DagRunRecord& run, const Task& task, int try_number,
                    const std::map<std::string, std::string>& params, Store& store,
                    const std::map<std::string, std::string>& extra)
-    : dag_(dag), run_(run), task_(task), params_(params), store_(store) {
-  const TimeZone& tz = dag.timezone;
-  std::string ts = FormatIso(run.logical_date, tz);
-  vars_ = {
-      {"ds", Date(run.logical_date, tz)},
-      {"ds_nodash", NoDash(Date(run.logical_date, tz))},
+    : dag_(dag),
+      run_(run),
+      task_(task),
+      try_number_(try_number),
+      params_(params),
+      store_(store),
+      extra_(extra) {}
+
+// The plain names, made on first use (most commands use none of them, and
+// dates in a zone take time to format).
+const std::map<std::string, std::string>& RunScope::Vars() const {
+  if (vars_) return *vars_;
+  const TimeZone& tz = dag_.timezone;
+  std::string ts = FormatIso(run_.logical_date, tz);
+  vars_.emplace(std::map<std::string, std::string>{
+      {"ds", Date(run_.logical_date, tz)},
+      {"ds_nodash", NoDash(Date(run_.logical_date, tz))},
       {"ts", ts},
       {"ts_nodash", NoDash(ts.substr(0, 19))},
       {"logical_date", ts},
-      {"data_interval_start", FormatIso(run.data_interval_start, tz)},
-      {"data_interval_end", FormatIso(run.data_interval_end, tz)},
-      {"run_id", run.run_id},
-      {"dag_id", dag.dag_id},
-      {"task_id", task.id},
-      {"try_number", std::to_string(try_number)},
-  };
-  for (const auto& [k, v] : extra) vars_[k] = v;
+      {"data_interval_start", FormatIso(run_.data_interval_start, tz)},
+      {"data_interval_end", FormatIso(run_.data_interval_end, tz)},
+      {"run_id", run_.run_id},
+      {"dag_id", dag_.dag_id},
+      {"task_id", task_.id},
+      {"try_number", std::to_string(try_number_)},
+  });
+  for (const auto& [k, v] : extra_) (*vars_)[k] = v;
+  return *vars_;
 }
 
 bool IsSensitiveName(const std::string& name) {
@@ -173,8 +185,8 @@ bool IsSensitiveName(const std::string& name) {
 Result<std::string> RunScope::Lookup(const std::vector<std::string>& path) const {
   const std::string& head = path[0];
   if (path.size() == 1) {
-    auto it = vars_.find(head);
-    if (it != vars_.end()) return it->second;
+    auto it = Vars().find(head);
+    if (it != Vars().end()) return it->second;
   } else if (head == "params" && path.size() == 2) {
     auto it = params_.find(path[1]);
     if (it != params_.end()) return it->second;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,14 +29,17 @@ class RunScope : public TemplateScope {
 
  private:
   Result<std::string> XCom(const std::vector<std::string>& path) const;
+  const std::map<std::string, std::string>& Vars() const;
   bool IsUpstream(const std::string& task_id) const;
 
   const Dag& dag_;
   const DagRunRecord& run_;
   const Task& task_;
+  int try_number_;
   const std::map<std::string, std::string>& params_;
   Store& store_;
-  std::map<std::string, std::string> vars_;
+  std::map<std::string, std::string> extra_;
+  mutable std::optional<std::map<std::string, std::string>> vars_;
   mutable std::vector<std::string> secrets_;
 };
 

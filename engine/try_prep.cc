@@ -73,7 +73,8 @@ Result<TryRequest> PrepareCall(const TryCall& call, Store& store, const TryEnvir
   req.secrets.insert(req.secrets.end(), launch->secrets.begin(), launch->secrets.end());
   req.launch = std::move(*launch);
   // Tries run in the DAG file's folder unless the operator says otherwise.
-  req.cwd = std::filesystem::absolute(call.dag.file).parent_path().string();
+  req.cwd = !call.folder.empty() ? call.folder
+                                 : std::filesystem::absolute(call.dag.file).parent_path().string();
   req.timeout = t.timeout;
   return req;
 }

@@ -30,6 +30,7 @@ struct TryCall {
   int try_number = 1;
   std::map<std::string, std::string> extra;  ///< More names (a callback's `exception` ...).
   const std::string* after_downstream = nullptr;  ///< The operator's after-downstream work, with this value.
+  std::string folder;  ///< The DAG file's folder, absolute, if known (tries run there).
 };
 
 /// Renders and prepares `call`; XCom and variables are read from `store`.

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "engine/try_log.h"
 #include "engine/guardian.h"
@@ -47,6 +48,7 @@ struct Worker::Held {
   const Task* task = nullptr;
   DagRunRecord run;
   std::map<std::string, std::string> params;
+  std::string folder;
   TryRecord try_record;
   enum class Phase { kClaimed, kRunning, kPokeWait } phase = Phase::kClaimed;
   uint64_t runner_id = 0;
@@ -507,12 +509,14 @@ Status Worker::Load(Held& h) {
     auto params = ResolveParams(**dag, run->conf);
     if (!params) return Fail(params.error());
     if (runs_cache_.size() > 1000) runs_cache_.clear();
+    std::string folder = std::filesystem::absolute((*dag)->file).parent_path().string();
     cached = runs_cache_.emplace(std::make_pair(h.ti.dag_id, h.ti.run_id),
-                                 RunInfo{std::move(*run), std::move(*params)})
+                                 RunInfo{std::move(*run), std::move(*params), std::move(folder)})
                  .first;
   }
   h.run = cached->second.run;
   h.params = cached->second.params;
+  h.folder = cached->second.folder;
   auto dag = dags_.Get(store_, h.ti.dag_id, h.run.dag_hash);
   if (!dag) return Fail(dag.error());
   h.dag = *dag;
@@ -527,6 +531,7 @@ Result<TryRequest> Worker::Prepare(Held& h) {
   if (auto st = Load(h); !st) return Fail(st.error());
   const Task& t = *h.task;
   TryCall call{*h.dag, h.run, h.params, t, t, h.ti.try_number};
+  call.folder = h.folder;
   auto req = PrepareCall(call, store_, opts_.try_env);
   if (!req) return req;
   if (t.op && t.op->IsSensor() && t.timeout && h.ti.first_poke_at) {

@@ -139,6 +139,7 @@ class Worker {
   struct RunInfo {
     DagRunRecord run;
     std::map<std::string, std::string> params;
+    std::string folder;  // the DAG file's folder, absolute
   };
   std::map<std::pair<std::string, std::string>, RunInfo> runs_cache_;
   RunReports reported_;

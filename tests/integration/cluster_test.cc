@@ -372,3 +372,24 @@ TEST_CASE("a worker on another machine (its own network and host name) runs trie
   CHECK(after.hostname != "machine-b");  // the default queue: the serve process here
   CHECK(c.Cli("workers").out.find("machine-b") != std::string::npos);
 }
+
+TEST_CASE("a wrong store URL, a refused connection and bad credentials are one clear line each") {
+  Sandbox sb;
+  auto one_line = [&](const std::string& url, const std::string& want) {
+    Output o = sb.Dagctl("--store '" + url + "' list");
+    INFO(o.err);
+    CHECK(o.exit_code == 1);
+    CHECK(std::count(o.err.begin(), o.err.end(), '\n') == 1);
+    CHECK(o.err.find(want) != std::string::npos);
+    CHECK(o.err.find("s3cret") == std::string::npos);
+  };
+  one_line("mysql://etl:s3cret@db/x", "is not a store dagctl knows: use sqlite:///PATH");
+  one_line("postgresql://etl:s3cret@127.0.0.1:1/x",
+           "dagctl: cannot connect to the metadata database postgresql://etl:***@127.0.0.1:1/x: ");
+  Cluster c(sb);
+  std::string wrong = "postgresql://etl:nope@127.0.0.1:" + std::to_string(c.pg().port()) + "/postgres";
+  Output o = sb.Dagctl("--store '" + wrong + "' list");
+  CHECK(o.exit_code == 1);
+  CHECK(o.err.find("password authentication failed for user \"etl\"") != std::string::npos);
+  CHECK(std::count(o.err.begin(), o.err.end(), '\n') == 1);
+}
