@@ -87,8 +87,6 @@ std::optional<WorkerOptions> WorkerFlags(App& app, const Args& args, const std::
   w.logs_dir = base.logs_dir;
   w.try_env = {base.env, base.home, base.dags_dir, base.store_url};
   w.ship_logs = base.ship_logs;
-  // A standalone worker on SQLite has no notifications to wake it.
-  if (!app.shared_store()) w.poll = std::chrono::milliseconds(100);
   return w;
 }
 
@@ -179,6 +177,9 @@ int CmdWorker(App& app, const std::vector<std::string>& argv) {
   if (!args) return kExitUsage;
   auto worker = WorkerFlags(app, *args, "worker", {"default"});
   if (!worker) return kExitUsage;
+  // A worker without a scheduler beside it on SQLite has no notifications
+  // to wake it: it looks often.
+  if (!app.shared_store()) worker->poll = std::chrono::milliseconds(100);
   return RunNode(app, "worker", args->Flag("--quiet"), false, worker, worker->lease);
 }
 

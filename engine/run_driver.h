@@ -54,6 +54,8 @@ class RunDriver {
   /// Its task instances decided scheduled and not yet handed to this
   /// process's worker, best first.
   void AppendReady(std::vector<TaskInstanceRecord>& out) const;
+  /// True when a task instance waits to be queued.
+  bool HasReady() const { return !ready_.empty(); }
   /// A ready task instance was handed to this process's worker.
   void HandedOff(const TiKey& key);
   /// Ends tries whose worker stopped renewing its lease: failed, and the

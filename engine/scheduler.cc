@@ -391,6 +391,7 @@ Result<std::vector<TiKey>> Scheduler::QueueReady(LocalWorkerSlots local) {
       if (!ok) return Fail(ok.error());
       if (*ok) queued.push_back(ti.key());
     }
+    starved_ = choice.picked.size() < candidates->size();
     limits.budget -= std::min(limits.budget, choice.picked.size());
     size_t exclusions = full_pools.size() + capped.size();
     full_pools.insert(choice.full_pools.begin(), choice.full_pools.end());
@@ -479,6 +480,14 @@ Result<std::vector<TiKey>> Scheduler::Pass(const std::set<std::string>& notes,
       if (f.dag_id == d->run().dag_id && f.run_id == d->run().run_id) return true;
     return false;
   });
+  // Queueing only when something may be queued: a task became ready, a
+  // slot was freed (a try ended here or anywhere), or the last round left
+  // tries waiting and it is time to look again.
+  bool ready = false;
+  for (const auto& d : drivers_) ready = ready || d->HasReady();
+  bool freed = !reported.empty() || notes.count("dagctl_ti_done");
+  if (!ready && !freed && !(poll && starved_) && !resync_queue_) return std::vector<TiKey>{};
+  resync_queue_ = false;
   return QueueReady(local);
 }
 
@@ -493,6 +502,7 @@ void Scheduler::Committed() {
 void Scheduler::Aborted() {
   // What the drivers believe may be ahead of the store: read it all again.
   drivers_.clear();
+  resync_queue_ = true;
   finished_now_.clear();
   resync_ = true;
 }

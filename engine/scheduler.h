@@ -132,6 +132,8 @@ class Scheduler {
   std::optional<Timestamp> next_poll_, next_renewal_, next_reap_, last_heartbeat_;
   bool resync_ = false;
   bool created_ = false;  // this pass created runs
+  bool starved_ = true;   // the last queueing left tries waiting (limits, pools)
+  bool resync_queue_ = true;  // queue at the next pass whatever happened
   std::set<std::pair<std::string, std::string>> added_;  // runs given to AddRun
   std::set<std::string> warned_;  // problems already printed once
 };
