@@ -8,6 +8,7 @@
 
 #include "api/airflow_json.h"
 #include "api/web_assets.h"
+#include "engine/json_io.h"
 #include "engine/store/sqlite_store.h"
 
 namespace dagctl::api {
@@ -37,7 +38,7 @@ bool SameSecret(const std::string& a, const std::string& b) {
 
 void Problem(httplib::Response& res, int status, const std::string& title, const std::string& detail) {
   res.status = status;
-  res.set_content(ErrorJson(status, title, detail).dump(), "application/problem+json");
+  res.set_content(DumpJson(ErrorJson(status, title, detail)), "application/problem+json");
 }
 
 }  // namespace
@@ -66,15 +67,34 @@ class HttpServer::Impl {
     svr_.Get(R"(/static/([A-Za-z0-9_.-]+))", [](const httplib::Request& req, httplib::Response& res) {
       Asset(req.matches[1], res);
     });
-    svr_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    svr_.set_error_handler([limit = opts.max_body_bytes](const httplib::Request& req,
+                                                         httplib::Response& res) {
       if (!res.body.empty()) return;
       if (res.status == 413)
-        Problem(res, 413, "Request too large", "the request body is over the size limit");
+        Problem(res, 413, "Request too large",
+                fmt::format("the request body is over the limit of {} bytes", limit));
       else if (res.status == 404)
         Problem(res, 404, "Not found", "nothing at " + req.path);
+      else if (res.status == 416)
+        Problem(res, 416, "Range not satisfiable", "the Range header asks for bytes the reply does not have");
       else
         Problem(res, res.status, "Bad request", "the request could not be read");
     });
+    // Nothing a handler does should throw; if it does, the client gets a
+    // problem JSON and the server goes on (httplib would otherwise put the
+    // message in a header).
+    svr_.set_exception_handler(
+        [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+          std::string what = "unknown exception";
+          try {
+            if (ep) std::rethrow_exception(ep);
+          } catch (const std::exception& e) {
+            what = e.what();
+          } catch (...) {
+          }
+          fmt::print(stderr, "dagctl: {} {}: {}\n", req.method, req.path, what);
+          Problem(res, 500, "Internal error", "the request could not be answered; see the server's log");
+        });
   }
 
   httplib::Server svr_;
