@@ -110,9 +110,13 @@ std::string Connection::Uri() const {
   std::string uri = fmt::format("{}://", conn_type);
   if (!login.empty() || !password.empty())
     uri += fmt::format("{}{}{}@", PercentEncode(login), password.empty() ? "" : ":", PercentEncode(password));
-  uri += host.find(':') != std::string::npos ? fmt::format("[{}]", host) : host;
+  // Reserved characters are encoded, so the URI parses back to the same parts;
+  // an IPv6 address goes in brackets as it is.
+  bool ipv6 = host.find(':') != std::string::npos &&
+              host.find_first_not_of("0123456789abcdefABCDEF:.") == std::string::npos;
+  uri += ipv6 ? fmt::format("[{}]", host) : PercentEncode(host);
   if (port) uri += fmt::format(":{}", *port);
-  if (!schema.empty()) uri += fmt::format("/{}", schema);
+  if (!schema.empty()) uri += fmt::format("/{}", PercentEncode(schema, "/"));
   char sep = '?';
   for (const auto& [k, v] : extra) {
     uri += fmt::format("{}{}={}", sep, PercentEncode(k), PercentEncode(v));

@@ -36,6 +36,7 @@ nice -n 10 cmake --build "$build" -j2 --target "${targets[@]/#/fuzz_}"
 found=0
 for t in "${targets[@]}"; do
   work="$build/runs/$t"
+  rm -rf "$work/findings"  # only what this run finds
   mkdir -p "$work/corpus" "$work/findings"
   args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="${DAGCTL_FUZZ_MAX_LEN:-8192}"
         -print_final_stats=1
