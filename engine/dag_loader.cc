@@ -384,6 +384,7 @@ std::optional<Task> Loader::LoadTaskBody(const Value& node, const std::string& w
   Task task;
   task.mark = node.mark;
   task.params.kind = Value::Kind::kMap;
+  task.params.mark = node.mark;  // where an operator's Validate points for a missing key
   // default_args first, then the task's own keys, which win.
   std::vector<const MapEntry*> entries;
   if (default_args)
