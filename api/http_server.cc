@@ -56,13 +56,17 @@ class HttpServer::Impl {
     svr_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       return Guard(req, res);
     });
-    auto api_handler = [this](const httplib::Request& req, httplib::Response& res) { Api(req, res); };
-    const char* pattern = R"(/api/v1(/.*)?)";
-    svr_.Get(pattern, api_handler);
-    svr_.Post(pattern, api_handler);
-    svr_.Patch(pattern, api_handler);
-    svr_.Put(pattern, api_handler);
-    svr_.Delete(pattern, api_handler);
+    svr_.Get(R"(/api/v1(/.*)?)",
+             [this](const httplib::Request& req, httplib::Response& res) { Api(req, "", res); });
+    // Methods with a body read it here, through a content reader, so the size
+    // limit holds for chunked bodies too (httplib checks only Content-Length
+    // and would buffer a chunked body of any size).
+    auto with_body = [this](const httplib::Request& req, httplib::Response& res,
+                            const httplib::ContentReader& read) { WithBody(req, res, read); };
+    svr_.Post(".*", with_body);
+    svr_.Patch(".*", with_body);
+    svr_.Put(".*", with_body);
+    svr_.Delete(".*", with_body);
     svr_.Get("/", [](const httplib::Request&, httplib::Response& res) { Asset("index.html", res); });
     svr_.Get(R"(/static/([A-Za-z0-9_.-]+))", [](const httplib::Request& req, httplib::Response& res) {
       Asset(req.matches[1], res);
@@ -113,12 +117,37 @@ class HttpServer::Impl {
     return httplib::Server::HandlerResponse::Handled;
   }
 
-  void Api(const httplib::Request& req, httplib::Response& res) {
+  void WithBody(const httplib::Request& req, httplib::Response& res,
+                const httplib::ContentReader& read) {
+    std::string body;
+    bool too_big = false;
+    bool complete = read([&](const char* data, size_t n) {
+      too_big = body.size() + n > opts_.max_body_bytes;
+      if (!too_big) body.append(data, n);
+      return !too_big;  // stops reading
+    });
+    // httplib refuses a Content-Length over the limit itself, with 413.
+    too_big = too_big || res.status == 413;
+    if (!complete && !too_big) {
+      res.set_header("Connection", "close");
+      Problem(res, 400, "Bad request", "the request body could not be read");
+    } else if (too_big) {
+      res.set_header("Connection", "close");  // the rest of the body is never read
+      Problem(res, 413, "Request too large",
+              fmt::format("the request body is over the limit of {} bytes", opts_.max_body_bytes));
+    } else if (req.path == "/api/v1" || req.path.rfind("/api/v1/", 0) == 0) {
+      Api(req, std::move(body), res);
+    } else {
+      Problem(res, 404, "Not found", "nothing at " + req.path);
+    }
+  }
+
+  void Api(const httplib::Request& req, std::string body, httplib::Response& res) {
     ApiRequest r;
     r.method = req.method;
     r.path = req.path.substr(std::string("/api/v1").size());
     for (const auto& [k, v] : req.params) r.query.emplace(k, v);
-    r.body = req.body;
+    r.body = std::move(body);
     std::string accept = req.get_header_value("Accept");
     r.wants_text = accept.find("text/plain") != std::string::npos &&
                    accept.find("application/json") == std::string::npos;
