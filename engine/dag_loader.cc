@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <unordered_set>
 #include <sys/stat.h>
 
 #include "engine/limits.h"
@@ -539,10 +540,10 @@ void Loader::CheckDependencies(const Dag& dag) {
 void Loader::ResolveGraph(Dag& dag) {
   std::vector<std::vector<size_t>> upstream(dag.tasks.size());
   for (size_t i = 0; i < dag.tasks.size(); ++i) {
+    std::unordered_set<size_t> seen;  // a list may name one task many times
     for (const std::string& dep : dag.tasks[i].depends_on) {
       size_t u = dag.index.at(dep);
-      if (std::find(upstream[i].begin(), upstream[i].end(), u) == upstream[i].end())
-        upstream[i].push_back(u);
+      if (seen.insert(u).second) upstream[i].push_back(u);
     }
   }
   if (auto cycle = FindCycle(upstream)) {
