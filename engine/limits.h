@@ -32,6 +32,8 @@ constexpr int kMaxJsonDepth = 64;
 constexpr int kMaxTemplateDepth = 32;
 /// `ds_add` moves a date by at most this many days either way.
 constexpr int64_t kMaxDsAddDays = 1'000'000;
+/// A try's log as the REST API returns it: its last 16 MiB, after a line saying so.
+constexpr size_t kMaxLogReplyBytes = 16 << 20;
 /// Quoted input in a message is cut to this many bytes (and "...").
 constexpr size_t kMaxQuotedBytes = 80;
 
