@@ -128,11 +128,12 @@ class HttpServer::Impl {
     });
     // httplib refuses a Content-Length over the limit itself, with 413.
     too_big = too_big || res.status == 413;
-    if (!complete && !too_big) {
+    // What was not read must not be taken for the next request.
+    if ((!complete || too_big) && req.get_header_value("Connection") != "close")
       res.set_header("Connection", "close");
+    if (!complete && !too_big) {
       Problem(res, 400, "Bad request", "the request body could not be read");
     } else if (too_big) {
-      res.set_header("Connection", "close");  // the rest of the body is never read
       Problem(res, 413, "Request too large",
               fmt::format("the request body is over the limit of {} bytes", opts_.max_body_bytes));
     } else if (req.path == "/api/v1" || req.path.rfind("/api/v1/", 0) == 0) {
