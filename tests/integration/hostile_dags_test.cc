@@ -13,8 +13,10 @@
 
 #include "integration/harness.h"
 
+using dagctl::testing::Background;
 using dagctl::testing::Output;
 using dagctl::testing::Sandbox;
+using dagctl::testing::WaitFor;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
@@ -81,6 +83,32 @@ TEST_CASE("a DAGs folder of garbage, huge, deep, looping and unreadable files: i
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("run manual__") != std::string::npos);
   CHECK(r.out.find("success") != std::string::npos);
+}
+
+TEST_CASE("a scheduler on that folder keeps running and runs the good DAG, and a file added later cannot stop it") {
+  Sandbox sb;
+  std::map<std::string, std::string> expected;
+  std::string dags = HostileFolder(sb, expected);
+  Background scheduler(sb, "scheduler", dags);
+  REQUIRE(sb.Dagctl("trigger good", dags).exit_code == 0);
+  auto state = [&] {
+    Output o = sb.Dagctl("runs good --json", dags);
+    return o.exit_code == 0 ? json::parse(o.out)["dag_runs"][0]["state"].get<std::string>() : "";
+  };
+  REQUIRE(WaitFor([&] { return state() == "success"; }, 10));
+  // Files that crashed or hung the scheduler before, dropped in while it runs.
+  std::ofstream(fs::path(dags) / "self_alias.yaml") << "tasks: &a [*a]\n";
+  std::ofstream(fs::path(dags) / "long_id.yaml") << "dag_id: " << std::string(100000, 'a') << "\ntasks: []\n";
+  std::ofstream(fs::path(dags) / "cron.yaml")
+      << "schedule: '*/4294967296 * * * *'\nstart_date: 2026-01-01\ntasks: [{id: t, command: x}]\n";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // three looks at the folder
+  REQUIRE(sb.Dagctl("trigger good", dags).exit_code == 0);
+  REQUIRE(WaitFor([&] {
+    Output o = sb.Dagctl("runs good --json", dags);
+    json runs = json::parse(o.out)["dag_runs"];
+    return runs.size() == 2 && runs[0]["state"] == "success" && runs[1]["state"] == "success";
+  }, 10));
+  CHECK(scheduler.Signal(SIGTERM) == 0);
 }
 
 TEST_CASE("list --json and the API stay valid JSON when a file name or its content is not UTF-8") {
