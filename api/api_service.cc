@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <map>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -62,10 +62,8 @@ std::string ReadLogTail(const std::filesystem::path& path, size_t max) {
   if (start == 0) return text;
   size_t nl = text.find('\n');
   text.erase(0, nl == std::string::npos ? 0 : nl + 1);
-  return fmt::format("[dagctl] this log is {} bytes; here are its last {} ('dagctl logs' prints all of "
-                     "it)\n",
-                     size, text.size()) +
-         text;
+  std::string note = fmt::format("[dagctl] this log is {} bytes; here are its last {}", size, text.size());
+  return note + " ('dagctl logs' prints all of it)\n" + text;
 }
 
 std::vector<std::string> Segments(const std::string& path) {
@@ -461,7 +459,8 @@ Reply<json> Call::PostRun(const std::string& dag_id) {
                                                   "conf", "note", "data_interval_start",
                                                   "data_interval_end"};
   for (auto& [key, value] : body->items())
-    if (!kWritable.count(key)) return BadRequest(fmt::format("'{}' cannot be set when triggering a run", Shorten(key)));
+    if (!kWritable.count(key))
+      return BadRequest(fmt::format("'{}' cannot be set when triggering a run", Shorten(key)));
   std::optional<Timestamp> logical;
   for (const char* field : {"logical_date", "execution_date"}) {
     if (!body->contains(field) || (*body)[field].is_null()) continue;
@@ -572,7 +571,8 @@ Reply<json> Call::Clear(const std::string& dag_id) {
     for (const json& id : ids) {
       if (!id.is_string()) return BadRequest("'task_ids' must be a list of strings");
       if (!(*dag)->FindTask(id.get<std::string>()))
-        return BadRequest(fmt::format("DAG '{}' has no task '{}'", dag_id, Shorten(id.get<std::string>())));
+        return BadRequest(
+            fmt::format("DAG '{}' has no task '{}'", dag_id, Shorten(id.get<std::string>())));
       spec.task_ids.push_back(id.get<std::string>());
     }
   }

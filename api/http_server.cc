@@ -71,19 +71,20 @@ class HttpServer::Impl {
     svr_.Get(R"(/static/([A-Za-z0-9_.-]+))", [](const httplib::Request& req, httplib::Response& res) {
       Asset(req.matches[1], res);
     });
-    svr_.set_error_handler([limit = opts.max_body_bytes](const httplib::Request& req,
-                                                         httplib::Response& res) {
-      if (!res.body.empty()) return;
-      if (res.status == 413)
-        Problem(res, 413, "Request too large",
-                fmt::format("the request body is over the limit of {} bytes", limit));
-      else if (res.status == 404)
-        Problem(res, 404, "Not found", "nothing at " + req.path);
-      else if (res.status == 416)
-        Problem(res, 416, "Range not satisfiable", "the Range header asks for bytes the reply does not have");
-      else
-        Problem(res, res.status, "Bad request", "the request could not be read");
-    });
+    svr_.set_error_handler(
+        [limit = opts.max_body_bytes](const httplib::Request& req, httplib::Response& res) {
+          if (!res.body.empty()) return;
+          if (res.status == 413)
+            Problem(res, 413, "Request too large",
+                    fmt::format("the request body is over the limit of {} bytes", limit));
+          else if (res.status == 404)
+            Problem(res, 404, "Not found", "nothing at " + req.path);
+          else if (res.status == 416)
+            Problem(res, 416, "Range not satisfiable",
+                    "the Range header asks for bytes the reply does not have");
+          else
+            Problem(res, res.status, "Bad request", "the request could not be read");
+        });
     // Nothing a handler does should throw; if it does, the client gets a
     // problem JSON and the server goes on (httplib would otherwise put the
     // message in a header).
@@ -97,7 +98,8 @@ class HttpServer::Impl {
           } catch (...) {
           }
           fmt::print(stderr, "dagctl: {} {}: {}\n", req.method, req.path, what);
-          Problem(res, 500, "Internal error", "the request could not be answered; see the server's log");
+          Problem(res, 500, "Internal error",
+                  "the request could not be answered; see the server's log");
         });
   }
 

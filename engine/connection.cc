@@ -203,7 +203,8 @@ Result<Connection> FromYaml(const std::string& id, const Value& node) {
     const std::string& key = kv.key;
     if (key == "extra" && kv.value.IsMap()) {
       for (const MapEntry& e : kv.value.entries) {
-        if (!e.value.IsScalar()) return bad(fmt::format("extra '{}' must be a string", Shorten(e.key)));
+        if (!e.value.IsScalar())
+          return bad(fmt::format("extra '{}' must be a string", Shorten(e.key)));
         c.extra[e.key] = ExpandEnv(e.value.scalar);
       }
       continue;
@@ -221,7 +222,8 @@ Result<Connection> FromYaml(const std::string& id, const Value& node) {
       c.port = static_cast<int>(*p);
     } else {
       return bad(fmt::format(
-          "unknown field '{}' (use conn_type, host, port, login, password, schema, extra)", Shorten(key)));
+          "unknown field '{}' (use conn_type, host, port, login, password, schema, extra)",
+          Shorten(key)));
     }
   }
   return c;
@@ -243,7 +245,8 @@ Result<Connection> ConnectionFromYaml(const std::string& text, const std::string
     return Fail(Error::InvalidArgument(
         fmt::format("{}:1:1: error: expected a map of connection ids", file)));
   const Value* node = root->Find(conn_id);
-  if (!node) return Fail(Error::NotFound(fmt::format("no connection '{}' in {}", Shorten(conn_id), file)));
+  if (!node)
+    return Fail(Error::NotFound(fmt::format("no connection '{}' in {}", Shorten(conn_id), file)));
   return FromYaml(conn_id, *node);
 }
 
@@ -259,15 +262,16 @@ Result<Connection> LookupConnection(const std::string& conn_id) {
     std::error_code ec;
     if (file.empty() || !std::filesystem::exists(file, ec)) continue;
     auto text = ReadFileLimited(file, limits::kMaxDagFileBytes);
-    if (!text) return Fail(Error::InvalidArgument(fmt::format("{}: {}", file, text.error().message())));
+    if (!text)
+      return Fail(Error::InvalidArgument(fmt::format("{}: {}", file, text.error().message())));
     auto conn = ConnectionFromYaml(*text, file, conn_id);
     if (conn || !conn.error().IsNotFound()) return conn;
   }
   std::string var = "DAGCTL_CONN_";
   for (char ch : conn_id) var += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   std::string where = files.empty() ? "" : ", or add it to " + files.front();
-  return Fail(Error::NotFound(
-      fmt::format("connection '{}' is not defined (set {}{})", Shorten(conn_id), Shorten(var), where)));
+  return Fail(Error::NotFound(fmt::format("connection '{}' is not defined (set {}{})",
+                                          Shorten(conn_id), Shorten(var), where)));
 }
 
 Result<Connection> ConnectionFromEnv(const std::string& conn_id) {

@@ -112,7 +112,8 @@ Result<CronSchedule> CronSchedule::Parse(const std::string& text) {
   CronSchedule c;
   c.text_ = text;
   auto bad = [&](const std::string& why) {
-    return Fail(Error::InvalidArgument(fmt::format("invalid cron expression '{}': {}", Shorten(text), why)));
+    return Fail(Error::InvalidArgument(
+        fmt::format("invalid cron expression '{}': {}", Shorten(text), why)));
   };
   std::string expr = text;
   if (!text.empty() && text[0] == '@') {
@@ -149,7 +150,8 @@ Result<CronSchedule> CronSchedule::Parse(const std::string& text) {
         if (!dow)
           st = Fail(dow.error());
         else if (!n || *n < 1 || *n > 5)
-          st = Fail(Error::InvalidArgument(fmt::format("'{}': N in DOW#N must be 1-5", Shorten(item))));
+          st = Fail(
+              Error::InvalidArgument(fmt::format("'{}': N in DOW#N must be 1-5", Shorten(item))));
         else
           c.nth_weekdays_.emplace_back(static_cast<unsigned>(*dow % 7), static_cast<unsigned>(*n));
       } else {

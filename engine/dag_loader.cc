@@ -1,6 +1,7 @@
 #include "engine/dag_loader.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
@@ -8,7 +9,6 @@
 #include <map>
 #include <set>
 #include <unordered_set>
-#include <sys/stat.h>
 
 #include "engine/limits.h"
 #include "engine/suggest.h"
@@ -143,10 +143,11 @@ std::optional<int64_t> Loader::Int(const MapEntry& e, const std::string& where, 
   auto v = e.value.IsScalar() ? ScalarAsInt(e.value.scalar) : std::nullopt;
   if (v && *v >= min && *v <= max) return v;
   std::string range = min == INT64_MIN && max == INT64_MAX ? ""
-                      : max == INT32_MAX                    ? fmt::format(" of at least {}", min)
-                                                            : fmt::format(" from {} to {}", min, max);
-  Error(e.value.mark, fmt::format("{}'{}' must be a whole number{}{}", where, e.key, range,
-                                  e.value.IsScalar() ? ", not '" + Shorten(e.value.scalar) + "'" : ""));
+                      : max == INT32_MAX                   ? fmt::format(" of at least {}", min)
+                                         : fmt::format(" from {} to {}", min, max);
+  Error(e.value.mark,
+        fmt::format("{}'{}' must be a whole number{}{}", where, e.key, range,
+                    e.value.IsScalar() ? ", not '" + Shorten(e.value.scalar) + "'" : ""));
   return std::nullopt;
 }
 
@@ -369,7 +370,8 @@ std::shared_ptr<const Task> Loader::LoadCallback(const MapEntry& e, const std::s
   auto cb = LoadTaskBody(e.value, where + e.key + ": ", nullptr);
   if (!cb) return nullptr;
   if (!cb->callbacks.empty()) {
-    Error(e.value.mark, fmt::format("{}'{}': a callback cannot have callbacks of its own", where, e.key));
+    Error(e.value.mark,
+          fmt::format("{}'{}': a callback cannot have callbacks of its own", where, e.key));
     return nullptr;
   }
   cb->id = owner + "." + e.key;
@@ -475,7 +477,9 @@ void Loader::LoadSensorKey(const MapEntry& e, const std::string& where, Task& ta
     if (auto b = Bool(e, where)) task.soft_fail = *b;
   } else if (auto s = String(e, where)) {
     if (*s == "poke" || *s == "reschedule") task.reschedule = *s == "reschedule";
-    else Error(e.value.mark, fmt::format("{}'mode' must be poke or reschedule, not '{}'", where, Shorten(*s)));
+    else
+      Error(e.value.mark,
+            fmt::format("{}'mode' must be poke or reschedule, not '{}'", where, Shorten(*s)));
   }
 }
 

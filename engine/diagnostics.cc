@@ -21,9 +21,9 @@ bool Diagnostics::full() const { return list_.size() >= limits::kMaxDiagnostics;
 std::vector<Diagnostic> Diagnostics::list() const {
   std::vector<Diagnostic> out = list_;
   if (dropped_ > 0)
-    out.push_back({file_, first_dropped_,
-                   fmt::format("too many errors: {} more not shown (fix the ones above first)",
-                               dropped_)});
+    out.push_back(
+        {file_, first_dropped_,
+         fmt::format("too many errors: {} more not shown (fix the ones above first)", dropped_)});
   return out;
 }
 

@@ -32,7 +32,8 @@ Result<json> ParseJson(const std::string& text) {
     if (!too_deep) return j;
   } catch (const json::parse_error& e) {
     if (too_deep) return TooDeep();
-    return Fail(Error::InvalidArgument(fmt::format("not valid JSON (syntax error at byte {})", e.byte)));
+    return Fail(
+        Error::InvalidArgument(fmt::format("not valid JSON (syntax error at byte {})", e.byte)));
   } catch (const std::exception& e) {
     return Fail(Error::InvalidArgument(fmt::format("not valid JSON ({})", e.what())));
   }

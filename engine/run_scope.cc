@@ -95,14 +95,13 @@ Status ValidateConf(const Dag& dag, const std::string& conf) {
     auto it = std::find_if(dag.params.begin(), dag.params.end(),
                            [&](const MapEntry& e) { return e.key == key; });
     if (it == dag.params.end())
-      return Fail(Error::InvalidArgument(
-          fmt::format("DAG '{}' has no param '{}'{}", dag.dag_id, Shorten(key), DidYouMean(key, names))));
+      return Fail(Error::InvalidArgument(fmt::format("DAG '{}' has no param '{}'{}", dag.dag_id,
+                                                     Shorten(key), DidYouMean(key, names))));
     std::string type = ExpectedType(it->value);
     if (!HasType(value, type))
-      return Fail(Error::InvalidArgument(
-          fmt::format("param '{}' must be {} {} (its default is {}), not {}", key,
-                      type == "integer" ? "an" : "a", type, DefaultText(it->value),
-                      Shorten(DumpJson(value)))));
+      return Fail(Error::InvalidArgument(fmt::format(
+          "param '{}' must be {} {} (its default is {}), not {}", key,
+          type == "integer" ? "an" : "a", type, DefaultText(it->value), Shorten(DumpJson(value)))));
   }
   return {};
 }

@@ -31,8 +31,8 @@ class ExprParser {
 
  private:
   std::unexpected<Error> Bad(const std::string& why) {
-    return Fail(
-        Error::InvalidArgument(fmt::format("template '{{{{ {} }}}}': {}", Shorten(Trim(src_)), why)));
+    return Fail(Error::InvalidArgument(
+        fmt::format("template '{{{{ {} }}}}': {}", Shorten(Trim(src_)), why)));
   }
 
   static std::string Trim(const std::string& s) {
@@ -66,7 +66,8 @@ class ExprParser {
   // run the stack out.
   Result<std::string> Expr() {
     if (++depth_ > limits::kMaxTemplateDepth)
-      return Bad(fmt::format("expressions nest more than {} levels deep", limits::kMaxTemplateDepth));
+      return Bad(
+          fmt::format("expressions nest more than {} levels deep", limits::kMaxTemplateDepth));
     auto v = Term();
     --depth_;
     if (!v) return v;
@@ -79,7 +80,8 @@ class ExprParser {
       else if (filter == "lower")
         for (char& c : *v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       else
-        return Bad(fmt::format("unknown filter '{}' (known: quote, upper, lower)", Shorten(filter)));
+        return Bad(
+            fmt::format("unknown filter '{}' (known: quote, upper, lower)", Shorten(filter)));
     }
     return v;
   }
@@ -197,8 +199,8 @@ Result<std::string> DsAdd(const std::string& ds, long days) {
   if (in.fail() || ds.size() != 10)
     return Fail(Error::InvalidArgument(fmt::format("'{}' is not a YYYY-MM-DD date", Shorten(ds))));
   if (days < -limits::kMaxDsAddDays || days > limits::kMaxDsAddDays)
-    return Fail(Error::InvalidArgument(fmt::format("ds_add: {} days is too far (at most {} either way)",
-                                                   days, limits::kMaxDsAddDays)));
+    return Fail(Error::InvalidArgument(fmt::format(
+        "ds_add: {} days is too far (at most {} either way)", days, limits::kMaxDsAddDays)));
   return date::format("%Y-%m-%d", d + date::days(days));
 }
 
@@ -207,7 +209,8 @@ Result<std::string> DsFormat(const std::string& ds, const std::string& in_fmt,
   std::tm tm{};
   const char* end = strptime(ds.c_str(), in_fmt.c_str(), &tm);
   if (!end || end != ds.c_str() + ds.size())
-    return Fail(Error::InvalidArgument(fmt::format("'{}' does not match format '{}'", Shorten(ds), Shorten(in_fmt))));
+    return Fail(Error::InvalidArgument(
+        fmt::format("'{}' does not match format '{}'", Shorten(ds), Shorten(in_fmt))));
   char buf[256];
   size_t n = std::strftime(buf, sizeof buf, out_fmt.c_str(), &tm);
   if (n == 0 && !out_fmt.empty())

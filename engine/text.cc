@@ -35,7 +35,8 @@ Result<std::string> ReadFileLimited(const std::string& path, size_t max_bytes) {
     in.read(chunk, sizeof chunk);
     text.append(chunk, static_cast<size_t>(in.gcount()));
   }
-  if (in.bad()) return Fail(Error::IOError("cannot read file: " + std::string(std::strerror(errno))));
+  if (in.bad())
+    return Fail(Error::IOError("cannot read file: " + std::string(std::strerror(errno))));
   if (text.size() > max_bytes) return too_big(fmt::format("more than {} bytes", max_bytes));
   return text;
 }
@@ -47,7 +48,10 @@ size_t SequenceLength(std::string_view s, size_t i) {
   auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   unsigned char c = byte(i);
   if (c < 0x80) return 1;
-  size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+  size_t n = c >= 0xC2 && c <= 0xDF   ? 2
+             : c >= 0xE0 && c <= 0xEF ? 3
+             : c >= 0xF0 && c <= 0xF4 ? 4
+                                      : 0;
   if (n == 0 || i + n > s.size()) return 0;
   for (size_t k = 1; k < n; ++k)
     if ((byte(i + k) & 0xC0) != 0x80) return 0;

@@ -37,7 +37,8 @@ class Builder : public YAML::EventHandler {
 
   void OnDocumentStart(const YAML::Mark& mark) override {
     if (documents_++ > 0)
-      throw Stop{MarkOf(mark), "a second YAML document starts here; the file must hold one document"};
+      throw Stop{MarkOf(mark),
+                 "a second YAML document starts here; the file must hold one document"};
   }
   void OnDocumentEnd() override {}
 

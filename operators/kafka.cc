@@ -51,7 +51,8 @@ bool Queue(rd_kafka_t* rk, const ProduceSpec& s, const std::string& record, size
   if (!s.key_field.empty()) {
     auto j = nlohmann::json::parse(record, nullptr, false);
     if (!j.is_discarded() && j.is_object() && j.contains(s.key_field))
-      key = j[s.key_field].is_string() ? j[s.key_field].get<std::string>() : DumpJson(j[s.key_field]);
+      key =
+          j[s.key_field].is_string() ? j[s.key_field].get<std::string>() : DumpJson(j[s.key_field]);
   }
   while (true) {
     rd_kafka_resp_err_t err = rd_kafka_producev(
@@ -95,8 +96,8 @@ int ProduceToSink(const ProduceSpec& s, TryChannel& channel) {
   std::ofstream out(file, std::ios::app);
   for (const std::string& r : records) {
     std::string key = KeyOf(s, r);
-    out << DumpJson({{"key", key.empty() ? nlohmann::json(nullptr) : nlohmann::json(key)},
-                     {"value", r}})
+    out << DumpJson(
+               {{"key", key.empty() ? nlohmann::json(nullptr) : nlohmann::json(key)}, {"value", r}})
         << "\n";
   }
   if (!out) {

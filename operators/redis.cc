@@ -7,7 +7,6 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -162,12 +161,14 @@ int Run(const Target& t, const std::vector<Command>& commands, const std::string
         redisFree(ctx);
         return 1;
       }
-      if (i >= setup && i - setup < kShown) fmt::print(stderr, "redis: {} -> {}\n", Shown(all[i]), DumpJson(*reply));
+      if (i >= setup && i - setup < kShown)
+        fmt::print(stderr, "redis: {} -> {}\n", Shown(all[i]), DumpJson(*reply));
       last = *reply;
     }
   }
   if (commands.size() > kShown)
-    fmt::print(stderr, "redis: ... {} commands in all, the last -> {}\n", commands.size(), DumpJson(last));
+    fmt::print(stderr, "redis: ... {} commands in all, the last -> {}\n", commands.size(),
+               DumpJson(last));
   redisFree(ctx);
   std::string reply = last.is_string() ? last.get<std::string>() : DumpJson(last);
   if (!save_to.empty()) {
@@ -197,7 +198,8 @@ Result<std::vector<std::vector<std::string>>> ParseRedisCommands(const std::stri
     if (!line.empty() && line.back() == '\r') line.pop_back();
     auto cmd = ParseLine(line);
     if (!cmd)
-      return Fail(Error::InvalidArgument(fmt::format("redis: {}:{}: {}", path, n, cmd.error().message())));
+      return Fail(
+          Error::InvalidArgument(fmt::format("redis: {}:{}: {}", path, n, cmd.error().message())));
     if (!cmd->empty() && !cmd->front().starts_with('#')) out.push_back(std::move(*cmd));
   }
   return out;

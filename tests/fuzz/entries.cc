@@ -73,12 +73,14 @@ Outcome Cron(std::string_view input) {
   Outcome out{"ok", ""};
   static const TimeZone kNewYork = TimeZone::Locate("America/New_York").value();
   for (const TimeZone& zone : {TimeZone(), kNewYork}) {
-    for (const char* at : {"2026-03-08T06:59:00Z", "2026-11-01T05:30:00Z", "2028-02-29T12:00:00Z"}) {
+    for (const char* at :
+         {"2026-03-08T06:59:00Z", "2026-11-01T05:30:00Z", "2028-02-29T12:00:00Z"}) {
       Timestamp t = ParseDateTime(at).value();
       auto next = cron->Next(t, zone);
       auto prev = cron->Prev(t, zone);
       if ((next && *next <= t) || (prev && *prev >= t))
-        out.violation = fmt::format("fire times around {} in {} are not strictly ordered", at, zone.name());
+        out.violation =
+            fmt::format("fire times around {} in {} are not strictly ordered", at, zone.name());
       if (next) out.text += " " + FormatIso(*next, zone);
     }
   }
@@ -102,10 +104,15 @@ namespace {
 class FixedScope : public TemplateScope {
  public:
   Result<std::string> Lookup(const std::vector<std::string>& path) const override {
-    static const std::map<std::string, std::string> kNames = {
-        {"ds", "2026-03-10"},       {"ds_nodash", "20260310"}, {"ts", "2026-03-10T00:00:00+00:00"},
-        {"params.n", "3"},          {"params.name", "it's"},   {"xcom.extract", "a\xff b"},
-        {"conn.db.host", "db.internal"}, {"var.region", "eu"}, {"run_id", "manual__x"}};
+    static const std::map<std::string, std::string> kNames = {{"ds", "2026-03-10"},
+                                                              {"ds_nodash", "20260310"},
+                                                              {"ts", "2026-03-10T00:00:00+00:00"},
+                                                              {"params.n", "3"},
+                                                              {"params.name", "it's"},
+                                                              {"xcom.extract", "a\xff b"},
+                                                              {"conn.db.host", "db.internal"},
+                                                              {"var.region", "eu"},
+                                                              {"run_id", "manual__x"}};
     std::string name;
     for (const std::string& p : path) name += (name.empty() ? "" : ".") + p;
     auto it = kNames.find(name);
@@ -119,7 +126,8 @@ class FixedScope : public TemplateScope {
 // The bytes are an operator string field: parsed and rendered.
 Outcome Template(std::string_view input) {
   auto r = RenderTemplate(std::string(input), FixedScope());
-  if (!r) return {r.error().message(), r.error().message().empty() ? "an error without a message" : ""};
+  if (!r)
+    return {r.error().message(), r.error().message().empty() ? "an error without a message" : ""};
   return {*r, ""};
 }
 
@@ -181,7 +189,8 @@ Outcome Conf(std::string_view input) {
   }
   auto conf = ConfFromParamArgs(ParamsDag(), pairs);
   out.text += "\n" + (conf ? *conf : conf.error().message());
-  if (conf && !ValidateConf(ParamsDag(), *conf)) out.violation = "--param made a conf that is refused";
+  if (conf && !ValidateConf(ParamsDag(), *conf))
+    out.violation = "--param made a conf that is refused";
   auto date = ParseDateTime(text, TimeZone::Locate("Asia/Seoul").value());
   out.text += "\n" + (date ? FormatIso(*date) : date.error().message());
   return out;
@@ -189,8 +198,9 @@ Outcome Conf(std::string_view input) {
 
 const std::vector<Target>& Targets() {
   static const std::vector<Target> kTargets = {
-      {"dag_loader", DagLoader}, {"cron", Cron},   {"duration", DurationText},
-      {"template", Template},    {"connection", Connection}, {"api", Api},
+      {"dag_loader", DagLoader},         {"cron", Cron},
+      {"duration", DurationText},        {"template", Template},
+      {"connection", Connection},        {"api", Api},
       {"redis_commands", RedisCommands}, {"conf", Conf},
   };
   return kTargets;

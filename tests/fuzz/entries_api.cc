@@ -93,7 +93,8 @@ api::ApiRequest ParseRequest(std::string_view input) {
     size_t amp = query.find('&');
     std::string_view kv = query.substr(0, amp);
     size_t eq = kv.find('=');
-    req.query.emplace(Decode(kv.substr(0, eq)), eq == std::string_view::npos ? "" : Decode(kv.substr(eq + 1)));
+    req.query.emplace(Decode(kv.substr(0, eq)),
+                      eq == std::string_view::npos ? "" : Decode(kv.substr(eq + 1)));
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
   }
   req.wants_text = req.method.ends_with("+text");

@@ -92,6 +92,7 @@ TEST_CASE("redis: commands_file, redis-cli style and pipelined, with the last re
   // The file is read in the try's own process: the reason is in the try's log.
   std::string dag = (sb.work() / "file.yaml").string();
   std::string bad_log = sb.Dagctl("logs " + dag + " '" + FirstRunId(sb, dag) + "' bad").out;
-  CHECK(bad_log.find("redis: " + (sb.work() / "bad.redis").string() + ":2: unclosed '\"'") != std::string::npos);
+  CHECK(bad_log.find("redis: " + (sb.work() / "bad.redis").string() + ":2: unclosed '\"'") !=
+        std::string::npos);
   CHECK(redis.Cli("EXISTS a") == "0\n");  // nothing of a file that does not parse is sent
 }

@@ -94,7 +94,8 @@ TEST_CASE("webserver: a token guards every API call; bad input gets clean 4xx an
   auto junk = http.Post("/api/v1/dags/quick/dagRuns", auth, "{\"conf\": ", "application/json");
   REQUIRE(junk);
   CHECK(junk->status == 400);
-  CHECK(json::parse(junk->body)["detail"] == "the request body is not valid JSON (syntax error at byte 10)");
+  CHECK(json::parse(junk->body)["detail"] ==
+        "the request body is not valid JSON (syntax error at byte 10)");
   auto traversal = http.Get("/api/v1/dags/quick/dagRuns/..%2F..%2Fetc/taskInstances/x/logs/1", auth);
   REQUIRE(traversal);
   CHECK(traversal->status == 404);
@@ -160,14 +161,17 @@ std::string RawExchange(int port, const std::string& request) {
   }
   std::string answer;
   char buf[4096];
-  for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) answer.append(buf, static_cast<size_t>(n));
+  for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;)
+    answer.append(buf, static_cast<size_t>(n));
   close(fd);
   return answer;
 }
 
 }  // namespace
 
-TEST_CASE("webserver: bodies over 1 MiB get 413 also when chunked, paths that are not UTF-8 get 404, and the server stays up") {
+TEST_CASE(
+    "webserver: bodies over 1 MiB get 413 also when chunked, paths that are not UTF-8 get 404, and "
+    "the server stays up") {
   Sandbox sb;
   Background web(sb, "webserver --port 0", FIXTURES_DIR "/sched");
   int port = PortOf(web);
@@ -177,8 +181,9 @@ TEST_CASE("webserver: bodies over 1 MiB get 413 also when chunked, paths that ar
   for (int i = 0; i < 16; ++i) chunks += "10000\r\n" + std::string(64 << 10, 'x') + "\r\n";
   chunks += "1\r\nx";
   for (const char* path : {"/api/v1/dags/quick/dagRuns", "/anywhere"}) {
-    std::string answer = RawExchange(port, std::string("POST ") + path +
-                                               " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks);
+    std::string answer = RawExchange(
+        port, std::string("POST ") + path +
+                  " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks);
     INFO(answer.substr(0, 300));
     CHECK(answer.rfind("HTTP/1.1 413 ", 0) == 0);
     CHECK(answer.find("the request body is over the limit of 1048576 bytes") != std::string::npos);

@@ -3,7 +3,6 @@
 // the normal build, and must get the clear answer its fix gave it. The seed
 // corpora replay too: no input of theirs may break an invariant.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -52,11 +51,13 @@ const Regression kRegressions[] = {
     {"cron", "step_overflow", "bad step in '*/4294967296'"},
     // Uri() wrote a host holding ':' '@' ' ' as it was: conn.ID.uri did not parse back.
     {"connection", "uri_reserved_host",
-     "postgres://etl%3Ap%40nalonn_type%3A%20httodgres//etl%3Ap%40nalonn_type%3A%20httode%3Drequire"},
+     "postgres://etl%3Ap%40nalonn_type%3A%20httodgres//"
+     "etl%3Ap%40nalonn_type%3A%20httode%3Drequire"},
     {"duration", "unit_overflow", "not a duration"},
     {"duration", "float_overflow", "not a duration"},
     {"template", "deep_macros", "expressions nest more than 32 levels deep"},
-    {"api", "deep_conf", "400 {\"detail\":\"the request body is JSON nested more than 64 levels deep\""},
+    {"api", "deep_conf",
+     "400 {\"detail\":\"the request body is JSON nested more than 64 levels deep\""},
     {"api", "invalid_utf8_dag_id", "404 {\"detail\":\"DAG with dag_id: '\xef\xbf\xbd' not found\""},
     {"api", "invalid_utf8_path", "404 {\"detail\":\"DAGRun with DAG ID: 'etl' and DAGRun ID: "},
     {"conf", "deep_conf", "conf is JSON nested more than 64 levels deep"},

@@ -1,12 +1,13 @@
 // Outside text: UTF-8 checks, quoting in messages, bounded file reads, bounded JSON.
-#include <catch2/catch.hpp>
+#include "engine/text.h"
+
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 
 #include "engine/json_io.h"
-#include "engine/text.h"
 
 using namespace dagctl;
 namespace fs = std::filesystem;
@@ -20,11 +21,11 @@ TEST_CASE("FindInvalidUtf8 finds the first byte that is not UTF-8") {
       {"", std::nullopt},
       {"plain ascii", std::nullopt},
       {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", std::nullopt},  // é € 😀
-      {"caf\xe9", 3},                                              // Latin-1
-      {"\xc0\xaf", 0},                                             // overlong '/'
-      {"ok\xed\xa0\x80", 2},                                       // a UTF-16 surrogate
-      {"\xf4\x90\x80\x80", 0},                                     // past U+10FFFF
-      {"ab\xe2\x82", 2},                                           // cut short
+      {"caf\xe9", 3},                                               // Latin-1
+      {"\xc0\xaf", 0},                                              // overlong '/'
+      {"ok\xed\xa0\x80", 2},                                        // a UTF-16 surrogate
+      {"\xf4\x90\x80\x80", 0},                                      // past U+10FFFF
+      {"ab\xe2\x82", 2},                                            // cut short
   };
   for (const Case& c : cases) {
     INFO(c.text);
@@ -51,7 +52,8 @@ TEST_CASE("ReadFileLimited reads up to the limit and refuses more, whatever the 
         "the file is more than 1048576 bytes, over the 1 MiB limit");
   CHECK(ReadFileLimited((dir / "missing").string(), 1 << 20).error().message() ==
         "cannot read file: No such file or directory");
-  CHECK(ReadFileLimited(dir.string(), 1 << 20).error().message() == "cannot read file: it is a folder");
+  CHECK(ReadFileLimited(dir.string(), 1 << 20).error().message() ==
+        "cannot read file: it is a folder");
   fs::remove_all(dir);
 }
 
