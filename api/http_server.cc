@@ -130,7 +130,8 @@ class HttpServer::Impl {
     });
     // httplib refuses a Content-Length over the limit itself, with 413.
     too_big = too_big || res.status == 413;
-    // What was not read must not be taken for the next request.
+    // Ask the client to close: the unread rest of the body is no next request
+    // (httplib itself keeps the connection until its keep-alive timeout).
     if ((!complete || too_big) && req.get_header_value("Connection") != "close")
       res.set_header("Connection", "close");
     if (!complete && !too_big) {

@@ -145,8 +145,8 @@ TEST_CASE("webserver: odd paths, methods and bodies get answers, and the server 
 
 namespace {
 
-// Sends `request` on a fresh connection to 127.0.0.1:`port` and returns all
-// the server answers until it closes.
+// Sends `request` on a fresh connection to 127.0.0.1:`port` and returns the
+// answer: headers and a Content-Length body.
 std::string RawExchange(int port, const std::string& request) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -161,7 +161,13 @@ std::string RawExchange(int port, const std::string& request) {
   }
   std::string answer;
   char buf[4096];
-  for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;)
+  auto complete = [&] {
+    size_t end = answer.find("\r\n\r\n");
+    size_t length = answer.find("Content-Length: ");
+    return end != std::string::npos && length != std::string::npos &&
+           answer.size() >= end + 4 + std::stoul(answer.substr(length + 16));
+  };
+  for (ssize_t n; !complete() && (n = recv(fd, buf, sizeof buf, 0)) > 0;)
     answer.append(buf, static_cast<size_t>(n));
   close(fd);
   return answer;
