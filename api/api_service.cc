@@ -15,6 +15,7 @@
 #include "engine/executor.h"
 #include "engine/json_io.h"
 #include "engine/limits.h"
+#include "engine/log_file.h"
 #include "engine/runs.h"
 #include "engine/text.h"
 #include "engine/value.h"
@@ -45,25 +46,6 @@ std::unexpected<Problem> NotFound(const std::string& title, const std::string& d
 }
 std::unexpected<Problem> Internal(const Error& e) {
   return std::unexpected(Problem{500, "Internal error", e.message()});
-}
-
-// The log at `path`, or its last `max` bytes (from a line start) after a
-// line saying so: a try that printed gigabytes must not take the server's
-// memory with it. "" when there is no such file.
-std::string ReadLogTail(const std::filesystem::path& path, size_t max) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return "";
-  auto size = static_cast<size_t>(std::max<std::streamoff>(0, in.tellg()));
-  size_t start = size > max ? size - max : 0;
-  in.seekg(static_cast<std::streamoff>(start));
-  std::string text(size - start, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  if (start == 0) return text;
-  size_t nl = text.find('\n');
-  text.erase(0, nl == std::string::npos ? 0 : nl + 1);
-  std::string note = fmt::format("[dagctl] this log is {} bytes; here are its last {}", size, text.size());
-  return note + " ('dagctl logs' prints all of it)\n" + text;
 }
 
 std::vector<std::string> Segments(const std::string& path) {
@@ -538,7 +520,7 @@ Reply<json> Call::GetLog(const std::string& dag_id, const std::string& run_id, c
   fs::path path = fs::weakly_canonical(TryLogPath(ctx_.logs_dir, dag_id, run_id, task, static_cast<int>(*n)));
   auto rel = path.lexically_relative(logs);
   if (rel.empty() || *rel.begin() == "..") return BadRequest("that log is outside the logs folder");
-  std::string content = ReadLogTail(path, limits::kMaxLogReplyBytes);
+  std::string content = ReadLogTail(path.string(), 0, limits::kMaxLogReplyBytes);
   if (req_.wants_text) {
     text_body_ = std::move(content);
     return json(nullptr);

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "engine/json_io.h"
+#include "engine/log_file.h"
 
 using namespace dagctl;
 namespace fs = std::filesystem;
@@ -66,4 +67,20 @@ TEST_CASE("ParseJson bounds nesting; DumpJson never throws on bytes that are not
         "JSON nested more than 64 levels deep");
   CHECK(ParseJson("{\"a\": ").error().message() == "not valid JSON (syntax error at byte 7)");
   CHECK(DumpJson(nlohmann::json{{"f", "n\xff.yaml"}}) == "{\"f\":\"n\xef\xbf\xbd.yaml\"}");
+}
+
+TEST_CASE("ReadLogTail reads from an offset, but no more than the last max bytes, from a line start") {
+  fs::path file = fs::temp_directory_path() / ("dagctl_log_" + std::to_string(::getpid()));
+  {
+    std::ofstream out(file);
+    for (int i = 0; i < 10; ++i) out << "line " << i << "...\n";  // 10 bytes each
+  }
+  CHECK(ReadLogTail(file.string(), 0, 1000).size() == 100);
+  CHECK(ReadLogTail(file.string(), 80, 1000) == "line 8...\nline 9...\n");
+  CHECK(ReadLogTail(file.string(), 0, 35) ==
+        "[dagctl] this log is 100 bytes; here are its last 30 ('dagctl logs' prints all of it)\n"
+        "line 7...\nline 8...\nline 9...\n");
+  CHECK(ReadLogTail(file.string(), 80, 35) == "line 8...\nline 9...\n");
+  CHECK(ReadLogTail((file.string() + ".missing"), 0, 35) == "");
+  fs::remove(file);
 }
