@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/json_io.h"
 #include "operators/operator.h"
 
 namespace dagctl::api {
@@ -152,13 +153,13 @@ void AppendDagRunJson(std::string& out, const DagRunRecord& run) {
 json DagRunJson(const DagRunRecord& run) {
   std::string text;
   AppendDagRunJson(text, run);
-  auto j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) {  // a conf that is not valid JSON after all
+  auto j = ParseJson(text);
+  if (!j) {  // a conf that is not valid JSON after all, or nested too deep
     DagRunRecord plain = run;
     plain.conf = "{}";
     return DagRunJson(plain);
   }
-  return j;
+  return *j;
 }
 
 json TaskInstanceJson(const TaskInstanceRecord& ti, const DagRunRecord& run) {

@@ -4,16 +4,19 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <map>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
 #include "api/airflow_json.h"
 #include "engine/data_interval.h"
+#include "engine/json_io.h"
+#include "engine/limits.h"
 #include "engine/try_log.h"
 #include "engine/runs.h"
+#include "engine/text.h"
 #include "engine/value.h"
 
 namespace dagctl::api {
@@ -107,7 +110,7 @@ ApiResponse Call::Respond() {
   if (!result) {
     resp.status = result.error().status;
     resp.content_type = "application/problem+json";
-    resp.body = ErrorJson(resp.status, result.error().title, result.error().detail).dump();
+    resp.body = DumpJson(ErrorJson(resp.status, result.error().title, result.error().detail));
     return resp;
   }
   if (!raw_json_.empty()) {
@@ -119,7 +122,7 @@ ApiResponse Call::Respond() {
     resp.body = text_body_;
     return resp;
   }
-  resp.body = result->dump();
+  resp.body = DumpJson(*result);
   return resp;
 }
 
@@ -238,10 +241,10 @@ Reply<std::optional<Timestamp>> Call::TimeParam(const std::string& name) {
 }
 
 Reply<json> Call::Body() {
-  auto j = json::parse(req_.body, nullptr, false);
-  if (j.is_discarded()) return BadRequest("the request body is not valid JSON");
-  if (!j.is_object()) return BadRequest("the request body must be a JSON object");
-  return j;
+  auto j = ParseJson(req_.body);
+  if (!j) return BadRequest("the request body is " + j.error().message());
+  if (!j->is_object()) return BadRequest("the request body must be a JSON object");
+  return *j;
 }
 
 Reply<std::shared_ptr<const Dag>> Call::FindDag(const std::string& dag_id) {
@@ -442,7 +445,8 @@ Reply<json> Call::PostRun(const std::string& dag_id) {
                                                   "conf", "note", "data_interval_start",
                                                   "data_interval_end"};
   for (auto& [key, value] : body->items())
-    if (!kWritable.count(key)) return BadRequest(fmt::format("'{}' cannot be set when triggering a run", key));
+    if (!kWritable.count(key))
+      return BadRequest(fmt::format("'{}' cannot be set when triggering a run", Shorten(key)));
   std::optional<Timestamp> logical;
   for (const char* field : {"logical_date", "execution_date"}) {
     if (!body->contains(field) || (*body)[field].is_null()) continue;
@@ -458,7 +462,7 @@ Reply<json> Call::PostRun(const std::string& dag_id) {
     run_id = (*body)["dag_run_id"].get<std::string>();
   }
   std::string conf = "{}";
-  if (body->contains("conf") && !(*body)["conf"].is_null()) conf = (*body)["conf"].dump();
+  if (body->contains("conf") && !(*body)["conf"].is_null()) conf = DumpJson((*body)["conf"]);
   auto store = Db();
   if (!store) return std::unexpected(store.error());
   auto run = TriggerRun(**store, **dag, logical, conf, run_id, ctx_.clock->Now());
@@ -517,17 +521,17 @@ Reply<json> Call::GetLog(const std::string& dag_id, const std::string& run_id, c
   auto store = Db();
   if (!store) return std::unexpected(store.error());
   auto content = ReadTryLogText(**store, ctx_.logs_dir, {dag_id, run_id, task, -1},
-                                static_cast<int>(*n), 0);
+                                static_cast<int>(*n), 0, limits::kMaxLogReplyBytes);
   if (!content) {
     if (content.error().code() == Error::Code::kInvalidArgument)
       return BadRequest(content.error().message());
     return Internal(content.error());
   }
   if (req_.wants_text) {
-    text_body_ = *content;
+    text_body_ = std::move(*content);
     return json(nullptr);
   }
-  return json{{"content", *content}};
+  return json{{"content", std::move(*content)}};
 }
 
 Reply<json> Call::Clear(const std::string& dag_id) {
@@ -555,7 +559,8 @@ Reply<json> Call::Clear(const std::string& dag_id) {
     for (const json& id : ids) {
       if (!id.is_string()) return BadRequest("'task_ids' must be a list of strings");
       if (!(*dag)->FindTask(id.get<std::string>()))
-        return BadRequest(fmt::format("DAG '{}' has no task '{}'", dag_id, id.get<std::string>()));
+        return BadRequest(
+            fmt::format("DAG '{}' has no task '{}'", dag_id, Shorten(id.get<std::string>())));
       spec.task_ids.push_back(id.get<std::string>());
     }
   }
@@ -714,7 +719,7 @@ ApiResponse ApiService::Handle(const ApiRequest& req) const {
     return Call(ctx_, req).Respond();
   } catch (const std::exception& e) {
     // Nothing above should throw; if it does, the client still gets an answer.
-    return {500, "application/problem+json", ErrorJson(500, "Internal error", e.what()).dump()};
+    return {500, "application/problem+json", DumpJson(ErrorJson(500, "Internal error", e.what()))};
   }
 }
 

@@ -9,6 +9,7 @@
 #include "api/airflow_json.h"
 #include "api/web_assets.h"
 #include "engine/clock.h"
+#include "engine/json_io.h"
 #include "engine/store/sql_store.h"
 
 namespace dagctl::api {
@@ -40,7 +41,7 @@ bool SameSecret(const std::string& a, const std::string& b) {
 
 void Problem(httplib::Response& res, int status, const std::string& title, const std::string& detail) {
   res.status = status;
-  res.set_content(ErrorJson(status, title, detail).dump(), "application/problem+json");
+  res.set_content(DumpJson(ErrorJson(status, title, detail)), "application/problem+json");
 }
 
 }  // namespace
@@ -58,26 +59,51 @@ class HttpServer::Impl {
     svr_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       return Guard(req, res);
     });
-    auto api_handler = [this](const httplib::Request& req, httplib::Response& res) { Api(req, res); };
-    const char* pattern = R"(/api/v1(/.*)?)";
-    svr_.Get(pattern, api_handler);
-    svr_.Post(pattern, api_handler);
-    svr_.Patch(pattern, api_handler);
-    svr_.Put(pattern, api_handler);
-    svr_.Delete(pattern, api_handler);
+    svr_.Get(R"(/api/v1(/.*)?)",
+             [this](const httplib::Request& req, httplib::Response& res) { Api(req, "", res); });
+    // Methods with a body read it here, through a content reader, so the size
+    // limit holds for chunked bodies too (httplib checks only Content-Length
+    // and would buffer a chunked body of any size).
+    auto with_body = [this](const httplib::Request& req, httplib::Response& res,
+                            const httplib::ContentReader& read) { WithBody(req, res, read); };
+    svr_.Post(".*", with_body);
+    svr_.Patch(".*", with_body);
+    svr_.Put(".*", with_body);
+    svr_.Delete(".*", with_body);
     svr_.Get("/", [](const httplib::Request&, httplib::Response& res) { Asset("index.html", res); });
     svr_.Get(R"(/static/([A-Za-z0-9_.-]+))", [](const httplib::Request& req, httplib::Response& res) {
       Asset(req.matches[1], res);
     });
-    svr_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-      if (!res.body.empty()) return;
-      if (res.status == 413)
-        Problem(res, 413, "Request too large", "the request body is over the size limit");
-      else if (res.status == 404)
-        Problem(res, 404, "Not found", "nothing at " + req.path);
-      else
-        Problem(res, res.status, "Bad request", "the request could not be read");
-    });
+    svr_.set_error_handler(
+        [limit = opts.max_body_bytes](const httplib::Request& req, httplib::Response& res) {
+          if (!res.body.empty()) return;
+          if (res.status == 413)
+            Problem(res, 413, "Request too large",
+                    fmt::format("the request body is over the limit of {} bytes", limit));
+          else if (res.status == 404)
+            Problem(res, 404, "Not found", "nothing at " + req.path);
+          else if (res.status == 416)
+            Problem(res, 416, "Range not satisfiable",
+                    "the Range header asks for bytes the reply does not have");
+          else
+            Problem(res, res.status, "Bad request", "the request could not be read");
+        });
+    // Nothing a handler does should throw; if it does, the client gets a
+    // problem JSON and the server goes on (httplib would otherwise put the
+    // message in a header).
+    svr_.set_exception_handler(
+        [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+          std::string what = "unknown exception";
+          try {
+            if (ep) std::rethrow_exception(ep);
+          } catch (const std::exception& e) {
+            what = e.what();
+          } catch (...) {
+          }
+          fmt::print(stderr, "dagctl: {} {}: {}\n", req.method, req.path, what);
+          Problem(res, 500, "Internal error",
+                  "the request could not be answered; see the server's log");
+        });
   }
 
   httplib::Server svr_;
@@ -96,12 +122,39 @@ class HttpServer::Impl {
     return httplib::Server::HandlerResponse::Handled;
   }
 
-  void Api(const httplib::Request& req, httplib::Response& res) {
+  void WithBody(const httplib::Request& req, httplib::Response& res,
+                const httplib::ContentReader& read) {
+    std::string body;
+    bool too_big = false;
+    bool complete = read([&](const char* data, size_t n) {
+      too_big = body.size() + n > opts_.max_body_bytes;
+      if (!too_big) body.append(data, n);
+      return !too_big;  // stops reading
+    });
+    // httplib refuses a Content-Length over the limit itself, with 413.
+    too_big = too_big || res.status == 413;
+    // Ask the client to close: the unread rest of the body is no next request
+    // (httplib itself keeps the connection until its keep-alive timeout).
+    if ((!complete || too_big) && req.get_header_value("Connection") != "close")
+      res.set_header("Connection", "close");
+    if (!complete && !too_big) {
+      Problem(res, 400, "Bad request", "the request body could not be read");
+    } else if (too_big) {
+      Problem(res, 413, "Request too large",
+              fmt::format("the request body is over the limit of {} bytes", opts_.max_body_bytes));
+    } else if (req.path == "/api/v1" || req.path.rfind("/api/v1/", 0) == 0) {
+      Api(req, std::move(body), res);
+    } else {
+      Problem(res, 404, "Not found", "nothing at " + req.path);
+    }
+  }
+
+  void Api(const httplib::Request& req, std::string body, httplib::Response& res) {
     ApiRequest r;
     r.method = req.method;
     r.path = req.path.substr(std::string("/api/v1").size());
     for (const auto& [k, v] : req.params) r.query.emplace(k, v);
-    r.body = req.body;
+    r.body = std::move(body);
     std::string accept = req.get_header_value("Accept");
     r.wants_text = accept.find("text/plain") != std::string::npos &&
                    accept.find("application/json") == std::string::npos;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "engine/json_io.h"
+
 namespace dagctl::cli {
 
 void PrintTable(const std::vector<std::string>& headers,
@@ -40,6 +42,6 @@ std::string ElapsedText(std::optional<Timestamp> start, std::optional<Timestamp>
   return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
 }
 
-void PrintJson(const nlohmann::json& j) { fmt::print("{}\n", j.dump(2)); }
+void PrintJson(const nlohmann::json& j) { fmt::print("{}\n", DumpJson(j, 2)); }
 
 }  // namespace dagctl::cli

@@ -3,13 +3,14 @@
 #include <fmt/format.h>
 
 #include <cctype>
-#include <yaml-cpp/yaml.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
 
+#include "engine/limits.h"
+#include "engine/text.h"
 #include "engine/value.h"
+#include "engine/yaml_reader.h"
 
 namespace dagctl {
 
@@ -109,9 +110,13 @@ std::string Connection::Uri() const {
   std::string uri = fmt::format("{}://", conn_type);
   if (!login.empty() || !password.empty())
     uri += fmt::format("{}{}{}@", PercentEncode(login), password.empty() ? "" : ":", PercentEncode(password));
-  uri += host.find(':') != std::string::npos ? fmt::format("[{}]", host) : host;
+  // Reserved characters are encoded, so the URI parses back to the same parts;
+  // an IPv6 address goes in brackets as it is.
+  bool ipv6 = host.find(':') != std::string::npos &&
+              host.find_first_not_of("0123456789abcdefABCDEF:.") == std::string::npos;
+  uri += ipv6 ? fmt::format("[{}]", host) : PercentEncode(host);
   if (port) uri += fmt::format(":{}", *port);
-  if (!schema.empty()) uri += fmt::format("/{}", schema);
+  if (!schema.empty()) uri += fmt::format("/{}", PercentEncode(schema, "/"));
   char sep = '?';
   for (const auto& [k, v] : extra) {
     uri += fmt::format("{}{}={}", sep, PercentEncode(k), PercentEncode(v));
@@ -186,19 +191,25 @@ std::string ExpandEnv(const std::string& text) {
 }
 
 // One entry of connections.yaml: a URI, or a map of the fields.
-Result<Connection> FromYaml(const std::string& id, const YAML::Node& node) {
-  if (node.IsScalar()) return ParseConnectionUri(id, ExpandEnv(node.Scalar()));
-  if (!node.IsMap())
-    return Fail(Error::InvalidArgument(fmt::format("connection '{}': expected a URI or a map", id)));
+Result<Connection> FromYaml(const std::string& id, const Value& node) {
+  auto bad = [&](const std::string& why) {
+    return Fail(Error::InvalidArgument(fmt::format("connection '{}': {}", Shorten(id), why)));
+  };
+  if (node.IsScalar()) return ParseConnectionUri(id, ExpandEnv(node.scalar));
+  if (!node.IsMap()) return bad("expected a URI or a map");
   Connection c;
   c.conn_id = id;
-  for (const auto& kv : node) {
-    std::string key = kv.first.as<std::string>();
-    if (key == "extra" && kv.second.IsMap()) {
-      for (const auto& e : kv.second) c.extra[e.first.as<std::string>()] = ExpandEnv(e.second.as<std::string>());
+  for (const MapEntry& kv : node.entries) {
+    const std::string& key = kv.key;
+    if (key == "extra" && kv.value.IsMap()) {
+      for (const MapEntry& e : kv.value.entries) {
+        if (!e.value.IsScalar())
+          return bad(fmt::format("extra '{}' must be a string", Shorten(e.key)));
+        c.extra[e.key] = ExpandEnv(e.value.scalar);
+      }
       continue;
     }
-    std::string value = kv.second.IsScalar() ? ExpandEnv(kv.second.Scalar()) : "";
+    std::string value = kv.value.IsScalar() ? ExpandEnv(kv.value.scalar) : "";
     if (key == "conn_type") c.conn_type = value;
     else if (key == "host") c.host = value;
     else if (key == "login") c.login = value;
@@ -206,12 +217,13 @@ Result<Connection> FromYaml(const std::string& id, const YAML::Node& node) {
     else if (key == "schema") c.schema = value;
     else if (key == "port") {
       auto p = ScalarAsInt(value);
-      if (!p) return Fail(Error::InvalidArgument(fmt::format("connection '{}': port '{}' is not a number", id, value)));
+      if (!p || *p < 0 || *p > 65535)
+        return bad(fmt::format("port '{}' is not a number from 0 to 65535", Shorten(value)));
       c.port = static_cast<int>(*p);
     } else {
-      return Fail(Error::InvalidArgument(fmt::format(
-          "connection '{}': unknown field '{}' (use conn_type, host, port, login, password, schema, extra)",
-          id, key)));
+      return bad(fmt::format(
+          "unknown field '{}' (use conn_type, host, port, login, password, schema, extra)",
+          Shorten(key)));
     }
   }
   return c;
@@ -224,6 +236,20 @@ void SetConnectionsFiles(const std::vector<std::string>& paths) {
   g_files = paths;
 }
 
+Result<Connection> ConnectionFromYaml(const std::string& text, const std::string& file,
+                                      const std::string& conn_id) {
+  Diagnostics diags(file);
+  auto root = ReadYaml(text, diags);
+  if (!diags.empty()) return Fail(Error::InvalidArgument(diags.list().front().ToString()));
+  if (!root->IsMap() && !root->IsNull())
+    return Fail(Error::InvalidArgument(
+        fmt::format("{}:1:1: error: expected a map of connection ids", file)));
+  const Value* node = root->Find(conn_id);
+  if (!node)
+    return Fail(Error::NotFound(fmt::format("no connection '{}' in {}", Shorten(conn_id), file)));
+  return FromYaml(conn_id, *node);
+}
+
 Result<Connection> LookupConnection(const std::string& conn_id) {
   auto env = ConnectionFromEnv(conn_id);
   if (env || !env.error().IsNotFound()) return env;
@@ -233,18 +259,19 @@ Result<Connection> LookupConnection(const std::string& conn_id) {
     files = g_files;
   }
   for (const std::string& file : files) {
-    if (file.empty() || !std::filesystem::exists(file)) continue;
-    try {
-      YAML::Node root = YAML::LoadFile(file);
-      if (root[conn_id]) return FromYaml(conn_id, root[conn_id]);
-    } catch (const std::exception& e) {
-      return Fail(Error::InvalidArgument(fmt::format("{}: {}", file, e.what())));
-    }
+    std::error_code ec;
+    if (file.empty() || !std::filesystem::exists(file, ec)) continue;
+    auto text = ReadFileLimited(file, limits::kMaxDagFileBytes);
+    if (!text)
+      return Fail(Error::InvalidArgument(fmt::format("{}: {}", file, text.error().message())));
+    auto conn = ConnectionFromYaml(*text, file, conn_id);
+    if (conn || !conn.error().IsNotFound()) return conn;
   }
   std::string var = "DAGCTL_CONN_";
   for (char ch : conn_id) var += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   std::string where = files.empty() ? "" : ", or add it to " + files.front();
-  return Fail(Error::NotFound(fmt::format("connection '{}' is not defined (set {}{})", conn_id, var, where)));
+  return Fail(Error::NotFound(fmt::format("connection '{}' is not defined (set {}{})",
+                                          Shorten(conn_id), Shorten(var), where)));
 }
 
 Result<Connection> ConnectionFromEnv(const std::string& conn_id) {

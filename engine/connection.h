@@ -48,6 +48,13 @@ Result<Connection> ConnectionFromEnv(const std::string& conn_id);
 /// once at start-up.
 void SetConnectionsFiles(const std::vector<std::string>& paths);
 
+/// The connection `conn_id` from the text of a connections file (`file`
+/// names it in messages): NotFound when the file has no such id;
+/// InvalidArgument, as `FILE:LINE:COL: error: ...`, when the file is not a
+/// YAML map within the limits of DAG files, or the entry is malformed.
+Result<Connection> ConnectionFromYaml(const std::string& text, const std::string& file,
+                                      const std::string& conn_id);
+
 /// The connection `conn_id`: `DAGCTL_CONN_<ID>` first, then the connections
 /// files in order. NotFound names the variable and the first file;
 /// InvalidArgument for a malformed entry. Thread-safe.

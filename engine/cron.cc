@@ -7,6 +7,7 @@
 #include <cctype>
 #include <sstream>
 
+#include "engine/text.h"
 #include "engine/value.h"
 
 namespace dagctl {
@@ -63,7 +64,7 @@ Result<int> ParseAtom(const std::string& atom, const FieldSpec& f) {
       if (upper == f.names[i]) return f.min + i;
   }
   auto v = ScalarAsInt(atom);
-  if (!v) return Fail(Error::InvalidArgument(fmt::format("'{}' is not a number", atom)));
+  if (!v) return Fail(Error::InvalidArgument(fmt::format("'{}' is not a number", Shorten(atom))));
   if (*v < f.min || *v > f.max)
     return Fail(Error::InvalidArgument(fmt::format("{} is out of range {}-{}", *v, f.min, f.max)));
   return static_cast<int>(*v);
@@ -78,7 +79,9 @@ Status ParseItem(const std::string& item, const FieldSpec& f, std::bitset<N>& bi
   if (auto slash = item.find('/'); slash != std::string::npos) {
     range = item.substr(0, slash);
     auto s = ScalarAsInt(item.substr(slash + 1));
-    if (!s || *s <= 0) return Fail(Error::InvalidArgument(fmt::format("bad step in '{}'", item)));
+    if (!s || *s <= 0 || *s > f.max)
+      return Fail(Error::InvalidArgument(
+          fmt::format("bad step in '{}' (a step is a number from 1 to {})", Shorten(item), f.max)));
     step = static_cast<int>(*s);
   }
   int lo = f.min, hi = f.max;
@@ -92,7 +95,7 @@ Status ParseItem(const std::string& item, const FieldSpec& f, std::bitset<N>& bi
     lo = *a;
     hi = *b;
     if (lo > hi)
-      return Fail(Error::InvalidArgument(fmt::format("range '{}' runs backwards", range)));
+      return Fail(Error::InvalidArgument(fmt::format("range '{}' runs backwards", Shorten(range))));
   } else {
     auto a = ParseAtom(range, f);
     if (!a) return Fail(a.error());
@@ -109,7 +112,8 @@ Result<CronSchedule> CronSchedule::Parse(const std::string& text) {
   CronSchedule c;
   c.text_ = text;
   auto bad = [&](const std::string& why) {
-    return Fail(Error::InvalidArgument(fmt::format("invalid cron expression '{}': {}", text, why)));
+    return Fail(Error::InvalidArgument(
+        fmt::format("invalid cron expression '{}': {}", Shorten(text), why)));
   };
   std::string expr = text;
   if (!text.empty() && text[0] == '@') {
@@ -146,7 +150,8 @@ Result<CronSchedule> CronSchedule::Parse(const std::string& text) {
         if (!dow)
           st = Fail(dow.error());
         else if (!n || *n < 1 || *n > 5)
-          st = Fail(Error::InvalidArgument(fmt::format("'{}': N in DOW#N must be 1-5", item)));
+          st = Fail(
+              Error::InvalidArgument(fmt::format("'{}': N in DOW#N must be 1-5", Shorten(item))));
         else
           c.nth_weekdays_.emplace_back(static_cast<unsigned>(*dow % 7), static_cast<unsigned>(*n));
       } else {

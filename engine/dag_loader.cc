@@ -1,17 +1,18 @@
 #include "engine/dag_loader.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
+#include <cctype>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <regex>
-#include <sstream>
+#include <set>
+#include <unordered_set>
 
+#include "engine/limits.h"
 #include "engine/suggest.h"
+#include "engine/text.h"
 #include "engine/yaml_reader.h"
 #include "operators/operator.h"
 
@@ -61,17 +62,32 @@ bool OperatorTakes(const Operator& op, const std::string& key) {
                      [&](const ParamSpec& s) { return s.name == key; });
 }
 
+// `[A-Za-z0-9_.-]+`, at most limits::kMaxIdLength long.
 bool ValidId(const std::string& id) {
-  static const std::regex kId("[A-Za-z0-9_.-]+");
-  return std::regex_match(id, kId);
+  if (id.empty() || id.size() > limits::kMaxIdLength) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  });
 }
 
-std::string UnknownKeyMessage(const std::string& key, const std::vector<std::string>& known) {
+std::string InvalidIdMessage(const std::string& what, const std::string& id) {
+  if (id.size() > limits::kMaxIdLength)
+    return fmt::format("{} '{}' is {} characters long; the limit is {}", what, Shorten(id),
+                       id.size(), limits::kMaxIdLength);
+  return fmt::format("{} '{}' may only use letters, digits, '_', '.' and '-'", what, Shorten(id));
+}
+
+// `hints` is false once the file has too many errors to spend time on them.
+std::string UnknownKeyMessage(const std::string& key, const std::vector<std::string>& known,
+                              bool hints = true) {
   auto alias = kAirflowAliases.find(key);
   if (alias != kAirflowAliases.end() &&
       std::find(known.begin(), known.end(), alias->second) != known.end())
     return fmt::format("unknown key '{}' (did you mean '{}'?)", key, alias->second);
-  return fmt::format("unknown key '{}'{}", key, DidYouMean(key, known));
+  if (key == "<<")
+    return "unknown key '<<': YAML merge keys are not supported (use default_args for keys "
+           "shared by tasks)";
+  return fmt::format("unknown key '{}'{}", Shorten(key), hints ? DidYouMean(key, known) : "");
 }
 
 // Validates one DAG file's Value tree into a Dag. One instance per file.
@@ -83,9 +99,14 @@ class Loader {
 
  private:
   void Error(Mark m, std::string msg) { diags_.Error(m, std::move(msg)); }
+  // " (did you mean ...)", unless the file already has too many errors.
+  std::string Hint(const std::string& word, const std::vector<std::string>& known) const {
+    return diags_.full() ? "" : DidYouMean(word, known);
+  }
 
   std::optional<std::string> String(const MapEntry& e, const std::string& where);
-  std::optional<int64_t> Int(const MapEntry& e, const std::string& where, int64_t min);
+  std::optional<int64_t> Int(const MapEntry& e, const std::string& where, int64_t min,
+                             int64_t max = INT32_MAX);
   std::optional<bool> Bool(const MapEntry& e, const std::string& where);
   std::optional<Duration> DurationOf(const MapEntry& e, const std::string& where);
   std::optional<std::vector<std::string>> StringList(const MapEntry& e, const std::string& where);
@@ -119,11 +140,16 @@ std::optional<std::string> Loader::String(const MapEntry& e, const std::string& 
   return std::nullopt;
 }
 
-std::optional<int64_t> Loader::Int(const MapEntry& e, const std::string& where, int64_t min) {
+std::optional<int64_t> Loader::Int(const MapEntry& e, const std::string& where, int64_t min,
+                                   int64_t max) {
   auto v = e.value.IsScalar() ? ScalarAsInt(e.value.scalar) : std::nullopt;
-  if (v && *v >= min) return v;
-  Error(e.value.mark, fmt::format("{}'{}' must be a whole number of at least {}{}", where, e.key,
-                                  min, e.value.IsScalar() ? ", not '" + e.value.scalar + "'" : ""));
+  if (v && *v >= min && *v <= max) return v;
+  std::string range = min == INT64_MIN && max == INT64_MAX ? ""
+                      : max == INT32_MAX                   ? fmt::format(" of at least {}", min)
+                                         : fmt::format(" from {} to {}", min, max);
+  Error(e.value.mark,
+        fmt::format("{}'{}' must be a whole number{}{}", where, e.key, range,
+                    e.value.IsScalar() ? ", not '" + Shorten(e.value.scalar) + "'" : ""));
   return std::nullopt;
 }
 
@@ -138,8 +164,9 @@ std::optional<Duration> Loader::DurationOf(const MapEntry& e, const std::string&
   auto v = e.value.IsScalar() ? ParseDuration(e.value.scalar) : std::nullopt;
   if (v) return v;
   Error(e.value.mark,
-        fmt::format("{}'{}' is not a duration{} (use e.g. 45s, 5m, 1h30m, 2d or seconds)", where,
-                    e.key, e.value.IsScalar() ? ": '" + e.value.scalar + "'" : ""));
+        fmt::format("{}'{}' is not a duration{} (use e.g. 45s, 5m, 1h30m, 2d or seconds, at most "
+                    "3650d)",
+                    where, e.key, e.value.IsScalar() ? ": '" + Shorten(e.value.scalar) + "'" : ""));
   return std::nullopt;
 }
 
@@ -196,8 +223,7 @@ void Loader::LoadDagKey(const MapEntry& e, Dag& dag) {
       if (ValidId(*s))
         dag.dag_id = *s;
       else
-        Error(e.value.mark,
-              fmt::format("dag_id '{}' may only use letters, digits, '_', '.' and '-'", *s));
+        Error(e.value.mark, InvalidIdMessage("dag_id", *s));
     }
   } else if (k == "description") {
     if (auto s = String(e, "")) dag.description = *s;
@@ -208,9 +234,9 @@ void Loader::LoadDagKey(const MapEntry& e, Dag& dag) {
   } else if (k == "catchup") {
     if (auto b = Bool(e, "")) dag.catchup = *b;
   } else if (k == "max_active_runs") {
-    if (auto n = Int(e, "", 1)) dag.max_active_runs = static_cast<int>(*n);
+    if (auto n = Int(e, "", 1, limits::kMaxActive)) dag.max_active_runs = static_cast<int>(*n);
   } else if (k == "max_active_tasks") {
-    if (auto n = Int(e, "", 1)) dag.max_active_tasks = static_cast<int>(*n);
+    if (auto n = Int(e, "", 1, limits::kMaxActive)) dag.max_active_tasks = static_cast<int>(*n);
   } else if (k == "params") {
     if (e.value.IsMap())
       dag.params = e.value.entries;
@@ -225,7 +251,7 @@ void Loader::LoadDagKey(const MapEntry& e, Dag& dag) {
              k == "end_date") {
     // Handled with their dependencies in Load().
   } else {
-    Error(e.key_mark, UnknownKeyMessage(k, kDagKeys));
+    Error(e.key_mark, UnknownKeyMessage(k, kDagKeys, !diags_.full()));
   }
 }
 
@@ -238,7 +264,9 @@ void Loader::LoadSchedule(const Value& root, Dag& dag) {
       if (tz)
         dag.timezone = *tz;
       else
-        Error(e.value.mark, tz.error().message() + " (use an IANA name such as 'Asia/Seoul')");
+        Error(e.value.mark, fmt::format("unknown time zone '{}' (use an IANA name such as "
+                                        "'Asia/Seoul')",
+                                        Shorten(*s)));
     }
   }
   const MapEntry* schedule = nullptr;
@@ -275,8 +303,8 @@ std::shared_ptr<Dag> Loader::Load(const Value& root, const std::string& path) {
   dag->dag_id = fs::path(path).stem().string();
   for (const MapEntry& e : root.entries) LoadDagKey(e, *dag);
   if (!root.Find("dag_id") && !ValidId(dag->dag_id))
-    Error({1, 1},
-          fmt::format("the file name '{}' is not a valid dag_id; set 'dag_id'", dag->dag_id));
+    Error({1, 1}, fmt::format("the file name '{}' is not a valid dag_id; set 'dag_id'",
+                              Shorten(dag->dag_id)));
   LoadSchedule(root, *dag);
   const Value* tasks = root.Find("tasks");
   const Value* defaults = root.Find("default_args");
@@ -295,6 +323,11 @@ void Loader::LoadTasks(const Value& tasks, const Value* default_args, Dag& dag) 
     Error(tasks.mark, "'tasks' must be a non-empty list of tasks");
     return;
   }
+  if (tasks.items.size() > limits::kMaxTasksPerDag) {
+    Error(tasks.mark, fmt::format("'tasks' has {} tasks; the limit is {} per DAG (split the DAG)",
+                                  tasks.items.size(), limits::kMaxTasksPerDag));
+    return;
+  }
   std::map<std::string, Mark> first_seen;
   for (size_t i = 0; i < tasks.items.size(); ++i) {
     auto task = LoadTask(tasks.items[i], i, default_args);
@@ -302,7 +335,7 @@ void Loader::LoadTasks(const Value& tasks, const Value* default_args, Dag& dag) 
     auto [it, fresh] = first_seen.emplace(task->id, task->mark);
     if (!fresh) {
       Error(task->mark, fmt::format("tasks[{}]: duplicate task id '{}' (first defined at line {})",
-                                    i, task->id, it->second.line));
+                                    i, Shorten(task->id), it->second.line));
       continue;
     }
     dag.index[task->id] = dag.tasks.size();
@@ -338,6 +371,11 @@ std::shared_ptr<const Task> Loader::LoadCallback(const MapEntry& e, const std::s
   }
   auto cb = LoadTaskBody(e.value, where + e.key + ": ", nullptr);
   if (!cb) return nullptr;
+  if (!cb->callbacks.empty()) {
+    Error(e.value.mark,
+          fmt::format("{}'{}': a callback cannot have callbacks of its own", where, e.key));
+    return nullptr;
+  }
   cb->id = owner + "." + e.key;
   if (!e.value.Find("retries")) cb->retries = 0;
   if (!e.value.Find("timeout")) cb->timeout = std::chrono::minutes(5);
@@ -351,6 +389,7 @@ std::optional<Task> Loader::LoadTaskBody(const Value& node, const std::string& w
   Task task;
   task.mark = node.mark;
   task.params.kind = Value::Kind::kMap;
+  task.params.mark = node.mark;  // where an operator's Validate points for a missing key
   // default_args first, then the task's own keys, which win.
   std::vector<const MapEntry*> entries;
   if (default_args)
@@ -366,8 +405,8 @@ std::optional<Task> Loader::LoadTaskBody(const Value& node, const std::string& w
     Mark m = node.mark;
     for (const MapEntry* x : entries)
       if (x->key == "operator") m = x->value.mark;
-    Error(m, fmt::format("{}unknown operator '{}'{}", where, task.operator_name,
-                         DidYouMean(task.operator_name, ops_.Names())));
+    Error(m, fmt::format("{}unknown operator '{}'{}", where, Shorten(task.operator_name),
+                         Hint(task.operator_name, ops_.Names())));
   }
   for (const MapEntry* e : entries) LoadTaskKey(*e, where, task);
   if (task.op) CheckOperatorParams(task, where);
@@ -382,9 +421,7 @@ void Loader::LoadTaskKey(const MapEntry& e, const std::string& where, Task& task
       if (ValidId(*s))
         task.id = *s;
       else
-        Error(e.value.mark,
-              fmt::format("{}task id '{}' may only use letters, digits, '_', '.' and '-'", where,
-                          *s));
+        Error(e.value.mark, where + InvalidIdMessage("task id", *s));
     }
   } else if (k == "operator") {
     // Read before the other keys.
@@ -396,11 +433,11 @@ void Loader::LoadTaskKey(const MapEntry& e, const std::string& where, Task& task
       if (auto r = ParseTriggerRule(*s))
         task.trigger_rule = *r;
       else
-        Error(e.value.mark, fmt::format("{}unknown trigger rule '{}'{}", where, *s,
-                                        DidYouMean(*s, TriggerRuleNames())));
+        Error(e.value.mark, fmt::format("{}unknown trigger rule '{}'{}", where, Shorten(*s),
+                                        Hint(*s, TriggerRuleNames())));
     }
   } else if (k == "retries") {
-    if (auto n = Int(e, where, 0)) task.retries = static_cast<int>(*n);
+    if (auto n = Int(e, where, 0, limits::kMaxRetries)) task.retries = static_cast<int>(*n);
   } else if (k == "retry_delay") {
     if (auto d = DurationOf(e, where)) task.retry_delay = *d;
   } else if (k == "retry_exponential_backoff") {
@@ -419,7 +456,7 @@ void Loader::LoadTaskKey(const MapEntry& e, const std::string& where, Task& task
   } else if (k == "queue") {
     if (auto s = String(e, where)) task.queue = *s;
   } else if (k == "priority_weight") {
-    if (auto n = Int(e, where, INT32_MIN)) task.priority_weight = static_cast<int>(*n);
+    if (auto n = Int(e, where, INT32_MIN, INT32_MAX)) task.priority_weight = static_cast<int>(*n);
   } else if (k == "env") {
     if (auto m = StringMap(e, where)) task.env = *m;
   } else if (k == "doc") {
@@ -446,7 +483,9 @@ void Loader::LoadSensorKey(const MapEntry& e, const std::string& where, Task& ta
     if (auto b = Bool(e, where)) task.soft_fail = *b;
   } else if (auto s = String(e, where)) {
     if (*s == "poke" || *s == "reschedule") task.reschedule = *s == "reschedule";
-    else Error(e.value.mark, fmt::format("{}'mode' must be poke or reschedule, not '{}'", where, *s));
+    else
+      Error(e.value.mark,
+            fmt::format("{}'mode' must be poke or reschedule, not '{}'", where, Shorten(*s)));
   }
 }
 
@@ -458,7 +497,7 @@ void Loader::CheckOperatorParams(const Task& task, const std::string& where) {
     auto spec = std::find_if(specs.begin(), specs.end(),
                              [&](const ParamSpec& s) { return s.name == e.key; });
     if (spec == specs.end())
-      Error(e.key_mark, where + UnknownKeyMessage(e.key, known));
+      Error(e.key_mark, where + UnknownKeyMessage(e.key, known, !diags_.full()));
     else
       CheckParamType(*spec, e, where);
   }
@@ -477,7 +516,7 @@ void Loader::CheckParamType(const ParamSpec& spec, const MapEntry& e, const std:
       String(e, where);
       break;
     case ParamType::kInt:
-      Int(e, where, INT64_MIN);
+      Int(e, where, INT64_MIN, INT64_MAX);
       break;
     case ParamType::kBool:
       Bool(e, where);
@@ -504,17 +543,17 @@ void Loader::CheckDependencies(const Dag& dag) {
       if (!dag.index.count(dep))
         Error(dag.tasks[i].depends_on_mark,
               fmt::format("tasks[{}]: depends_on: unknown task '{}'{}", dag.tasks[i].file_index,
-                          dep, DidYouMean(dep, ids)));
+                          Shorten(dep), Hint(dep, ids)));
 }
 
 // Resolves depends_on (all known by now) into graph edges and reports cycles.
 void Loader::ResolveGraph(Dag& dag) {
   std::vector<std::vector<size_t>> upstream(dag.tasks.size());
   for (size_t i = 0; i < dag.tasks.size(); ++i) {
+    std::unordered_set<size_t> seen;  // a list may name one task many times
     for (const std::string& dep : dag.tasks[i].depends_on) {
       size_t u = dag.index.at(dep);
-      if (std::find(upstream[i].begin(), upstream[i].end(), u) == upstream[i].end())
-        upstream[i].push_back(u);
+      if (seen.insert(u).second) upstream[i].push_back(u);
     }
   }
   if (auto cycle = FindCycle(upstream)) {
@@ -559,25 +598,78 @@ std::shared_ptr<Dag> LoadDagText(const std::string& text, const std::string& pat
 
 std::shared_ptr<Dag> LoadDagFile(const std::string& path, const OperatorRegistry& ops,
                                  Diagnostics& diags) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    diags.Error({1, 1}, "cannot read file: " + std::string(std::strerror(errno)));
+  auto text = ReadFileLimited(path, limits::kMaxDagFileBytes);
+  if (!text) {
+    diags.Error({1, 1}, text.error().message());
     return nullptr;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return LoadDagText(text.str(), path, ops, diags);
+  return LoadDagText(*text, path, ops, diags);
 }
+
+namespace {
+
+// What a walk of the DAGs folder found: the DAG files, and the *.yaml /
+// *.yml entries that cannot be DAG files (a broken or looping symbolic link,
+// a FIFO or device), or folders that could not be listed.
+struct FolderListing {
+  std::vector<std::string> files;
+  std::vector<ImportError> problems;
+};
+
+// Walks `dir` without recursion, following symbolic links to folders but
+// entering each folder (by device and inode) once, so a link loop ends.
+FolderListing ListDagFolder(const std::string& dir) {
+  FolderListing out;
+  std::set<std::pair<dev_t, ino_t>> seen;
+  auto first_visit = [&](const fs::path& p) {
+    struct stat st;
+    return ::stat(p.c_str(), &st) == 0 && seen.insert({st.st_dev, st.st_ino}).second;
+  };
+  auto problem = [&](const fs::path& p, const std::string& why) {
+    out.problems.push_back({p.string(), {{p.string(), {1, 1}, why}}});
+  };
+  std::vector<fs::path> todo{dir};
+  first_visit(dir);
+  while (!todo.empty()) {
+    fs::path folder = todo.back();
+    todo.pop_back();
+    std::error_code ec;
+    fs::directory_iterator it(folder, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+      const fs::path& p = it->path();
+      std::error_code st_ec;
+      fs::file_status st = fs::status(p, st_ec);  // follows symbolic links
+      if (!st_ec && fs::is_directory(st)) {
+        if (first_visit(p)) todo.push_back(p);
+      } else if (IsDagFile(p)) {
+        std::error_code link_ec;
+        bool link = fs::is_symlink(fs::symlink_status(p, link_ec));
+        if (st_ec)
+          problem(p, "cannot read file: " + st_ec.message() + (link ? " (a symbolic link)" : ""));
+        else if (!fs::is_regular_file(st))
+          problem(p, "not a regular file (a FIFO, socket or device cannot be a DAG file)");
+        else
+          out.files.push_back(p.string());
+      }
+    }
+    if (ec) problem(folder, "cannot read folder: " + ec.message());
+  }
+  std::sort(out.files.begin(), out.files.end());
+  return out;
+}
+
+}  // namespace
 
 DagFolderStamp StampDagFolder(const std::string& dir) {
   DagFolderStamp stamp;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (!IsDagFile(it->path()) || !it->is_regular_file(ec)) continue;
-    auto mtime = it->last_write_time(ec).time_since_epoch().count();
-    stamp[it->path().string()] = {static_cast<int64_t>(mtime), it->file_size(ec)};
+  FolderListing listing = ListDagFolder(dir);
+  for (const std::string& file : listing.files) {
+    std::error_code ec;
+    auto mtime = fs::last_write_time(file, ec).time_since_epoch().count();
+    stamp[file] = {static_cast<int64_t>(mtime), fs::file_size(file, ec)};
   }
+  // A problem that goes away (a link fixed) changes the stamp too.
+  for (const ImportError& e : listing.problems) stamp[e.file] = {-1, 0};
   return stamp;
 }
 
@@ -594,14 +686,10 @@ DagBag LoadDagFolder(const std::string& dir, const OperatorRegistry& ops) {
     bag.errors.push_back({dir, {{dir, {0, 0}, "DAGs folder does not exist"}}});
     return bag;
   }
-  std::vector<std::string> files;
-  for (auto it =
-           fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-    if (it->is_regular_file(ec) && IsDagFile(it->path())) files.push_back(it->path().string());
-  std::sort(files.begin(), files.end());
+  FolderListing listing = ListDagFolder(dir);
+  bag.errors = std::move(listing.problems);
   std::map<std::string, std::string> owner;  // dag_id -> file
-  for (const std::string& file : files) {
+  for (const std::string& file : listing.files) {
     Diagnostics diags(file);
     auto dag = LoadDagFile(file, ops, diags);
     if (dag) {
@@ -617,6 +705,8 @@ DagBag LoadDagFolder(const std::string& dir, const OperatorRegistry& ops) {
   }
   std::sort(bag.dags.begin(), bag.dags.end(),
             [](const auto& a, const auto& b) { return a->dag_id < b->dag_id; });
+  std::sort(bag.errors.begin(), bag.errors.end(),
+            [](const ImportError& a, const ImportError& b) { return a.file < b.file; });
   return bag;
 }
 

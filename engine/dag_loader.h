@@ -20,7 +20,8 @@ class OperatorRegistry;
 std::shared_ptr<Dag> LoadDagText(const std::string& text, const std::string& path,
                                  const OperatorRegistry& ops, Diagnostics& diags);
 
-/// Reads and loads the file at `path`; an unreadable file is a diagnostic too.
+/// Reads and loads the file at `path`; an unreadable file, or one over
+/// limits::kMaxDagFileBytes, is a diagnostic too.
 std::shared_ptr<Dag> LoadDagFile(const std::string& path, const OperatorRegistry& ops,
                                  Diagnostics& diags);
 
@@ -39,9 +40,12 @@ struct DagBag {
   const Dag* Find(const std::string& dag_id) const;
 };
 
-/// Loads every `*.yaml` / `*.yml` below `dir`, recursively. A missing folder
-/// yields an import error naming it. Two files with one dag_id: the second
-/// (by path order) is an import error.
+/// Loads every `*.yaml` / `*.yml` below `dir`, recursively, following
+/// symbolic links to folders (each folder once, so a link loop ends). A
+/// missing folder yields an import error naming it; so does every DAG file
+/// that cannot be read (a broken or looping link, a FIFO, over the size
+/// limit, not UTF-8 ...), and the other files still load. Two files with one
+/// dag_id: the second (by path order) is an import error.
 DagBag LoadDagFolder(const std::string& dir, const OperatorRegistry& ops);
 
 /// What a DAGs folder looks like on disk: each DAG file's modification time

@@ -17,16 +17,21 @@ struct Diagnostic {
   std::string ToString() const;
 };
 
-/// Collects every problem found while loading one file. Not thread-safe.
+/// Collects the problems found while loading one file: the first
+/// limits::kMaxDiagnostics of them, then only a count. Not thread-safe.
 class Diagnostics {
  public:
   explicit Diagnostics(std::string file) : file_(std::move(file)) {}
 
-  void Error(Mark mark, std::string message) { list_.push_back({file_, mark, std::move(message)}); }
+  void Error(Mark mark, std::string message);
   bool empty() const { return list_.empty(); }
+  /// True once the limit is reached: further errors are only counted, so
+  /// callers may skip work spent on their messages ("did you mean").
+  bool full() const;
   /// Orders the diagnostics by position in the file (stable).
   void Sort();
-  const std::vector<Diagnostic>& list() const { return list_; }
+  /// The diagnostics kept, then, if some were dropped, one saying how many.
+  std::vector<Diagnostic> list() const;
   const std::string& file() const { return file_; }
 
   /// Every diagnostic on its own line, in the order found.
@@ -35,6 +40,8 @@ class Diagnostics {
  private:
   std::string file_;
   std::vector<Diagnostic> list_;
+  size_t dropped_ = 0;
+  Mark first_dropped_;
 };
 
 }  // namespace dagctl

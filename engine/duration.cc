@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "engine/limits.h"
 #include "engine/value.h"
 
 namespace dagctl {
@@ -23,7 +24,9 @@ int64_t UnitMillis(const std::string& unit) {
 std::optional<Duration> ParseDuration(const std::string& text) {
   if (text.empty()) return std::nullopt;
   if (auto secs = ScalarAsDouble(text)) {
-    if (*secs < 0 || !std::isfinite(*secs)) return std::nullopt;
+    // Checked before multiplying, so no overflow can reach llround.
+    if (!(*secs >= 0) || *secs * 1000 > static_cast<double>(limits::kMaxDurationMillis))
+      return std::nullopt;
     return Duration(static_cast<int64_t>(std::llround(*secs * 1000)));
   }
   // A sequence of <digits><unit> groups, units strictly decreasing.
@@ -34,12 +37,14 @@ std::optional<Duration> ParseDuration(const std::string& text) {
     size_t start = i;
     while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
     if (i == start || i - start > 12) return std::nullopt;
-    int64_t n = std::stoll(text.substr(start, i - start));
+    int64_t n = *ScalarAsInt(text.substr(start, i - start));  // at most 12 digits
     size_t ustart = i;
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
     int64_t unit = UnitMillis(text.substr(ustart, i - ustart));
     if (unit == 0 || unit >= last_unit) return std::nullopt;
     last_unit = unit;
+    // n * unit < 10^12 * 86400000 could overflow: compare by division first.
+    if (n > (limits::kMaxDurationMillis - total) / unit) return std::nullopt;
     total += n * unit;
   }
   return Duration(total);

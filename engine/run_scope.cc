@@ -7,7 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/connection.h"
+#include "engine/json_io.h"
 #include "engine/suggest.h"
+#include "engine/text.h"
 
 namespace dagctl {
 
@@ -36,7 +38,7 @@ nlohmann::json ValueToJson(const Value& v) {
 std::string JsonToText(const nlohmann::json& j) {
   if (j.is_string()) return j.get<std::string>();
   if (j.is_null()) return "";
-  return j.dump();
+  return DumpJson(j);
 }
 
 std::string Date(Timestamp t, const TimeZone& tz) { return FormatIso(t, tz).substr(0, 10); }
@@ -66,7 +68,9 @@ std::string ExpectedType(const Value& v) {
   return "string";
 }
 
-std::string DefaultText(const Value& v) { return v.IsScalar() ? v.scalar : ValueToJson(v).dump(); }
+std::string DefaultText(const Value& v) {
+  return Shorten(v.IsScalar() ? v.scalar : DumpJson(ValueToJson(v)));
+}
 
 bool HasType(const nlohmann::json& j, const std::string& type) {
   if (type.empty()) return true;
@@ -81,22 +85,23 @@ bool HasType(const nlohmann::json& j, const std::string& type) {
 }  // namespace
 
 Status ValidateConf(const Dag& dag, const std::string& conf) {
-  auto j = nlohmann::json::parse(conf, nullptr, false);
-  if (j.is_discarded() || !j.is_object())
+  auto j = ParseJson(conf);
+  if (!j) return Fail(Error::InvalidArgument("conf is " + j.error().message()));
+  if (!j->is_object())
     return Fail(Error::InvalidArgument("conf must be a JSON object, such as {\"n\": 3}"));
   std::vector<std::string> names;
   for (const MapEntry& e : dag.params) names.push_back(e.key);
-  for (auto& [key, value] : j.items()) {
+  for (auto& [key, value] : j->items()) {
     auto it = std::find_if(dag.params.begin(), dag.params.end(),
                            [&](const MapEntry& e) { return e.key == key; });
     if (it == dag.params.end())
-      return Fail(Error::InvalidArgument(
-          fmt::format("DAG '{}' has no param '{}'{}", dag.dag_id, key, DidYouMean(key, names))));
+      return Fail(Error::InvalidArgument(fmt::format("DAG '{}' has no param '{}'{}", dag.dag_id,
+                                                     Shorten(key), DidYouMean(key, names))));
     std::string type = ExpectedType(it->value);
     if (!HasType(value, type))
-      return Fail(Error::InvalidArgument(
-          fmt::format("param '{}' must be {} {} (its default is {}), not {}", key,
-                      type == "integer" ? "an" : "a", type, DefaultText(it->value), value.dump())));
+      return Fail(Error::InvalidArgument(fmt::format(
+          "param '{}' must be {} {} (its default is {}), not {}", key,
+          type == "integer" ? "an" : "a", type, DefaultText(it->value), Shorten(DumpJson(value)))));
   }
   return {};
 }
@@ -120,10 +125,10 @@ Result<std::string> ConfFromParamArgs(const Dag& dag, const std::vector<std::str
     else if (type == "boolean" && ScalarAsBool(text))
       value = *ScalarAsBool(text);
     else if (type == "list" || type == "map")
-      value = nlohmann::json::parse(text, nullptr, false);
-    conf[key] = value.is_discarded() ? nlohmann::json(text) : value;
+      if (auto parsed = ParseJson(text)) value = std::move(*parsed);
+    conf[key] = value;
   }
-  std::string out = conf.dump();
+  std::string out = DumpJson(conf);
   if (auto st = ValidateConf(dag, out); !st) return Fail(st.error());
   return out;
 }
@@ -132,10 +137,10 @@ Result<std::map<std::string, std::string>> ResolveParams(const Dag& dag, const s
   std::map<std::string, std::string> params;
   for (const MapEntry& e : dag.params) params[e.key] = JsonToText(ValueToJson(e.value));
   if (conf.empty()) return params;
-  auto j = nlohmann::json::parse(conf, nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    return Fail(Error::InvalidArgument("the run's conf is not a JSON object: " + conf));
-  for (auto& [k, v] : j.items()) params[k] = JsonToText(v);
+  auto j = ParseJson(conf);
+  if (!j || !j->is_object())
+    return Fail(Error::InvalidArgument("the run's conf is not a JSON object: " + Shorten(conf)));
+  for (auto& [k, v] : j->items()) params[k] = JsonToText(v);
   return params;
 }
 

@@ -6,6 +6,7 @@
 
 #include "engine/data_interval.h"
 #include "engine/run_scope.h"
+#include "engine/text.h"
 
 namespace dagctl {
 
@@ -52,7 +53,8 @@ Result<DagRunRecord> TriggerRun(Store& store, const Dag& dag, std::optional<Time
   if (auto st = ValidateConf(dag, conf.empty() ? "{}" : conf); !st) return Fail(st.error());
   if (!run_id.empty() && !ValidRunId(run_id))
     return Fail(Error::InvalidArgument(fmt::format(
-        "run id '{}' may only use letters, digits and '_', '.', ':', '+', '-'", run_id)));
+        "run id '{}' may only use letters, digits and '_', '.', ':', '+', '-' (at most 250)",
+        Shorten(run_id))));
   DataInterval interval =
       ManualInterval(dag, logical.value_or(std::chrono::floor<std::chrono::seconds>(now)));
   auto run = CreateRun(store, dag,

@@ -5,21 +5,28 @@
 namespace dagctl {
 namespace {
 
+// Words longer than this get no suggestion: nobody mistypes a key that long,
+// and the distance costs length x length.
+constexpr size_t kMaxWord = 64;
+
 // Edit distance counting a swap of two neighbours as one edit (optimal string
-// alignment), so "rnu" is one edit from "run".
+// alignment), so "rnu" is one edit from "run". Three rows of the table are
+// enough: the swap looks two rows back.
 size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  std::vector<size_t> before(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
       size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
       if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        cur[j] = std::min(cur[j], before[j - 2] + 1);
     }
+    std::swap(before, prev);
+    std::swap(prev, cur);
   }
-  return d[a.size()][b.size()];
+  return prev[b.size()];
 }
 
 }  // namespace
@@ -28,7 +35,11 @@ std::string ClosestMatch(const std::string& word, const std::vector<std::string>
   size_t limit = std::max<size_t>(1, (word.size() + 2) / 3);
   std::string best;
   size_t best_distance = limit + 1;
+  if (word.size() > kMaxWord) return best;
   for (const std::string& c : candidates) {
+    // The distance is at least the difference in length: skip the far ones.
+    size_t gap = c.size() > word.size() ? c.size() - word.size() : word.size() - c.size();
+    if (gap > limit) continue;
     size_t d = EditDistance(word, c);
     if (d < best_distance) {
       best_distance = d;

@@ -7,6 +7,8 @@
 #include <ctime>
 #include <sstream>
 
+#include "engine/limits.h"
+#include "engine/text.h"
 #include "engine/value.h"
 
 namespace dagctl {
@@ -23,14 +25,14 @@ class ExprParser {
     auto v = Expr();
     if (!v) return v;
     SkipSpace();
-    if (pos_ != src_.size()) return Bad(fmt::format("unexpected '{}'", src_.substr(pos_)));
+    if (pos_ != src_.size()) return Bad(fmt::format("unexpected '{}'", Shorten(src_.substr(pos_))));
     return v;
   }
 
  private:
   std::unexpected<Error> Bad(const std::string& why) {
-    return Fail(
-        Error::InvalidArgument(fmt::format("template '{{{{ {} }}}}': {}", Trim(src_), why)));
+    return Fail(Error::InvalidArgument(
+        fmt::format("template '{{{{ {} }}}}': {}", Shorten(Trim(src_)), why)));
   }
 
   static std::string Trim(const std::string& s) {
@@ -60,19 +62,26 @@ class ExprParser {
     return src_.substr(start, pos_ - start);
   }
 
+  // Macro calls nest Expr -> Term -> Call -> Expr: bounded, so no input can
+  // run the stack out.
   Result<std::string> Expr() {
+    if (++depth_ > limits::kMaxTemplateDepth)
+      return Bad(
+          fmt::format("expressions nest more than {} levels deep", limits::kMaxTemplateDepth));
     auto v = Term();
+    --depth_;
     if (!v) return v;
     while (Eat('|')) {
       std::string filter = Name();
       if (filter == "quote")
         v = ShellQuote(*v);
       else if (filter == "upper")
-        for (char& c : *v) c = static_cast<char>(std::toupper(c));
+        for (char& c : *v) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       else if (filter == "lower")
-        for (char& c : *v) c = static_cast<char>(std::tolower(c));
+        for (char& c : *v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       else
-        return Bad(fmt::format("unknown filter '{}' (known: quote, upper, lower)", filter));
+        return Bad(
+            fmt::format("unknown filter '{}' (known: quote, upper, lower)", Shorten(filter)));
     }
     return v;
   }
@@ -130,13 +139,14 @@ class ExprParser {
     if (fn == "ds_add") {
       if (args.size() != 2) return Bad("ds_add takes (ds, days)");
       auto n = ScalarAsInt(args[1]);
-      if (!n) return Bad(fmt::format("ds_add: '{}' is not a whole number of days", args[1]));
+      if (!n)
+        return Bad(fmt::format("ds_add: '{}' is not a whole number of days", Shorten(args[1])));
       r = DsAdd(args[0], static_cast<long>(*n));
     } else if (fn == "ds_format") {
       if (args.size() != 3) return Bad("ds_format takes (ds, input_format, output_format)");
       r = DsFormat(args[0], args[1], args[2]);
     } else {
-      return Bad(fmt::format("unknown macro '{}' (known: ds_add, ds_format)", fn));
+      return Bad(fmt::format("unknown macro '{}' (known: ds_add, ds_format)", Shorten(fn)));
     }
     if (!r) return Bad(r.error().message());
     return r;
@@ -145,6 +155,7 @@ class ExprParser {
   const std::string& src_;
   const TemplateScope& scope_;
   size_t pos_ = 0;
+  int depth_ = 0;
 };
 
 }  // namespace
@@ -186,7 +197,10 @@ Result<std::string> DsAdd(const std::string& ds, long days) {
   date::sys_days d;
   in >> date::parse("%Y-%m-%d", d);
   if (in.fail() || ds.size() != 10)
-    return Fail(Error::InvalidArgument(fmt::format("'{}' is not a YYYY-MM-DD date", ds)));
+    return Fail(Error::InvalidArgument(fmt::format("'{}' is not a YYYY-MM-DD date", Shorten(ds))));
+  if (days < -limits::kMaxDsAddDays || days > limits::kMaxDsAddDays)
+    return Fail(Error::InvalidArgument(fmt::format(
+        "ds_add: {} days is too far (at most {} either way)", days, limits::kMaxDsAddDays)));
   return date::format("%Y-%m-%d", d + date::days(days));
 }
 
@@ -194,12 +208,13 @@ Result<std::string> DsFormat(const std::string& ds, const std::string& in_fmt,
                              const std::string& out_fmt) {
   std::tm tm{};
   const char* end = strptime(ds.c_str(), in_fmt.c_str(), &tm);
-  if (!end || *end != '\0')
-    return Fail(Error::InvalidArgument(fmt::format("'{}' does not match format '{}'", ds, in_fmt)));
+  if (!end || end != ds.c_str() + ds.size())
+    return Fail(Error::InvalidArgument(
+        fmt::format("'{}' does not match format '{}'", Shorten(ds), Shorten(in_fmt))));
   char buf[256];
   size_t n = std::strftime(buf, sizeof buf, out_fmt.c_str(), &tm);
   if (n == 0 && !out_fmt.empty())
-    return Fail(Error::InvalidArgument(fmt::format("cannot format with '{}'", out_fmt)));
+    return Fail(Error::InvalidArgument(fmt::format("cannot format with '{}'", Shorten(out_fmt))));
   return std::string(buf, n);
 }
 

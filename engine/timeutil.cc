@@ -6,6 +6,8 @@
 
 #include <cstdio>
 
+#include "engine/text.h"
+
 namespace dagctl {
 
 namespace chr = std::chrono;
@@ -109,7 +111,8 @@ std::string FormatShort(Timestamp t, const TimeZone& zone) { return FormatLocal(
 Result<Timestamp> ParseDateTime(const std::string& text, const TimeZone& zone) {
   auto bad = [&] {
     return Fail(Error::InvalidArgument(
-        "'" + text + "' is not a date or date-time (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)"));
+        "'" + Shorten(text) +
+        "' is not a date or date-time (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)"));
   };
   size_t pos = 0;
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;

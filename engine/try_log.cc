@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+
+#include "engine/log_file.h"
 
 namespace dagctl {
 
@@ -20,9 +20,22 @@ std::string TryLogPath(const std::string& logs_dir, const std::string& dag_id,
 }
 
 Result<std::string> ReadTryLogText(Store& store, const std::string& logs_dir, const TiKey& key,
-                                   int try_number, int64_t offset) {
+                                   int try_number, int64_t offset, size_t max_bytes) {
   auto shipped = store.ReadTryLog(key, try_number, offset);
-  if (shipped || !shipped.error().IsNotFound()) return shipped;
+  if (shipped) {
+    if (shipped->size() <= max_bytes) return shipped;
+    // The same cut as ReadLogTail's: a line that says so, then the tail
+    // from a line start.
+    size_t size = shipped->size();
+    std::string tail = shipped->substr(size - max_bytes);
+    size_t nl = tail.find('\n');
+    tail.erase(0, nl == std::string::npos ? 0 : nl + 1);
+    return fmt::format("[dagctl] this log is {} bytes; here are its last {} ('dagctl logs' "
+                       "prints all of it)\n",
+                       static_cast<int64_t>(size) + offset, tail.size()) +
+           tail;
+  }
+  if (!shipped.error().IsNotFound()) return shipped;
   // The ids come from the store, and the path is checked to stay in the logs folder.
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -31,12 +44,7 @@ Result<std::string> ReadTryLogText(Store& store, const std::string& logs_dir, co
   auto rel = path.lexically_relative(logs);
   if (rel.empty() || *rel.begin() == "..")
     return Fail(Error::InvalidArgument("that log is outside the logs folder"));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::string();
-  in.seekg(offset);
-  std::stringstream content;
-  content << in.rdbuf();
-  return content.str();
+  return ReadLogTail(path.string(), offset, max_bytes);
 }
 
 std::string HostName() {

@@ -17,10 +17,12 @@ inline std::string TryLogPath(const std::string& logs_dir, const TiKey& k, int t
 }
 
 /// A try's log from byte `offset` on: the copy in the store when its worker
-/// shipped one (another machine's), else the file under `logs_dir`.
+/// shipped one (another machine's), else the file under `logs_dir`; at most
+/// its last `max_bytes`, after a line that says so (as ReadLogTail).
 /// InvalidArgument when the path would leave `logs_dir`.
 Result<std::string> ReadTryLogText(Store& store, const std::string& logs_dir, const TiKey& key,
-                                   int try_number, int64_t offset);
+                                   int try_number, int64_t offset,
+                                   size_t max_bytes = static_cast<size_t>(-1));
 
 /// This machine's host name.
 std::string HostName();

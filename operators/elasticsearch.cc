@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "engine/json_io.h"
 #include "operators/http_util.h"
 
 namespace dagctl {
@@ -52,7 +53,7 @@ bool EnsureIndex(httplib::Client& cli, const BulkSpec& s) {
   if (head->status == 200) return true;
   json body = json::object();
   if (!s.mapping.is_null()) body["mappings"] = s.mapping;
-  auto put = cli.Put(path.c_str(), body.dump(), "application/json");
+  auto put = cli.Put(path.c_str(), DumpJson(body), "application/json");
   if (!put || (put->status != 200 && put->status != 201)) {
     fmt::print(stderr, "elasticsearch: creating index {} failed: {}\n", s.index,
                put ? fmt::format("{} {}", put->status, put->body.substr(0, 1000))
@@ -97,7 +98,7 @@ json ActionFor(const BulkSpec& s, const json& doc) {
   json action = {{"index", {{"_index", s.index}}}};
   if (!s.id_field.empty() && doc.contains(s.id_field)) {
     const json& id = doc[s.id_field];
-    action["index"]["_id"] = id.is_string() ? id.get<std::string>() : id.dump();
+    action["index"]["_id"] = id.is_string() ? id.get<std::string>() : DumpJson(id);
   }
   return action;
 }
@@ -134,7 +135,7 @@ int BulkToSink(const BulkSpec& s, TryChannel& channel) {
   std::ofstream out(file, std::ios::app);
   size_t total = 0;
   bool ok = ForEachDocument(s, [&](const json& doc, size_t) {
-    out << ActionFor(s, doc).dump() << "\n" << doc.dump() << "\n";
+    out << DumpJson(ActionFor(s, doc)) << "\n" << DumpJson(doc) << "\n";
     ++total;
     return true;
   });
@@ -162,7 +163,7 @@ int Bulk(const BulkSpec& s, TryChannel& channel) {
   size_t in_chunk = 0, total = 0, chunk_first = 1;
   bool ok = ForEachDocument(s, [&](const json& doc, size_t line_no) {
     if (in_chunk == 0) chunk_first = line_no;
-    ndjson += ActionFor(s, doc).dump() + "\n" + doc.dump() + "\n";
+    ndjson += DumpJson(ActionFor(s, doc)) + "\n" + DumpJson(doc) + "\n";
     if (++in_chunk < s.chunk) return true;
     if (!SendChunk(cli, ndjson, chunk_first)) return false;
     total += in_chunk;

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "engine/json_io.h"
+
 namespace dagctl {
 
 const std::vector<ParamSpec>& FileSensor::params() const {
@@ -39,7 +41,7 @@ Result<Launch> FileSensor::Prepare(const TryContext& ctx) const {
       return kSensorNotYet;
     }
     fmt::print(stderr, "file_sensor: {} matches {}\n", found.size(), list);
-    channel.PushXCom("return_value", found.dump());
+    channel.PushXCom("return_value", DumpJson(found));
     return 0;
   };
   return launch;

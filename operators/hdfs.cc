@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "engine/json_io.h"
 #include "operators/http_util.h"
 
 namespace dagctl {
@@ -225,7 +226,7 @@ Result<Launch> HdfsPutOperator::Prepare(const TryContext& ctx) const {
       fmt::print(stderr, "hdfs: put {} -> {}{}\n", f.path, t.local ? "file://" + t.base : t.base, to);
       written.push_back(to);
     }
-    channel.PushXCom("return_value", written.dump());
+    channel.PushXCom("return_value", DumpJson(written));
     return 0;
   };
   return launch;

@@ -6,11 +6,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
-#include <nlohmann/json.hpp>
 
 #include "engine/connection.h"
+#include "engine/json_io.h"
 #include "operators/http_util.h"
 
 namespace dagctl {
@@ -156,7 +157,7 @@ std::optional<Response> SendLocal(const HttpRequestSpec& spec) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   std::ofstream out(path, std::ios::app);
-  out << line.dump() << "\n";
+  out << DumpJson(line) << "\n";
   if (!out) {
     fmt::print(stderr, "http: cannot append to {}\n", path);
     return std::nullopt;
@@ -184,7 +185,7 @@ int Send(const HttpRequestSpec& spec, TryChannel& channel) {
     std::string got;
     try {
       const auto& v = j.at(nlohmann::json::json_pointer(spec.check_path));
-      got = v.is_string() ? v.get<std::string>() : v.dump();
+      got = v.is_string() ? v.get<std::string>() : DumpJson(v);
     } catch (const std::exception& e) {
       fmt::print(stderr, "http: response_check: no '{}' in the response ({})\n", spec.check_path, e.what());
       return miss;

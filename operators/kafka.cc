@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/connection.h"
+#include "engine/json_io.h"
 
 namespace dagctl {
 
@@ -50,7 +51,8 @@ bool Queue(rd_kafka_t* rk, const ProduceSpec& s, const std::string& record, size
   if (!s.key_field.empty()) {
     auto j = nlohmann::json::parse(record, nullptr, false);
     if (!j.is_discarded() && j.is_object() && j.contains(s.key_field))
-      key = j[s.key_field].is_string() ? j[s.key_field].get<std::string>() : j[s.key_field].dump();
+      key =
+          j[s.key_field].is_string() ? j[s.key_field].get<std::string>() : DumpJson(j[s.key_field]);
   }
   while (true) {
     rd_kafka_resp_err_t err = rd_kafka_producev(
@@ -71,7 +73,7 @@ std::string KeyOf(const ProduceSpec& s, const std::string& record) {
   if (s.key_field.empty()) return "";
   auto j = nlohmann::json::parse(record, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains(s.key_field)) return "";
-  return j[s.key_field].is_string() ? j[s.key_field].get<std::string>() : j[s.key_field].dump();
+  return j[s.key_field].is_string() ? j[s.key_field].get<std::string>() : DumpJson(j[s.key_field]);
 }
 
 // No cluster: append what Kafka would have received, one JSON line per record
@@ -94,8 +96,8 @@ int ProduceToSink(const ProduceSpec& s, TryChannel& channel) {
   std::ofstream out(file, std::ios::app);
   for (const std::string& r : records) {
     std::string key = KeyOf(s, r);
-    out << nlohmann::json{{"key", key.empty() ? nlohmann::json(nullptr) : nlohmann::json(key)},
-                          {"value", r}}.dump()
+    out << DumpJson(
+               {{"key", key.empty() ? nlohmann::json(nullptr) : nlohmann::json(key)}, {"value", r}})
         << "\n";
   }
   if (!out) {

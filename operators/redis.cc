@@ -7,11 +7,11 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "engine/connection.h"
+#include "engine/json_io.h"
 
 namespace dagctl {
 
@@ -61,18 +61,11 @@ Result<Command> ParseLine(const std::string& line) {
 }
 
 Result<std::vector<Command>> ReadCommandsFile(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) return Fail(Error::NotFound(fmt::format("redis: cannot read commands_file {}", path)));
-  std::vector<Command> out;
-  int n = 0;
-  for (std::string line; std::getline(in, line);) {
-    ++n;
-    auto cmd = ParseLine(line);
-    if (!cmd)
-      return Fail(Error::InvalidArgument(fmt::format("redis: {}:{}: {}", path, n, cmd.error().message())));
-    if (!cmd->empty() && cmd->front()[0] != '#') out.push_back(*cmd);
-  }
-  return out;
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseRedisCommands(text.str(), path);
 }
 
 std::vector<Command> Commands(const Value& params) {
@@ -168,14 +161,16 @@ int Run(const Target& t, const std::vector<Command>& commands, const std::string
         redisFree(ctx);
         return 1;
       }
-      if (i >= setup && i - setup < kShown) fmt::print(stderr, "redis: {} -> {}\n", Shown(all[i]), reply->dump());
+      if (i >= setup && i - setup < kShown)
+        fmt::print(stderr, "redis: {} -> {}\n", Shown(all[i]), DumpJson(*reply));
       last = *reply;
     }
   }
   if (commands.size() > kShown)
-    fmt::print(stderr, "redis: ... {} commands in all, the last -> {}\n", commands.size(), last.dump());
+    fmt::print(stderr, "redis: ... {} commands in all, the last -> {}\n", commands.size(),
+               DumpJson(last));
   redisFree(ctx);
-  std::string reply = last.is_string() ? last.get<std::string>() : last.dump();
+  std::string reply = last.is_string() ? last.get<std::string>() : DumpJson(last);
   if (!save_to.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(save_to).parent_path(), ec);
@@ -192,6 +187,23 @@ int Run(const Target& t, const std::vector<Command>& commands, const std::string
 }
 
 }  // namespace
+
+Result<std::vector<std::vector<std::string>>> ParseRedisCommands(const std::string& text,
+                                                                 const std::string& path) {
+  std::vector<Command> out;
+  std::istringstream in(text);
+  int n = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++n;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    auto cmd = ParseLine(line);
+    if (!cmd)
+      return Fail(
+          Error::InvalidArgument(fmt::format("redis: {}:{}: {}", path, n, cmd.error().message())));
+    if (!cmd->empty() && !cmd->front().starts_with('#')) out.push_back(std::move(*cmd));
+  }
+  return out;
+}
 
 const std::vector<ParamSpec>& RedisOperator::params() const {
   static const std::vector<ParamSpec> kParams = {
@@ -233,18 +245,26 @@ Result<Launch> RedisOperator::Prepare(const TryContext& ctx) const {
   } else if (conn_id || !conn.error().IsNotFound()) {
     return Fail(conn.error());  // a named connection must exist
   }
-  std::vector<Command> commands;
-  if (const Value* file = ctx.params.Find("commands_file")) {
-    auto from_file = ReadCommandsFile(file->scalar);
-    if (!from_file) return Fail(from_file.error());
-    commands = std::move(*from_file);
-  }
-  for (Command& c : Commands(ctx.params)) commands.push_back(std::move(c));
+  // The commands file is read in the try's own process, not here: however
+  // big or broken it is, it can only fail this try.
+  const Value* file = ctx.params.Find("commands_file");
   Launch launch;
   if (!target.password.empty()) launch.secrets.push_back(target.password);
   const Value* save_to = ctx.params.Find("save_to");
-  launch.body = [target, commands = std::move(commands), save = save_to ? save_to->scalar : ""](
-                    TryChannel& channel) { return Run(target, commands, save, channel); };
+  launch.body = [target, file = file ? file->scalar : "", inline_commands = Commands(ctx.params),
+                 save = save_to ? save_to->scalar : ""](TryChannel& channel) {
+    std::vector<Command> commands;
+    if (!file.empty()) {
+      auto from_file = ReadCommandsFile(file);
+      if (!from_file) {
+        fmt::print(stderr, "{}\n", from_file.error().message());
+        return 1;
+      }
+      commands = std::move(*from_file);
+    }
+    commands.insert(commands.end(), inline_commands.begin(), inline_commands.end());
+    return Run(target, commands, save, channel);
+  };
   return launch;
 }
 

@@ -12,6 +12,13 @@ namespace dagctl {
 /// host, port, password (AUTH), schema (the database number, SELECT).
 /// An error reply fails the try and names the command. XCom `return_value`:
 /// the last command's reply (a string, a number, or a JSON list).
+/// The commands of a `commands_file`, one per line as redis-cli reads them:
+/// arguments split at spaces, "double quoted" ones may hold spaces and \" \\
+/// \n \t escapes; blank lines and lines starting with '#' are skipped.
+/// InvalidArgument names `path` and the line ("redis: PATH:3: unclosed '\"'").
+Result<std::vector<std::vector<std::string>>> ParseRedisCommands(const std::string& text,
+                                                                 const std::string& path);
+
 class RedisOperator : public Operator {
  public:
   std::string name() const override { return "redis"; }

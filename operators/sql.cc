@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "engine/connection.h"
+#include "engine/json_io.h"
 
 namespace dagctl {
 
@@ -158,7 +159,7 @@ std::string RowText(const Row& row) {
   if (row.size() == 1) return row[0].second.value_or("");
   nlohmann::json o = nlohmann::json::object();
   for (const auto& [col, v] : row) o[col] = v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-  return o.dump();
+  return DumpJson(o);
 }
 
 // Runs the statements in one transaction; returns the last statement's first

@@ -9,6 +9,7 @@
 
 #include "engine/dag_loader.h"
 #include "engine/duration.h"
+#include "engine/json_io.h"
 #include "engine/runs.h"
 #include "engine/clock.h"
 #include "engine/store/sql_store.h"
@@ -115,7 +116,7 @@ Result<Launch> TriggerDagOperator::Prepare(const TryContext& ctx) const {
   const Value& p = ctx.params;
   TriggerSpec s;
   s.dag_id = Scalar(p, "trigger_dag_id");
-  s.conf = p.Find("conf") ? ConfJson(*p.Find("conf")).dump() : "{}";
+  s.conf = p.Find("conf") ? DumpJson(ConfJson(*p.Find("conf"))) : "{}";
   s.run_id = Scalar(p, "run_id");
   s.logical_date = Scalar(p, "logical_date");
   s.wait = ScalarAsBool(Scalar(p, "wait_for_completion", "false")).value_or(false);

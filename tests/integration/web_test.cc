@@ -94,7 +94,8 @@ TEST_CASE("webserver: a token guards every API call; bad input gets clean 4xx an
   auto junk = http.Post("/api/v1/dags/quick/dagRuns", auth, "{\"conf\": ", "application/json");
   REQUIRE(junk);
   CHECK(junk->status == 400);
-  CHECK(json::parse(junk->body)["detail"] == "the request body is not valid JSON");
+  CHECK(json::parse(junk->body)["detail"] ==
+        "the request body is not valid JSON (syntax error at byte 10)");
   auto traversal = http.Get("/api/v1/dags/quick/dagRuns/..%2F..%2Fetc/taskInstances/x/logs/1", auth);
   REQUIRE(traversal);
   CHECK(traversal->status == 404);
@@ -136,6 +137,70 @@ TEST_CASE("webserver: odd paths, methods and bodies get answers, and the server 
     }
   }
   CHECK(answered == static_cast<int>(paths.size() * bodies.size() * 3));
+  auto health = http.Get("/api/v1/health");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  CHECK(web.Signal(SIGTERM) == 0);
+}
+
+namespace {
+
+// Sends `request` on a fresh connection to 127.0.0.1:`port` and returns the
+// answer: headers and a Content-Length body.
+std::string RawExchange(int port, const std::string& request) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  for (size_t sent = 0; sent < request.size();) {
+    ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  std::string answer;
+  char buf[4096];
+  auto complete = [&] {
+    size_t end = answer.find("\r\n\r\n");
+    size_t length = answer.find("Content-Length: ");
+    return end != std::string::npos && length != std::string::npos &&
+           answer.size() >= end + 4 + std::stoul(answer.substr(length + 16));
+  };
+  for (ssize_t n; !complete() && (n = recv(fd, buf, sizeof buf, 0)) > 0;)
+    answer.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return answer;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "webserver: bodies over 1 MiB get 413 also when chunked, paths that are not UTF-8 get 404, and "
+    "the server stays up") {
+  Sandbox sb;
+  Background web(sb, "webserver --port 0", FIXTURES_DIR "/sched");
+  int port = PortOf(web);
+  // 16 chunks of 64 KiB, then one byte more: the server reads all of it (so it
+  // closes cleanly), answers 413 and never holds more than the limit.
+  std::string chunks;
+  for (int i = 0; i < 16; ++i) chunks += "10000\r\n" + std::string(64 << 10, 'x') + "\r\n";
+  chunks += "1\r\nx";
+  for (const char* path : {"/api/v1/dags/quick/dagRuns", "/anywhere"}) {
+    std::string answer = RawExchange(
+        port, std::string("POST ") + path +
+                  " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks);
+    INFO(answer.substr(0, 300));
+    CHECK(answer.rfind("HTTP/1.1 413 ", 0) == 0);
+    CHECK(answer.find("the request body is over the limit of 1048576 bytes") != std::string::npos);
+  }
+  httplib::Client http("127.0.0.1", port);
+  for (const char* path : {"/api/v1/dags/%FF", "/nothing%FF%FE"}) {
+    auto odd = http.Get(path);
+    REQUIRE(odd);
+    CHECK(odd->status == 404);
+    CHECK(json::parse(odd->body)["status"] == 404);  // valid JSON: U+FFFD for the bad bytes
+  }
   auto health = http.Get("/api/v1/health");
   REQUIRE(health);
   CHECK(health->status == 200);

@@ -256,3 +256,27 @@ TEST_CASE("api: the workers view lists the workers with a recent heartbeat") {
   CHECK(w["workers"][0]["slots"] == 8);
   h.Call("POST", "/ui/workers", "", 405);
 }
+
+TEST_CASE("api: a log over 16 MiB comes back as its last 16 MiB, after a line saying so") {
+  ApiHarness h;
+  h.Call("POST", "/dags/etl/dagRuns", "/dags/{dag_id}/dagRuns", 200, R"({"dag_run_id": "big"})");
+  FakeTryRunner runner(h.clock());
+  h.Execute("big", runner);
+  std::string line = std::string(99, 'x') + "\n";  // 100 bytes
+  {
+    fs::path file = TryLogPath(h.logs().string(), "etl", "big", "extract", 1);
+    fs::create_directories(file.parent_path());
+    std::ofstream log(file, std::ios::trunc);
+    for (int i = 0; i < 180'000; ++i) log << line;  // 18,000,000 bytes
+  }
+  std::string path =
+      "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/logs/{task_try_number}";
+  std::string content =
+      h.Call("GET", "/dags/etl/dagRuns/big/taskInstances/extract/logs/1", path, 200)["content"];
+  std::string note =
+      "[dagctl] this log is 18000000 bytes; here are its last 16777200 ('dagctl logs' prints all "
+      "of it)\n";
+  CHECK(content.substr(0, note.size()) == note);
+  CHECK(content.size() == note.size() + 16'777'200);
+  CHECK(content.substr(note.size(), line.size()) == line);  // from a line start
+}

@@ -82,7 +82,7 @@ tasks:
       "dags/test.yaml:13:19: error: tasks[2]: unknown trigger rule 'all_sucess' (did you mean "
       "'all_success'?)\n"
       "dags/test.yaml:14:18: error: tasks[2]: 'retry_delay' is not a duration: '5x' (use e.g. "
-      "45s, 5m, 1h30m, 2d or seconds)\n");
+      "45s, 5m, 1h30m, 2d or seconds, at most 3650d)\n");
 }
 
 TEST_CASE("a cycle is printed as its path") {
@@ -124,7 +124,7 @@ TEST_CASE("duplicate keys are reported") {
 TEST_CASE("wrong types of operator keys and task keys") {
   CHECK(LoadErrors("tasks:\n  - id: a\n    command: [x]\n    retries: many\n") ==
         "dags/test.yaml:3:14: error: tasks[0]: 'command' must be a string, not a list\n"
-        "dags/test.yaml:4:14: error: tasks[0]: 'retries' must be a whole number of at least 0, "
+        "dags/test.yaml:4:14: error: tasks[0]: 'retries' must be a whole number from 0 to 1000, "
         "not 'many'\n");
 }
 
