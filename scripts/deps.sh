@@ -9,6 +9,7 @@ packages=(
   catch2 nlohmann-json3-dev libhowardhinnant-date-dev tzdata
   libhiredis-dev redis-server librdkafka-dev libpq-dev libmariadb-dev postgresql mariadb-server
   make time python3 sqlite3
+  iproute2  # the cluster tests' second "machine": a network namespace and a veth pair
   chromium  # the dashboard's browser tests (tests/browser)
 )
 # Debian 12's Node.js is 18: the browser tests' driver is pinned to a release

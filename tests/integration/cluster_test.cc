@@ -340,7 +340,11 @@ TEST_CASE("a worker on another machine (its own network and host name) runs trie
   std::string host_ip = "10.213." + n + ".1", peer_ip = "10.213." + n + ".2";
   std::string veth = "dv" + std::to_string(::getpid() % 100000);
   Sh("ip netns del " + ns + " 2>/dev/null; ip link del " + veth + "a 2>/dev/null");
-  REQUIRE(Sh("ip netns add " + ns + " && ip link add " + veth + "a type veth peer name " + veth +
+  if (Sh("ip netns add " + ns + " 2>/dev/null") != 0) {
+    WARN("skipped: this root cannot make a network namespace (ip netns add failed)");
+    return;
+  }
+  REQUIRE(Sh("ip link add " + veth + "a type veth peer name " + veth +
              "b && ip link set " + veth + "b netns " + ns + " && ip addr add " + host_ip + "/30 dev " +
              veth + "a && ip link set " + veth + "a up && ip netns exec " + ns + " ip addr add " +
              peer_ip + "/30 dev " + veth + "b && ip netns exec " + ns + " ip link set " + veth +
