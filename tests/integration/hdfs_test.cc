@@ -126,7 +126,7 @@ TEST_CASE("hdfs through file:// writes a local lake") {
   CHECK(ReadFile(sb.work() / "lake" / "cold" / "dt=2026-08-02" / "c.csv") == "x\n");
 }
 
-TEST_CASE("connections.yaml in the DAGs folder gives defaults; the environment overrides them") {
+TEST_CASE("connections.yaml in the DAGs folder gives defaults, and the environment overrides them") {
   Sandbox sb;
   std::filesystem::create_directories(sb.work() / "dags");
   std::ofstream(sb.work() / "dags" / "connections.yaml") << "lake: file://${LAKE_ROOT}/default\n";

@@ -201,7 +201,7 @@ TEST_CASE("an on_failure callback posts to a webhook (a Slack-style alert)") {
   CHECK(log.find("[dagctl] callback succeeded") != std::string::npos);
 }
 
-TEST_CASE("http: a file:// URL is read by GET and appended to by POST; the log says no request was made") {
+TEST_CASE("http: a file:// URL is read by GET and appended to by POST, and the log says no request was made") {
   Sandbox sb;
   std::filesystem::create_directories(sb.work() / "api" / "orders");
   std::ofstream(sb.work() / "api" / "orders" / "2026-05-04.json") << R"({"status": "ok", "n": 2})";

@@ -278,7 +278,7 @@ TEST_CASE("spark_submit builds the command line, reports the application id, and
   CHECK(hang.err.find("job failed on try 1: timed out after 1s") != std::string::npos);
 }
 
-TEST_CASE("spark_submit: the master from the spark connection; the job's local command when Spark is absent") {
+TEST_CASE("spark_submit: the master from the spark connection, and the job's local command when Spark is absent") {
   Sandbox sb;
   std::filesystem::create_directories(sb.work() / "bin");
   std::string argv_file = (sb.work() / "argv").string(), marker = (sb.work() / "ran_locally").string();

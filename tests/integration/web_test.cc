@@ -71,7 +71,7 @@ TEST_CASE("serve: a run triggered over the API is run by the scheduler, and its 
   CHECK(serve.Signal(SIGTERM) == 0);
 }
 
-TEST_CASE("webserver: a token guards every API call; bad input gets clean 4xx answers") {
+TEST_CASE("webserver: a token guards every API call, and bad input gets clean 4xx answers") {
   Sandbox sb;
   Background web(sb, "webserver --port 0 --token s3cret", FIXTURES_DIR "/sched");
   httplib::Client http("127.0.0.1", PortOf(web));

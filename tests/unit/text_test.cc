@@ -58,7 +58,7 @@ TEST_CASE("ReadFileLimited reads up to the limit and refuses more, whatever the 
   fs::remove_all(dir);
 }
 
-TEST_CASE("ParseJson bounds nesting; DumpJson never throws on bytes that are not UTF-8") {
+TEST_CASE("ParseJson bounds nesting, and DumpJson never throws on bytes that are not UTF-8") {
   CHECK(ParseJson("{\"a\": [1, {\"b\": null}]}").value()["a"][1]["b"].is_null());
   CHECK(ParseJson(std::string(64, '[') + std::string(64, ']')).has_value());
   CHECK(ParseJson(std::string(65, '[') + std::string(65, ']')).error().message() ==
