@@ -205,7 +205,7 @@ int CmdWorkers(App& app, const std::vector<std::string>& argv) {
                       {"slots_used", w.slots_used},
                       {"started_at", FormatIso(w.started_at)},
                       {"latest_heartbeat", FormatIso(w.heartbeat)}});
-    fmt::print("{}\n", nlohmann::json{{"workers", list}, {"total_entries", list.size()}}.dump(2));
+    PrintJson(nlohmann::json{{"workers", list}, {"total_entries", list.size()}});
     return kExitOk;
   }
   std::vector<std::vector<std::string>> rows;

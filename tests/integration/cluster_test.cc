@@ -397,3 +397,24 @@ TEST_CASE("a wrong store URL, a refused connection and bad credentials are one c
   CHECK(o.err.find("password authentication failed for user \"etl\"") != std::string::npos);
   CHECK(std::count(o.err.begin(), o.err.end(), '\n') == 1);
 }
+
+TEST_CASE("dagctl workers lists the live workers, in JSON too, whatever bytes their names hold") {
+  Sandbox sb;
+  {
+    static SystemClock clock;
+    fs::create_directories(sb.home());
+    auto store = OpenStore("", sb.home().string(), clock);
+    REQUIRE(store);
+    Timestamp now = (*store)->Now().value();
+    REQUIRE((*store)->WorkerHeartbeat({"w\xff" "1", "node-a", {"default"}, 4, 1, now, now}));
+  }
+  Output table = sb.Dagctl("workers");
+  CHECK(table.exit_code == 0);
+  CHECK(table.out.find("node-a") != std::string::npos);
+  CHECK(table.out.find("1/4") != std::string::npos);
+  Output json = sb.Dagctl("workers --json");
+  REQUIRE(json.exit_code == 0);
+  auto parsed = nlohmann::json::parse(json.out);
+  CHECK(parsed["total_entries"] == 1);
+  CHECK(parsed["workers"][0]["name"] == "w\xef\xbf\xbd" "1");  // U+FFFD for the stray byte
+}
