@@ -6,7 +6,10 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include <thread>
+
 #include "engine/connection.h"
+#include "engine/posix_try_runner.h"
 #include "operators/plugin.h"
 #include "engine/store/sql_store.h"
 #include "engine/suggest.h"
@@ -48,7 +51,14 @@ ExecutorOptions App::executor_options() const {
 
 bool App::shared_store() const { return IsPostgresUrl(store_url_); }
 
-Store* App::store() {
+Store* App::store() { return OpenOrWait(false); }
+
+Store* App::store_waiting() { return OpenOrWait(true); }
+
+// Opens the store once; with `wait`, a store that cannot be reached yet
+// (PostgreSQL still starting, the network down) is tried again every 2 s
+// until it answers or SIGINT/SIGTERM arrives.
+Store* App::OpenOrWait(bool wait) {
   if (store_) return store_.get();
   std::error_code ec;
   fs::create_directories(home_, ec);
@@ -56,13 +66,23 @@ Store* App::store() {
     PrintError(fmt::format("cannot create home folder {}: {}", home_, ec.message()));
     return nullptr;
   }
-  auto s = OpenStore(store_url_, home_, clock_);
-  if (!s) {
-    PrintError(s.error().message());
-    return nullptr;
+  std::string said;
+  while (true) {
+    auto s = OpenStore(store_url_, home_, clock_);
+    if (s) {
+      store_ = std::move(*s);
+      if (!said.empty()) PrintError("the metadata database answers");
+      return store_.get();
+    }
+    if (!wait || !s.error().IsUnavailable() || StopSignalled()) {
+      PrintError(s.error().message());
+      return nullptr;
+    }
+    if (s.error().message() != said) PrintError(s.error().message() + "; trying again");
+    said = s.error().message();
+    for (int i = 0; i < 20 && !StopSignalled(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  store_ = std::move(*s);
-  return store_.get();
 }
 
 const DagBag& App::bag() {

@@ -44,6 +44,9 @@ class App {
   /// Opens the store (--store, else $DAGCTL_HOME/dagctl.db), creating home
   /// as needed. Prints the error and returns nullptr on failure.
   Store* store();
+  /// The same, for long-running processes: a store that cannot be reached
+  /// yet is waited for (every 2 s, saying why) until SIGINT or SIGTERM.
+  Store* store_waiting();
 
   /// The DAGs folder, loaded once.
   const DagBag& bag();
@@ -54,6 +57,8 @@ class App {
   std::shared_ptr<const Dag> FindDag(const std::string& arg);
 
  private:
+  Store* OpenOrWait(bool wait);
+
   std::string home_;
   std::string dags_dir_;
   std::string store_url_;

@@ -420,6 +420,11 @@ std::vector<TryResult> PosixTryRunner::TerminateAll() {
 
 }  // namespace
 
+bool StopSignalled() {
+  InstallHandlers(true);
+  return g_stop;
+}
+
 void WaitForStopSignal() {
   InstallHandlers(true);
   while (!g_stop) {

@@ -20,4 +20,8 @@ std::unique_ptr<TryRunner> MakePosixTryRunner(PosixTryRunnerOptions opts = {});
 /// as the web server alone).
 void WaitForStopSignal();
 
+/// Installs the SIGINT/SIGTERM handlers (if not yet) and says whether one
+/// of those signals has arrived.
+bool StopSignalled();
+
 }  // namespace dagctl

@@ -38,8 +38,7 @@ int Sh(const std::string& cmd) { return WEXITSTATUS(std::system(cmd.c_str())); }
 // A PostgreSQL server, a DAGs folder and a store connection for the test.
 class Cluster {
  public:
-  explicit Cluster(Sandbox& sb, const std::string& also_listen = "")
-      : sb_(sb), pg_(sb.work(), 0, "127.0.0.1", also_listen) {
+  explicit Cluster(Sandbox& sb) : sb_(sb), pg_(sb.work()) {
     REQUIRE(pg_.ok());
     fs::create_directories(dags());
     ops_.reset(new OperatorRegistry);
@@ -333,45 +332,64 @@ TEST_CASE("a worker on another machine (its own network and host name) runs trie
     WARN("skipped: making another machine (network and UTS namespaces) needs root");
     return;
   }
+  if (Sh("unshare --net --uts true 2>/dev/null") != 0) {
+    WARN("skipped: this root cannot make network and UTS namespaces (unshare failed)");
+    return;
+  }
   Sandbox sb;
-  // A veth pair to a network namespace: 10.213.N.1 here, 10.213.N.2 there.
-  std::string ns = "dagctl_t" + std::to_string(::getpid() % 100000);
+  // The other machine: a worker in network and UTS namespaces of its own,
+  // joined to this one by a veth pair: 10.213.N.1 here, 10.213.N.2 there.
   std::string n = std::to_string(::getpid() % 250 + 1);
   std::string host_ip = "10.213." + n + ".1", peer_ip = "10.213." + n + ".2";
   std::string veth = "dv" + std::to_string(::getpid() % 100000);
-  Sh("ip netns del " + ns + " 2>/dev/null; ip link del " + veth + "a 2>/dev/null");
-  if (Sh("ip netns add " + ns + " 2>/dev/null") != 0) {
-    WARN("skipped: this root cannot make a network namespace (ip netns add failed)");
-    return;
-  }
-  REQUIRE(Sh("ip link add " + veth + "a type veth peer name " + veth +
-             "b && ip link set " + veth + "b netns " + ns + " && ip addr add " + host_ip + "/30 dev " +
-             veth + "a && ip link set " + veth + "a up && ip netns exec " + ns + " ip addr add " +
-             peer_ip + "/30 dev " + veth + "b && ip netns exec " + ns + " ip link set " + veth +
-             "b up && ip netns exec " + ns + " ip link set lo up") == 0);
+  Sh("ip link del " + veth + "a 2>/dev/null");
   struct Cleanup {
-    std::string ns, veth;
-    ~Cleanup() { Sh("ip netns del " + ns + " 2>/dev/null; ip link del " + veth + "a 2>/dev/null"); }
-  } cleanup{ns, veth};
-  Cluster c(sb, host_ip);
+    std::string veth;
+    ~Cleanup() { Sh("ip link del " + veth + "a 2>/dev/null"); }
+  } cleanup{veth};
+  Cluster c(sb);
   REQUIRE(c.pg().AllowNetwork("10.213.0.0/16"));
   c.AddDag("remote", "tasks:\n  - {id: where, queue: remote, command: 'hostname'}\n"
                      "  - {id: after, depends_on: where, command: 'echo ran on {{ xcom.where }}'}\n");
   auto s = c.Start("serve --port 0 --queues default", "serve.log");
-  // The other machine reaches PostgreSQL over the veth pair, as its own host.
-  std::string remote_url = "postgresql://etl:s3cret@" + host_ip + ":" + std::to_string(c.pg().port()) + "/postgres";
-  auto remote = std::make_unique<Background>(
-      sb, "worker --queues remote --name far", c.dags(), "DAGCTL_STORE='" + remote_url + "'",
-      "far.log", "ip netns exec " + ns + " unshare --uts sh -c 'hostname machine-b && exec \"$0\" \"$@\"'");
+  // The machine itself: a process holding the namespaces, with its host name.
+  struct Machine {
+    pid_t pid = fork();
+    Machine() {
+      if (pid == 0) {
+        execlp("unshare", "unshare", "--net", "--uts", "sh", "-c",
+               "hostname machine-b && exec sleep 600", nullptr);
+        _exit(127);
+      }
+    }
+    ~Machine() {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  } machine;
+  std::string pid = std::to_string(machine.pid);
+  REQUIRE(WaitFor([&] { return Sh("nsenter --uts -t " + pid + " hostname | grep -q machine-b") == 0; }, 5));
+  std::string there = "nsenter --net -t " + pid + " ";
+  REQUIRE(Sh("ip link add " + veth + "a type veth peer name " + veth + "b netns " + pid +
+             " && ip addr add " + host_ip + "/30 dev " + veth + "a && ip link set " + veth +
+             "a up && " + there + "ip addr add " + peer_ip + "/30 dev " + veth + "b && " + there +
+             "ip link set " + veth + "b up && " + there + "ip link set lo up") == 0);
+  // PostgreSQL listens on this machine's end of the pair too.
+  REQUIRE(c.pg().ListenAlso(host_ip));
+  std::string remote_url =
+      "postgresql://etl:s3cret@" + host_ip + ":" + std::to_string(c.pg().port()) + "/postgres";
+  auto remote = std::make_unique<Background>(sb, "worker --queues remote --name far", c.dags(),
+                                             "DAGCTL_STORE='" + remote_url + "'", "far.log",
+                                             "nsenter --net --uts -t " + pid);
   c.Trigger("remote", 1);
   bool done = WaitFor([&] { return c.RunsIn("remote", RunState::kSuccess) == 1; }, 30);
   INFO(ReadFile(sb.work() / "far.log"));
+  INFO(ReadFile(sb.work() / "serve.log"));
   REQUIRE(done);
   auto where = TriesOf(c.store(), "remote", "where").begin()->second.at(0);
   CHECK(where.worker == "far");
   CHECK(where.hostname == "machine-b");
-  std::string run = where.run_id;
-  CHECK(c.store().GetXCom("remote", run, "where", "return_value").value() == "machine-b");
+  CHECK(c.store().GetXCom("remote", where.run_id, "where", "return_value").value() == "machine-b");
   auto after = TriesOf(c.store(), "remote", "after").begin()->second.at(0);
   CHECK(after.hostname != "machine-b");  // the default queue: the serve process here
   CHECK(c.Cli("workers").out.find("machine-b") != std::string::npos);

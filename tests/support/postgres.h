@@ -64,6 +64,12 @@ class PostgresServer {
               "/log -w -o '-p " + std::to_string(port_) + " -k " + dir_.string() + " -h " +
               listen_ + "' start >/dev/null 2>&1") == 0;
   }
+  /// Listens on `address` as well (restarts the server).
+  bool ListenAlso(const std::string& address) {
+    listen_ += "," + address;
+    Stop();
+    return Start();
+  }
   /// Lets clients of `cidr` (such as 10.213.0.0/16) in with the password.
   bool AllowNetwork(const std::string& cidr) {
     std::ofstream(dir_ / "pg_hba.conf", std::ios::app)
