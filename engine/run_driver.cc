@@ -70,7 +70,7 @@ Status RunDriver::Begin() {
   }
   for (size_t i = 0; i < tis_.size(); ++i) {
     Track(i);
-    if (tis_[i].state == TaskState::kScheduled) ready_.insert(i);
+    if (tis_[i].state == TaskState::kScheduled) Ready(i);
   }
   return Apply(plan_.Start());
 }
@@ -94,7 +94,7 @@ Status RunDriver::Apply(const std::vector<Decision>& decisions) {
       stale_ = true;  // someone else changed it: read the run again
       return {};
     }
-    if (d.state == TaskState::kScheduled) ready_.insert(d.task);
+    if (d.state == TaskState::kScheduled) Ready(d.task);
     if (d.state != TaskState::kScheduled && env_.observer)
       env_.observer->TaskDecided(ti.key(), d.state);
   }
@@ -121,11 +121,9 @@ Result<bool> RunDriver::Sync(const std::vector<TaskInstanceRecord>& changed) {
     if (it == dag_->index.end() || c.map_index != -1) continue;
     size_t i = it->second;
     TaskState before = plan_.state(i);
+    NotReady(i);
     tis_[i] = c;
-    if (c.state == TaskState::kScheduled)
-      ready_.insert(i);
-    else
-      ready_.erase(i);
+    if (c.state == TaskState::kScheduled) Ready(i);
     if (before == c.state) continue;
     // Cleared or marked by hand: the plan cannot go back; rebuild.
     if (IsFinished(before) || (c.state == TaskState::kNone && before != TaskState::kNone))
@@ -225,7 +223,7 @@ Status RunDriver::PromoteDue() {
       return {};
     }
     plan_.Set(i, TaskState::kScheduled);
-    ready_.insert(i);
+    Ready(i);
   }
   return {};
 }
@@ -257,15 +255,18 @@ Result<bool> RunDriver::SyncReported(const std::vector<TryReported>& reports) {
   return true;
 }
 
-void RunDriver::AppendReady(std::vector<TaskInstanceRecord>& out) const {
-  for (size_t i : ready_)
+void RunDriver::AppendReady(std::vector<TaskInstanceRecord>& out, size_t limit) const {
+  size_t taken = 0;
+  for (auto [weight, i] : ready_) {
+    if (taken++ == limit) break;
     if (tis_[i].state == TaskState::kScheduled) out.push_back(tis_[i]);
+  }
 }
 
 void RunDriver::HandedOff(const TiKey& key) {
   auto it = dag_->index.find(key.task_id);
   if (it == dag_->index.end()) return;
-  ready_.erase(it->second);
+  NotReady(it->second);
   tis_[it->second].state = TaskState::kRunning;
   plan_.Set(it->second, TaskState::kRunning);
 }

@@ -51,9 +51,9 @@ class RunDriver {
   /// versions follow it without a gap). False (nothing applied) otherwise:
   /// read the changes from the store.
   Result<bool> SyncReported(const std::vector<TryReported>& reports);
-  /// Its task instances decided scheduled and not yet handed to this
-  /// process's worker, best first.
-  void AppendReady(std::vector<TaskInstanceRecord>& out) const;
+  /// Up to `limit` of its task instances decided scheduled and not yet
+  /// handed to this process's worker, best first.
+  void AppendReady(std::vector<TaskInstanceRecord>& out, size_t limit) const;
   /// True when a task instance waits to be queued.
   bool HasReady() const { return !ready_.empty(); }
   /// A ready task instance was handed to this process's worker.
@@ -104,7 +104,11 @@ class RunDriver {
   std::vector<TaskInstanceRecord> tis_;  // by task position
   Plan plan_;
   std::set<std::pair<Timestamp, size_t>> timers_;  // (next_try_at, task): retries, reschedules
-  std::set<size_t> ready_;  // scheduled, not yet handed off (dagctl run's queueing reads them)
+  // Scheduled, not yet handed off (dagctl run's queueing reads them): by
+  // priority_weight (highest first), then file order.
+  std::set<std::pair<int, size_t>> ready_;
+  void Ready(size_t task) { ready_.insert({-tis_[task].priority_weight, task}); }
+  void NotReady(size_t task) { ready_.erase({-tis_[task].priority_weight, task}); }
   std::set<size_t> after_downstream_done_;
   int64_t known_version_ = 0;
   bool checked_ = false;

@@ -374,7 +374,7 @@ Result<std::vector<TiKey>> Scheduler::QueueReady(LocalWorkerSlots local) {
   for (int round = 0; round < 3 && limits.budget > 0; ++round) {
     // Local only, the drivers know every scheduled task of their runs; else
     // the store knows them, whoever's runs they are.
-    auto candidates = opts_.local_only ? LocalReady()
+    auto candidates = opts_.local_only ? LocalReady(kQueueBatch)
                                        : store_.ListScheduled(kQueueBatch, full_pools, capped, runs);
     if (!candidates) return Fail(candidates.error());
     QueueChoice choice = ChooseToQueue(*candidates, limits, *slots);
@@ -408,11 +408,11 @@ Result<std::vector<TiKey>> Scheduler::QueueReady(LocalWorkerSlots local) {
 
 // The scheduled task instances of this process's runs, best first: higher
 // priority_weight, then older logical date.
-Result<std::vector<TaskInstanceRecord>> Scheduler::LocalReady() const {
+Result<std::vector<TaskInstanceRecord>> Scheduler::LocalReady(size_t limit) const {
   std::vector<std::pair<Timestamp, TaskInstanceRecord>> ready;
   for (const auto& d : drivers_) {
     std::vector<TaskInstanceRecord> tis;
-    d->AppendReady(tis);
+    d->AppendReady(tis, limit);
     for (auto& ti : tis) ready.emplace_back(d->run().logical_date, std::move(ti));
   }
   std::stable_sort(ready.begin(), ready.end(), [](const auto& a, const auto& b) {
@@ -421,7 +421,10 @@ Result<std::vector<TaskInstanceRecord>> Scheduler::LocalReady() const {
     return a.first < b.first;
   });
   std::vector<TaskInstanceRecord> out;
-  for (auto& [date, ti] : ready) out.push_back(std::move(ti));
+  for (auto& [date, ti] : ready) {
+    if (out.size() == limit) break;
+    out.push_back(std::move(ti));
+  }
   return out;
 }
 

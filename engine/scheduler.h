@@ -108,7 +108,7 @@ class Scheduler {
   Status Rebuild(size_t i);
   Status ReapLostTries();
   Result<std::vector<TiKey>> QueueReady(LocalWorkerSlots local);
-  Result<std::vector<TaskInstanceRecord>> LocalReady() const;
+  Result<std::vector<TaskInstanceRecord>> LocalReady(size_t limit) const;
   RunDriver* Find(const std::string& dag_id, const std::string& run_id);
 
   Store& store_;
