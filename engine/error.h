@@ -19,6 +19,7 @@ class Error {
     kCorruption,
     kInternal,
     kUnavailable,  ///< A service (the metadata database) cannot be reached now; try again.
+    kAborted,      ///< The transaction lost to another one (a deadlock): try again at once.
   };
 
   Error(Code code, std::string message) : code_(code), message_(std::move(message)) {}
@@ -30,6 +31,7 @@ class Error {
   static Error Corruption(std::string msg) { return {Code::kCorruption, std::move(msg)}; }
   static Error Internal(std::string msg) { return {Code::kInternal, std::move(msg)}; }
   static Error Unavailable(std::string msg) { return {Code::kUnavailable, std::move(msg)}; }
+  static Error Aborted(std::string msg) { return {Code::kAborted, std::move(msg)}; }
 
   Code code() const { return code_; }
   const std::string& message() const { return message_; }

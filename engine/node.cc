@@ -16,6 +16,13 @@ Node::Node(Store& store, TryRunner& runner, const Clock& clock, Scheduler* sched
       name_(std::move(name)) {}
 
 void Node::Failed(const Error& e) {
+  // A transaction that lost to another (PostgreSQL broke a deadlock) is done
+  // again at once, quietly.
+  if (e.code() == Error::Code::kAborted) {
+    ++aborted_;
+    retry_at_.reset();
+    return;
+  }
   // Back off from 100 ms to 2 s; say what is wrong once, not every pass.
   ++failures_;
   auto wait = std::chrono::milliseconds(std::min(2000, 100 << std::min(failures_ - 1, 5)));
@@ -80,12 +87,15 @@ std::vector<FinishedRun> Node::Step(std::optional<Timestamp> deadline) {
     if (scheduler_) consider(scheduler_->NextWake());
     if (worker_) consider(worker_->NextWake());
   }
-  if (!wake || *wake > clock_.Now()) {
+  // Notifications that came in with the last pass's answers are already
+  // read off the socket: waiting on it would miss them.
+  std::set<std::string> notes = store_.TakeNotifications();
+  if (notes.empty() && (!wake || *wake > clock_.Now())) {
     std::vector<TryResult> ended = runner_.Wait(wake, store_.NotificationFd());
     // The worker keeps them until a pass that reports them commits.
     if (worker_) worker_->Ended(std::move(ended));
+    notes = store_.TakeNotifications();
   }
-  std::set<std::string> notes = store_.TakeNotifications();
   if (worker_ && notes.count("dagctl_queued")) worker_->WakeClaims();
   if (retry_at_ && clock_.Now() < *retry_at_) return {};
   if (!Pass(notes)) return {};

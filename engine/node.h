@@ -48,6 +48,7 @@ class Node {
   std::string name_;
   std::optional<Timestamp> retry_at_;  // after a failed pass
   int failures_ = 0;
+  int aborted_ = 0;  // passes PostgreSQL rolled back to break a deadlock
   int callbacks_seen_ = 0;  // the scheduler's callbacks_added() at the last pass
   std::string last_error_;
 };

@@ -65,6 +65,11 @@ class RunDriver {
   Status PromoteDue();
   /// A new pass: the lease is checked again before the next write.
   void NewPass() { checked_ = false; }
+  /// This pass found the run held under `fence` (and locked its row).
+  void Checked(int64_t fence) {
+    checked_ = true;
+    lost_ = fence != run_.fence;
+  }
 
   /// Every task finished.
   bool Done() const { return plan_.Done(); }

@@ -118,14 +118,22 @@ Status Scheduler::TakeRun(const DagRunRecord& run) {
 // drivers of runs it lost, loads drivers of held runs it does not drive
 // (after a failed pass), and notes each run's ti_version.
 Status Scheduler::FollowHeldRuns(bool renew) {
-  auto held = renew ? store_.RenewRunLeases(opts_.owner, opts_.lease)
-                    : store_.ListHeldRuns(opts_.owner);
+  // First the runs' rows, locked in key order (before anything else of them
+  // is written: a worker reporting on them waits, and never the other way).
+  auto held = store_.ListHeldRuns(opts_.owner);
   if (!held) return Fail(held.error());
+  if (renew) {
+    auto renewed = store_.RenewRunLeases(opts_.owner, opts_.lease);
+    if (!renewed) return Fail(renewed.error());
+  }
   held_versions_.clear();
   for (const HeldRun& h : *held) held_versions_[{h.dag_id, h.run_id}] = h.ti_version;
   std::erase_if(drivers_, [&](const auto& d) {
     return !held_versions_.count({d->run().dag_id, d->run().run_id});
   });
+  std::map<std::pair<std::string, std::string>, int64_t> fences;
+  for (const HeldRun& h : *held) fences[{h.dag_id, h.run_id}] = h.fence;
+  for (auto& d : drivers_) d->Checked(fences.at({d->run().dag_id, d->run().run_id}));
   for (const HeldRun& h : *held) {
     if (Find(h.dag_id, h.run_id)) continue;
     // Without a folder, only the runs given to AddRun (a backfill holds its
@@ -447,7 +455,7 @@ Result<std::vector<TiKey>> Scheduler::Pass(const std::set<std::string>& notes,
     last_heartbeat_ = now;
   }
   bool renew = !next_renewal_ || now >= *next_renewal_ || resync_;
-  if (renew || poll) {
+  if (renew || poll || !drivers_.empty()) {
     if (auto st = FollowHeldRuns(renew); !st) return Fail(st.error());
     if (renew) next_renewal_ = After(now, opts_.lease / 3);
   }

@@ -127,6 +127,14 @@ Status Worker::Report() {
   // renews leases and the heartbeat when due, then fills its free slots.
   std::vector<TryResult> results = unreported_;
   if (!results.empty()) poll_now_ = true;  // slots were freed
+  // In run order: reports lock their runs' rows, and every process locks
+  // runs in (dag_id, run_id) order, so two never wait for each other.
+  auto run_of = [&](const TryResult& r) {
+    Held* h = Find(r.id);
+    return h ? std::make_pair(h->ti.dag_id, h->ti.run_id) : std::make_pair(std::string(), std::string());
+  };
+  std::stable_sort(results.begin(), results.end(),
+                   [&](const TryResult& a, const TryResult& b) { return run_of(a) < run_of(b); });
   for (const TryResult& r : results) {
     if (Held* h = Find(r.id)) {
       if (h->lost) {

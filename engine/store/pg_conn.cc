@@ -129,7 +129,7 @@ Error PgConnection::ResultError(PGresult* res, const std::string& what) {
   }
   if (code.rfind("23", 0) == 0) return Error::AlreadyExists(text);
   // Serialization failures and deadlocks: the transaction may simply be retried.
-  if (code == "40001" || code == "40P01" || code == "55P03") return Error::Unavailable(text);
+  if (code == "40001" || code == "40P01" || code == "55P03") return Error::Aborted(text);
   return Error::IOError(text);
 }
 

@@ -404,8 +404,10 @@ Result<std::vector<HeldRun>> SqlStore::RenewRunLeases(const std::string& owner, 
 }
 
 Result<std::vector<HeldRun>> SqlStore::ListHeldRuns(const std::string& owner) {
-  auto r = Q("SELECT dag_id, run_id, fence, ti_version FROM dag_run WHERE owner=? AND state IN "
-             "('queued', 'running')",
+  // Locked in key order (PostgreSQL): workers lock runs in that order too.
+  auto r = Q(std::string("SELECT dag_id, run_id, fence, ti_version FROM dag_run WHERE owner=? AND "
+                         "state IN ('queued', 'running') ORDER BY dag_id, run_id") +
+                 (postgres() ? " FOR UPDATE" : ""),
              SqlArgs().Add(owner));
   if (!r) return Fail(r.error());
   std::vector<HeldRun> out;

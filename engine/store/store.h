@@ -295,7 +295,9 @@ class Store {
                                                   std::optional<RunState> state) = 0;
   /// Extends the lease of every run `owner` holds; returns them.
   virtual Result<std::vector<HeldRun>> RenewRunLeases(const std::string& owner, Duration lease) = 0;
-  /// The runs `owner` holds, with their ti_version (no lease change).
+  /// The runs `owner` holds, with their ti_version (no lease change); on
+  /// PostgreSQL their rows stay locked until the transaction ends, taken in
+  /// (dag_id, run_id) order, the order every process locks runs in.
   virtual Result<std::vector<HeldRun>> ListHeldRuns(const std::string& owner) = 0;
   /// True if `owner` still holds the run under `fence`; on PostgreSQL the
   /// run's row stays locked until the transaction ends, so it cannot be taken
