@@ -233,10 +233,10 @@ Status SqlStore::UpdateDagRun(const DagRunRecord& run) {
   return {};
 }
 
-DagRunRecord SqlStore::ReadRun(const SqlRows& r, size_t i) {
+DagRunRecord SqlStore::ReadRun(SqlRows& r, size_t i) {
   DagRunRecord run;
-  run.dag_id = r.Text(i, 0);
-  run.run_id = r.Text(i, 1);
+  run.dag_id = r.TakeText(i, 0);
+  run.run_id = r.TakeText(i, 1);
   run.run_type = ParseRunType(r.Text(i, 2)).value_or(RunType::kManual);
   run.state = ParseRunState(r.Text(i, 3)).value_or(RunState::kQueued);
   run.logical_date = r.Time(i, 4);
@@ -245,9 +245,9 @@ DagRunRecord SqlStore::ReadRun(const SqlRows& r, size_t i) {
   run.queued_at = r.Time(i, 7);
   run.start_date = r.OptTime(i, 8);
   run.end_date = r.OptTime(i, 9);
-  run.conf = r.Text(i, 10);
-  run.dag_hash = r.Text(i, 11);
-  run.owner = r.Text(i, 12);
+  run.conf = r.TakeText(i, 10);
+  run.dag_hash = r.TakeText(i, 11);
+  run.owner = r.TakeText(i, 12);
   run.lease_until = r.OptTime(i, 13);
   run.fence = r.Int(i, 14);
   run.ti_version = r.Int(i, 15);

@@ -153,7 +153,7 @@ class SqlStore : public Store {
   Result<int64_t> Write(const std::string& sql, const SqlArgs& args);
   Result<int> SchemaVersion();
   Status SetSchemaVersion(int version);
-  static DagRunRecord ReadRun(const SqlRows& r, size_t i);
+  static DagRunRecord ReadRun(SqlRows& r, size_t i);
   static TaskInstanceRecord ReadTi(SqlRows& r, size_t i);
   static TryRecord ReadTry(const SqlRows& r, size_t i);
   static CallbackRecord ReadCallback(const SqlRows& r, size_t i);
