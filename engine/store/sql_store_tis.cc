@@ -88,11 +88,23 @@ Result<std::vector<TaskInstanceRecord>> SqlStore::ListTaskInstancesOfRuns(
   SqlArgs a;
   a.Add(dag_id);
   for (const std::string& id : run_ids) a.Add(id);
-  auto r = Q(fmt::format("SELECT {} FROM task_instance WHERE dag_id=? AND run_id IN ({})",
-                         kTiColumns, SqlMarks(run_ids.size())),
+  auto r = Q(fmt::format("SELECT run_id, task_id, map_index, state, try_number FROM task_instance "
+                         "WHERE dag_id=? AND run_id IN ({})",
+                         SqlMarks(run_ids.size())),
              a);
   if (!r) return Fail(r.error());
-  return ReadTis(*r);
+  std::vector<TaskInstanceRecord> out(r->size());
+  for (size_t i = 0; i < r->size(); ++i) {
+    TaskInstanceRecord& t = out[i];
+    t.dag_id = dag_id;
+    t.run_id = r->TakeText(i, 0);
+    t.task_id = r->TakeText(i, 1);
+    t.map_index = static_cast<int>(r->Int(i, 2));
+    t.state = r->IsNull(i, 3) ? TaskState::kNone
+                              : ParseTaskState(r->Text(i, 3)).value_or(TaskState::kNone);
+    t.try_number = static_cast<int>(r->Int(i, 4));
+  }
+  return out;
 }
 
 Result<std::vector<TaskInstanceRecord>> SqlStore::ChangedTaskInstances(const std::string& dag_id,

@@ -95,6 +95,7 @@ Result<SqlRows> SqliteConnection::Query(const std::string& sql, const SqlArgs& a
   }
   int columns = sqlite3_column_count(s);
   std::vector<SqlValue> cells;
+  cells.reserve(static_cast<size_t>(columns) * 32);
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     for (int c = 0; c < columns; ++c) {
@@ -107,7 +108,8 @@ Result<SqlRows> SqliteConnection::Query(const std::string& sql, const SqlArgs& a
           break;
         default: {
           auto p = reinterpret_cast<const char*>(sqlite3_column_text(s, c));
-          cells.emplace_back(std::string(p ? p : "", sqlite3_column_bytes(s, c)));
+          cells.emplace_back(std::in_place_type<std::string>, p ? p : "",
+                             static_cast<size_t>(sqlite3_column_bytes(s, c)));
         }
       }
     }

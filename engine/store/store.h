@@ -314,7 +314,8 @@ class Store {
   /// The run's task instances, in task-id then map-index order.
   virtual Result<std::vector<TaskInstanceRecord>> ListTaskInstances(const std::string& dag_id,
                                                                     const std::string& run_id) = 0;
-  /// The task instances of several runs of one DAG, in one query (the grid).
+  /// The task instances of several runs of one DAG, in one query (the
+  /// grid): only their key, state and try_number are read.
   virtual Result<std::vector<TaskInstanceRecord>> ListTaskInstancesOfRuns(
       const std::string& dag_id, const std::vector<std::string>& run_ids) = 0;
   /// Task instances of the run changed since `since` (ti_version).
