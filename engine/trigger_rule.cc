@@ -75,9 +75,11 @@ Verdict Evaluate(TriggerRule rule, const UpstreamCounts& up) {
     case TriggerRule::kAllDone:
       return all_done ? Verdict::kRun : Verdict::kWait;
     case TriggerRule::kAllDoneMinOneSuccess:
+      // Airflow counts a skipped upstream as never done for this rule: one skip
+      // skips the task at once, whatever the other upstreams did or still do.
+      if (up.skipped) return Verdict::kSkip;
       if (!all_done) return Verdict::kWait;
-      if (up.success) return Verdict::kRun;
-      return up.skipped == up.total ? Verdict::kSkip : Verdict::kUpstreamFailed;
+      return up.success ? Verdict::kRun : Verdict::kUpstreamFailed;
     case TriggerRule::kAllSkipped:
       if (up.success || failures) return Verdict::kSkip;
       return up.skipped == up.total ? Verdict::kRun : Verdict::kWait;

@@ -46,9 +46,11 @@ struct UpstreamCounts {
 /// What a trigger rule says about a task that has not started.
 enum class Verdict { kWait, kRun, kSkip, kUpstreamFailed };
 
-/// Applies `rule` to the counts, as Airflow's TriggerRuleDep does with
-/// flag_upstream_failed: a task may be decided before all upstreams finish.
-/// A task with no upstream always runs.
+/// Applies `rule` to the counts, as Airflow 3's TriggerRuleDep does with
+/// flag_upstream_failed (apache/airflow `ti_deps/deps/trigger_rule_dep.py`,
+/// `_evaluate_direct_relatives`): kSkip or kUpstreamFailed where Airflow sets
+/// that state, else kRun where its check passes, else kWait. A task may be
+/// decided before all upstreams finish. A task with no upstream always runs.
 Verdict Evaluate(TriggerRule rule, const UpstreamCounts& up);
 
 }  // namespace dagctl
