@@ -56,6 +56,20 @@ json DagJson(const Dag& dag, const DagStatus& st) {
   };
 }
 
+json PoolJson(const PoolRecord& pool, const PoolUsage& usage) {
+  int occupied = usage.running + usage.queued;
+  return {{"name", pool.name},
+          {"slots", pool.slots},
+          {"occupied_slots", occupied},
+          {"running_slots", usage.running},
+          {"queued_slots", usage.queued},
+          {"scheduled_slots", usage.scheduled},
+          {"deferred_slots", 0},
+          {"open_slots", pool.slots - occupied},
+          {"description", pool.description.empty() ? json(nullptr) : json(pool.description)},
+          {"include_deferred", false}};
+}
+
 json TaskJson(const Dag& dag, const Task& task) {
   json downstream = json::array();
   size_t pos = dag.index.at(task.id);
@@ -77,14 +91,14 @@ json TaskJson(const Dag& dag, const Task& task) {
       {"is_mapped", false},
       {"wait_for_downstream", false},
       {"retries", task.retries},
-      {"queue", "default"},
+      {"queue", task.queue},
       {"pool", task.pool},
-      {"pool_slots", 1},
+      {"pool_slots", task.pool_slots},
       {"execution_timeout", task.timeout ? TimeDelta(*task.timeout) : json(nullptr)},
       {"retry_delay", TimeDelta(task.retry_delay)},
       {"retry_exponential_backoff", task.retry_exponential_backoff},
       {"priority_weight", task.priority_weight},
-      {"weight_rule", "absolute"},
+      {"weight_rule", WeightRuleName(task.weight_rule)},
       {"ui_color", "#f0ede4"},
       {"ui_fgcolor", "#000"},
       {"template_fields", templated},

@@ -34,6 +34,8 @@ void AppendDagRunJson(std::string& out, const DagRunRecord& run);
 nlohmann::json TaskInstanceJson(const TaskInstanceRecord& ti, const DagRunRecord& run);
 /// Airflow's ImportError object; `id` is its position in the list, from 1.
 nlohmann::json ImportErrorJson(const ImportErrorRecord& e, int id);
+/// Airflow's Pool object: slots by state and open slots.
+nlohmann::json PoolJson(const PoolRecord& pool, const PoolUsage& usage);
 /// Airflow's Error (problem JSON): type, title, status, detail.
 nlohmann::json ErrorJson(int status, const std::string& title, const std::string& detail);
 

@@ -1,5 +1,7 @@
 #include "api/api_service.h"
 
+#include "api/api_call.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -23,30 +25,6 @@ namespace dagctl::api {
 
 namespace {
 
-using nlohmann::json;
-
-constexpr int kMaxLimit = 1000;
-
-// A request that cannot be answered as asked: becomes a problem-JSON reply.
-struct Problem {
-  int status;
-  std::string title;
-  std::string detail;
-};
-
-template <typename T>
-using Reply = std::expected<T, Problem>;
-
-std::unexpected<Problem> BadRequest(const std::string& detail) {
-  return std::unexpected(Problem{400, "Bad request", detail});
-}
-std::unexpected<Problem> NotFound(const std::string& title, const std::string& detail) {
-  return std::unexpected(Problem{404, title, detail});
-}
-std::unexpected<Problem> Internal(const Error& e) {
-  return std::unexpected(Problem{500, "Internal error", e.message()});
-}
-
 std::vector<std::string> Segments(const std::string& path) {
   std::vector<std::string> out;
   std::stringstream in(path);
@@ -55,64 +33,20 @@ std::vector<std::string> Segments(const std::string& path) {
   return out;
 }
 
-// One request being answered.
-class Call {
- public:
-  Call(const ApiContext& ctx, const ApiRequest& req) : ctx_(ctx), req_(req) {}
-
-  ApiResponse Respond();
-
- private:
-  Reply<json> Route(const std::vector<std::string>& s);
-  Reply<json> Health();
-  Reply<json> ListDags();
-  Reply<json> GetDag(const std::string& dag_id);
-  Reply<json> PatchDag(const std::string& dag_id);
-  Reply<json> ListTasks(const std::string& dag_id);
-  Reply<json> GetTask(const std::string& dag_id, const std::string& task_id);
-  Reply<json> ListRuns(const std::string& dag_id);
-  Reply<json> PostRun(const std::string& dag_id);
-  Reply<json> GetRun(const std::string& dag_id, const std::string& run_id);
-  Reply<json> ListTis(const std::string& dag_id, const std::string& run_id);
-  Reply<json> GetTi(const std::string& dag_id, const std::string& run_id, const std::string& task);
-  Reply<json> GetLog(const std::string& dag_id, const std::string& run_id, const std::string& task,
-                      const std::string& try_text);
-  Reply<json> Clear(const std::string& dag_id);
-  Reply<json> ImportErrors();
-  Reply<json> DagDetails(const std::string& dag_id);
-  Reply<json> Grid(const std::string& dag_id);
-  Reply<json> Graph(const std::string& dag_id);
-  Reply<json> Workers();
-
-  Reply<std::shared_ptr<const Dag>> FindDag(const std::string& dag_id);
-  Reply<DagRunRecord> FindRun(const std::string& dag_id, const std::string& run_id);
-  Reply<TaskInstanceRecord> FindTi(const std::string& dag_id, const std::string& run_id,
-                                    const std::string& task_id);
-  Reply<json> Body();
-  Reply<int> IntParam(const std::string& name, int fallback, int min, int max);
-  Reply<std::optional<bool>> BoolParam(const std::string& name);
-  Reply<std::optional<Timestamp>> TimeParam(const std::string& name);
-  std::vector<std::string> Params(const std::string& name) const;
-  Reply<Store*> Db();
-  DagStatus StatusOf(const Dag& dag, Store& store, bool paused);
-
-  const ApiContext& ctx_;
-  const ApiRequest& req_;
-  std::shared_ptr<const DagBag> bag_;
-  std::string text_body_;  // set by GetLog for text/plain replies
-  std::string raw_json_;   // a reply already written as JSON text (run lists)
-};
+}  // namespace
 
 ApiResponse Call::Respond() {
   auto segs = Segments(req_.path);
   auto result = Route(segs);
   ApiResponse resp;
+  resp.status = status_;
   if (!result) {
     resp.status = result.error().status;
     resp.content_type = "application/problem+json";
     resp.body = DumpJson(ErrorJson(resp.status, result.error().title, result.error().detail));
     return resp;
   }
+  if (status_ == 204) return resp;  // no body
   if (!raw_json_.empty()) {
     resp.body = std::move(raw_json_);
     return resp;
@@ -151,6 +85,17 @@ Reply<json> Call::Route(const std::vector<std::string>& s) {
   if (n == 2 && s[0] == "ui" && s[1] == "workers") {
     if (auto bad = method_is("GET")) return *bad;
     return Workers();
+  }
+  if (s.size() <= 2 && !s.empty() && s[0] == "pools") {
+    if (n == 1) {
+      if (m == "POST") return PostPool();
+      if (auto bad = method_is("GET")) return *bad;
+      return ListPools();
+    }
+    if (m == "PATCH") return PatchPool(s[1]);
+    if (m == "DELETE") return DeletePool(s[1]);
+    if (auto bad = method_is("GET")) return *bad;
+    return GetPool(s[1]);
   }
   if (n >= 1 && s[0] == "dags") {
     if (n == 1) {
@@ -327,7 +272,7 @@ Reply<json> Call::ListDags() {
   auto pattern_it = req_.query.find("dag_id_pattern");
   std::vector<const Dag*> chosen;
   for (const auto& d : bag_->dags) {
-    if (*paused_filter && **paused_filter != paused->count(d->dag_id) > 0) continue;
+    if (*paused_filter && **paused_filter != (paused->count(d->dag_id) > 0)) continue;
     if (pattern_it != req_.query.end() && d->dag_id.find(pattern_it->second) == std::string::npos)
       continue;
     if (!tags.empty() && std::none_of(tags.begin(), tags.end(), [&](const std::string& t) {
@@ -711,8 +656,6 @@ Reply<json> Call::Graph(const std::string& dag_id) {
     for (size_t u : d.graph.upstream[v]) edges.push_back({d.tasks[u].id, d.tasks[v].id});
   return json{{"nodes", nodes}, {"edges", edges}};
 }
-
-}  // namespace
 
 ApiResponse ApiService::Handle(const ApiRequest& req) const {
   try {

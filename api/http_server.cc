@@ -160,7 +160,7 @@ class HttpServer::Impl {
                    accept.find("application/json") == std::string::npos;
     ApiResponse out = api_.Handle(r);
     res.status = out.status;
-    res.set_content(out.body, out.content_type.c_str());
+    if (out.status != 204) res.set_content(out.body, out.content_type.c_str());
   }
 
   static void Asset(const std::string& name, httplib::Response& res) {

@@ -85,6 +85,7 @@ int CmdScheduler(App& app, const std::vector<std::string>& argv);
 int CmdServe(App& app, const std::vector<std::string>& argv);
 int CmdWebserver(App& app, const std::vector<std::string>& argv);
 int CmdVariables(App& app, const std::vector<std::string>& argv);
+int CmdPools(App& app, const std::vector<std::string>& argv);
 struct Args;
 /// Runs the scheduler (and, unless --no-worker, a worker) in this thread
 /// until SIGINT/SIGTERM (scheduler, serve); `args` holds kNodeFlagsUsage's flags.

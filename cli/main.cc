@@ -31,6 +31,8 @@ Commands:
   backfill DAG --from D --to D [--rerun-failed]  create and run the scheduled runs of a range
   clear DAG RUN_ID [--task T]... [--downstream] [--only-failed]  reset tasks to run again
   variables set K V | get K | list | delete K   variables for {{ var.NAME }}
+  pools set NAME SLOTS [--description D] | list [--json] | delete NAME
+                                      pools: slots shared by the tries that name them
   scheduler [--no-worker] [--queues Q,...] [--slots N] [--lease D]
                                       schedule DAGs until stopped; also run their tries
                                       unless --no-worker
@@ -84,6 +86,7 @@ int main(int argc, char** argv) {
       {"serve", dagctl::cli::CmdServe},
       {"webserver", dagctl::cli::CmdWebserver},
       {"variables", dagctl::cli::CmdVariables},
+      {"pools", dagctl::cli::CmdPools},
       {"trigger", dagctl::cli::CmdTrigger},
       {"clear", dagctl::cli::CmdClear},
       {"backfill", dagctl::cli::CmdBackfill},

@@ -19,6 +19,17 @@ namespace dagctl {
 
 class Operator;
 
+/// How a task's effective priority is summed (Airflow's weight_rule).
+enum class WeightRule {
+  kDownstream,  ///< its own weight plus every task downstream of it (the default)
+  kUpstream,    ///< its own weight plus every task upstream of it
+  kAbsolute,    ///< its own weight only
+};
+
+inline const char* WeightRuleName(WeightRule r) {
+  return r == WeightRule::kDownstream ? "downstream" : r == WeightRule::kUpstream ? "upstream" : "absolute";
+}
+
 /// One task of a DAG, with default_args already applied.
 struct Task {
   std::string id;
@@ -35,7 +46,12 @@ struct Task {
   std::string pool = "default_pool";
   int pool_slots = 1;
   std::string queue = "default";  ///< Which workers run it (Airflow's queue).
-  int priority_weight = 1;
+  int priority_weight = 1;  ///< As written in the file.
+  WeightRule weight_rule = WeightRule::kDownstream;
+  /// priority_weight summed by weight_rule: what orders waiting tries.
+  int priority_weight_total = 1;
+  int max_active_tis_per_dag = 0;     ///< Running tries of this task in all runs; 0 = no cap.
+  int max_active_tis_per_dagrun = 0;  ///< Running tries of this task in one run; 0 = no cap.
   std::map<std::string, std::string> env;
   std::string doc;
   // Sensors only (SPEC §2 Sensors); `timeout` is then the sensor's, from its first poke.
@@ -72,6 +88,8 @@ struct Dag {
   std::vector<Task> tasks;
   std::unordered_map<std::string, size_t> index;
   TaskGraph graph;  ///< Positions in `tasks`.
+  /// Tasks with max_active_tis_per_dag or _per_dagrun (positions), for queueing.
+  std::vector<size_t> capped_tasks;
 
   const Task* FindTask(const std::string& id) const {
     auto it = index.find(id);

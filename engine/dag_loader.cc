@@ -40,6 +40,9 @@ const std::vector<std::string> kTaskKeys = {"id",
                                             "pool_slots",
                                             "queue",
                                             "priority_weight",
+                                            "weight_rule",
+                                            "max_active_tis_per_dag",
+                                            "max_active_tis_per_dagrun",
                                             "env",
                                             "doc"};
 
@@ -51,7 +54,6 @@ const std::map<std::string, std::string> kAirflowAliases = {
     {"dependencies", "depends_on"},
     {"bash_command", "command"},
     {"execution_timeout", "timeout"},
-    {"max_active_tis_per_dag", "max_active_tasks"},
     {"concurrency", "max_active_tasks"},
 };
 
@@ -128,6 +130,7 @@ class Loader {
   void LoadSensorKey(const MapEntry& e, const std::string& where, Task& task);
   void CheckParamType(const ParamSpec& spec, const MapEntry& e, const std::string& where);
   void ResolveGraph(Dag& dag);
+  void SumPriorityWeights(Dag& dag);
 
   const OperatorRegistry& ops_;
   Diagnostics& diags_;
@@ -457,6 +460,22 @@ void Loader::LoadTaskKey(const MapEntry& e, const std::string& where, Task& task
     if (auto s = String(e, where)) task.queue = *s;
   } else if (k == "priority_weight") {
     if (auto n = Int(e, where, INT32_MIN, INT32_MAX)) task.priority_weight = static_cast<int>(*n);
+  } else if (k == "weight_rule") {
+    if (auto s = String(e, where)) {
+      if (*s == "downstream") task.weight_rule = WeightRule::kDownstream;
+      else if (*s == "upstream") task.weight_rule = WeightRule::kUpstream;
+      else if (*s == "absolute") task.weight_rule = WeightRule::kAbsolute;
+      else
+        Error(e.value.mark, fmt::format("{}'weight_rule' must be downstream, upstream or absolute, "
+                                        "not '{}'{}",
+                                        where, Shorten(*s),
+                                        Hint(*s, {"downstream", "upstream", "absolute"})));
+    }
+  } else if (k == "max_active_tis_per_dag") {
+    if (auto n = Int(e, where, 1, limits::kMaxActive)) task.max_active_tis_per_dag = static_cast<int>(*n);
+  } else if (k == "max_active_tis_per_dagrun") {
+    if (auto n = Int(e, where, 1, limits::kMaxActive))
+      task.max_active_tis_per_dagrun = static_cast<int>(*n);
   } else if (k == "env") {
     if (auto m = StringMap(e, where)) task.env = *m;
   } else if (k == "doc") {
@@ -563,6 +582,30 @@ void Loader::ResolveGraph(Dag& dag) {
     return;
   }
   dag.graph = BuildTaskGraph(upstream);
+  SumPriorityWeights(dag);
+}
+
+// Each task's priority_weight_total by its weight_rule, clamped to what the
+// store's column holds (as Airflow's db_safe_priority).
+void Loader::SumPriorityWeights(Dag& dag) {
+  std::vector<int64_t> weights;
+  bool any_down = false, any_up = false;
+  for (const Task& t : dag.tasks) {
+    weights.push_back(t.priority_weight);
+    any_down |= t.weight_rule == WeightRule::kDownstream;
+    any_up |= t.weight_rule == WeightRule::kUpstream;
+  }
+  std::vector<int64_t> down, up;
+  if (any_down) down = ReachableWeightSums(dag.graph, true, weights);
+  if (any_up) up = ReachableWeightSums(dag.graph, false, weights);
+  for (size_t i = 0; i < dag.tasks.size(); ++i) {
+    Task& t = dag.tasks[i];
+    int64_t total = t.weight_rule == WeightRule::kDownstream ? down[i]
+                    : t.weight_rule == WeightRule::kUpstream ? up[i]
+                                                             : weights[i];
+    t.priority_weight_total = static_cast<int>(std::clamp<int64_t>(total, INT32_MIN + 1, INT32_MAX));
+    if (t.max_active_tis_per_dag || t.max_active_tis_per_dagrun) dag.capped_tasks.push_back(i);
+  }
 }
 
 // Every *.yaml / *.yml is a DAG file, but the folder's connections.yaml

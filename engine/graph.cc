@@ -1,6 +1,7 @@
 #include "engine/graph.h"
 
 #include <algorithm>
+#include <bit>
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/depth_first_search.hpp>
 #include <boost/graph/topological_sort.hpp>
@@ -78,6 +79,37 @@ TaskGraph BuildTaskGraph(const std::vector<std::vector<size_t>>& upstream) {
   std::stable_sort(tg.topo_order.begin(), tg.topo_order.end(),
                    [&](size_t a, size_t b) { return tg.layer[a] < tg.layer[b]; });
   return tg;
+}
+
+std::vector<int64_t> ReachableWeightSums(const TaskGraph& g, bool downstream,
+                                         const std::vector<int64_t>& weights) {
+  const size_t n = weights.size(), words = (n + 63) / 64;
+  const auto& next = downstream ? g.downstream : g.upstream;
+  // One bit set per vertex of what lies below (or above) it, filled from
+  // the far end of the order so each vertex's neighbours are done first.
+  std::vector<uint64_t> below(n * words, 0);
+  bool unit = std::all_of(weights.begin(), weights.end(), [](int64_t w) { return w == 1; });
+  std::vector<int64_t> sums(n, 0);
+  for (size_t k = 0; k < n; ++k) {
+    size_t v = downstream ? g.topo_order[n - 1 - k] : g.topo_order[k];
+    uint64_t* mine = &below[v * words];
+    for (size_t u : next[v]) {
+      const uint64_t* theirs = &below[u * words];
+      for (size_t w = 0; w < words; ++w) mine[w] |= theirs[w];
+      mine[u / 64] |= uint64_t{1} << (u % 64);
+    }
+    int64_t sum = weights[v];
+    for (size_t w = 0; w < words; ++w) {
+      if (unit) {
+        sum += std::popcount(mine[w]);
+        continue;
+      }
+      for (uint64_t bits = mine[w]; bits; bits &= bits - 1)
+        sum += weights[w * 64 + static_cast<size_t>(std::countr_zero(bits))];
+    }
+    sums[v] = sum;
+  }
+  return sums;
 }
 
 }  // namespace dagctl

@@ -2,6 +2,7 @@
 // stays inside graph.cc). Pure: no I/O.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,5 +25,11 @@ std::optional<CyclePath> FindCycle(const std::vector<std::vector<size_t>>& upstr
 
 /// Builds the graph; requires that FindCycle found none.
 TaskGraph BuildTaskGraph(const std::vector<std::vector<size_t>>& upstream);
+
+/// For each vertex: its weight plus the weights of every vertex below it
+/// (`downstream`) or above it, each counted once however many paths lead
+/// there (Airflow's weight_rule sums).
+std::vector<int64_t> ReachableWeightSums(const TaskGraph& g, bool downstream,
+                                         const std::vector<int64_t>& weights);
 
 }  // namespace dagctl

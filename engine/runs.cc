@@ -28,7 +28,7 @@ Result<DagRunRecord> CreateRun(Store& store, const Dag& dag, const NewRun& spec)
     ti.task_id = t.id;
     ti.max_tries = t.retries + 1;
     ti.operator_name = t.operator_name;
-    ti.priority_weight = t.priority_weight;
+    ti.priority_weight = t.priority_weight_total;
     ti.pool = t.pool;
     ti.pool_slots = t.pool_slots;
     ti.queue = t.queue;

@@ -371,21 +371,31 @@ Result<std::vector<TiKey>> Scheduler::QueueReady(LocalWorkerSlots local) {
   if (!slots) return Fail(slots.error());
   QueueLimits limits;
   limits.pool_slots = pool_slots_;
-  for (const auto& dag : bag_.dags) limits.max_active_tasks[dag->dag_id] = dag->max_active_tasks;
-  for (const auto& d : drivers_) limits.max_active_tasks[d->dag().dag_id] = d->dag().max_active_tasks;
+  auto add_limits = [&](const Dag& dag) {
+    limits.max_active_tasks[dag.dag_id] = dag.max_active_tasks;
+    for (size_t i : dag.capped_tasks) {
+      const Task& t = dag.tasks[i];
+      if (t.max_active_tis_per_dag) limits.per_dag_task[{dag.dag_id, t.id}] = t.max_active_tis_per_dag;
+      if (t.max_active_tis_per_dagrun)
+        limits.per_run_task[{dag.dag_id, t.id}] = t.max_active_tis_per_dagrun;
+    }
+  };
+  for (const auto& dag : bag_.dags) add_limits(*dag);
+  for (const auto& d : drivers_) add_limits(d->dag());
   std::vector<std::pair<std::string, std::string>> runs;
   if (opts_.local_only) {
     limits.budget = static_cast<size_t>(local.free);
     for (const auto& d : drivers_) runs.emplace_back(d->run().dag_id, d->run().run_id);
   }
-  std::set<std::string> full_pools, capped;
+  QueueExclusions excluded;
   for (int round = 0; round < 3 && limits.budget > 0; ++round) {
     // Local only, the drivers know every scheduled task of their runs; else
     // the store knows them, whoever's runs they are.
     auto candidates = opts_.local_only ? LocalReady(kQueueBatch)
-                                       : store_.ListScheduled(kQueueBatch, full_pools, capped, runs);
+                                       : store_.ListScheduled(kQueueBatch, excluded, runs);
     if (!candidates) return Fail(candidates.error());
     QueueChoice choice = ChooseToQueue(*candidates, limits, *slots);
+    for (size_t i : choice.stuck) WarnStuck((*candidates)[i]);
     for (size_t i : choice.picked) {
       const TaskInstanceRecord& ti = (*candidates)[i];
       // Local only: this process's worker takes them as they are (hand-off).
@@ -401,17 +411,34 @@ Result<std::vector<TiKey>> Scheduler::QueueReady(LocalWorkerSlots local) {
     }
     starved_ = choice.picked.size() < candidates->size();
     limits.budget -= std::min(limits.budget, choice.picked.size());
-    size_t exclusions = full_pools.size() + capped.size();
-    full_pools.insert(choice.full_pools.begin(), choice.full_pools.end());
-    capped.insert(choice.capped_dags.begin(), choice.capped_dags.end());
+    size_t exclusions = excluded.size();
+    excluded.pools.insert(choice.full.pools.begin(), choice.full.pools.end());
+    excluded.dags.insert(choice.full.dags.begin(), choice.full.dags.end());
+    excluded.tasks.insert(choice.full.tasks.begin(), choice.full.tasks.end());
     // Another round only if the batch was full and something new starves.
-    if (candidates->size() < static_cast<size_t>(kQueueBatch) ||
-        full_pools.size() + capped.size() == exclusions)
+    if (candidates->size() < static_cast<size_t>(kQueueBatch) || excluded.size() == exclusions)
       break;
   }
   if (!queued.empty() && !opts_.local_only)
     if (auto st = store_.Notify("dagctl_queued", ""); !st) return Fail(st.error());
   return queued;
+}
+
+// Says once per task and pool why a try cannot start until the pools change.
+void Scheduler::WarnStuck(const TaskInstanceRecord& ti) {
+  if (!opts_.verbose || !warned_.insert(ti.dag_id + "/" + ti.task_id + "/pool/" + ti.pool).second)
+    return;
+  auto pool = pool_slots_.find(ti.pool);
+  if (pool == pool_slots_.end())
+    fmt::print(stderr,
+               "dagctl scheduler: task {} of {} waits for pool '{}', which does not exist "
+               "(create it: dagctl pools set {} SLOTS)\n",
+               ti.task_id, ti.dag_id, ti.pool, ti.pool);
+  else
+    fmt::print(stderr,
+               "dagctl scheduler: task {} of {} needs {} slots of pool '{}', which has {}: it "
+               "waits until the pool has enough\n",
+               ti.task_id, ti.dag_id, ti.pool_slots, ti.pool, pool->second);
 }
 
 // The scheduled task instances of this process's runs, best first: higher

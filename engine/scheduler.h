@@ -109,6 +109,7 @@ class Scheduler {
   Status ReapLostTries();
   Result<std::vector<TiKey>> QueueReady(LocalWorkerSlots local);
   Result<std::vector<TaskInstanceRecord>> LocalReady(size_t limit) const;
+  void WarnStuck(const TaskInstanceRecord& ti);
   RunDriver* Find(const std::string& dag_id, const std::string& run_id);
 
   Store& store_;

@@ -75,7 +75,7 @@ class SqlStore : public Store {
   Status LockQueueing() override;
   Result<ActiveSlots> CountActiveSlots() override;
   Result<std::vector<TaskInstanceRecord>> ListScheduled(
-      int limit, const std::set<std::string>& full_pools, const std::set<std::string>& capped_dags,
+      int limit, const QueueExclusions& excluded,
       const std::vector<std::pair<std::string, std::string>>& runs) override;
   Result<bool> QueueTaskInstance(const TiKey& key, bool new_try) override;
 
@@ -121,7 +121,10 @@ class SqlStore : public Store {
 
   Result<std::vector<PoolRecord>> ListPools() override;
   Status SetPool(const PoolRecord& p) override;
+  Status CreatePool(const PoolRecord& p) override;
+  Status UpdatePool(const std::string& name, const PoolRecord& p) override;
   Status DeletePool(const std::string& name) override;
+  Result<std::map<std::string, PoolUsage>> CountPoolUsage() override;
 
   Status Notify(const std::string& channel, const std::string& payload) override;
   Status Listen(const std::string& channel) override;

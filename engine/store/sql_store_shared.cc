@@ -241,6 +241,44 @@ Status SqlStore::SetPool(const PoolRecord& p) {
   return {};
 }
 
+Status SqlStore::CreatePool(const PoolRecord& p) {
+  auto r = Write("INSERT INTO pool (name, slots, description) VALUES (?,?,?) ON CONFLICT (name) "
+                 "DO NOTHING",
+                 SqlArgs().Add(p.name).Add(p.slots).Add(p.description));
+  if (!r) return Fail(r.error());
+  if (*r == 0) return Fail(Error::AlreadyExists(fmt::format("Pool: {} already exists", p.name)));
+  return {};
+}
+
+Status SqlStore::UpdatePool(const std::string& name, const PoolRecord& p) {
+  return Atomic([&]() -> Status {
+    if (p.name != name) {
+      auto taken = Q("SELECT 1 FROM pool WHERE name=?", SqlArgs().Add(p.name));
+      if (!taken) return Fail(taken.error());
+      if (taken->size()) return Fail(Error::AlreadyExists(fmt::format("Pool: {} already exists", p.name)));
+    }
+    auto r = Write("UPDATE pool SET name=?, slots=?, description=? WHERE name=?",
+                   SqlArgs().Add(p.name).Add(p.slots).Add(p.description).Add(name));
+    if (!r) return Fail(r.error());
+    if (*r == 0) return Fail(Error::NotFound(fmt::format("Pool with name:'{}' not found", name)));
+    return {};
+  });
+}
+
+Result<std::map<std::string, PoolUsage>> SqlStore::CountPoolUsage() {
+  auto r = Q("SELECT pool, state, SUM(pool_slots) FROM task_instance WHERE state IN "
+             "('scheduled', 'queued', 'running') GROUP BY pool, state");
+  if (!r) return Fail(r.error());
+  std::map<std::string, PoolUsage> out;
+  for (size_t i = 0; i < r->size(); ++i) {
+    PoolUsage& u = out[r->Text(i, 0)];
+    std::string state = r->Text(i, 1);
+    int n = static_cast<int>(r->Int(i, 2));
+    (state == "running" ? u.running : state == "queued" ? u.queued : u.scheduled) = n;
+  }
+  return out;
+}
+
 Status SqlStore::DeletePool(const std::string& name) {
   if (name == "default_pool")
     return Fail(Error::InvalidArgument("default_pool cannot be deleted (set its slots instead)"));

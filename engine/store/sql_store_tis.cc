@@ -191,13 +191,17 @@ Result<ActiveSlots> SqlStore::CountActiveSlots() {
 }
 
 Result<std::vector<TaskInstanceRecord>> SqlStore::ListScheduled(
-    int limit, const std::set<std::string>& full_pools, const std::set<std::string>& capped_dags,
+    int limit, const QueueExclusions& excluded,
     const std::vector<std::pair<std::string, std::string>>& runs) {
   SqlArgs a;
   std::string where =
-      InList("ti.pool", {full_pools.begin(), full_pools.end()}, true, a) +
-      InList("ti.dag_id", {capped_dags.begin(), capped_dags.end()}, true, a) +
+      InList("ti.pool", {excluded.pools.begin(), excluded.pools.end()}, true, a) +
+      InList("ti.dag_id", {excluded.dags.begin(), excluded.dags.end()}, true, a) +
       RunsWhere(runs, "ti.", a);
+  for (const auto& [dag_id, task_id] : excluded.tasks) {
+    where += " AND NOT (ti.dag_id = ? AND ti.task_id = ?)";
+    a.Add(dag_id).Add(task_id);
+  }
   a.Add(limit);
   // Only what queueing needs of each.
   auto r = Q(fmt::format("SELECT ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.pool, "

@@ -160,10 +160,27 @@ struct ActiveSlots {
   std::map<TiKey, int> run_task;  ///< (dag_id, run_id, task_id) -> instances (map_index -1)
 };
 
+/// What a pass of queueing leaves out of the scheduled tries it reads: full
+/// pools, DAGs at max_active_tasks, tasks at max_active_tis_per_dag.
+struct QueueExclusions {
+  std::set<std::string> pools;
+  std::set<std::string> dags;
+  std::set<std::pair<std::string, std::string>> tasks;  ///< (dag_id, task_id)
+
+  size_t size() const { return pools.size() + dags.size() + tasks.size(); }
+};
+
 struct PoolRecord {
   std::string name;
   int slots = 128;
   std::string description;
+};
+
+/// The pool_slots of a pool's task instances, by state (Airflow's pool stats).
+struct PoolUsage {
+  int running = 0;
+  int queued = 0;
+  int scheduled = 0;
 };
 
 /// Which queued task instances a worker takes.
@@ -338,11 +355,11 @@ class Store {
   virtual Status LockQueueing() = 0;
   virtual Result<ActiveSlots> CountActiveSlots() = 0;
   /// Scheduled task instances of running runs, highest priority_weight
-  /// first, then oldest logical date; leaving out those in `full_pools` or
-  /// of `capped_dags`; only of `runs` (dag_id, run_id) when given. Only the
-  /// key, state, pool, pool_slots, priority_weight and first_poke_at are read.
+  /// first, then oldest logical date, then map_index; leaving out the
+  /// excluded; only of `runs` (dag_id, run_id) when given. Only the key,
+  /// state, pool, pool_slots, priority_weight and first_poke_at are read.
   virtual Result<std::vector<TaskInstanceRecord>> ListScheduled(
-      int limit, const std::set<std::string>& full_pools, const std::set<std::string>& capped_dags,
+      int limit, const QueueExclusions& excluded,
       const std::vector<std::pair<std::string, std::string>>& runs) = 0;
   /// scheduled -> queued; `new_try` counts a new try. False if no longer scheduled.
   virtual Result<bool> QueueTaskInstance(const TiKey& key, bool new_try) = 0;
@@ -428,9 +445,17 @@ class Store {
 
   /// Every pool, by name; `default_pool` is always there.
   virtual Result<std::vector<PoolRecord>> ListPools() = 0;
+  /// Creates the pool or sets its slots and description.
   virtual Status SetPool(const PoolRecord& p) = 0;
-  /// NotFound when there is no such pool.
+  /// AlreadyExists when there is a pool of that name.
+  virtual Status CreatePool(const PoolRecord& p) = 0;
+  /// Replaces pool `name` with `p` (which may rename it). NotFound when there
+  /// is no pool `name`, AlreadyExists when the new name is another pool's.
+  virtual Status UpdatePool(const std::string& name, const PoolRecord& p) = 0;
+  /// NotFound when there is no such pool; InvalidArgument for default_pool.
   virtual Status DeletePool(const std::string& name) = 0;
+  /// Slots held per pool by task instances in each state that counts.
+  virtual Result<std::map<std::string, PoolUsage>> CountPoolUsage() = 0;
 
   // --- Notifications ------------------------------------------------------------
 

@@ -28,8 +28,8 @@ Result<int> FakeTryRunner::Start(const TryRequest& req) {
   }
   TryResult r;
   r.id = req.id;
-  r.exit_code = s.timed_out ? -1 : s.exit_code;
-  r.term_signal = s.timed_out ? 15 : 0;
+  r.exit_code = s.timed_out || s.signal ? -1 : s.exit_code;
+  r.term_signal = s.timed_out ? 15 : s.signal;
   r.timed_out = s.timed_out;
   r.return_value = s.stdout_last_line;
   running_.emplace(clock_.Now() + std::chrono::duration_cast<std::chrono::microseconds>(s.duration),

@@ -19,6 +19,7 @@ struct ScriptedTry {
   std::chrono::milliseconds duration{10};
   bool timed_out = false;
   std::string stdout_last_line;
+  int signal = 0;  ///< Ended by this signal (as by kill -9), not an exit.
 };
 
 class FakeTryRunner : public TryRunner {

@@ -263,6 +263,46 @@ TEST_CASE("queued task instances are claimed by exactly one worker, highest prio
   CHECK(std::set<std::string>(all.begin(), all.end()).size() == 200);
 }
 
+TEST_CASE("slots held per pool, DAG and task count queued and running task instances") {
+  Backend b(GENERATE("sqlite", "postgres"));
+  auto s = b.Open();
+  DagRunRecord run = Run("r1", RunType::kManual, "2026-01-01");
+  run.state = RunState::kRunning;
+  std::vector<TaskInstanceRecord> tis;
+  auto add = [&](const std::string& id, TaskState st, const std::string& pool, int slots) {
+    TaskInstanceRecord t = Ti("r1", id);
+    t.state = st;
+    t.pool = pool;
+    t.pool_slots = slots;
+    tis.push_back(t);
+  };
+  add("a", TaskState::kRunning, "db", 2);
+  add("b", TaskState::kQueued, "db", 1);
+  add("c", TaskState::kScheduled, "db", 3);
+  add("d", TaskState::kSuccess, "db", 5);
+  add("e", TaskState::kUpForReschedule, "db", 7);
+  add("f", TaskState::kRunning, "default_pool", 1);
+  REQUIRE(s->CreateDagRun(run, tis));
+  auto usage = s->CountPoolUsage().value();
+  CHECK(usage["db"].running == 2);
+  CHECK(usage["db"].queued == 1);
+  CHECK(usage["db"].scheduled == 3);
+  CHECK(usage["default_pool"].running == 1);
+  auto active = s->CountActiveSlots().value();
+  CHECK(active.pool["db"] == 3);
+  CHECK(active.pool["default_pool"] == 1);
+  CHECK(active.dag["etl"] == 3);
+  CHECK(active.task[{"etl", "a"}] == 1);
+  CHECK(active.task.count({"etl", "c"}) == 0);
+  QueueExclusions none;
+  auto sched = s->ListScheduled(10, none, {}).value();
+  REQUIRE(sched.size() == 1);
+  CHECK(sched[0].task_id == "c");
+  QueueExclusions no_c;
+  no_c.tasks.insert({"etl", "c"});
+  CHECK(s->ListScheduled(10, no_c, {}).value().empty());
+}
+
 TEST_CASE("a try's report is applied only under its claim, with its XCom, skips and version") {
   Backend b(GENERATE("sqlite", "postgres"));
   auto s = b.Open();
@@ -341,6 +381,17 @@ TEST_CASE("pools, workers, callbacks, DAG versions and shipped logs") {
   CHECK(s->ListPools().value().size() == 2);
   CHECK(s->DeletePool("default_pool").error().code() == Error::Code::kInvalidArgument);
   CHECK(s->DeletePool("nope").error().IsNotFound());
+  CHECK(s->CreatePool({"db", 5, ""}).error().code() == Error::Code::kAlreadyExists);
+  REQUIRE(s->CreatePool({"spark", 4, ""}));
+  CHECK(s->UpdatePool("spark", {"db", 4, ""}).error().code() == Error::Code::kAlreadyExists);
+  CHECK(s->UpdatePool("nope", {"nope", 4, ""}).error().IsNotFound());
+  REQUIRE(s->UpdatePool("spark", {"cluster", 6, "renamed"}));
+  auto renamed = s->ListPools().value();
+  REQUIRE(renamed.size() == 3);
+  CHECK(renamed[0].name == "cluster");
+  CHECK(renamed[0].slots == 6);
+  CHECK(renamed[0].description == "renamed");
+  REQUIRE(s->DeletePool("cluster"));
   REQUIRE(s->DeletePool("db"));
 
   Timestamp now = s->Now().value();

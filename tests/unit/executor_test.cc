@@ -208,6 +208,72 @@ TEST_CASE("higher priority_weight starts first when slots are scarce") {
   CHECK(h.runner().started()[0].task_id == "high");
 }
 
+TEST_CASE("a pool's slots cap its tries across the run and are freed however a try ends") {
+  struct Case {
+    const char* outcome;
+    ScriptedTry end;
+    TaskState state;
+  };
+  std::vector<Case> cases = {
+      {"success", {0, seconds(1)}, TaskState::kSuccess},
+      {"failure", {1, seconds(1)}, TaskState::kFailed},
+      {"timeout", {-1, seconds(5), true}, TaskState::kFailed},
+      {"killed by a signal", {-1, seconds(1), false, "", 9}, TaskState::kFailed},
+  };
+  for (const Case& c : cases) {
+    INFO(c.outcome);
+    std::string yaml = "tasks:\n";
+    for (int i = 0; i < 6; ++i)
+      yaml += "  - {id: t" + std::to_string(i) + ", command: x, pool: db, retries: 0, timeout: 5s}\n";
+    Harness h(yaml);
+    REQUIRE(h.store().SetPool({"db", 2, ""}));
+    for (int i = 0; i < 6; ++i) h.runner().Script("t" + std::to_string(i), {c.end});
+    CHECK(h.Run() == (c.state == TaskState::kSuccess ? RunState::kSuccess : RunState::kFailed));
+    CHECK(h.runner().started().size() == 6);  // every slot came back
+    CHECK(h.runner().max_running() == 2);
+    for (int i = 0; i < 6; ++i) CHECK(h.Ti("t" + std::to_string(i)).state == c.state);
+    // Three waves of two.
+    double wave = c.end.duration.count() / 1000.0;
+    CHECK(h.StartTimes("t4")[0] == Approx(2 * wave));
+  }
+}
+
+TEST_CASE("pool_slots: a task taking the whole pool runs alone") {
+  Harness h(
+      "tasks:\n  - {id: big, command: x, pool: db, pool_slots: 3, priority_weight: 10}\n"
+      "  - {id: s1, command: x, pool: db}\n  - {id: s2, command: x, pool: db}\n");
+  REQUIRE(h.store().SetPool({"db", 3, ""}));
+  h.runner().Script("big", {{0, seconds(1)}});
+  CHECK(h.Run() == RunState::kSuccess);
+  CHECK(h.StartTimes("big") == std::vector<double>{0.0});
+  CHECK(h.StartTimes("s1") == std::vector<double>{1.0});
+  CHECK(h.StartTimes("s2") == std::vector<double>{1.0});
+}
+
+TEST_CASE("weight_rule orders waiting tries: downstream (default), upstream, absolute") {
+  // a -> b -> c and x alone; with one slot, the order shows the weights.
+  std::string tasks =
+      "  - {id: x, command: x, priority_weight: 2WR}\n"
+      "  - {id: a, command: x WR}\n  - {id: b, command: x, depends_on: a WR}\n"
+      "  - {id: c, command: x, depends_on: b WR}\n";
+  auto order = [&](const std::string& rule) {
+    std::string yaml = "max_active_tasks: 1\ntasks:\n" + tasks;
+    std::string with = rule.empty() ? "" : ", weight_rule: " + rule;
+    for (size_t p; (p = yaml.find("WR")) != std::string::npos;) yaml.replace(p, 2, with);
+    Harness h(yaml);
+    REQUIRE(h.Run() == RunState::kSuccess);
+    std::string out;
+    for (const auto& s : h.runner().started()) out += s.task_id;
+    return out;
+  };
+  // downstream: a = 3 (a, b, c) beats x = 2.
+  CHECK(order("") == "axbc");
+  CHECK(order("downstream") == "axbc");
+  // upstream and absolute: a = 1 loses to x = 2.
+  CHECK(order("upstream") == "xabc");
+  CHECK(order("absolute") == "xabc");
+}
+
 TEST_CASE("templates read connections and variables from the environment") {
   ::setenv("DAGCTL_CONN_WAREHOUSE", "postgres://etl:pw@db.local:5432/dw", 1);
   ::setenv("DAGCTL_VAR_region", "eu-west", 1);

@@ -73,6 +73,9 @@ TEST_CASE("trigger rules decide from upstream states", "[trigger_rule]") {
       {"all_done_min_one_success", "sr", "wait"},
       {"all_done_min_one_success", "ff", "upstream_failed"},
       {"all_done_min_one_success", "kk", "skip"},
+      // From trigger_rule_dep.py's early decision: one skip skips at once.
+      {"all_done_min_one_success", "kr", "skip"},
+      {"all_done_min_one_success", "kf", "skip"},
       {"all_skipped", "kk", "run"},
       {"all_skipped", "kr", "wait"},
       {"all_skipped", "ks", "skip"},

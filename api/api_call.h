@@ -1,0 +1,98 @@
+// Internal to api/: one REST request being answered. The handlers of each
+// group of endpoints live in their own file (api_service.cc: DAGs, runs,
+// task instances; api_pools.cc: pools).
+#pragma once
+
+#include <expected>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/airflow_json.h"
+#include "api/api_service.h"
+
+namespace dagctl::api {
+
+using nlohmann::json;
+
+inline constexpr int kMaxLimit = 1000;
+
+// A request that cannot be answered as asked: becomes a problem-JSON reply.
+struct Problem {
+  int status;
+  std::string title;
+  std::string detail;
+};
+
+template <typename T>
+using Reply = std::expected<T, Problem>;
+
+inline std::unexpected<Problem> BadRequest(const std::string& detail) {
+  return std::unexpected(Problem{400, "Bad request", detail});
+}
+inline std::unexpected<Problem> NotFound(const std::string& title, const std::string& detail) {
+  return std::unexpected(Problem{404, title, detail});
+}
+inline std::unexpected<Problem> Internal(const Error& e) {
+  return std::unexpected(Problem{500, "Internal error", e.message()});
+}
+
+// One request being answered.
+class Call {
+ public:
+  Call(const ApiContext& ctx, const ApiRequest& req) : ctx_(ctx), req_(req) {}
+
+  ApiResponse Respond();
+
+ private:
+  Reply<json> Route(const std::vector<std::string>& s);
+  Reply<json> Health();
+  Reply<json> ListDags();
+  Reply<json> GetDag(const std::string& dag_id);
+  Reply<json> PatchDag(const std::string& dag_id);
+  Reply<json> ListTasks(const std::string& dag_id);
+  Reply<json> GetTask(const std::string& dag_id, const std::string& task_id);
+  Reply<json> ListRuns(const std::string& dag_id);
+  Reply<json> PostRun(const std::string& dag_id);
+  Reply<json> GetRun(const std::string& dag_id, const std::string& run_id);
+  Reply<json> ListTis(const std::string& dag_id, const std::string& run_id);
+  Reply<json> GetTi(const std::string& dag_id, const std::string& run_id, const std::string& task);
+  Reply<json> GetLog(const std::string& dag_id, const std::string& run_id, const std::string& task,
+                      const std::string& try_text);
+  Reply<json> Clear(const std::string& dag_id);
+  Reply<json> ImportErrors();
+  Reply<json> DagDetails(const std::string& dag_id);
+  Reply<json> Grid(const std::string& dag_id);
+  Reply<json> Graph(const std::string& dag_id);
+  Reply<json> Workers();
+  // api_pools.cc
+  Reply<json> ListPools();
+  Reply<json> PostPool();
+  Reply<json> GetPool(const std::string& name);
+  Reply<json> PatchPool(const std::string& name);
+  Reply<json> DeletePool(const std::string& name);
+  Reply<PoolRecord> PoolFromBody(const json& body, PoolRecord base, const std::vector<std::string>& mask);
+
+  Reply<std::shared_ptr<const Dag>> FindDag(const std::string& dag_id);
+  Reply<DagRunRecord> FindRun(const std::string& dag_id, const std::string& run_id);
+  Reply<TaskInstanceRecord> FindTi(const std::string& dag_id, const std::string& run_id,
+                                    const std::string& task_id);
+  Reply<json> Body();
+  Reply<int> IntParam(const std::string& name, int fallback, int min, int max);
+  Reply<std::optional<bool>> BoolParam(const std::string& name);
+  Reply<std::optional<Timestamp>> TimeParam(const std::string& name);
+  std::vector<std::string> Params(const std::string& name) const;
+  Reply<Store*> Db();
+  DagStatus StatusOf(const Dag& dag, Store& store, bool paused);
+
+  const ApiContext& ctx_;
+  const ApiRequest& req_;
+  std::shared_ptr<const DagBag> bag_;
+  std::string text_body_;  // set by GetLog for text/plain replies
+  std::string raw_json_;   // a reply already written as JSON text (run lists)
+  int status_ = 200;       // a success other than 200 (204 No Content)
+};
+
+}  // namespace dagctl::api
