@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <map>
 
 #include "cli/app.h"
 #include "cli/args.h"
@@ -10,6 +11,7 @@
 #include "cli/progress.h"
 #include "engine/data_interval.h"
 #include "engine/posix_try_runner.h"
+#include "engine/queueing.h"
 #include "engine/run_scope.h"
 #include "engine/runs.h"
 
@@ -75,6 +77,20 @@ int CmdRun(App& app, const std::vector<std::string>& argv) {
   }
   Store* store = app.store();
   if (!store) return kExitFailed;
+  // A task whose pool is missing or too small would wait for ever here: say so instead.
+  auto pools = store->ListPools();
+  if (!pools) {
+    PrintError(pools.error().message());
+    return kExitFailed;
+  }
+  std::map<std::string, int> pool_slots;
+  for (const PoolRecord& p : *pools) pool_slots[p.name] = p.slots;
+  for (const Task& t : dag->tasks)
+    if (std::string problem = PoolProblem(dag->dag_id, t.id, t.pool, t.pool_slots, pool_slots);
+        !problem.empty()) {
+      PrintError(problem);
+      return kExitFailed;
+    }
   ExecutorOptions opts = app.executor_options();
   auto run = CreateRun(*store, *dag,
                        {.type = RunType::kManual,

@@ -1,5 +1,7 @@
 #include "engine/queueing.h"
 
+#include <fmt/format.h>
+
 namespace dagctl {
 
 namespace {
@@ -12,6 +14,23 @@ int CapOf(const std::map<std::pair<std::string, std::string>, int>& caps,
 }
 
 }  // namespace
+
+std::string PoolProblem(const std::string& dag_id, const std::string& task_id,
+                        const std::string& pool, int slots,
+                        const std::map<std::string, int>& pool_slots) {
+  auto it = pool_slots.find(pool);
+  if (it == pool_slots.end())
+    return fmt::format(
+        "task {} of {} waits for pool '{}', which does not exist (create it: dagctl pools set {} "
+        "SLOTS)",
+        task_id, dag_id, pool, pool);
+  if (slots > it->second)
+    return fmt::format(
+        "task {} of {} needs {} slots of pool '{}', which has {}: it waits until the pool has "
+        "enough",
+        task_id, dag_id, slots, pool, it->second);
+  return "";
+}
 
 QueueChoice ChooseToQueue(const std::vector<TaskInstanceRecord>& candidates,
                           const QueueLimits& limits, ActiveSlots& slots) {

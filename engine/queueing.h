@@ -36,6 +36,13 @@ struct QueueChoice {
   std::vector<size_t> stuck;
 };
 
+/// Why task `task_id` of `dag_id`, which takes `slots` of `pool`, cannot
+/// start with the pools as they are (missing, or smaller than `slots`);
+/// empty when it can.
+std::string PoolProblem(const std::string& dag_id, const std::string& task_id,
+                        const std::string& pool, int slots,
+                        const std::map<std::string, int>& pool_slots);
+
 /// Picks candidates in order while their pool, DAG and task have room;
 /// counts the picked ones into `slots`.
 QueueChoice ChooseToQueue(const std::vector<TaskInstanceRecord>& candidates,

@@ -428,17 +428,8 @@ Result<std::vector<TiKey>> Scheduler::QueueReady(LocalWorkerSlots local) {
 void Scheduler::WarnStuck(const TaskInstanceRecord& ti) {
   if (!opts_.verbose || !warned_.insert(ti.dag_id + "/" + ti.task_id + "/pool/" + ti.pool).second)
     return;
-  auto pool = pool_slots_.find(ti.pool);
-  if (pool == pool_slots_.end())
-    fmt::print(stderr,
-               "dagctl scheduler: task {} of {} waits for pool '{}', which does not exist "
-               "(create it: dagctl pools set {} SLOTS)\n",
-               ti.task_id, ti.dag_id, ti.pool, ti.pool);
-  else
-    fmt::print(stderr,
-               "dagctl scheduler: task {} of {} needs {} slots of pool '{}', which has {}: it "
-               "waits until the pool has enough\n",
-               ti.task_id, ti.dag_id, ti.pool_slots, ti.pool, pool->second);
+  fmt::print(stderr, "dagctl scheduler: {}\n",
+             PoolProblem(ti.dag_id, ti.task_id, ti.pool, ti.pool_slots, pool_slots_));
 }
 
 // The scheduled task instances of this process's runs, best first: higher

@@ -13,4 +13,7 @@ cd "$root"
 scripts/build.sh dagctl
 export DAGCTL_HOME="${DAGCTL_HOME:-$HOME/.dagctl}"
 python3 dags/sample/seed.py --home "$DAGCTL_HOME"
+# The seed pipelines' loads into the warehouse take the `warehouse` pool: one writer at a time.
+build/dagctl --dags dags pools list | grep -q '^warehouse ' ||
+  build/dagctl --dags dags pools set warehouse 1 --description "one writer at a time into the warehouse"
 exec build/dagctl --dags dags serve --with-redis "$@"

@@ -302,6 +302,67 @@ async function workersPage() {
   refreshTimer = setTimeout(route, 3000);
 }
 
+// ---- pools -----------------------------------------------------------------
+
+async function poolsPage() {
+  const data = await api("/pools?limit=1000");
+  const table = el("table", { id: "pools" },
+    el("tr", {}, el("th", { text: "Pool" }), el("th", { text: "Slots" }), el("th", { text: "Running" }),
+      el("th", { text: "Queued" }), el("th", { text: "Scheduled (waiting)" }), el("th", { text: "Open" }),
+      el("th", { text: "Description" }), el("th", { text: "" })));
+  for (const p of data.pools) {
+    const slots = el("input", { type: "number", min: "0", value: String(p.slots), "aria-label": `slots of ${p.name}` });
+    const save = el("button", { text: "Set", onclick: () => act(() => api(`/pools/${enc(p.name)}?update_mask=slots`,
+      { method: "PATCH", body: JSON.stringify({ slots: Number(slots.value) }) })) });
+    const remove = el("button", { text: "Delete", onclick: () => {
+      if (confirm(`Delete pool ${p.name}? Tasks that name it wait until it exists again.`))
+        act(() => api(`/pools/${enc(p.name)}`, { method: "DELETE" }));
+    } });
+    table.append(el("tr", { "data-pool": p.name },
+      el("td", { text: p.name }), el("td", {}, slots, " ", save),
+      el("td", { text: p.running_slots }), el("td", { text: p.queued_slots }),
+      el("td", { text: p.scheduled_slots }), el("td", { text: p.open_slots }),
+      el("td", { text: p.description ?? "" }),
+      el("td", {}, p.name === "default_pool" ? "" : remove)));
+  }
+  const name = el("input", { name: "name", required: "", placeholder: "warehouse" });
+  const slots = el("input", { name: "slots", type: "number", min: "0", required: "", value: "1" });
+  const description = el("input", { name: "description", placeholder: "what the pool protects" });
+  const result = el("p", { class: "error" });
+  const form = el("form", { class: "trigger", id: "new-pool", onsubmit: (e) => {
+    e.preventDefault();
+    act(() => api("/pools", { method: "POST",
+      body: JSON.stringify({ name: name.value, slots: Number(slots.value), description: description.value || null }) }), result);
+  } },
+    el("label", { text: "Name" }), name, el("label", { text: "Slots" }), slots,
+    el("label", { text: "Description" }), description, el("p", {}, el("button", { class: "primary", text: "Create pool" })), result);
+  show(el("h1", { text: "Pools" }),
+    el("p", { class: "muted", text: "A task starts only while its pool has open slots; the others wait as scheduled." }),
+    table, el("h2", { text: "New pool" }), form);
+  refreshWhileIdle();
+}
+
+// Re-renders the page every 3 s, but not while the user is typing into one of its fields.
+function refreshWhileIdle() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(() => {
+    const focus = document.activeElement;
+    if (focus && view.contains(focus) && focus.tagName === "INPUT") refreshWhileIdle();
+    else route();
+  }, 3000);
+}
+
+// Runs a change through the API, then shows the page again (or the error where the user looks).
+async function act(change, where = null) {
+  try {
+    await change();
+    await route();
+  } catch (err) {
+    if (where) where.textContent = String(err.message || err);
+    else fail(err);
+  }
+}
+
 // ---- routing ---------------------------------------------------------------
 
 function go(hash) { location.hash = hash; }
@@ -319,6 +380,7 @@ async function route() {
       return await dagPage(dag, parts[2] || "grid", Number(parts[3]) || 0);
     }
     if (parts[0] === "workers") return await workersPage();
+    if (parts[0] === "pools") return await poolsPage();
     return await dagList();
   } catch (err) {
     fail(err);

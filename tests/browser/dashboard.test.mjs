@@ -11,6 +11,7 @@ import { chromium } from "playwright-core";
 const DAGCTL = resolve(process.env.DAGCTL_BIN || "../../build/dagctl");
 const dir = mkdtempSync(join(tmpdir(), "dagctl_browser_"));
 let server, browser, page, base;
+let acceptDialogs = false;
 
 function writeDags() {
   const dags = join(dir, "dags");
@@ -33,6 +34,18 @@ tasks:
   - id: load
     depends_on: transform
     command: echo loaded
+`);
+  writeFileSync(join(dags, "pooled.yaml"), `
+description: Two loads that share a pool the test creates from the dashboard
+schedule: null
+start_date: 2030-01-01
+tasks:
+  - id: load_a
+    pool: narrow
+    command: sleep 30
+  - id: load_b
+    pool: narrow
+    command: sleep 30
 `);
   writeFileSync(join(dags, "broken.yaml"), "tasks: [\n");
   return dags;
@@ -64,7 +77,7 @@ before(async () => {
       "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
   });
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on("dialog", (d) => d.dismiss());
+  page.on("dialog", (d) => (acceptDialogs ? d.accept() : d.dismiss()));
 });
 
 after(async () => {
@@ -124,6 +137,58 @@ test("the workers page lists the live workers, their queues and slots", async ()
   assert.match(text, /\(all\)/);
   assert.match(text, /\d+ \/ 32/);
   assert.match(text, /s ago/);
+});
+
+async function poolRow(name) {
+  await page.waitForSelector(`#pools tr[data-pool='${name}']`);
+  return page.$$eval(`#pools tr[data-pool='${name}'] td`, (tds) => tds.map((td) => td.textContent));
+}
+
+test("pools: created from the form, they hold tasks to their slots, and slots can be changed and the pool deleted", async () => {
+  // Both tasks of the run wait as scheduled: their pool does not exist yet.
+  await page.goto(`${base}/`);
+  const run = await page.evaluate(async () => (await fetch("/api/v1/dags/pooled/dagRuns",
+    { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" })).json());
+  assert.ok(run.dag_run_id);
+  await page.click("nav a[href='#/pools']");
+  const defaults = await poolRow("default_pool");
+  assert.equal(defaults[0], "default_pool");
+  assert.equal(await page.inputValue("#pools tr[data-pool='default_pool'] input"), "128");
+
+  await page.fill("#new-pool input[name=name]", "narrow");
+  await page.fill("#new-pool input[name=slots]", "1");
+  await page.fill("#new-pool input[name=description]", "one load at a time");
+  await page.click("#new-pool button");
+  // One slot: one load runs, the other waits as scheduled.
+  await page.waitForFunction(() => {
+    const tds = [...document.querySelectorAll("#pools tr[data-pool='narrow'] td")].map((td) => td.textContent);
+    return tds[2] === "1" && tds[4] === "1";
+  }, null, { timeout: 15000 });
+  const [, , running, queued, scheduled, open, description] = await poolRow("narrow");
+  assert.deepEqual([running, queued, scheduled, open, description], ["1", "0", "1", "0", "one load at a time"]);
+
+  // Two slots: the waiting load starts too.
+  await page.fill("#pools tr[data-pool='narrow'] input", "2");
+  await page.click("#pools tr[data-pool='narrow'] button:has-text('Set')");
+  await page.waitForFunction(() => {
+    const tds = [...document.querySelectorAll("#pools tr[data-pool='narrow'] td")].map((td) => td.textContent);
+    return tds[2] === "2" && tds[4] === "0";
+  }, null, { timeout: 15000 });
+  assert.equal(await page.inputValue("#pools tr[data-pool='narrow'] input"), "2");
+
+  // A second pool of the same name is refused with Airflow's message, where the user looks.
+  await page.fill("#new-pool input[name=name]", "narrow");
+  await page.click("#new-pool button");
+  await page.waitForSelector("#new-pool p.error:has-text('already exists')");
+
+  acceptDialogs = true;
+  try {
+    await page.click("#pools tr[data-pool='narrow'] button:has-text('Delete')");
+    await page.waitForSelector("#pools tr[data-pool='narrow']", { state: "detached" });
+  } finally {
+    acceptDialogs = false;
+  }
+  assert.equal(await page.$$eval("#pools tr[data-pool='default_pool'] button:has-text('Delete')", (b) => b.length), 0);
 });
 
 test("script injected through a description or a task's output never runs", async () => {

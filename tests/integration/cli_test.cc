@@ -1,5 +1,7 @@
 // The CLI's answers to good and bad input: exit codes and exact messages.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -108,4 +110,50 @@ TEST_CASE("variables are set, read by templates, listed and deleted") {
   CHECK(gone.err == "dagctl: variable 'region' is not set\n");
   Output bad = sb.Dagctl("variables frob");
   CHECK(bad.exit_code == 2);
+}
+
+TEST_CASE("pools: set, list and delete from the CLI, and a pool of one slot runs its tasks one at a time") {
+  Sandbox sb;
+  Output list = sb.Dagctl("pools list");
+  REQUIRE(list.exit_code == 0);
+  CHECK(list.out.find("default_pool  128    0        0       0          128   Default pool") !=
+        std::string::npos);
+  Output bad = sb.Dagctl("pools set narrow many");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("pool slots must be a whole number from 0, not 'many'") != std::string::npos);
+
+  std::string trace = (sb.work() / "trace").string();
+  std::string step = fmt::format("command: 'echo start >> {0}; sleep 0.3; echo end >> {0}'", trace);
+  std::ofstream(sb.work() / "pooled.yaml") << fmt::format(
+      "tasks:\n  - {{id: a, pool: narrow, {0}}}\n  - {{id: b, pool: narrow, {0}}}\n"
+      "  - {{id: c, pool: narrow, {0}}}\n",
+      step);
+  std::string dag = (sb.work() / "pooled.yaml").string();
+  // Without its pool, the run would wait for ever: `run` says so and starts nothing.
+  Output missing = sb.Dagctl("run " + dag);
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err ==
+        "dagctl: task a of pooled waits for pool 'narrow', which does not exist (create it: "
+        "dagctl pools set narrow SLOTS)\n");
+  CHECK(sb.Dagctl("runs pooled --json").out.find("dag_run_id") == std::string::npos);
+
+  Output set = sb.Dagctl("pools set narrow 1 --description 'one at a time'");
+  REQUIRE(set.exit_code == 0);
+  CHECK(sb.Dagctl("pools list").out.find("narrow        1      0        0       0          1     one at a time") !=
+        std::string::npos);
+  REQUIRE(sb.Dagctl("run " + dag).exit_code == 0);
+  // One slot: every task ended before the next started.
+  CHECK(dagctl::testing::ReadFile(sb.work() / "trace") == "start\nend\nstart\nend\nstart\nend\n");
+
+  json pools = json::parse(sb.Dagctl("pools list --json").out);
+  REQUIRE(pools["pools"].size() == 2);
+  CHECK(pools["pools"][1]["name"] == "narrow");
+  CHECK(pools["pools"][1]["slots"] == 1);
+  CHECK(pools["pools"][1]["open_slots"] == 1);
+  CHECK(sb.Dagctl("pools delete narrow").exit_code == 0);
+  Output again = sb.Dagctl("pools delete narrow");
+  CHECK(again.exit_code == 1);
+  CHECK(again.err.find("narrow") != std::string::npos);
+  Output keep = sb.Dagctl("pools delete default_pool");
+  CHECK(keep.exit_code == 1);
 }

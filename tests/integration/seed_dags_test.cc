@@ -29,6 +29,8 @@ const std::string kDags = SEED_DAGS_DIR;
 void Seed(const Sandbox& sb, const std::string& dates) {
   std::string cmd = "python3 " + kDags + "/sample/seed.py --home '" + sb.home().string() + "' " + dates + " >/dev/null";
   REQUIRE(std::system(cmd.c_str()) == 0);
+  // As scripts/serve.sh does: the warehouse loads take this pool.
+  REQUIRE(sb.Dagctl("pools set warehouse 1", kDags).exit_code == 0);
 }
 
 // The run id from `dagctl run`'s closing line: "run RUN_ID of DAG: STATE ...".

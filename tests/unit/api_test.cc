@@ -64,6 +64,10 @@ tasks:
     api::ApiResponse resp = service_->Handle(req);
     INFO(method << " " << path << " -> " << resp.status << " " << resp.body);
     REQUIRE(resp.status == want_status);
+    if (want_status == 204) {
+      CHECK(resp.body.empty());
+      return nullptr;
+    }
     json j = json::parse(resp.body);
     if (path_template.empty()) return j;  // dagctl's own endpoints: not in Airflow's spec
     std::string lower = method;
@@ -255,6 +259,64 @@ TEST_CASE("api: the workers view lists the workers with a recent heartbeat") {
   CHECK(w["workers"][0]["slots_used"] == 3);
   CHECK(w["workers"][0]["slots"] == 8);
   h.Call("POST", "/ui/workers", "", 405);
+}
+
+TEST_CASE("api: pools are created, listed, read, updated and deleted as Airflow's /pools does") {
+  ApiHarness h;
+  json list = h.Call("GET", "/pools", "/pools", 200);
+  REQUIRE(list["total_entries"] == 1);
+  CHECK(list["pools"][0]["name"] == "default_pool");
+  CHECK(list["pools"][0]["slots"] == 128);
+  CHECK(list["pools"][0]["open_slots"] == 128);
+
+  json made = h.Call("POST", "/pools", "/pools", 200,
+                     R"({"name": "warehouse", "slots": 2, "description": "one load at a time"})");
+  CHECK(made["name"] == "warehouse");
+  CHECK(made["slots"] == 2);
+  CHECK(made["description"] == "one load at a time");
+  CHECK(made["occupied_slots"] == 0);
+  CHECK(h.Call("POST", "/pools", "/pools", 409, R"({"name": "warehouse", "slots": 1})")["detail"] ==
+        "Pool: warehouse already exists");
+  CHECK(h.Call("POST", "/pools", "/pools", 400, R"({"slots": 1})")["detail"] ==
+        "Missing required property(ies): ['name']");
+  h.Call("POST", "/pools", "/pools", 400, R"({"name": "x", "slots": -1})");
+  h.Call("POST", "/pools", "/pools", 400, R"({"name": "x", "slots": "many"})");
+
+  CHECK(h.Call("GET", "/pools/warehouse", "/pools/{pool_name}", 200)["slots"] == 2);
+  CHECK(h.Call("GET", "/pools/nope", "/pools/{pool_name}", 404)["detail"] ==
+        "Pool with name:'nope' not found");
+
+  json patched = h.Call("PATCH", "/pools/warehouse?update_mask=slots", "/pools/{pool_name}", 200,
+                        R"({"name": "ignored", "slots": 5})");
+  CHECK(patched["name"] == "warehouse");
+  CHECK(patched["slots"] == 5);
+  CHECK(patched["description"] == "one load at a time");
+  json renamed = h.Call("PATCH", "/pools/warehouse", "/pools/{pool_name}", 200,
+                        R"({"name": "dwh", "slots": 3})");
+  CHECK(renamed["name"] == "dwh");
+  CHECK(renamed["slots"] == 3);
+  h.Call("GET", "/pools/warehouse", "/pools/{pool_name}", 404);
+  CHECK(h.Call("PATCH", "/pools/dwh?update_mask=colour", "/pools/{pool_name}", 400, R"({"slots": 1})")["detail"] ==
+        "Invalid field: colour in update mask");
+  CHECK(h.Call("PATCH", "/pools/default_pool", "/pools/{pool_name}", 400, R"({"name": "x", "slots": 1})")["detail"] ==
+        "Default Pool's name can't be modified");
+  CHECK(h.Call("PATCH", "/pools/default_pool?update_mask=slots", "/pools/{pool_name}", 200,
+               R"({"slots": 64})")["slots"] == 64);
+
+  list = h.Call("GET", "/pools?order_by=-slots", "/pools", 200);
+  REQUIRE(list["pools"].size() == 2);
+  CHECK(list["pools"][0]["name"] == "default_pool");
+  CHECK(list["pools"][1]["name"] == "dwh");
+  list = h.Call("GET", "/pools?limit=1&offset=1", "/pools", 200);
+  CHECK(list["total_entries"] == 2);
+  REQUIRE(list["pools"].size() == 1);
+  CHECK(list["pools"][0]["name"] == "dwh");
+
+  CHECK(h.Call("DELETE", "/pools/default_pool", "/pools/{pool_name}", 400)["detail"] ==
+        "Default Pool can't be deleted");
+  h.Call("DELETE", "/pools/dwh", "/pools/{pool_name}", 204);
+  h.Call("DELETE", "/pools/dwh", "/pools/{pool_name}", 404);
+  CHECK(h.Call("GET", "/pools", "/pools", 200)["total_entries"] == 1);
 }
 
 TEST_CASE("api: a log over 16 MiB comes back as its last 16 MiB, after a line saying so") {
