@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/json_io.h"
+#include "engine/mapping.h"
 #include "operators/operator.h"
 
 namespace dagctl::api {
@@ -88,7 +89,7 @@ json TaskJson(const Dag& dag, const Task& task) {
       {"trigger_rule", TriggerRuleName(task.trigger_rule)},
       {"extra_links", json::array()},
       {"depends_on_past", false},
-      {"is_mapped", false},
+      {"is_mapped", !task.expand.empty()},
       {"wait_for_downstream", false},
       {"retries", task.retries},
       {"queue", task.queue},
@@ -191,20 +192,21 @@ json TaskInstanceJson(const TaskInstanceRecord& ti, const DagRunRecord& run) {
       {"duration", duration},
       {"state", ti.state == TaskState::kNone ? json(nullptr) : json(TaskStateName(ti.state))},
       {"try_number", ti.try_number},
-      {"map_index", -1},
+      {"map_index", ti.map_index},
       {"max_tries", ti.max_tries - 1},  // Airflow's: the retries allowed (tries = max_tries + 1)
-      {"hostname", ""},
+      {"hostname", ti.hostname},
       {"unixname", ""},
       {"pool", ti.pool},
-      {"pool_slots", 1},
-      {"queue", "default"},
+      {"pool_slots", ti.pool_slots},
+      {"queue", ti.queue},
       {"priority_weight", ti.priority_weight},
       {"operator", ti.operator_name},
-      {"queued_when", nullptr},
+      {"queued_when", TimeOrNull(ti.queued_at)},
       {"pid", ti.pid ? json(ti.pid) : json(nullptr)},
       {"executor", nullptr},
       {"executor_config", "{}"},
-      {"rendered_map_index", nullptr},
+      {"rendered_map_index",
+       ti.map_index >= 0 ? json(DescribeInstance(ti.map_values)) : json(nullptr)},
       {"rendered_fields", json::object()},
       {"note", nullptr},
   };

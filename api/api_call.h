@@ -58,7 +58,11 @@ class Call {
   Reply<json> PostRun(const std::string& dag_id);
   Reply<json> GetRun(const std::string& dag_id, const std::string& run_id);
   Reply<json> ListTis(const std::string& dag_id, const std::string& run_id);
-  Reply<json> GetTi(const std::string& dag_id, const std::string& run_id, const std::string& task);
+  Reply<json> GetTi(const std::string& dag_id, const std::string& run_id, const std::string& task,
+                    const std::string* map_index = nullptr);
+  Reply<json> ListMapped(const std::string& dag_id, const std::string& run_id,
+                         const std::string& task);
+  Reply<json> TiPage(const std::vector<const TaskInstanceRecord*>& tis, const DagRunRecord& run);
   Reply<json> GetLog(const std::string& dag_id, const std::string& run_id, const std::string& task,
                       const std::string& try_text);
   Reply<json> Clear(const std::string& dag_id);
@@ -77,8 +81,10 @@ class Call {
 
   Reply<std::shared_ptr<const Dag>> FindDag(const std::string& dag_id);
   Reply<DagRunRecord> FindRun(const std::string& dag_id, const std::string& run_id);
+  /// The task instance `task` (map index -1), or with `map_index` one of a
+  /// mapped task's; 404 otherwise, saying when the task is mapped.
   Reply<TaskInstanceRecord> FindTi(const std::string& dag_id, const std::string& run_id,
-                                    const std::string& task_id);
+                                   const std::string& task_id, const std::string* map_index = nullptr);
   Reply<json> Body();
   Reply<int> IntParam(const std::string& name, int fallback, int min, int max);
   Reply<std::optional<bool>> BoolParam(const std::string& name);

@@ -134,6 +134,8 @@ Reply<json> Call::Route(const std::vector<std::string>& s) {
       if (n == 4) return GetRun(dag, s[3]);
       if (n == 5 && s[4] == "taskInstances") return ListTis(dag, s[3]);
       if (n == 6 && s[4] == "taskInstances") return GetTi(dag, s[3], s[5]);
+      if (n == 7 && s[4] == "taskInstances" && s[6] == "listMapped") return ListMapped(dag, s[3], s[5]);
+      if (n == 7 && s[4] == "taskInstances") return GetTi(dag, s[3], s[5], &s[6]);
       if (n == 8 && s[4] == "taskInstances" && s[6] == "logs") return GetLog(dag, s[3], s[5], s[7]);
     }
   }
@@ -211,15 +213,31 @@ Reply<DagRunRecord> Call::FindRun(const std::string& dag_id, const std::string& 
 }
 
 Reply<TaskInstanceRecord> Call::FindTi(const std::string& dag_id, const std::string& run_id,
-                                        const std::string& task_id) {
+                                        const std::string& task_id, const std::string* map_index) {
   auto run = FindRun(dag_id, run_id);
   if (!run) return std::unexpected(run.error());
+  int want = -1;
+  if (map_index) {
+    auto n = ScalarAsInt(*map_index);
+    if (!n || *n < 0 || *n > INT32_MAX)
+      return BadRequest(fmt::format("map index must be a whole number from 0, not '{}'", *map_index));
+    want = static_cast<int>(*n);
+  }
   auto tis = (*Db())->ListTaskInstances(dag_id, run_id);
   if (!tis) return Internal(tis.error());
-  for (const auto& ti : *tis)
-    if (ti.task_id == task_id) return ti;
+  bool mapped = false;
+  for (const auto& ti : *tis) {
+    if (ti.task_id != task_id) continue;
+    if (ti.map_index == want) return ti;
+    mapped = ti.map_index >= 0;
+  }
+  // As Airflow says when the URL lacks the map index of a mapped task.
+  if (mapped && !map_index)
+    return NotFound("Task instance not found", "Task instance is mapped, add the map_index value to the URL");
   return NotFound("Task instance not found",
-                  fmt::format("Task instance for task '{}' of run '{}' not found", task_id, run_id));
+                  map_index ? fmt::format("Task instance for task '{}' map index {} of run '{}' not found",
+                                          task_id, want, run_id)
+                            : fmt::format("Task instance for task '{}' of run '{}' not found", task_id, run_id));
 }
 
 DagStatus Call::StatusOf(const Dag& dag, Store& store, bool paused) {
@@ -424,9 +442,8 @@ Reply<json> Call::GetRun(const std::string& dag_id, const std::string& run_id) {
   return DagRunJson(*run);
 }
 
-Reply<json> Call::ListTis(const std::string& dag_id, const std::string& run_id) {
-  auto run = FindRun(dag_id, run_id);
-  if (!run) return std::unexpected(run.error());
+// A page of task instances, as the query's limit, offset and state say.
+Reply<json> Call::TiPage(const std::vector<const TaskInstanceRecord*>& tis, const DagRunRecord& run) {
   auto limit = IntParam("limit", 100, 0, kMaxLimit);
   auto offset = IntParam("offset", 0, 0, INT32_MAX);
   if (!limit) return std::unexpected(limit.error());
@@ -436,27 +453,64 @@ Reply<json> Call::ListTis(const std::string& dag_id, const std::string& run_id) 
     if (!ParseTaskState(s)) return BadRequest(fmt::format("unknown task state '{}'", s));
     states.insert(s);
   }
-  auto tis = (*Db())->ListTaskInstances(dag_id, run_id);
-  if (!tis) return Internal(tis.error());
   json items = json::array();
   size_t total = 0;
-  for (const auto& ti : *tis) {
-    if (!states.empty() && !states.count(TaskStateName(ti.state))) continue;
+  for (const TaskInstanceRecord* ti : tis) {
+    if (!states.empty() && !states.count(TaskStateName(ti->state))) continue;
     if (total++ < static_cast<size_t>(*offset) || items.size() >= static_cast<size_t>(*limit)) continue;
-    items.push_back(TaskInstanceJson(ti, *run));
+    items.push_back(TaskInstanceJson(*ti, run));
   }
   return json{{"task_instances", items}, {"total_entries", total}};
 }
 
-Reply<json> Call::GetTi(const std::string& dag_id, const std::string& run_id, const std::string& task) {
-  auto ti = FindTi(dag_id, run_id, task);
+Reply<json> Call::ListTis(const std::string& dag_id, const std::string& run_id) {
+  auto run = FindRun(dag_id, run_id);
+  if (!run) return std::unexpected(run.error());
+  auto tis = (*Db())->ListTaskInstances(dag_id, run_id);
+  if (!tis) return Internal(tis.error());
+  std::vector<const TaskInstanceRecord*> all;
+  for (const auto& ti : *tis) all.push_back(&ti);
+  return TiPage(all, *run);
+}
+
+Reply<json> Call::GetTi(const std::string& dag_id, const std::string& run_id, const std::string& task,
+                         const std::string* map_index) {
+  auto ti = FindTi(dag_id, run_id, task, map_index);
   if (!ti) return std::unexpected(ti.error());
   return TaskInstanceJson(*ti, *FindRun(dag_id, run_id));
 }
 
+Reply<json> Call::ListMapped(const std::string& dag_id, const std::string& run_id,
+                             const std::string& task) {
+  auto run = FindRun(dag_id, run_id);
+  if (!run) return std::unexpected(run.error());
+  auto tis = (*Db())->ListTaskInstances(dag_id, run_id);
+  if (!tis) return Internal(tis.error());
+  std::vector<const TaskInstanceRecord*> mine;
+  for (const auto& ti : *tis)
+    if (ti.task_id == task && ti.map_index >= 0) mine.push_back(&ti);
+  // None may mean a mapped task that expanded to an empty list: not a 404 (as Airflow).
+  if (mine.empty()) {
+    auto dag = FindDag(dag_id);
+    if (!dag) return std::unexpected(dag.error());
+    const Task* t = (*dag)->FindTask(task);
+    if (!t) return NotFound("Task not found", fmt::format("Task id {} not found", task));
+    if (t->expand.empty())
+      return NotFound("Task instance not found", fmt::format("Task id {} is not mapped", task));
+  }
+  auto order = req_.query.count("order_by") ? req_.query.find("order_by")->second : "map_index";
+  if (order != "map_index" && order != "-map_index")
+    return BadRequest(fmt::format(
+        "cannot order mapped task instances by '{}' (use map_index or -map_index)", order));
+  if (order == "-map_index") std::reverse(mine.begin(), mine.end());
+  return TiPage(mine, *run);
+}
+
 Reply<json> Call::GetLog(const std::string& dag_id, const std::string& run_id, const std::string& task,
                           const std::string& try_text) {
-  auto ti = FindTi(dag_id, run_id, task);
+  auto map_it = req_.query.find("map_index");
+  bool by_index = map_it != req_.query.end() && map_it->second != "-1";
+  auto ti = FindTi(dag_id, run_id, task, by_index ? &map_it->second : nullptr);
   if (!ti) return std::unexpected(ti.error());
   auto n = ScalarAsInt(try_text);
   if (!n || *n < 1) return BadRequest(fmt::format("try number must be a whole number from 1, not '{}'", try_text));
@@ -465,7 +519,7 @@ Reply<json> Call::GetLog(const std::string& dag_id, const std::string& run_id, c
                                                       ti->try_number, ti->try_number == 1 ? "y" : "ies", run_id));
   auto store = Db();
   if (!store) return std::unexpected(store.error());
-  auto content = ReadTryLogText(**store, ctx_.logs_dir, {dag_id, run_id, task, -1},
+  auto content = ReadTryLogText(**store, ctx_.logs_dir, ti->key(),
                                 static_cast<int>(*n), 0, limits::kMaxLogReplyBytes);
   if (!content) {
     if (content.error().code() == Error::Code::kInvalidArgument)
@@ -521,8 +575,8 @@ Reply<json> Call::Clear(const std::string& dag_id) {
     return Internal(cleared.error());
   }
   json items = json::array();
-  for (const std::string& t : *cleared)
-    items.push_back({{"task_id", t}, {"dag_id", dag_id}, {"dag_run_id", run_id},
+  for (const TiKey& t : *cleared)
+    items.push_back({{"task_id", t.task_id}, {"dag_id", dag_id}, {"dag_run_id", run_id},
                      {"execution_date", FormatIso(run->logical_date)}});
   return json{{"task_instances", items}};
 }
@@ -602,6 +656,23 @@ Reply<json> Call::Workers() {
 
 // Runs x tasks for the dashboard's grid: newest runs first, one query for
 // all their task instances.
+namespace {
+
+// Which state a grid cell of a mapped task shows: the first of its
+// instances' states in Airflow's grid order.
+int GridRank(TaskState s) {
+  constexpr TaskState kOrder[] = {
+      TaskState::kFailed,  TaskState::kUpstreamFailed, TaskState::kUpForRetry,
+      TaskState::kUpForReschedule, TaskState::kQueued, TaskState::kScheduled,
+      TaskState::kRunning, TaskState::kNone,           TaskState::kSuccess,
+      TaskState::kSkipped};
+  for (size_t i = 0; i < std::size(kOrder); ++i)
+    if (kOrder[i] == s) return static_cast<int>(i);
+  return static_cast<int>(std::size(kOrder));
+}
+
+}  // namespace
+
 Reply<json> Call::Grid(const std::string& dag_id) {
   auto dag = FindDag(dag_id);
   if (!dag) return std::unexpected(dag.error());
@@ -625,10 +696,21 @@ Reply<json> Call::Grid(const std::string& dag_id) {
   auto tis = (*store)->ListTaskInstancesOfRuns(dag_id, ids);
   if (!tis) return Internal(tis.error());
   json cells = json::object();
-  for (const auto& ti : *tis)
-    cells[ti.run_id][ti.task_id] = {
-        {"state", ti.state == TaskState::kNone ? json(nullptr) : json(TaskStateName(ti.state))},
-        {"try_number", ti.try_number}};
+  for (const auto& ti : *tis) {
+    json& cell = cells[ti.run_id][ti.task_id];
+    json state = ti.state == TaskState::kNone ? json(nullptr) : json(TaskStateName(ti.state));
+    if (ti.map_index < 0) {
+      cell = {{"state", state}, {"try_number", ti.try_number}};
+      continue;
+    }
+    // A mapped task: one cell for its instances, in the state that matters most.
+    if (cell.is_null()) cell = {{"state", state}, {"try_number", 0}, {"mapped", 0}};
+    cell["mapped"] = cell["mapped"].get<int>() + 1;
+    cell["try_number"] = std::max(cell["try_number"].get<int>(), ti.try_number);
+    if (GridRank(ti.state) < GridRank(ParseTaskState(cell["state"].is_null() ? "" : cell["state"].get<std::string>())
+                                          .value_or(TaskState::kNone)))
+      cell["state"] = state;
+  }
   json tasks = json::array();
   for (size_t i : (*dag)->graph.topo_order) tasks.push_back((*dag)->tasks[i].id);
   return json{{"tasks", tasks}, {"dag_runs", run_list}, {"task_instances", cells},

@@ -101,7 +101,7 @@ int CmdTasks(App& app, const std::vector<std::string>& argv) {
     }
     std::vector<std::vector<std::string>> rows;
     for (const auto& ti : *tis)
-      rows.push_back({ti.task_id, TaskStateName(ti.state), std::to_string(ti.try_number),
+      rows.push_back({TaskLabel(ti.key()), TaskStateName(ti.state), std::to_string(ti.try_number),
                       ti.start_date ? FormatShort(*ti.start_date, ref->tz) : "",
                       ti.end_date ? FormatShort(*ti.end_date, ref->tz) : "",
                       ElapsedText(ti.start_date, ti.end_date)});
@@ -123,10 +123,46 @@ int64_t PrintFrom(Store& store, const std::string& logs_dir, const TiKey& key, i
   return offset + static_cast<int64_t>(text->size());
 }
 
+// The task instance `dagctl logs` reads: the task's own, or with
+// --map-index one of a mapped task's instances. Says what is wrong otherwise.
+std::optional<TaskInstanceRecord> FindInstance(const std::vector<TaskInstanceRecord>& tis,
+                                               const std::string& run_id, const std::string& dag_id,
+                                               const std::string& task_id,
+                                               std::optional<std::string> map_index) {
+  std::vector<const TaskInstanceRecord*> mine;
+  for (const auto& t : tis)
+    if (t.task_id == task_id) mine.push_back(&t);
+  if (mine.empty()) {
+    PrintError(fmt::format("run '{}' of '{}' has no task '{}'", run_id, dag_id, task_id));
+    return std::nullopt;
+  }
+  bool mapped = mine.front()->map_index >= 0;
+  if (!map_index) {
+    if (!mapped) return *mine.front();
+    PrintError(fmt::format("task '{}' is mapped ({} instances in run '{}'): add --map-index N "
+                           "(0 to {})",
+                           task_id, mine.size(), run_id, mine.size() - 1));
+    return std::nullopt;
+  }
+  for (const TaskInstanceRecord* t : mine)
+    if (std::to_string(t->map_index) == *map_index) return *t;
+  PrintError(mapped ? fmt::format("--map-index: task '{}' has instances 0 to {} in run '{}', not "
+                                  "'{}'",
+                                  task_id, mine.size() - 1, run_id, *map_index)
+                    : fmt::format("--map-index: task '{}' is not mapped in run '{}'", task_id,
+                                  run_id));
+  return std::nullopt;
+}
+
 }  // namespace
 
 int CmdLogs(App& app, const std::vector<std::string>& argv) {
-  CommandSpec spec{"logs", "DAG RUN_ID TASK [--try N] [--follow]", {"--try"}, {"--follow"}, 3, 3};
+  CommandSpec spec{"logs",
+                   "DAG RUN_ID TASK [--map-index N] [--try N] [--follow]",
+                   {"--try", "--map-index"},
+                   {"--follow"},
+                   3,
+                   3};
   return WithArgs(spec, argv, [&](const Args& args) {
     Store* store = app.store();
     if (!store) return kExitFailed;
@@ -139,27 +175,23 @@ int CmdLogs(App& app, const std::vector<std::string>& argv) {
       PrintError(tis.error().message());
       return kExitFailed;
     }
-    auto ti =
-        std::find_if(tis->begin(), tis->end(), [&](const auto& t) { return t.task_id == task_id; });
-    if (ti == tis->end()) {
-      PrintError(fmt::format("run '{}' of '{}' has no task '{}'", run_id, ref->dag_id, task_id));
-      return kExitFailed;
-    }
+    auto ti = FindInstance(*tis, run_id, ref->dag_id, task_id, args.Option("--map-index"));
+    if (!ti) return kExitFailed;
     int try_number = ti->try_number;
     if (auto t = args.Option("--try")) try_number = std::atoi(t->c_str());
     if (try_number < 1 || try_number > ti->try_number) {
-      PrintError(fmt::format("task '{}' has {} tr{} in run '{}'", task_id, ti->try_number,
-                             ti->try_number == 1 ? "y" : "ies", run_id));
+      PrintError(fmt::format("task '{}' has {} tr{} in run '{}'", TaskLabel(ti->key()),
+                             ti->try_number, ti->try_number == 1 ? "y" : "ies", run_id));
       return kExitFailed;
     }
-    TiKey key{ref->dag_id, run_id, task_id, -1};
+    TiKey key = ti->key();
     int64_t offset = PrintFrom(*store, app.logs_dir(), key, try_number, 0);
     // --follow: keep printing while this try is still the running one.
     while (args.Flag("--follow")) {
       auto now = store->ListTaskInstances(ref->dag_id, run_id);
       if (!now) break;
       auto cur = std::find_if(now->begin(), now->end(),
-                              [&](const auto& t) { return t.task_id == task_id; });
+                              [&](const auto& t) { return t.key() == key; });
       bool live = cur != now->end() && cur->try_number == try_number &&
                   (cur->state == TaskState::kRunning || cur->state == TaskState::kQueued);
       offset = PrintFrom(*store, app.logs_dir(), key, try_number, offset);

@@ -38,15 +38,17 @@ Result<DataInterval> ChooseInterval(const Dag& dag, const std::optional<std::str
 void PrintSummary(Store& store, const Dag& dag, const DagRunRecord& run, RunState state) {
   auto tis = store.ListTaskInstances(dag.dag_id, run.run_id);
   if (!tis) return;
-  std::map<std::string, const TaskInstanceRecord*> by_id;
-  for (const auto& ti : *tis) by_id[ti.task_id] = &ti;
+  // Each task's instances (one, or a mapped task's), in map index order.
+  std::map<std::string, std::vector<const TaskInstanceRecord*>> by_id;
+  for (const auto& ti : *tis) by_id[ti.task_id].push_back(&ti);
   std::vector<std::vector<std::string>> rows;
   std::map<std::string, int> counts;
   for (size_t i : dag.graph.topo_order) {
-    const TaskInstanceRecord& ti = *by_id[dag.tasks[i].id];
-    ++counts[TaskStateName(ti.state)];
-    rows.push_back({ti.task_id, TaskStateName(ti.state), std::to_string(ti.try_number),
-                    ElapsedText(ti.start_date, ti.end_date)});
+    for (const TaskInstanceRecord* ti : by_id[dag.tasks[i].id]) {
+      ++counts[TaskStateName(ti->state)];
+      rows.push_back({TaskLabel(ti->key()), TaskStateName(ti->state),
+                      std::to_string(ti->try_number), ElapsedText(ti->start_date, ti->end_date)});
+    }
   }
   if (rows.size() <= 200) PrintTable({"task_id", "state", "tries", "duration"}, rows);
   std::string tally;

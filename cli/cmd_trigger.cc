@@ -77,7 +77,7 @@ int CmdClear(App& app, const std::vector<std::string>& argv) {
     return kExitOk;
   }
   std::string list;
-  for (const auto& t : *cleared) list += (list.empty() ? "" : ", ") + t;
+  for (const TiKey& t : *cleared) list += (list.empty() ? "" : ", ") + TaskLabel(t);
   fmt::print("cleared {} task{} of {}: {}; the run is queued for the scheduler\n", cleared->size(),
              cleared->size() == 1 ? "" : "s", args->positional[1], list);
   return kExitOk;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "cli/output.h"
+
 namespace dagctl::cli {
 
 ProgressPrinter::ProgressPrinter(const Dag& dag, bool live)
@@ -41,7 +43,8 @@ void ProgressPrinter::Draw() {
     names += (names.empty() ? "" : ", ") + r;
   }
   if (running_.size() > 3) names += fmt::format(" (+{})", running_.size() - 3);
-  std::string line = fmt::format("[{}/{}] {:.1f}s  running: {}", done_, dag_.tasks.size(),
+  std::string line = fmt::format("[{}/{}] {:.1f}s  running: {}", done_,
+                                 dag_.tasks.size() + mapped_.size() - mapped_tasks_.size(),
                                  Elapsed(), names.empty() ? "-" : names);
   if (retries_) line += fmt::format("  retries: {}", retries_);
   fmt::print(stderr, "\r\033[K{}", line);
@@ -60,9 +63,10 @@ void ProgressPrinter::Event(const std::string& line) {
 
 void ProgressPrinter::TryStarted(const TiKey& task, int try_number, const std::string&) {
   std::lock_guard<std::mutex> lock(mu_);
-  running_.insert(task.task_id);
+  Count(task);
+  running_.insert(TaskLabel(task));
   if (!live_)
-    Event(fmt::format("{} running (try {})", task.task_id, try_number));
+    Event(fmt::format("{} running (try {})", TaskLabel(task), try_number));
   else
     Draw();
 }
@@ -70,26 +74,35 @@ void ProgressPrinter::TryStarted(const TiKey& task, int try_number, const std::s
 void ProgressPrinter::TryEnded(const TiKey& task, int try_number, TaskState state,
                                const std::string& error) {
   std::lock_guard<std::mutex> lock(mu_);
-  running_.erase(task.task_id);
+  Count(task);
+  running_.erase(TaskLabel(task));
   if (state == TaskState::kUpForRetry) {
     ++retries_;
-    Event(fmt::format("{} try {} failed: {}; will retry", task.task_id, try_number, error));
+    Event(fmt::format("{} try {} failed: {}; will retry", TaskLabel(task), try_number, error));
     return;
   }
   if (state == TaskState::kUpForReschedule) return;
   ++done_;
   if (state == TaskState::kFailed)
-    Event(fmt::format("{} failed on try {}: {}", task.task_id, try_number, error));
+    Event(fmt::format("{} failed on try {}: {}", TaskLabel(task), try_number, error));
   else if (!live_)
-    Event(fmt::format("{} {}", task.task_id, TaskStateName(state)));
+    Event(fmt::format("{} {}", TaskLabel(task), TaskStateName(state)));
   else
     Draw();
 }
 
 void ProgressPrinter::TaskDecided(const TiKey& task, TaskState state) {
   std::lock_guard<std::mutex> lock(mu_);
+  Count(task);
   ++done_;
-  if (!live_) Event(fmt::format("{} {}", task.task_id, TaskStateName(state)));
+  if (!live_) Event(fmt::format("{} {}", TaskLabel(task), TaskStateName(state)));
+}
+
+// A mapped task counts as many task instances as it has, once they are known.
+void ProgressPrinter::Count(const TiKey& task) {
+  if (task.map_index < 0) return;
+  mapped_.insert({task.task_id, task.map_index});
+  mapped_tasks_.insert(task.task_id);
 }
 
 }  // namespace dagctl::cli

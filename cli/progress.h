@@ -31,6 +31,7 @@ class ProgressPrinter : public RunObserver {
   void Event(const std::string& line);  // a permanent line, above the status line
   void Draw();                          // the status line; mutex held
   double Elapsed() const;
+  void Count(const TiKey& task);       // mutex held
 
   const Dag& dag_;
   bool live_;
@@ -41,6 +42,8 @@ class ProgressPrinter : public RunObserver {
   size_t done_ = 0;
   int retries_ = 0;
   std::set<std::string> running_;
+  std::set<std::pair<std::string, int>> mapped_;  // mapped instances seen
+  std::set<std::string> mapped_tasks_;            // their tasks
   std::thread ticker_;
 };
 

@@ -30,6 +30,17 @@ inline const char* WeightRuleName(WeightRule r) {
   return r == WeightRule::kDownstream ? "downstream" : r == WeightRule::kUpstream ? "upstream" : "absolute";
 }
 
+/// One name a mapped task is expanded over (`expand: {NAME: LIST}`).
+struct ExpandArg {
+  std::string name;
+  /// A YAML list's elements as template text (lists and maps as JSON).
+  std::vector<std::string> literal;
+  /// A template that renders a JSON list, known once the upstreams are done;
+  /// empty for a literal list.
+  std::string source;
+  Mark mark;
+};
+
 /// One task of a DAG, with default_args already applied.
 struct Task {
   std::string id;
@@ -54,6 +65,10 @@ struct Task {
   int max_active_tis_per_dagrun = 0;  ///< Running tries of this task in one run; 0 = no cap.
   std::map<std::string, std::string> env;
   std::string doc;
+  /// Dynamic task mapping: one task instance per element (the cross product
+  /// of several names, the last varying fastest); empty = not mapped.
+  std::vector<ExpandArg> expand;
+  int max_map_length = 1024;
   // Sensors only (SPEC §2 Sensors); `timeout` is then the sensor's, from its first poke.
   Duration poke_interval = std::chrono::seconds(60);
   bool reschedule = false;  ///< mode: reschedule (no slot held between pokes)
@@ -91,6 +106,7 @@ struct Dag {
   /// Tasks with max_active_tis_per_dag or _per_dagrun (positions), for queueing.
   std::vector<size_t> capped_tasks;
 
+  bool IsMapped(size_t task) const { return !tasks[task].expand.empty(); }
   const Task* FindTask(const std::string& id) const {
     auto it = index.find(id);
     return it == index.end() ? nullptr : &tasks[it->second];

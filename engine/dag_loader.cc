@@ -10,7 +10,9 @@
 #include <set>
 #include <unordered_set>
 
+#include "engine/json_io.h"
 #include "engine/limits.h"
+#include "engine/mapping.h"
 #include "engine/suggest.h"
 #include "engine/text.h"
 #include "engine/yaml_reader.h"
@@ -44,7 +46,9 @@ const std::vector<std::string> kTaskKeys = {"id",
                                             "max_active_tis_per_dag",
                                             "max_active_tis_per_dagrun",
                                             "env",
-                                            "doc"};
+                                            "doc",
+                                            "expand",
+                                            "max_map_length"};
 
 // Airflow spellings that are far from ours by edit distance.
 const std::map<std::string, std::string> kAirflowAliases = {
@@ -65,6 +69,14 @@ bool OperatorTakes(const Operator& op, const std::string& key) {
 }
 
 // `[A-Za-z0-9_.-]+`, at most limits::kMaxIdLength long.
+// A name templates can use alone: letters, digits and _, not starting with a digit.
+bool IsTemplateName(const std::string& s) {
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
 bool ValidId(const std::string& id) {
   if (id.empty() || id.size() > limits::kMaxIdLength) return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
@@ -128,6 +140,8 @@ class Loader {
   void LoadTaskKey(const MapEntry& e, const std::string& where, Task& task);
   void CheckOperatorParams(const Task& task, const std::string& where);
   void LoadSensorKey(const MapEntry& e, const std::string& where, Task& task);
+  void LoadExpand(const MapEntry& e, const std::string& where, Task& task);
+  void CheckLiteralExpansion(const Task& task, const std::string& where);
   void CheckParamType(const ParamSpec& spec, const MapEntry& e, const std::string& where);
   void ResolveGraph(Dag& dag);
   void SumPriorityWeights(Dag& dag);
@@ -248,6 +262,8 @@ void Loader::LoadDagKey(const MapEntry& e, Dag& dag) {
   } else if (k == "default_args") {
     if (!e.value.IsMap() && !e.value.IsNull())
       Error(e.value.mark, "'default_args' must be a map of task keys");
+    if (const Value* expand = e.value.Find("expand"))
+      Error(expand->mark, "'expand' cannot be a default: map each task on its own");
   } else if (k == "on_failure" || k == "on_success") {
     if (auto cb = LoadCallback(e, "", "dag")) dag.callbacks[k] = cb;
   } else if (k == "tasks" || k == "schedule" || k == "timezone" || k == "start_date" ||
@@ -397,7 +413,8 @@ std::optional<Task> Loader::LoadTaskBody(const Value& node, const std::string& w
   std::vector<const MapEntry*> entries;
   if (default_args)
     for (const MapEntry& e : default_args->entries)
-      if (!node.Find(e.key) && e.key != "id" && e.key != "depends_on") entries.push_back(&e);
+      if (!node.Find(e.key) && e.key != "id" && e.key != "depends_on" && e.key != "expand")
+        entries.push_back(&e);
   for (const MapEntry& e : node.entries) entries.push_back(&e);
 
   for (const MapEntry* e : entries)
@@ -412,6 +429,7 @@ std::optional<Task> Loader::LoadTaskBody(const Value& node, const std::string& w
                          Hint(task.operator_name, ops_.Names())));
   }
   for (const MapEntry* e : entries) LoadTaskKey(*e, where, task);
+  CheckLiteralExpansion(task, where);
   if (task.op) CheckOperatorParams(task, where);
   if (task.op && task.op->IsSensor() && !task.timeout) task.timeout = std::chrono::hours(24 * 7);
   return task;
@@ -476,6 +494,10 @@ void Loader::LoadTaskKey(const MapEntry& e, const std::string& where, Task& task
   } else if (k == "max_active_tis_per_dagrun") {
     if (auto n = Int(e, where, 1, limits::kMaxActive))
       task.max_active_tis_per_dagrun = static_cast<int>(*n);
+  } else if (k == "expand") {
+    LoadExpand(e, where, task);
+  } else if (k == "max_map_length") {
+    if (auto n = Int(e, where, 1, limits::kMaxMapLength)) task.max_map_length = static_cast<int>(*n);
   } else if (k == "env") {
     if (auto m = StringMap(e, where)) task.env = *m;
   } else if (k == "doc") {
@@ -488,6 +510,54 @@ void Loader::LoadTaskKey(const MapEntry& e, const std::string& where, Task& task
   } else {
     task.params.entries.push_back(e);  // an operator key; checked against its spec next
   }
+}
+
+// expand: {NAME: [a, b] | "{{ template }}", ...}
+void Loader::LoadExpand(const MapEntry& e, const std::string& where, Task& task) {
+  if (!e.value.IsMap() || e.value.entries.empty()) {
+    Error(e.value.mark, where + "'expand' must be a map of NAME: a list, or a template that "
+                                "renders a JSON list");
+    return;
+  }
+  for (const MapEntry& arg : e.value.entries) {
+    if (!IsTemplateName(arg.key))
+      Error(arg.key_mark, fmt::format("{}expand: '{}' is not a name (letters, digits and _, not "
+                                      "starting with a digit)",
+                                      where, Shorten(arg.key)));
+    else if (IsBuiltinTemplateName(arg.key))
+      Error(arg.key_mark, fmt::format("{}expand: '{}' is a built-in template name; choose another",
+                                      where, arg.key));
+    ExpandArg a{arg.key, {}, "", arg.value.mark};
+    if (arg.value.IsSequence()) {
+      for (const Value& item : arg.value.items) a.literal.push_back(JsonToText(ValueToJson(item)));
+    } else if (arg.value.IsScalar() && arg.value.scalar.find("{{") != std::string::npos) {
+      a.source = arg.value.scalar;
+    } else {
+      Error(arg.value.mark, fmt::format("{}expand: '{}' must be a list, or a template that renders "
+                                        "a JSON list (\"{{{{ xcom.TASK }}}}\"), not {}",
+                                        where, Shorten(arg.key),
+                                        arg.value.IsScalar() ? "'" + Shorten(arg.value.scalar) + "'"
+                                                             : arg.value.KindName()));
+    }
+    if (a.literal.size() > static_cast<size_t>(limits::kMaxMapLength))
+      Error(arg.value.mark, fmt::format("{}expand: '{}' has {} elements; the limit is {}", where,
+                                        Shorten(arg.key), a.literal.size(), limits::kMaxMapLength));
+    task.expand.push_back(std::move(a));
+  }
+}
+
+// A task mapped over YAML lists only: its size is known now.
+void Loader::CheckLiteralExpansion(const Task& task, const std::string& where) {
+  size_t count = 1;
+  for (const ExpandArg& a : task.expand) {
+    if (!a.source.empty()) return;
+    count = std::min(count * a.literal.size(), static_cast<size_t>(limits::kMaxMapLength) + 1);
+  }
+  if (!task.expand.empty() && count > static_cast<size_t>(task.max_map_length))
+    Error(task.expand.front().mark,
+          fmt::format("{}expand makes {}{} task instances, over max_map_length ({})", where,
+                      count > static_cast<size_t>(limits::kMaxMapLength) ? "over " : "",
+                      std::min(count, static_cast<size_t>(limits::kMaxMapLength)), task.max_map_length));
 }
 
 void Loader::LoadSensorKey(const MapEntry& e, const std::string& where, Task& task) {

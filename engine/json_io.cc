@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "engine/limits.h"
+#include "engine/value.h"
 
 namespace dagctl {
 
@@ -16,6 +17,32 @@ std::unexpected<Error> TooDeep() {
 }
 
 }  // namespace
+
+json ValueToJson(const Value& v) {
+  switch (v.kind) {
+    case Value::Kind::kNull:
+      return nullptr;
+    case Value::Kind::kScalar:
+      return v.scalar;
+    case Value::Kind::kSequence: {
+      auto arr = json::array();
+      for (const Value& item : v.items) arr.push_back(ValueToJson(item));
+      return arr;
+    }
+    case Value::Kind::kMap: {
+      auto obj = json::object();
+      for (const MapEntry& e : v.entries) obj[e.key] = ValueToJson(e.value);
+      return obj;
+    }
+  }
+  return nullptr;
+}
+
+std::string JsonToText(const json& j) {
+  if (j.is_string()) return j.get<std::string>();
+  if (j.is_null()) return "";
+  return DumpJson(j);
+}
 
 Result<json> ParseJson(const std::string& text) {
   bool too_deep = false;

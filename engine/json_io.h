@@ -19,4 +19,11 @@ Result<nlohmann::json> ParseJson(const std::string& text);
 /// U+FFFD rather than throwing.
 std::string DumpJson(const nlohmann::json& j, int indent = -1);
 
+struct Value;
+/// A DAG file's value as JSON: scalars as strings, lists as arrays, maps as objects.
+nlohmann::json ValueToJson(const Value& v);
+/// A JSON value as template text: a string as itself, null as "", anything
+/// else as compact JSON.
+std::string JsonToText(const nlohmann::json& j);
+
 }  // namespace dagctl

@@ -34,6 +34,9 @@ constexpr int kMaxTemplateDepth = 32;
 constexpr int64_t kMaxDsAddDays = 1'000'000;
 /// A try's log as the REST API returns it: its last 16 MiB, after a line saying so.
 constexpr size_t kMaxLogReplyBytes = 16 << 20;
+/// A mapped task's instances: `max_map_length` defaults to this and may be set up to kMaxMapLength.
+constexpr int64_t kDefaultMapLength = 1024;
+constexpr int64_t kMaxMapLength = 100'000;
 /// Quoted input in a message is cut to this many bytes (and "...").
 constexpr size_t kMaxQuotedBytes = 80;
 

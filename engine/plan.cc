@@ -1,14 +1,75 @@
 #include "engine/plan.h"
 
+#include <algorithm>
+
 namespace dagctl {
 
-Plan::Plan(const Dag& dag, std::vector<TaskState> states)
-    : dag_(dag), states_(std::move(states)), counts_(dag.tasks.size()) {
+namespace {
+
+bool Finished(TaskState s) { return IsFinished(s); }
+
+}  // namespace
+
+Plan::Plan(const Dag& dag, std::vector<TaskState> states,
+           std::vector<std::vector<TaskState>> instances)
+    : dag_(dag),
+      states_(std::move(states)),
+      instances_(std::move(instances)),
+      counts_(dag.tasks.size()) {
+  instances_.resize(states_.size());
   for (size_t i = 0; i < states_.size(); ++i) {
-    counts_[i].total = static_cast<int>(dag_.graph.upstream[i].size());
-    for (size_t u : dag_.graph.upstream[i]) counts_[i].Add(states_[u]);
+    if (instances_[i].empty()) continue;
+    bool all = std::all_of(instances_[i].begin(), instances_[i].end(), Finished);
+    states_[i] = all ? MappedOutcome(instances_[i]) : TaskState::kRunning;
+  }
+  for (size_t i = 0; i < states_.size(); ++i) {
+    for (size_t u : dag_.graph.upstream[i]) CountUpstream(i, u);
     if (IsFinished(states_[i])) ++finished_;
   }
+}
+
+// An expanded mapped upstream counts once per instance, as Airflow counts
+// task instances.
+void Plan::CountUpstream(size_t task, size_t upstream) {
+  UpstreamCounts& c = counts_[task];
+  if (instances_[upstream].empty()) {
+    ++c.total;
+    c.Add(states_[upstream]);
+    return;
+  }
+  c.total += static_cast<int>(instances_[upstream].size());
+  for (TaskState s : instances_[upstream]) c.Add(s);
+}
+
+TaskState Plan::MappedOutcome(const std::vector<TaskState>& instances) {
+  auto any = [&](TaskState s) {
+    return std::find(instances.begin(), instances.end(), s) != instances.end();
+  };
+  if (any(TaskState::kFailed)) return TaskState::kFailed;
+  if (any(TaskState::kUpstreamFailed)) return TaskState::kUpstreamFailed;
+  if (any(TaskState::kSuccess)) return TaskState::kSuccess;
+  return TaskState::kSkipped;
+}
+
+void Plan::Expanded(size_t task, size_t n) {
+  instances_[task].assign(n, TaskState::kScheduled);
+  for (size_t d : dag_.graph.downstream[task]) counts_[d].total += static_cast<int>(n) - 1;
+}
+
+std::vector<Decision> Plan::FinishInstance(size_t task, size_t map_index, TaskState state) {
+  std::vector<Decision> out;
+  std::vector<TaskState>& mine = instances_[task];
+  if (map_index >= mine.size() || IsFinished(mine[map_index])) return out;
+  mine[map_index] = state;
+  for (size_t d : dag_.graph.downstream[task]) {
+    counts_[d].Add(state);
+    Decide(d, out);
+  }
+  if (std::all_of(mine.begin(), mine.end(), Finished)) {
+    states_[task] = MappedOutcome(mine);
+    ++finished_;
+  }
+  return out;
 }
 
 std::vector<Decision> Plan::Start() {

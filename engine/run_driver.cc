@@ -5,11 +5,24 @@
 #include <algorithm>
 
 #include "engine/log_file.h"
+#include "engine/mapping.h"
 #include "engine/retry.h"
+#include "engine/run_scope.h"
 #include "engine/try_log.h"
 #include "operators/operator.h"
 
 namespace dagctl {
+
+namespace {
+
+// A row about to be written anew for an expansion: nothing of an earlier
+// try's process or lease.
+TaskInstanceRecord Fresh(TaskInstanceRecord r) {
+  r.ForgetTry();
+  return r;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<RunDriver>> RunDriver::Load(DriverEnv& env,
                                                    std::shared_ptr<const Dag> dag,
@@ -17,10 +30,30 @@ Result<std::unique_ptr<RunDriver>> RunDriver::Load(DriverEnv& env,
   auto stored = env.store.ListTaskInstances(dag->dag_id, run.run_id);
   if (!stored) return Fail(stored.error());
   std::map<std::string, TaskInstanceRecord> by_id;
-  for (auto& ti : *stored)
+  std::map<std::string, std::vector<TaskInstanceRecord>> instances;  // in map index order
+  for (auto& ti : *stored) {
     if (ti.map_index == -1) by_id[ti.task_id] = ti;
+    else instances[ti.task_id].push_back(ti);
+  }
   std::vector<TaskInstanceRecord> tis;
-  for (const Task& t : dag->tasks) {
+  std::vector<std::vector<TaskInstanceRecord>> mapped(dag->tasks.size());
+  for (size_t i = 0; i < dag->tasks.size(); ++i) {
+    const Task& t = dag->tasks[i];
+    if (auto m = instances.find(t.id); m != instances.end() && !t.expand.empty()) {
+      for (size_t k = 0; k < m->second.size(); ++k)
+        if (m->second[k].map_index != static_cast<int>(k))
+          return Fail(Error::Internal(fmt::format("run '{}': task '{}' lacks map index {}",
+                                                  run.run_id, t.id, k)));
+      mapped[i] = std::move(m->second);
+      TaskInstanceRecord whole = mapped[i].front();
+      whole.map_index = -1;
+      whole.map_values.clear();
+      bool fresh = std::all_of(mapped[i].begin(), mapped[i].end(),
+                               [](const auto& x) { return x.state == TaskState::kNone; });
+      whole.state = fresh ? TaskState::kNone : TaskState::kRunning;
+      tis.push_back(std::move(whole));
+      continue;
+    }
     auto it = by_id.find(t.id);
     if (it == by_id.end())
       return Fail(Error::NotFound(
@@ -28,22 +61,34 @@ Result<std::unique_ptr<RunDriver>> RunDriver::Load(DriverEnv& env,
     tis.push_back(it->second);
   }
   return std::unique_ptr<RunDriver>(
-      new RunDriver(env, std::move(dag), std::move(run), std::move(tis)));
+      new RunDriver(env, std::move(dag), std::move(run), std::move(tis), std::move(mapped)));
 }
 
 RunDriver::RunDriver(DriverEnv& env, std::shared_ptr<const Dag> dag, DagRunRecord run,
-                     std::vector<TaskInstanceRecord> tis)
+                     std::vector<TaskInstanceRecord> tis,
+                     std::vector<std::vector<TaskInstanceRecord>> mapped)
     : env_(env),
       dag_(std::move(dag)),
       run_(std::move(run)),
       tis_(std::move(tis)),
-      plan_(*dag_, InitialStates()),
+      mapped_(std::move(mapped)),
+      plan_(*dag_, InitialStates(), InitialInstances()),
       known_version_(run_.ti_version) {}
 
 std::vector<TaskState> RunDriver::InitialStates() const {
   std::vector<TaskState> states;
   for (const TaskInstanceRecord& ti : tis_) states.push_back(ti.state);
   return states;
+}
+
+// The instance states of expanded mapped tasks. A mapped task whose
+// instances were all cleared is expanded again when its turn comes.
+std::vector<std::vector<TaskState>> RunDriver::InitialInstances() const {
+  std::vector<std::vector<TaskState>> out(tis_.size());
+  for (size_t i = 0; i < tis_.size(); ++i)
+    if (tis_[i].state != TaskState::kNone)
+      for (const TaskInstanceRecord& m : mapped_[i]) out[i].push_back(m.state);
+  return out;
 }
 
 Result<bool> RunDriver::Held() {
@@ -69,21 +114,42 @@ Status RunDriver::Begin() {
     return {};
   }
   for (size_t i = 0; i < tis_.size(); ++i) {
-    Track(i);
-    if (tis_[i].state == TaskState::kScheduled) Ready(i);
+    if (!plan_.IsExpanded(i)) {
+      Track(i, -1);
+      if (tis_[i].state == TaskState::kScheduled) Ready(i, -1);
+      continue;
+    }
+    for (TaskInstanceRecord& m : mapped_[i]) {
+      Track(i, m.map_index);
+      // An instance cleared on its own runs again at once: its task's
+      // upstreams are done.
+      if (m.state == TaskState::kNone) {
+        m.state = TaskState::kScheduled;
+        auto ok = env_.store.DecideTaskInstance(m, TaskState::kNone);
+        if (!ok) return Fail(ok.error());
+        if (!*ok) stale_ = true;
+      }
+      if (m.state == TaskState::kScheduled) Ready(i, m.map_index);
+    }
   }
+  if (stale_) return {};
   return Apply(plan_.Start());
 }
 
 // Remembers when a task waiting for a retry or a reschedule goes again.
-void RunDriver::Track(size_t task) {
-  const TaskInstanceRecord& ti = tis_[task];
+void RunDriver::Track(size_t task, int map_index) {
+  const TaskInstanceRecord& ti = Ti(task, map_index);
   if (ti.state == TaskState::kUpForRetry || ti.state == TaskState::kUpForReschedule)
-    timers_.insert({ti.next_try_at.value_or(Now()), task});
+    timers_.insert({ti.next_try_at.value_or(Now()), task, map_index});
 }
 
 Status RunDriver::Apply(const std::vector<Decision>& decisions) {
   for (const Decision& d : decisions) {
+    if (stale_) return {};
+    if (dag_->IsMapped(d.task) && (d.state == TaskState::kScheduled || !mapped_[d.task].empty())) {
+      if (auto st = DecideMapped(d); !st) return st;
+      continue;
+    }
     TaskInstanceRecord& ti = tis_[d.task];
     TaskState expected = ti.state;
     ti.state = d.state;
@@ -94,7 +160,7 @@ Status RunDriver::Apply(const std::vector<Decision>& decisions) {
       stale_ = true;  // someone else changed it: read the run again
       return {};
     }
-    if (d.state == TaskState::kScheduled) Ready(d.task);
+    if (d.state == TaskState::kScheduled) Ready(d.task, -1);
     if (d.state != TaskState::kScheduled && env_.observer)
       env_.observer->TaskDecided(ti.key(), d.state);
   }
@@ -107,6 +173,112 @@ Status RunDriver::Finished(size_t task, TaskState state) {
   return {};
 }
 
+Status RunDriver::FinishedInstance(size_t task, int map_index, TaskState state) {
+  if (auto st = Apply(plan_.FinishInstance(task, map_index, state)); !st) return st;
+  if (plan_.state(task) == TaskState::kSuccess) QueueAfterDownstream(task);
+  return {};
+}
+
+// A mapped task decided: scheduled expands it; skipped or upstream_failed
+// replaces the instances of an earlier expansion (a clear) with its one row.
+Status RunDriver::DecideMapped(const Decision& d) {
+  if (d.state == TaskState::kScheduled) return Expand(d.task);
+  TaskInstanceRecord row = Fresh(tis_[d.task]);
+  row.state = d.state;
+  row.end_date = Now();
+  auto ok = Replace(d.task, {row});
+  if (!ok) return Fail(ok.error());
+  if (*ok && env_.observer) env_.observer->TaskDecided(row.key(), d.state);
+  return {};
+}
+
+Result<bool> RunDriver::Replace(size_t task, const std::vector<TaskInstanceRecord>& rows) {
+  auto ok = env_.store.ReplaceTaskInstances(run_.dag_id, run_.run_id, dag_->tasks[task].id, rows);
+  if (!ok) return Fail(ok.error());
+  if (!*ok) {
+    stale_ = true;  // someone else changed it: read the run again
+    return false;
+  }
+  if (rows.size() == 1 && rows[0].map_index == -1) {
+    tis_[task] = rows[0];
+    mapped_[task].clear();
+  } else {
+    mapped_[task] = rows;
+  }
+  return true;
+}
+
+// Makes a mapped task's lists now that its upstreams are done: one instance
+// per element (scheduled), or skipped for an empty list, or failed when the
+// lists cannot be made. Instances of an earlier expansion keep counting
+// their tries.
+Status RunDriver::Expand(size_t task) {
+  const Task& t = dag_->tasks[task];
+  if (!params_) {
+    auto params = ResolveParams(*dag_, run_.conf);
+    if (!params) return FailMapped(task, params.error().message());
+    params_ = std::move(*params);
+  }
+  RunScope scope(*dag_, run_, t, 1, *params_, env_.store);
+  auto e = dagctl::Expand(t, scope);
+  if (!e) return FailMapped(task, e.error().message());
+  if (e->count == 0) {
+    TaskInstanceRecord row = Fresh(tis_[task]);
+    row.state = TaskState::kSkipped;
+    row.end_date = Now();
+    auto ok = Replace(task, {row});
+    if (!ok) return Fail(ok.error());
+    if (!*ok) return {};
+    if (env_.observer) env_.observer->TaskDecided(row.key(), TaskState::kSkipped);
+    return Apply(plan_.Finish(task, TaskState::kSkipped));
+  }
+  std::vector<TaskInstanceRecord> rows;
+  rows.reserve(e->count);
+  for (size_t k = 0; k < e->count; ++k) {
+    TaskInstanceRecord r = Fresh(k < mapped_[task].size() ? mapped_[task][k] : tis_[task]);
+    r.map_index = static_cast<int>(k);
+    r.state = TaskState::kScheduled;
+    r.map_values = InstanceValues(*e, k);
+    rows.push_back(std::move(r));
+  }
+  auto ok = Replace(task, rows);
+  if (!ok) return Fail(ok.error());
+  if (!*ok) return {};
+  plan_.Expanded(task, rows.size());
+  for (size_t k = 0; k < rows.size(); ++k) Ready(task, static_cast<int>(k));
+  return {};
+}
+
+// The mapped task fails without running: a try that says why, and the
+// task's on_failure.
+Status RunDriver::FailMapped(size_t task, const std::string& why) {
+  TaskInstanceRecord row = Fresh(tis_[task]);
+  Timestamp now = Now();
+  row.state = TaskState::kFailed;
+  row.try_number += 1;
+  row.max_tries = std::max(row.max_tries, row.try_number);
+  row.start_date = row.end_date = now;
+  auto ok = Replace(task, {row});
+  if (!ok) return Fail(ok.error());
+  if (!*ok) return {};
+  TryRecord tr{row.dag_id, row.run_id, row.task_id, -1, row.try_number, TaskState::kFailed, now};
+  tr.end_date = now;
+  tr.error = why;
+  if (auto st = env_.store.PutTry(tr); !st) return st;
+  Log(row, fmt::format("try {} failed before start: {}", row.try_number, why));
+  if (dag_->tasks[task].callbacks.count("on_failure"))
+    if (auto st = AddCallback(task, -1, "on_failure", why); !st) return st;
+  if (env_.observer) env_.observer->TryEnded(row.key(), row.try_number, TaskState::kFailed, why);
+  return Finished(task, TaskState::kFailed);
+}
+
+void RunDriver::Log(const TaskInstanceRecord& ti, const std::string& line) {
+  if (env_.ship_logs)
+    (void)env_.store.AppendTryLogLine(ti.key(), ti.try_number, "[dagctl] " + line);
+  else
+    AppendLogLine(TryLogPath(env_.logs_dir, ti.key(), ti.try_number), line);
+}
+
 Result<bool> RunDriver::Sync(const std::vector<TaskInstanceRecord>& changed) {
   auto held = Held();
   if (!held) return Fail(held.error());
@@ -115,15 +287,22 @@ Result<bool> RunDriver::Sync(const std::vector<TaskInstanceRecord>& changed) {
   // that this report's success does not decide them.
   std::vector<size_t> skipped;
   std::vector<std::pair<size_t, TaskState>> ended;
+  std::vector<std::tuple<size_t, int, TaskState>> ended_instances;
   for (const TaskInstanceRecord& c : changed) {
     known_version_ = std::max(known_version_, c.version);
     auto it = dag_->index.find(c.task_id);
-    if (it == dag_->index.end() || c.map_index != -1) continue;
+    if (it == dag_->index.end()) continue;
     size_t i = it->second;
+    if (c.map_index >= 0) {
+      auto ok = SyncInstance(i, c, skipped, ended_instances);
+      if (!ok || !*ok) return ok;
+      continue;
+    }
+    if (plan_.IsExpanded(i) || !mapped_[i].empty()) return false;  // collapsed by someone else
     TaskState before = plan_.state(i);
-    NotReady(i);
+    NotReady(i, -1);
     tis_[i] = c;
-    if (c.state == TaskState::kScheduled) Ready(i);
+    if (c.state == TaskState::kScheduled) Ready(i, -1);
     if (before == c.state) continue;
     // Cleared or marked by hand: the plan cannot go back; rebuild.
     if (IsFinished(before) || (c.state == TaskState::kNone && before != TaskState::kNone))
@@ -134,13 +313,40 @@ Result<bool> RunDriver::Sync(const std::vector<TaskInstanceRecord>& changed) {
       ended.emplace_back(i, c.state);
     } else {
       plan_.Set(i, c.state);
-      Track(i);
+      Track(i, -1);
     }
   }
   if (auto st = Apply(plan_.Skip(skipped)); !st) return Fail(st.error());
   for (auto [i, state] : ended)
     if (auto st = Finished(i, state); !st) return Fail(st.error());
+  for (auto [i, k, state] : ended_instances)
+    if (auto st = FinishedInstance(i, k, state); !st) return Fail(st.error());
   return !stale_;
+}
+
+// One mapped instance changed by others (its worker's report, a clear, a
+// branch that skipped its task). False when the driver cannot follow.
+Result<bool> RunDriver::SyncInstance(size_t i, const TaskInstanceRecord& c,
+                                     std::vector<size_t>& skipped,
+                                     std::vector<std::tuple<size_t, int, TaskState>>& ended) {
+  size_t k = static_cast<size_t>(c.map_index);
+  if (k >= mapped_[i].size()) return false;
+  TaskState before = mapped_[i][k].state;
+  NotReady(i, c.map_index);
+  mapped_[i][k] = c;
+  if (!plan_.IsExpanded(i)) {
+    // A cleared expansion that a branch skipped before it was made again.
+    if (c.state != TaskState::kSkipped || plan_.state(i) != TaskState::kNone) return false;
+    if (std::find(skipped.begin(), skipped.end(), i) == skipped.end()) skipped.push_back(i);
+    return true;
+  }
+  if (c.state == TaskState::kScheduled) Ready(i, c.map_index);
+  if (before == c.state) return true;
+  if (IsFinished(before) || (c.state == TaskState::kNone && before != TaskState::kNone))
+    return false;
+  if (IsFinished(c.state)) ended.emplace_back(i, c.map_index, c.state);
+  else Track(i, c.map_index);
+  return true;
 }
 
 Status RunDriver::Reap(const std::vector<TaskInstanceRecord>& expired) {
@@ -149,8 +355,9 @@ Status RunDriver::Reap(const std::vector<TaskInstanceRecord>& expired) {
   if (!*held) return {};
   for (const TaskInstanceRecord& e : expired) {
     auto it = dag_->index.find(e.task_id);
-    if (it == dag_->index.end() || e.map_index != -1) continue;
+    if (it == dag_->index.end()) continue;
     size_t i = it->second;
+    if (e.map_index >= static_cast<int>(mapped_[i].size())) continue;
     const Task& t = dag_->tasks[i];
     Timestamp now = Now();
     std::string why = fmt::format("worker {} on {} stopped renewing its lease", e.worker,
@@ -183,21 +390,19 @@ Status RunDriver::Reap(const std::vector<TaskInstanceRecord>& expired) {
     auto ok = env_.store.ExpireTry(ti, tr);
     if (!ok) return Fail(ok.error());
     if (!*ok) continue;  // renewed or reported meanwhile
-    std::string line = fmt::format("try {} was lost: {}", ti.try_number, why);
-    if (env_.ship_logs)
-      (void)env_.store.AppendTryLogLine(ti.key(), ti.try_number, "[dagctl] " + line);
-    else
-      AppendLogLine(TryLogPath(env_.logs_dir, ti.key(), ti.try_number), line);
-    tis_[i] = ti;
+    Log(ti, fmt::format("try {} was lost: {}", ti.try_number, why));
+    Ti(i, ti.map_index) = ti;
     const char* event = ti.state == TaskState::kFailed ? "on_failure" : "on_retry";
     if (t.callbacks.count(event))
-      if (auto st = AddCallback(i, event, why); !st) return st;
+      if (auto st = AddCallback(i, ti.map_index, event, why); !st) return st;
     if (env_.observer) env_.observer->TryEnded(ti.key(), ti.try_number, ti.state, why);
     if (ti.state == TaskState::kFailed) {
-      if (auto st = Finished(i, TaskState::kFailed); !st) return st;
+      auto st = ti.map_index < 0 ? Finished(i, TaskState::kFailed)
+                                 : FinishedInstance(i, ti.map_index, TaskState::kFailed);
+      if (!st) return st;
     } else {
-      plan_.Set(i, ti.state);
-      Track(i);
+      if (ti.map_index < 0) plan_.Set(i, ti.state);
+      Track(i, ti.map_index);
     }
   }
   return {};
@@ -205,14 +410,14 @@ Status RunDriver::Reap(const std::vector<TaskInstanceRecord>& expired) {
 
 Status RunDriver::PromoteDue() {
   Timestamp now = Now();
-  if (timers_.empty() || timers_.begin()->first > now) return {};
+  if (timers_.empty() || std::get<0>(*timers_.begin()) > now) return {};
   auto held = Held();
   if (!held) return Fail(held.error());
   if (!*held) return {};
-  while (!timers_.empty() && timers_.begin()->first <= now) {
-    size_t i = timers_.begin()->second;
+  while (!timers_.empty() && std::get<0>(*timers_.begin()) <= now) {
+    auto [at, i, map_index] = *timers_.begin();
     timers_.erase(timers_.begin());
-    TaskInstanceRecord& ti = tis_[i];
+    TaskInstanceRecord& ti = Ti(i, map_index);
     if (ti.state != TaskState::kUpForRetry && ti.state != TaskState::kUpForReschedule) continue;
     TaskState expected = ti.state;
     ti.state = TaskState::kScheduled;
@@ -222,8 +427,8 @@ Status RunDriver::PromoteDue() {
       stale_ = true;
       return {};
     }
-    plan_.Set(i, TaskState::kScheduled);
-    Ready(i);
+    if (map_index < 0) plan_.Set(i, TaskState::kScheduled);
+    Ready(i, map_index);
   }
   return {};
 }
@@ -242,6 +447,8 @@ Result<bool> RunDriver::SyncReported(const std::vector<TryReported>& reports) {
     for (const std::string& id : r->skipped) {
       auto it = dag_->index.find(id);
       if (it == dag_->index.end() || plan_.state(it->second) != TaskState::kNone) continue;
+      // A mapped task cleared after its expansion: rebuild from the store.
+      if (!mapped_[it->second].empty()) return false;
       TaskInstanceRecord skipped = tis_[it->second];
       skipped.state = TaskState::kSkipped;
       skipped.end_date = r->ti.end_date;
@@ -257,18 +464,20 @@ Result<bool> RunDriver::SyncReported(const std::vector<TryReported>& reports) {
 
 void RunDriver::AppendReady(std::vector<TaskInstanceRecord>& out, size_t limit) const {
   size_t taken = 0;
-  for (auto [weight, i] : ready_) {
+  for (auto [weight, i, map_index] : ready_) {
     if (taken++ == limit) break;
-    if (tis_[i].state == TaskState::kScheduled) out.push_back(tis_[i]);
+    const TaskInstanceRecord& ti = Ti(i, map_index);
+    if (ti.state == TaskState::kScheduled) out.push_back(ti);
   }
 }
 
 void RunDriver::HandedOff(const TiKey& key) {
   auto it = dag_->index.find(key.task_id);
-  if (it == dag_->index.end()) return;
-  NotReady(it->second);
-  tis_[it->second].state = TaskState::kRunning;
-  plan_.Set(it->second, TaskState::kRunning);
+  if (it == dag_->index.end() || key.map_index >= static_cast<int>(mapped_[it->second].size()))
+    return;
+  NotReady(it->second, key.map_index);
+  Ti(it->second, key.map_index).state = TaskState::kRunning;
+  if (key.map_index < 0) plan_.Set(it->second, TaskState::kRunning);
 }
 
 // `succeeded` just succeeded: an upstream task whose direct downstream tasks
@@ -282,11 +491,12 @@ void RunDriver::QueueAfterDownstream(size_t succeeded) {
     for (size_t d : dag_->graph.downstream[u]) all = all && plan_.state(d) == TaskState::kSuccess;
     if (!all) continue;
     after_downstream_done_.insert(u);
-    (void)AddCallback(u, "after_downstream", "");
+    (void)AddCallback(u, -1, "after_downstream", "");
   }
 }
 
-Status RunDriver::AddCallback(size_t task, const std::string& event, const std::string& error) {
+Status RunDriver::AddCallback(size_t task, int map_index, const std::string& event,
+                              const std::string& error) {
   CallbackRecord c;
   c.dag_id = run_.dag_id;
   c.run_id = run_.run_id;
@@ -295,7 +505,7 @@ Status RunDriver::AddCallback(size_t task, const std::string& event, const std::
   c.dag_hash = run_.dag_hash;
   c.created_at = Now();
   if (task < tis_.size()) {
-    const TaskInstanceRecord& ti = tis_[task];
+    const TaskInstanceRecord& ti = Ti(task, map_index);
     c.task_id = ti.task_id;
     c.map_index = ti.map_index;
     c.try_number = std::max(1, ti.try_number);
@@ -320,7 +530,7 @@ Result<RunState> RunDriver::Finish(bool failed) {
   }
   const char* event = run_.state == RunState::kSuccess ? "on_success" : "on_failure";
   if (dag_->callbacks.count(event))
-    if (auto st = AddCallback(tis_.size(), event, ""); !st) return Fail(st.error());
+    if (auto st = AddCallback(tis_.size(), -1, event, ""); !st) return Fail(st.error());
   if (env_.observer) env_.observer->RunEnded(run_);
   return run_.state;
 }
@@ -333,7 +543,7 @@ Status RunDriver::Release() {
 
 std::optional<Timestamp> RunDriver::NextWake() const {
   if (timers_.empty()) return std::nullopt;
-  return timers_.begin()->first;
+  return std::get<0>(*timers_.begin());
 }
 
 }  // namespace dagctl

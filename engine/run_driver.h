@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "engine/clock.h"
@@ -92,28 +93,58 @@ class RunDriver {
 
  private:
   RunDriver(DriverEnv& env, std::shared_ptr<const Dag> dag, DagRunRecord run,
-            std::vector<TaskInstanceRecord> tis);
+            std::vector<TaskInstanceRecord> tis,
+            std::vector<std::vector<TaskInstanceRecord>> mapped);
   std::vector<TaskState> InitialStates() const;
+  std::vector<std::vector<TaskState>> InitialInstances() const;
   /// True while this process still holds the run (checked once a pass).
   Result<bool> Held();
   Status Apply(const std::vector<Decision>& decisions);
   Status Finished(size_t task, TaskState state);
+  Status FinishedInstance(size_t task, int map_index, TaskState state);
+  // Dynamic task mapping: a mapped task's decision, its expansion, and its
+  // end when its lists cannot be made.
+  Status DecideMapped(const Decision& d);
+  Status Expand(size_t task);
+  Status FailMapped(size_t task, const std::string& why);
+  Result<bool> Replace(size_t task, const std::vector<TaskInstanceRecord>& rows);
+  Result<bool> SyncInstance(size_t task, const TaskInstanceRecord& c, std::vector<size_t>& skipped,
+                            std::vector<std::tuple<size_t, int, TaskState>>& ended);
   void QueueAfterDownstream(size_t succeeded);
-  Status AddCallback(size_t task, const std::string& event, const std::string& error);
-  void Track(size_t task);
+  Status AddCallback(size_t task, int map_index, const std::string& event,
+                     const std::string& error);
+  void Track(size_t task, int map_index);
+  void Log(const TaskInstanceRecord& ti, const std::string& line);
   Timestamp Now() const { return env_.clock.Now(); }
+  /// Task `task`'s row (map_index -1), or one of its mapped instances.
+  TaskInstanceRecord& Ti(size_t task, int map_index) {
+    return map_index < 0 ? tis_[task] : mapped_[task][map_index];
+  }
+  const TaskInstanceRecord& Ti(size_t task, int map_index) const {
+    return map_index < 0 ? tis_[task] : mapped_[task][map_index];
+  }
 
   DriverEnv& env_;
   std::shared_ptr<const Dag> dag_;
   DagRunRecord run_;
-  std::vector<TaskInstanceRecord> tis_;  // by task position
+  // By task position: the task's row; for a mapped task whose instances
+  // exist, a copy of the first with map_index -1.
+  std::vector<TaskInstanceRecord> tis_;
+  // By task position: a mapped task's instances, in map index order; else empty.
+  std::vector<std::vector<TaskInstanceRecord>> mapped_;
   Plan plan_;
-  std::set<std::pair<Timestamp, size_t>> timers_;  // (next_try_at, task): retries, reschedules
+  // (next_try_at, task, map_index): retries, reschedules.
+  std::set<std::tuple<Timestamp, size_t, int>> timers_;
   // Scheduled, not yet handed off (dagctl run's queueing reads them): by
-  // priority_weight (highest first), then file order.
-  std::set<std::pair<int, size_t>> ready_;
-  void Ready(size_t task) { ready_.insert({-tis_[task].priority_weight, task}); }
-  void NotReady(size_t task) { ready_.erase({-tis_[task].priority_weight, task}); }
+  // priority_weight (highest first), then file order, then map index.
+  std::set<std::tuple<int, size_t, int>> ready_;
+  void Ready(size_t task, int map_index) {
+    ready_.insert({-Ti(task, map_index).priority_weight, task, map_index});
+  }
+  void NotReady(size_t task, int map_index) {
+    ready_.erase({-Ti(task, map_index).priority_weight, task, map_index});
+  }
+  std::optional<std::map<std::string, std::string>> params_;  // the run's, once resolved
   std::set<size_t> after_downstream_done_;
   int64_t known_version_ = 0;
   bool checked_ = false;

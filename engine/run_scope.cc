@@ -15,32 +15,6 @@ namespace dagctl {
 
 namespace {
 
-nlohmann::json ValueToJson(const Value& v) {
-  switch (v.kind) {
-    case Value::Kind::kNull:
-      return nullptr;
-    case Value::Kind::kScalar:
-      return v.scalar;
-    case Value::Kind::kSequence: {
-      auto arr = nlohmann::json::array();
-      for (const Value& item : v.items) arr.push_back(ValueToJson(item));
-      return arr;
-    }
-    case Value::Kind::kMap: {
-      auto obj = nlohmann::json::object();
-      for (const MapEntry& e : v.entries) obj[e.key] = ValueToJson(e.value);
-      return obj;
-    }
-  }
-  return nullptr;
-}
-
-std::string JsonToText(const nlohmann::json& j) {
-  if (j.is_string()) return j.get<std::string>();
-  if (j.is_null()) return "";
-  return DumpJson(j);
-}
-
 std::string Date(Timestamp t, const TimeZone& tz) { return FormatIso(t, tz).substr(0, 10); }
 
 std::string NoDash(std::string s) {
@@ -250,6 +224,14 @@ Result<std::string> RunScope::XCom(const std::vector<std::string>& path) const {
   if (!IsUpstream(from))
     return Fail(Error::InvalidArgument(fmt::format(
         "xcom: task '{}' is not upstream of '{}' (add it to depends_on)", from, task_.id)));
+  if (!dag_.FindTask(from)->expand.empty()) {
+    // A mapped task's values: a JSON list, in map index order.
+    auto values = store_.ListMappedXCom(dag_.dag_id, run_.run_id, from, key);
+    if (!values) return Fail(values.error());
+    nlohmann::json list = nlohmann::json::array();
+    for (auto& [index, value] : *values) list.push_back(std::move(value));
+    return DumpJson(list);
+  }
   auto v = store_.GetXCom(dag_.dag_id, run_.run_id, from, key);
   if (!v && v.error().IsNotFound())
     return Fail(Error::InvalidArgument(

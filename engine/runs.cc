@@ -88,7 +88,7 @@ std::set<size_t> Reach(const Dag& dag, const std::vector<size_t>& roots, bool do
 
 }  // namespace
 
-Result<std::vector<std::string>> ClearRun(Store& store, const Dag& dag, const std::string& run_id,
+Result<std::vector<TiKey>> ClearRun(Store& store, const Dag& dag, const std::string& run_id,
                                           const ClearSpec& spec) {
   std::vector<size_t> roots;
   for (const std::string& id : spec.task_ids) {
@@ -104,26 +104,19 @@ Result<std::vector<std::string>> ClearRun(Store& store, const Dag& dag, const st
   if (!run) return Fail(run.error());
   auto tis = store.ListTaskInstances(dag.dag_id, run_id);
   if (!tis) return Fail(tis.error());
-  std::vector<std::string> cleared;
+  std::vector<TiKey> cleared;
   auto st = store.Transaction([&]() -> Status {
     for (TaskInstanceRecord ti : *tis) {
       const Task* t = dag.FindTask(ti.task_id);
       if (!t || !chosen.count(dag.index.at(ti.task_id))) continue;
       bool failed = ti.state == TaskState::kFailed || ti.state == TaskState::kUpstreamFailed;
       if (spec.only_failed && !failed) continue;
-      cleared.push_back(ti.task_id);
+      cleared.push_back(ti.key());
       if (spec.dry_run) continue;
       ti.state = TaskState::kNone;
       ti.max_tries = ti.try_number + t->retries + 1;
-      ti.start_date.reset();
-      ti.end_date.reset();
-      ti.next_try_at.reset();
-      ti.queued_at.reset();
-      ti.first_poke_at.reset();
       // A try still running loses its lease with this: its worker stops it.
-      ti.worker.clear();
-      ti.lease_until.reset();
-      ti.pid = 0;
+      ti.ForgetTry();
       if (auto s = store.UpdateTaskInstance(ti); !s) return s;
       if (auto s = store.ClearXCom(ti.key()); !s) return s;
     }

@@ -45,10 +45,10 @@ struct ClearSpec {
 
 /// Resets the chosen task instances (state none, their retries again, XCom
 /// dropped) and queues the run for the scheduler. Returns the cleared task
-/// ids. InvalidArgument for an unknown task id, or a run another live
+/// instances (each instance of a mapped task). InvalidArgument for an unknown task id, or a run another live
 /// process is executing.
-Result<std::vector<std::string>> ClearRun(Store& store, const Dag& dag, const std::string& run_id,
-                                          const ClearSpec& spec);
+Result<std::vector<TiKey>> ClearRun(Store& store, const Dag& dag, const std::string& run_id,
+                                    const ClearSpec& spec);
 
 /// True when `run_id` is usable as a run id (and as a log folder name):
 /// `[A-Za-z0-9_.:+-]+`, not starting with '.', at most 250 characters.

@@ -11,6 +11,7 @@
 #include "engine/try_log.h"
 #include "engine/guardian.h"
 #include "engine/log_file.h"
+#include "engine/mapping.h"
 #include "engine/retry.h"
 #include "engine/run_scope.h"
 #include "operators/operator.h"
@@ -539,6 +540,7 @@ Result<TryRequest> Worker::Prepare(Held& h) {
   if (auto st = Load(h); !st) return Fail(st.error());
   const Task& t = *h.task;
   TryCall call{*h.dag, h.run, h.params, t, t, h.ti.try_number};
+  call.extra = InstanceNames(h.ti.map_values, h.ti.map_index);
   call.folder = h.folder;
   auto req = PrepareCall(call, store_, opts_.try_env);
   if (!req) return req;
@@ -625,6 +627,7 @@ Status Worker::StartCallback(Callback& c) {
   TryCall call{d, *run, *params, *cb, whole_run ? *cb : *scope, r.try_number,
                {{"exception", r.error}, {"event", r.event}, {"state", r.state}},
                after ? &value : nullptr};
+  if (r.map_index >= 0) call.extra["map_index"] = std::to_string(r.map_index);
   auto req = PrepareCall(call, store_, opts_.try_env);
   if (!req) return fail(req.error().message());
   req->env.push_back("DAGCTL_CALLBACK=" + r.event);

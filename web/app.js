@@ -134,7 +134,9 @@ async function gridTab(dagId, offset) {
       const ti = (g.task_instances[r.dag_run_id] || {})[task] || {};
       const link = el("a", {
         class: `cell s-${ti.state || "none"}`, "data-task": task, "data-run": r.dag_run_id,
-        title: `${task} @ ${r.dag_run_id}: ${ti.state || "none"} (try ${ti.try_number || 0})`,
+        title: ti.mapped === undefined
+          ? `${task} @ ${r.dag_run_id}: ${ti.state || "none"} (try ${ti.try_number || 0})`
+          : `${task} @ ${r.dag_run_id}: ${ti.state || "none"} (${ti.mapped} mapped instances)`,
         href: `#/dags/${enc(dagId)}/runs/${enc(r.dag_run_id)}/tasks/${enc(task)}`,
       });
       return el("td", {}, link);
@@ -250,7 +252,7 @@ async function runPage(dagId, runId) {
     .map((h) => el("th", { text: h }))));
   for (const ti of tis.task_instances)
     table.append(el("tr", {},
-      el("td", {}, el("a", { href: `#/dags/${enc(dagId)}/runs/${enc(runId)}/tasks/${enc(ti.task_id)}`, text: ti.task_id })),
+      el("td", {}, el("a", { href: tiHash(dagId, runId, ti.task_id, ti.map_index), text: tiLabel(ti) })),
       el("td", {}, stateBox(ti.state), ti.state || "none"), el("td", { text: ti.try_number }),
       el("td", { text: when(ti.start_date) }), el("td", { text: when(ti.end_date) }),
       el("td", { text: ti.duration === null ? "" : `${ti.duration.toFixed(2)}s` })));
@@ -260,25 +262,69 @@ async function runPage(dagId, runId) {
   autoRefresh(run.state === "running" || run.state === "queued");
 }
 
-async function tryPage(dagId, runId, taskId, tryNumber) {
+// A task instance's page, and its label: `task [3]` for a mapped instance.
+function tiHash(dagId, runId, taskId, mapIndex = -1) {
+  const base = `#/dags/${enc(dagId)}/runs/${enc(runId)}/tasks/${enc(taskId)}`;
+  return mapIndex >= 0 ? `${base}/map/${mapIndex}` : base;
+}
+
+function tiLabel(ti) {
+  return ti.map_index >= 0 ? `${ti.task_id} [${ti.map_index}]` : ti.task_id;
+}
+
+function runTitle(dagId, runId, ...rest) {
+  return el("h1", {}, el("a", { href: `#/dags/${enc(dagId)}`, text: dagId }), " / ",
+    el("a", { href: `#/dags/${enc(dagId)}/runs/${enc(runId)}`, text: runId }), " / ", ...rest);
+}
+
+async function tryPage(dagId, runId, taskId, tryNumber, mapIndex = -1) {
   const base = `/dags/${enc(dagId)}/dagRuns/${enc(runId)}/taskInstances/${enc(taskId)}`;
-  const ti = await api(base);
+  let ti;
+  try {
+    ti = await api(mapIndex >= 0 ? `${base}/${mapIndex}` : base);
+  } catch (err) {
+    if (mapIndex < 0 && /is mapped/.test(err.message)) return mappedPage(dagId, runId, taskId);
+    throw err;
+  }
   const n = tryNumber || ti.try_number;
   const tries = el("div", { class: "tries" }, "Tries: ");
   for (let i = 1; i <= ti.try_number; i++)
-    tries.append(el("a", { href: `#/dags/${enc(dagId)}/runs/${enc(runId)}/tasks/${enc(taskId)}/try/${i}`, class: i === n ? "active" : "", text: `#${i}` }));
+    tries.append(el("a", { href: `${tiHash(dagId, runId, taskId, mapIndex)}/try/${i}`, class: i === n ? "active" : "", text: `#${i}` }));
   const log = el("pre", { class: "log", id: "log" });
   if (n >= 1) {
-    const body = await api(`${base}/logs/${n}`);
+    const body = await api(`${base}/logs/${n}${mapIndex >= 0 ? `?map_index=${mapIndex}` : ""}`);
     log.textContent = body.content || "(this try printed nothing)";
   } else {
     log.textContent = "(no try yet)";
   }
-  show(el("h1", {}, el("a", { href: `#/dags/${enc(dagId)}`, text: dagId }), " / ",
-      el("a", { href: `#/dags/${enc(dagId)}/runs/${enc(runId)}`, text: runId }), " / ", taskId),
-    el("div", { class: "muted" }, stateBox(ti.state), `${ti.state || "none"} · try ${ti.try_number} of ${ti.max_tries + 1}`),
+  const title = mapIndex >= 0
+    ? [el("a", { href: tiHash(dagId, runId, taskId), text: taskId }), ` [${mapIndex}]`] : [taskId];
+  show(runTitle(dagId, runId, ...title),
+    el("div", { class: "muted" }, stateBox(ti.state), `${ti.state || "none"} · try ${ti.try_number} of ${ti.max_tries + 1}`,
+      ti.rendered_map_index ? ` · ${ti.rendered_map_index}` : ""),
     tries, log);
   autoRefresh(ti.state === "running" || ti.state === "queued" || ti.state === "scheduled" || ti.state === "up_for_retry");
+}
+
+// A mapped task in one run: its instances, each with its values and state.
+async function mappedPage(dagId, runId, taskId) {
+  const base = `/dags/${enc(dagId)}/dagRuns/${enc(runId)}/taskInstances/${enc(taskId)}`;
+  const list = await api(`${base}/listMapped?limit=1000`);
+  const table = el("table", { id: "mapped" }, el("tr", {}, ...["Map index", "Values", "State", "Try", "Duration"]
+    .map((h) => el("th", { text: h }))));
+  let active = false;
+  for (const ti of list.task_instances) {
+    active = active || ["running", "queued", "scheduled", "up_for_retry"].includes(ti.state);
+    table.append(el("tr", { "data-map-index": ti.map_index },
+      el("td", {}, el("a", { href: tiHash(dagId, runId, taskId, ti.map_index), text: `[${ti.map_index}]` })),
+      el("td", { text: ti.rendered_map_index || "" }),
+      el("td", {}, stateBox(ti.state), ti.state || "none"), el("td", { text: ti.try_number }),
+      el("td", { text: ti.duration === null ? "" : `${ti.duration.toFixed(2)}s` })));
+  }
+  const shown = list.task_instances.length < list.total_entries ? ` (the first ${list.task_instances.length})` : "";
+  show(runTitle(dagId, runId, taskId),
+    el("div", { class: "muted", text: `mapped: ${list.total_entries} instances${shown}` }), table);
+  autoRefresh(active);
 }
 
 // ---- workers -----------------------------------------------------------------
@@ -374,6 +420,8 @@ async function route() {
     if (parts[0] === "dags" && parts[1]) {
       const dag = parts[1];
       if (parts[2] === "runs" && parts[3] && isNaN(Number(parts[3]))) {
+        if (parts[4] === "tasks" && parts[5] && parts[6] === "map")
+          return await tryPage(dag, parts[3], parts[5], Number(parts[9]) || 0, Number(parts[7]));
         if (parts[4] === "tasks" && parts[5]) return await tryPage(dag, parts[3], parts[5], Number(parts[7]) || 0);
         return await runPage(dag, parts[3]);
       }

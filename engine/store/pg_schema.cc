@@ -164,6 +164,10 @@ CREATE TABLE callback_request (
 );
 CREATE INDEX callback_request_by_status ON callback_request (status, queue);
 )sql",
+      // 2: SQLite's 7: dynamic task mapping: each mapped instance's elements.
+      R"sql(
+ALTER TABLE task_instance ADD COLUMN map_values TEXT NOT NULL DEFAULT '';
+)sql",
   };
   return kMigrations;
 }

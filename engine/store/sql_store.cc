@@ -187,7 +187,7 @@ void SqlStore::AddTi(SqlArgs& a, const TaskInstanceRecord& t) {
   a.Add(t.try_number).Add(t.max_tries).Add(t.start_date).Add(t.end_date).Add(t.next_try_at);
   a.Add(t.operator_name).Add(t.priority_weight).Add(t.pool).Add(t.pool_slots).Add(t.queue);
   a.Add(t.queued_at).Add(t.pid).Add(t.first_poke_at).Add(t.worker).Add(t.hostname);
-  a.Add(t.lease_until).Add(t.fence).Add(t.version);
+  a.Add(t.lease_until).Add(t.fence).Add(t.version).Add(t.map_values);
 }
 
 Status SqlStore::CreateDagRun(const DagRunRecord& run,
@@ -215,7 +215,7 @@ Status SqlStore::CreateDagRun(const DagRunRecord& run,
 
 Status SqlStore::AddTaskInstances(const std::vector<TaskInstanceRecord>& tis) {
   const std::string sql =
-      fmt::format("INSERT INTO task_instance ({}) VALUES ({})", kTiColumns, SqlMarks(23));
+      fmt::format("INSERT INTO task_instance ({}) VALUES ({})", kTiColumns, SqlMarks(24));
   return Atomic([&]() -> Status {
     for (const TaskInstanceRecord& t : tis) {
       SqlArgs a;

@@ -17,7 +17,7 @@ constexpr const char* kRunColumns =
 constexpr const char* kTiColumns =
     "dag_id, run_id, task_id, map_index, state, try_number, max_tries, start_date, end_date, "
     "next_try_at, operator, priority_weight, pool, pool_slots, queue, queued_at, pid, "
-    "first_poke_at, worker, hostname, lease_until, fence, version";
+    "first_poke_at, worker, hostname, lease_until, fence, version, map_values";
 constexpr const char* kTryColumns =
     "dag_id, run_id, task_id, map_index, try_number, state, start_date, end_date, exit_code, "
     "error, hostname, pid, worker";
@@ -71,6 +71,9 @@ class SqlStore : public Store {
   Status UpdateTaskInstance(const TaskInstanceRecord& ti) override;
   Status AddTaskInstances(const std::vector<TaskInstanceRecord>& tis) override;
   Result<bool> DecideTaskInstance(const TaskInstanceRecord& ti, TaskState expected) override;
+  Result<bool> ReplaceTaskInstances(const std::string& dag_id, const std::string& run_id,
+                                    const std::string& task_id,
+                                    const std::vector<TaskInstanceRecord>& rows) override;
 
   Status LockQueueing() override;
   Result<ActiveSlots> CountActiveSlots() override;
@@ -97,6 +100,9 @@ class SqlStore : public Store {
   Result<std::string> GetXCom(const std::string& dag_id, const std::string& run_id,
                               const std::string& task_id, const std::string& key,
                               int map_index) override;
+  Result<std::vector<std::pair<int, std::string>>> ListMappedXCom(
+      const std::string& dag_id, const std::string& run_id, const std::string& task_id,
+      const std::string& key) override;
   Status ClearXCom(const TiKey& key) override;
 
   Status AddCallback(const CallbackRecord& c) override;

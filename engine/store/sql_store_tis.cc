@@ -62,6 +62,7 @@ TaskInstanceRecord SqlStore::ReadTi(SqlRows& r, size_t i) {
   t.lease_until = r.OptTime(i, 20);
   t.fence = r.Int(i, 21);
   t.version = r.Int(i, 22);
+  t.map_values = r.TakeText(i, 23);
   return t;
 }
 
@@ -171,6 +172,27 @@ Result<bool> SqlStore::DecideTaskInstance(const TaskInstanceRecord& t, TaskState
       a);
   if (!r) return Fail(r.error());
   return *r == 1;
+}
+
+Result<bool> SqlStore::ReplaceTaskInstances(const std::string& dag_id, const std::string& run_id,
+                                            const std::string& task_id,
+                                            const std::vector<TaskInstanceRecord>& rows) {
+  bool replaced = false;
+  auto st = Atomic([&]() -> Status {
+    SqlArgs key = SqlArgs().Add(dag_id).Add(run_id).Add(task_id);
+    auto decided = Q("SELECT COUNT(*) FROM task_instance WHERE dag_id=? AND run_id=? AND "
+                     "task_id=? AND state IS NOT NULL",
+                     key);
+    if (!decided) return Fail(decided.error());
+    if (decided->Int(0, 0) != 0) return {};
+    auto gone = Write("DELETE FROM task_instance WHERE dag_id=? AND run_id=? AND task_id=?", key);
+    if (!gone) return Fail(gone.error());
+    if (auto st = AddTaskInstances(rows); !st) return st;
+    replaced = true;
+    return {};
+  });
+  if (!st) return Fail(st.error());
+  return replaced;
 }
 
 // --- Queueing ------------------------------------------------------------------
@@ -490,6 +512,19 @@ Result<std::string> SqlStore::GetXCom(const std::string& dag_id, const std::stri
   if (r->empty())
     return Fail(Error::NotFound(fmt::format("task '{}' pushed no XCom '{}'", task_id, key)));
   return r->Text(0, 0);
+}
+
+Result<std::vector<std::pair<int, std::string>>> SqlStore::ListMappedXCom(
+    const std::string& dag_id, const std::string& run_id, const std::string& task_id,
+    const std::string& key) {
+  auto r = Q("SELECT map_index, value FROM xcom WHERE dag_id=? AND run_id=? AND task_id=? AND "
+             "key=? AND map_index >= 0 ORDER BY map_index",
+             SqlArgs().Add(dag_id).Add(run_id).Add(task_id).Add(key));
+  if (!r) return Fail(r.error());
+  std::vector<std::pair<int, std::string>> out;
+  for (size_t i = 0; i < r->size(); ++i)
+    out.emplace_back(static_cast<int>(r->Int(i, 0)), r->TakeText(i, 1));
+  return out;
 }
 
 Status SqlStore::ClearXCom(const TiKey& key) {

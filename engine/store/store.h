@@ -84,8 +84,23 @@ struct TaskInstanceRecord {
   std::optional<Timestamp> lease_until;
   int64_t fence = 0;
   int64_t version = 0;  ///< The run's ti_version when this row last changed.
+  /// A mapped instance's element of each `expand` name, as a JSON object; ""
+  /// when the task is not mapped.
+  std::string map_values;
 
   TiKey key() const { return {dag_id, run_id, task_id, map_index}; }
+  /// Drops what its latest try left: dates, process, worker and lease.
+  void ForgetTry() {
+    start_date.reset();
+    end_date.reset();
+    next_try_at.reset();
+    queued_at.reset();
+    first_poke_at.reset();
+    lease_until.reset();
+    pid = 0;
+    worker.clear();
+    hostname.clear();
+  }
 };
 
 /// One try of a task instance.
@@ -344,6 +359,12 @@ class Store {
   virtual Status UpdateTaskInstance(const TaskInstanceRecord& ti) = 0;
   /// Inserts task instances into an existing run (a mapped task's instances).
   virtual Status AddTaskInstances(const std::vector<TaskInstanceRecord>& tis) = 0;
+  /// The run owner's expansion of a mapped task: replaces every task instance
+  /// of `task_id` in the run (each map index) with `rows`, if none of them
+  /// has a state yet. False (no change) otherwise.
+  virtual Result<bool> ReplaceTaskInstances(const std::string& dag_id, const std::string& run_id,
+                                            const std::string& task_id,
+                                            const std::vector<TaskInstanceRecord>& rows) = 0;
   /// The run owner's decision: writes `ti` if its state is still `expected`.
   /// False (no change) otherwise.
   virtual Result<bool> DecideTaskInstance(const TaskInstanceRecord& ti, TaskState expected) = 0;
@@ -400,6 +421,11 @@ class Store {
   virtual Result<std::string> GetXCom(const std::string& dag_id, const std::string& run_id,
                                       const std::string& task_id, const std::string& key,
                                       int map_index = -1) = 0;
+  /// What the instances of a mapped task pushed under `key`, by map index
+  /// (those that pushed nothing are not there).
+  virtual Result<std::vector<std::pair<int, std::string>>> ListMappedXCom(
+      const std::string& dag_id, const std::string& run_id, const std::string& task_id,
+      const std::string& key) = 0;
   /// Drops a task instance's XComs (before it runs again).
   virtual Status ClearXCom(const TiKey& key) = 0;
 

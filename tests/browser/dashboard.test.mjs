@@ -82,7 +82,12 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  server?.kill("SIGTERM");
+  // Its tries write their last lines while it stops: remove the folder after.
+  if (server && server.exitCode === null) {
+    const exited = new Promise((resolve) => server.once("exit", resolve));
+    server.kill("SIGTERM");
+    await exited;
+  }
   rmSync(dir, { recursive: true, force: true });
 });
 

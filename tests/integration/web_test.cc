@@ -11,25 +11,13 @@
 #include "integration/harness.h"
 
 using dagctl::testing::Background;
+using dagctl::testing::PortOf;
 using dagctl::testing::Output;
 using dagctl::testing::Sandbox;
 using dagctl::testing::WaitFor;
 using nlohmann::json;
 
 namespace {
-
-// The port the server printed, once it is listening.
-int PortOf(const Background& server) {
-  int port = 0;
-  WaitFor([&] {
-    std::smatch m;
-    std::string log = server.Log();
-    if (std::regex_search(log, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/)"))) port = std::stoi(m[1]);
-    return port != 0;
-  }, 5);
-  REQUIRE(port != 0);
-  return port;
-}
 
 // Percent-encodes a path segment.
 std::string Encode(const std::string& s) {

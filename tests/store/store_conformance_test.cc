@@ -303,6 +303,38 @@ TEST_CASE("slots held per pool, DAG and task count queued and running task insta
   CHECK(s->ListScheduled(10, no_c, {}).value().empty());
 }
 
+TEST_CASE("a mapped task's expansion replaces its rows only while none has a state; its XComs list by map index") {
+  Backend b(GENERATE("sqlite", "postgres"));
+  auto s = b.Open();
+  DagRunRecord run = Run("r1", RunType::kManual, "2026-01-01");
+  REQUIRE(s->CreateDagRun(run, {Ti("r1", "src"), Ti("r1", "each")}));
+  std::vector<TaskInstanceRecord> rows;
+  for (int k = 0; k < 3; ++k) {
+    TaskInstanceRecord t = Ti("r1", "each");
+    t.map_index = k;
+    t.state = TaskState::kScheduled;
+    t.map_values = "{\"n\":\"" + std::to_string(k) + "\"}";
+    rows.push_back(t);
+  }
+  REQUIRE(s->ReplaceTaskInstances("etl", "r1", "each", rows).value());
+  auto tis = s->ListTaskInstances("etl", "r1").value();
+  REQUIRE(tis.size() == 4);
+  CHECK(tis[0].task_id == "each");
+  CHECK(tis[0].map_index == 0);
+  CHECK(tis[2].map_values == "{\"n\":\"2\"}");
+  CHECK(tis[3].task_id == "src");
+  // Decided now: a second expansion is refused and changes nothing.
+  REQUIRE(!s->ReplaceTaskInstances("etl", "r1", "each", {Ti("r1", "each")}).value());
+  CHECK(s->ListTaskInstances("etl", "r1").value().size() == 4);
+
+  REQUIRE(s->PutXCom("etl", "r1", {"each", "return_value", "two", 2}));
+  REQUIRE(s->PutXCom("etl", "r1", {"each", "return_value", "zero", 0}));
+  REQUIRE(s->PutXCom("etl", "r1", {"each", "other", "x", 1}));
+  auto values = s->ListMappedXCom("etl", "r1", "each", "return_value").value();
+  CHECK(values == std::vector<std::pair<int, std::string>>{{0, "zero"}, {2, "two"}});
+  CHECK(s->ListMappedXCom("etl", "r1", "src", "return_value").value().empty());
+}
+
 TEST_CASE("a try's report is applied only under its claim, with its XCom, skips and version") {
   Backend b(GENERATE("sqlite", "postgres"));
   auto s = b.Open();

@@ -43,7 +43,9 @@ tasks:
   - {id: extract, command: 'echo {{ params.n }}'}
   - {id: load, command: x, depends_on: extract, retries: 0}
 )";
-    std::ofstream(dir_ / "dags" / "other.yaml") << "tasks:\n  - {id: t, command: x}\n";
+    std::ofstream(dir_ / "dags" / "other.yaml")
+        << "tasks:\n  - {id: t, command: x}\n"
+        << "  - {id: each, depends_on: t, expand: {n: [a, b, c]}, retries: 0, command: 'echo {{ n }}'}\n";
     std::ofstream(dir_ / "dags" / "broken.yaml") << "tasks: [\n";
     store_ = std::move(OpenSqliteStore((dir_ / "db").string()).value());
     dags_ = std::make_unique<api::DagSource>((dir_ / "dags").string(), Operators());
@@ -80,13 +82,13 @@ tasks:
     return j;
   }
 
-  // Runs `run_id` of etl to its end with scripted tries.
-  void Execute(const std::string& run_id, FakeTryRunner& runner) {
+  // Runs `run_id` of a DAG (etl unless said) to its end with scripted tries.
+  void Execute(const std::string& run_id, FakeTryRunner& runner, const std::string& dag_id = "etl") {
     ExecutorOptions opts;
     opts.logs_dir = (dir_ / "logs").string();
     Executor ex(*store_, runner, clock_, opts);
-    auto dag = dags_->Get()->dags[0];
-    REQUIRE(ex.Run(dag, run_id));
+    for (const auto& dag : dags_->Get()->dags)
+      if (dag->dag_id == dag_id) REQUIRE(ex.Run(dag, run_id));
   }
 
   FakeClock& clock() { return clock_; }
@@ -317,6 +319,60 @@ TEST_CASE("api: pools are created, listed, read, updated and deleted as Airflow'
   h.Call("DELETE", "/pools/dwh", "/pools/{pool_name}", 204);
   h.Call("DELETE", "/pools/dwh", "/pools/{pool_name}", 404);
   CHECK(h.Call("GET", "/pools", "/pools", 200)["total_entries"] == 1);
+}
+
+TEST_CASE("api: a mapped task's instances: listMapped, one by map index, its logs, the grid") {
+  ApiHarness h;
+  json task = h.Call("GET", "/dags/other/tasks/each", "/dags/{dag_id}/tasks/{task_id}", 200);
+  CHECK(task["is_mapped"] == true);
+  h.Call("POST", "/dags/other/dagRuns", "/dags/{dag_id}/dagRuns", 200, R"({"dag_run_id": "r1"})");
+  std::string base = "/dags/other/dagRuns/r1/taskInstances";
+  std::string ti_path = "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}";
+  std::string list_path = ti_path + "/listMapped";
+  // Not expanded yet: the task's one row.
+  CHECK(h.Call("GET", base + "/each", ti_path, 200)["map_index"] == -1);
+
+  FakeTryRunner runner(h.clock());
+  runner.Script("each", {{0, std::chrono::milliseconds(5), false, "one"},
+                         {1, std::chrono::milliseconds(5)},
+                         {0, std::chrono::milliseconds(5), false, "three"}});
+  h.Execute("r1", runner, "other");
+  AppendLogLine(TryLogPath(h.logs().string(), "other", "r1", "each", 1, 2), "third");
+
+  json all = h.Call("GET", base, "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances", 200);
+  CHECK(all["total_entries"] == 4);  // t, and each's three instances
+  json whole = h.Call("GET", base + "/each", ti_path, 404);
+  CHECK(whole["detail"] == "Task instance is mapped, add the map_index value to the URL");
+
+  json list = h.Call("GET", base + "/each/listMapped", list_path, 200);
+  REQUIRE(list["total_entries"] == 3);
+  CHECK(list["task_instances"][0]["map_index"] == 0);
+  CHECK(list["task_instances"][0]["rendered_map_index"] == "n=a");
+  CHECK(list["task_instances"][1]["state"] == "failed");
+  CHECK(list["task_instances"][2]["state"] == "success");
+  CHECK(h.Call("GET", base + "/each/listMapped?state=success", list_path, 200)["total_entries"] == 2);
+  json page = h.Call("GET", base + "/each/listMapped?order_by=-map_index&limit=1", list_path, 200);
+  CHECK(page["total_entries"] == 3);
+  CHECK(page["task_instances"][0]["map_index"] == 2);
+  h.Call("GET", base + "/each/listMapped?order_by=state", list_path, 400);
+  CHECK(h.Call("GET", base + "/t/listMapped", list_path, 404)["detail"] == "Task id t is not mapped");
+  CHECK(h.Call("GET", base + "/nope/listMapped", list_path, 404)["detail"] == "Task id nope not found");
+
+  std::string one_path = ti_path + "/{map_index}";
+  json one = h.Call("GET", base + "/each/2", one_path, 200);
+  CHECK(one["map_index"] == 2);
+  CHECK(one["rendered_map_index"] == "n=c");
+  h.Call("GET", base + "/each/7", one_path, 404);
+  h.Call("GET", base + "/each/-3", one_path, 400);
+
+  std::string log_path = ti_path + "/logs/{task_try_number}";
+  CHECK(h.Call("GET", base + "/each/logs/1?map_index=2", log_path, 200)["content"] == "[dagctl] third\n");
+  h.Call("GET", base + "/each/logs/1", log_path, 404);
+
+  json grid = h.Call("GET", "/ui/grid/other", "", 200);
+  json cell = grid["task_instances"]["r1"]["each"];
+  CHECK(cell["mapped"] == 3);
+  CHECK(cell["state"] == "failed");  // what matters most of success, failed, success
 }
 
 TEST_CASE("api: a log over 16 MiB comes back as its last 16 MiB, after a line saying so") {

@@ -77,6 +77,27 @@ class Harness {
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
 
+  // A mapped task's instances, in map index order.
+  std::vector<TaskInstanceRecord> Instances(const std::string& task) {
+    std::vector<TaskInstanceRecord> out;
+    auto tis = store_->ListTaskInstances(dag_->dag_id, "manual__1").value();
+    for (auto& ti : tis)
+      if (ti.task_id == task && ti.map_index >= 0) out.push_back(ti);
+    return out;
+  }
+  // The bash commands the tries of `task` ran, in start order.
+  std::vector<std::string> Commands(const std::string& task) {
+    std::vector<std::string> out;
+    for (const auto& s : runner_.started())
+      if (s.task_id == task) out.push_back(s.request.launch.argv.back());
+    return out;
+  }
+  std::vector<TaskState> States(const std::string& task) {
+    std::vector<TaskState> out;
+    for (const auto& ti : Instances(task)) out.push_back(ti.state);
+    return out;
+  }
+
   FakeTryRunner& runner() { return runner_; }
   Store& store() { return *store_; }
 
@@ -448,4 +469,146 @@ tasks:
   const auto& last = h.runner().started().back();
   CHECK(last.request.launch.argv[2] == "run manual__1 failed");
   CHECK(h.runner().started().size() == 2);
+}
+
+// --- Dynamic task mapping ------------------------------------------------------
+
+TEST_CASE("mapping: one instance per element of a YAML list, each with its element and map_index") {
+  Harness h(R"(tasks:
+  - id: per_region
+    expand: {region: [eu, us, ap]}
+    command: 'echo {{ region }} {{ map_index }} {{ ds }}'
+  - {id: after, depends_on: per_region, command: 'echo {{ xcom.per_region }}'}
+)");
+  h.runner().Script("per_region", {{0, milliseconds(5), false, "10"},
+                                   {0, milliseconds(5), false, "20"},
+                                   {0, milliseconds(5), false, "30"}});
+  CHECK(h.Run() == RunState::kSuccess);
+  CHECK(h.Commands("per_region") ==
+        std::vector<std::string>{"echo eu 0 2026-01-01", "echo us 1 2026-01-01",
+                                 "echo ap 2 2026-01-01"});
+  auto inst = h.Instances("per_region");
+  REQUIRE(inst.size() == 3);
+  CHECK(inst[1].map_values == R"({"region":"us"})");
+  CHECK(inst[1].state == TaskState::kSuccess);
+  CHECK(inst[1].try_number == 1);
+  // Downstream, the values are one JSON list in map index order.
+  CHECK(h.Commands("after") == std::vector<std::string>{R"(echo ["10","20","30"])"});
+  // The instances replace the task's unmapped row.
+  auto tis = h.store().ListTaskInstances("test", "manual__1").value();
+  for (const auto& ti : tis) CHECK((ti.task_id != "per_region" || ti.map_index >= 0));
+}
+
+TEST_CASE("mapping: over an upstream's XCom and a param, the cross product with the last name fastest") {
+  Harness h(R"(params: {sizes: [s, m]}
+tasks:
+  - {id: list_files, command: x}
+  - id: convert
+    depends_on: list_files
+    expand: {file: "{{ xcom.list_files }}", size: "{{ params.sizes }}"}
+    command: 'convert {{ file }} {{ size }}'
+)");
+  h.runner().Script("list_files", {{0, milliseconds(1), false, R"(["a.csv", "b.csv"])"}});
+  CHECK(h.Run() == RunState::kSuccess);
+  CHECK(h.Commands("convert") ==
+        std::vector<std::string>{"convert a.csv s", "convert a.csv m", "convert b.csv s",
+                                 "convert b.csv m"});
+  CHECK(h.Instances("convert")[2].map_values == R"({"file":"b.csv","size":"s"})");
+}
+
+TEST_CASE("mapping: an empty list skips the task; all_success downstream skips, all_done runs") {
+  Harness h(R"(tasks:
+  - {id: list_files, command: x}
+  - {id: convert, depends_on: list_files, expand: {file: "{{ xcom.list_files }}"}, command: x}
+  - {id: report, depends_on: convert, command: x}
+  - {id: cleanup, depends_on: convert, trigger_rule: all_done, command: x}
+)");
+  h.runner().Script("list_files", {{0, milliseconds(1), false, "[]"}});
+  CHECK(h.Run() == RunState::kSuccess);
+  CHECK(h.Ti("convert").state == TaskState::kSkipped);
+  CHECK(h.Ti("convert").map_index == -1);
+  CHECK(h.Instances("convert").empty());
+  CHECK(h.Ti("report").state == TaskState::kSkipped);
+  CHECK(h.Ti("cleanup").state == TaskState::kSuccess);
+  CHECK(h.Commands("convert").empty());
+}
+
+TEST_CASE("mapping: more elements than max_map_length, or no JSON list, fail the task before it runs") {
+  const char* yaml = R"(tasks:
+  - {id: list_files, command: x}
+  - id: convert
+    depends_on: list_files
+    expand: {file: "{{ xcom.list_files }}"}
+    max_map_length: 2
+    command: x
+  - {id: report, depends_on: convert, command: x}
+)";
+  SECTION("over the limit") {
+    Harness h(yaml);
+    h.runner().Script("list_files", {{0, milliseconds(1), false, "[1, 2, 3]"}});
+    CHECK(h.Run() == RunState::kFailed);
+    CHECK(h.Ti("convert").state == TaskState::kFailed);
+    CHECK(h.Ti("report").state == TaskState::kUpstreamFailed);
+    auto tries = h.Tries("convert");
+    REQUIRE(tries.size() == 1);
+    CHECK(tries[0].error == "expand: 3 file would make more task instances than max_map_length (2)");
+    CHECK(h.LogText("convert", 1) ==
+          "[dagctl] try 1 failed before start: expand: 3 file would make more task instances "
+          "than max_map_length (2)\n");
+    CHECK(h.Commands("convert").empty());
+  }
+  SECTION("not a list") {
+    Harness h(yaml);
+    h.runner().Script("list_files", {{0, milliseconds(1), false, R"({"a": 1})"}});
+    CHECK(h.Run() == RunState::kFailed);
+    CHECK(h.Tries("convert")[0].error ==
+          R"(expand: 'file' must render a JSON list, but '{{ xcom.list_files }}' rendered '{"a": 1}')");
+  }
+}
+
+TEST_CASE("mapping: each instance retries on its own") {
+  Harness h(R"(tasks:
+  - {id: load, expand: {part: [1, 2, 3]}, command: 'load {{ part }}', retry_delay: 10s}
+)");
+  // Tries start in map index order: the second one (part 2) fails once.
+  h.runner().Script("load", {{0, milliseconds(5)}, {1, milliseconds(5)}, {0, milliseconds(5)}});
+  CHECK(h.Run() == RunState::kSuccess);
+  CHECK(h.Commands("load") ==
+        std::vector<std::string>{"load 1", "load 2", "load 3", "load 2"});
+  auto inst = h.Instances("load");
+  REQUIRE(inst.size() == 3);
+  CHECK(inst[0].try_number == 1);
+  CHECK(inst[1].try_number == 2);
+  CHECK(inst[2].try_number == 1);
+  auto tries = h.store().ListTries({"test", "manual__1", "load", 1}).value();
+  REQUIRE(tries.size() == 2);
+  CHECK(tries[0].state == TaskState::kFailed);
+  CHECK(tries[1].state == TaskState::kSuccess);
+  CHECK(h.StartTimes("load").back() == Approx(10.005));  // its end + retry_delay
+}
+
+TEST_CASE("mapping: trigger rules count every instance as an upstream") {
+  Harness h(R"(tasks:
+  - {id: check, expand: {n: [1, 2, 3]}, command: x, retries: 0}
+  - {id: publish, depends_on: check, command: x}
+  - {id: alert, depends_on: check, trigger_rule: one_failed, command: x}
+  - {id: summary, depends_on: check, trigger_rule: all_done, command: x}
+)");
+  h.runner().Script("check", {{0, milliseconds(5)}, {1, milliseconds(5)}, {0, milliseconds(5)}});
+  CHECK(h.Run() == RunState::kFailed);
+  CHECK(h.States("check") ==
+        std::vector<TaskState>{TaskState::kSuccess, TaskState::kFailed, TaskState::kSuccess});
+  CHECK(h.Ti("publish").state == TaskState::kUpstreamFailed);
+  CHECK(h.Ti("alert").state == TaskState::kSuccess);
+  CHECK(h.Ti("summary").state == TaskState::kSuccess);
+}
+
+TEST_CASE("mapping: a mapped task over a mapped task's values") {
+  Harness h(R"(tasks:
+  - {id: split, expand: {day: [mon, tue]}, command: 'echo {{ day }}'}
+  - {id: load, depends_on: split, expand: {chunk: "{{ xcom.split }}"}, command: 'load {{ chunk }}'}
+)");
+  h.runner().Script("split", {{0, milliseconds(5), false, "mon.csv"}, {0, milliseconds(5), false, "tue.csv"}});
+  CHECK(h.Run() == RunState::kSuccess);
+  CHECK(h.Commands("load") == std::vector<std::string>{"load mon.csv", "load tue.csv"});
 }

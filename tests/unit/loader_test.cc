@@ -169,3 +169,52 @@ TEST_CASE("sensor keys are for sensors, and mode is poke or reschedule") {
   CHECK(dag->tasks[0].poke_interval == std::chrono::seconds(60));
   CHECK(dag->tasks[0].timeout == std::chrono::hours(24 * 7));
 }
+
+TEST_CASE("expand: lists and templates load; bad names, values and sizes are errors") {
+  auto dag = MustLoad(R"(tasks:
+  - {id: src, command: x}
+  - id: each
+    depends_on: src
+    expand: {file: "{{ xcom.src }}", region: [eu, 7, {a: 1}]}
+    max_map_length: 10
+    command: 'echo {{ file }} {{ region }} {{ map_index }}'
+)");
+  const dagctl::Task& t = dag->tasks[1];
+  REQUIRE(t.expand.size() == 2);
+  CHECK(t.expand[0].name == "file");
+  CHECK(t.expand[0].source == "{{ xcom.src }}");
+  CHECK(t.expand[1].literal == std::vector<std::string>{"eu", "7", R"({"a":"1"})"});
+  CHECK(t.max_map_length == 10);
+  CHECK(dag->tasks[0].expand.empty());
+  CHECK(dag->tasks[0].max_map_length == 1024);
+
+  struct Case {
+    const char* task;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"expand: [a, b]", "3:13: error: tasks[0]: 'expand' must be a map of NAME: a list, or a "
+                         "template that renders a JSON list"},
+      {"expand: {}", "3:13: error: tasks[0]: 'expand' must be a map of NAME: a list, or a template "
+                     "that renders a JSON list"},
+      {"expand: {ds: [a]}", "3:14: error: tasks[0]: expand: 'ds' is a built-in template name; "
+                            "choose another"},
+      {"expand: {map_index: [a]}", "3:14: error: tasks[0]: expand: 'map_index' is a built-in "
+                                   "template name; choose another"},
+      {"expand: {2x: [a]}", "3:14: error: tasks[0]: expand: '2x' is not a name (letters, digits "
+                            "and _, not starting with a digit)"},
+      {"expand: {f: plain}", "3:17: error: tasks[0]: expand: 'f' must be a list, or a template "
+                             "that renders a JSON list (\"{{ xcom.TASK }}\"), not 'plain'"},
+      {"expand: {f: [a, b, c], g: [1, 2]}\n    max_map_length: 5",
+       "3:17: error: tasks[0]: expand makes 6 task instances, over max_map_length (5)"},
+      {"max_map_length: 0", "3:21: error: tasks[0]: 'max_map_length' must be a whole number from "
+                            "1 to 100000, not '0'"},
+  };
+  for (const Case& c : cases) {
+    std::string yaml = std::string("tasks:\n  - id: a\n    ") + c.task + "\n    command: x\n";
+    INFO(yaml);
+    CHECK(LoadErrors(yaml) == std::string("dags/test.yaml:") + c.error + "\n");
+  }
+  CHECK(LoadErrors("default_args: {expand: {f: [a]}}\ntasks:\n  - {id: a, command: x}\n") ==
+        "dags/test.yaml:1:24: error: 'expand' cannot be a default: map each task on its own\n");
+}

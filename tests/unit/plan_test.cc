@@ -80,3 +80,42 @@ TEST_CASE("a plan built from stored states resumes where the run was") {
   CHECK(Describe(*dag, plan.Start()) == "c=scheduled");
   CHECK(Describe(*dag, plan.Finish(2, TaskState::kSuccess)) == "d=scheduled");
 }
+
+TEST_CASE("plan: a mapped task's instances each count as an upstream") {
+  auto dag = MustLoad(R"(tasks:
+  - {id: m, command: x, expand: {n: [1, 2, 3]}}
+  - {id: all, depends_on: m, command: x}
+  - {id: one, depends_on: m, trigger_rule: one_success, command: x}
+  - {id: done, depends_on: m, trigger_rule: all_done, command: x}
+)");
+  Plan plan(*dag, std::vector<TaskState>(4, TaskState::kNone));
+  auto start = plan.Start();
+  REQUIRE(start.size() == 1);
+  CHECK(start[0].task == 0);
+  plan.Expanded(0, 3);
+  CHECK(plan.IsExpanded(0));
+  // The first success decides one_success at once; the others wait for all three.
+  auto first = plan.FinishInstance(0, 1, TaskState::kSuccess);
+  REQUIRE(first.size() == 1);
+  CHECK(first[0].task == 2);
+  CHECK(plan.FinishInstance(0, 1, TaskState::kFailed).empty());  // an instance ends once
+  auto failed = plan.FinishInstance(0, 0, TaskState::kFailed);
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0].task == 1);
+  CHECK(failed[0].state == TaskState::kUpstreamFailed);
+  CHECK(plan.state(0) == TaskState::kScheduled);  // as decided, until the last instance ends
+  auto last = plan.FinishInstance(0, 2, TaskState::kSuccess);
+  REQUIRE(last.size() == 1);
+  CHECK(last[0].task == 3);
+  CHECK(plan.state(0) == TaskState::kFailed);
+
+  // Rebuilt from stored states: three instances, two done.
+  Plan again(*dag, {TaskState::kRunning, TaskState::kNone, TaskState::kNone, TaskState::kNone},
+             {{TaskState::kSuccess, TaskState::kSuccess, TaskState::kRunning}, {}, {}, {}});
+  auto decided = again.Start();
+  REQUIRE(decided.size() == 1);
+  CHECK(decided[0].task == 2);  // one_success
+  CHECK(again.FinishInstance(0, 2, TaskState::kSkipped).size() == 2);  // all skips, done runs
+  CHECK(again.state(0) == TaskState::kSuccess);
+  CHECK(Plan::MappedOutcome({TaskState::kSkipped, TaskState::kSkipped}) == TaskState::kSkipped);
+}
