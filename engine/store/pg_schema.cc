@@ -164,6 +164,11 @@ CREATE TABLE callback_request (
 );
 CREATE INDEX callback_request_by_status ON callback_request (status, queue);
 )sql",
+      // 2: why a run's callback runs (Airflow's reason: success, task_failure,
+      // timed_out).
+      R"sql(
+ALTER TABLE callback_request ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+)sql",
   };
   return kMigrations;
 }

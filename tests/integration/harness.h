@@ -1,6 +1,7 @@
 // Runs the real dagctl binary with a private home and captures what it says.
 #pragma once
 
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -13,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -136,6 +138,34 @@ bool WaitFor(F ok, double seconds) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return ok();
+}
+
+/// The port a server (serve, webserver) printed, once it is listening.
+inline int PortOf(const Background& server) {
+  int port = 0;
+  WaitFor(
+      [&] {
+        std::smatch m;
+        std::string log = server.Log();
+        if (std::regex_search(log, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/)")))
+          port = std::stoi(m[1]);
+        return port != 0;
+      },
+      5);
+  REQUIRE(port != 0);
+  return port;
+}
+
+/// Percent-encodes a URL path segment.
+inline std::string Encode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '_' || c == '.' || c == '-' || c == '~')
+      out += static_cast<char>(c);
+    else
+      out += fmt::format("%{:02X}", c);
+  }
+  return out;
 }
 
 /// redis-server on 127.0.0.1 (with `password`, if given), for one test.
