@@ -92,4 +92,10 @@ void ProgressPrinter::TaskDecided(const TiKey& task, TaskState state) {
   if (!live_) Event(fmt::format("{} {}", task.task_id, TaskStateName(state)));
 }
 
+void ProgressPrinter::RunEnded(const DagRunRecord& run, const std::string& why) {
+  // A run its tasks did not end (a dagrun_timeout) says why.
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!why.empty()) Event(fmt::format("run {}: {}", RunStateName(run.state), why));
+}
+
 }  // namespace dagctl::cli
