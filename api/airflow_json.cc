@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/file_token.h"
 #include "engine/json_io.h"
 #include "engine/mapping.h"
 #include "operators/operator.h"
@@ -14,8 +15,6 @@ using nlohmann::json;
 
 json TimeOrNull(std::optional<Timestamp> t) { return t ? json(FormatIso(*t)) : json(nullptr); }
 
-namespace {
-
 json TimeDelta(Duration d) {
   auto secs = std::chrono::duration_cast<std::chrono::seconds>(d);
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(d - secs);
@@ -24,8 +23,6 @@ json TimeDelta(Duration d) {
           {"seconds", secs.count() % 86400},
           {"microseconds", micros.count()}};
 }
-
-}  // namespace
 
 json DagJson(const Dag& dag, const DagStatus& st) {
   json tags = json::array();
@@ -37,7 +34,7 @@ json DagJson(const Dag& dag, const DagStatus& st) {
       {"dag_display_name", dag.dag_id},
       {"description", dag.description.empty() ? json(nullptr) : json(dag.description)},
       {"fileloc", dag.file},
-      {"file_token", dag.file_hash},
+      {"file_token", FileToken(dag.dag_id, dag.file_hash)},
       {"is_paused", st.paused},
       {"is_active", true},
       {"owners", {dag.owner}},

@@ -41,5 +41,7 @@ nlohmann::json ErrorJson(int status, const std::string& title, const std::string
 
 /// RFC 3339 in UTC, or null.
 nlohmann::json TimeOrNull(std::optional<Timestamp> t);
+/// Airflow's TimeDelta object: days, seconds, microseconds.
+nlohmann::json TimeDelta(Duration d);
 
 }  // namespace dagctl::api

@@ -1,6 +1,6 @@
 // Internal to api/: one REST request being answered. The handlers of each
 // group of endpoints live in their own file (api_service.cc: DAGs, runs,
-// task instances; api_pools.cc: pools).
+// task instances; api_pools.cc: pools; api_versions.cc: DAG versions).
 #pragma once
 
 #include <expected>
@@ -71,6 +71,9 @@ class Call {
   Reply<json> Grid(const std::string& dag_id);
   Reply<json> Graph(const std::string& dag_id);
   Reply<json> Workers();
+  // api_versions.cc
+  Reply<json> GetDagSource(const std::string& token);
+  Reply<json> Versions(const std::string& dag_id);
   // api_pools.cc
   Reply<json> ListPools();
   Reply<json> PostPool();
@@ -96,7 +99,14 @@ class Call {
   const ApiContext& ctx_;
   const ApiRequest& req_;
   std::shared_ptr<const DagBag> bag_;
-  std::string text_body_;  // set by GetLog for text/plain replies
+  // A text/plain reply (a log, a DAG's source) instead of JSON.
+  json TextReply(std::string text) {
+    text_reply_ = true;
+    text_body_ = std::move(text);
+    return nullptr;
+  }
+  bool text_reply_ = false;
+  std::string text_body_;
   std::string raw_json_;   // a reply already written as JSON text (run lists)
   int status_ = 200;       // a success other than 200 (204 No Content)
 };

@@ -51,7 +51,7 @@ ApiResponse Call::Respond() {
     resp.body = std::move(raw_json_);
     return resp;
   }
-  if (!text_body_.empty() || (req_.wants_text && result->is_null())) {
+  if (text_reply_) {
     resp.content_type = "text/plain; charset=utf-8";
     resp.body = text_body_;
     return resp;
@@ -81,6 +81,14 @@ Reply<json> Call::Route(const std::vector<std::string>& s) {
   if (n == 3 && s[0] == "ui" && (s[1] == "grid" || s[1] == "graph")) {
     if (auto bad = method_is("GET")) return *bad;
     return s[1] == "grid" ? Grid(s[2]) : Graph(s[2]);
+  }
+  if (n == 2 && s[0] == "dagSources") {
+    if (auto bad = method_is("GET")) return *bad;
+    return GetDagSource(s[1]);
+  }
+  if (n == 3 && s[0] == "ui" && s[1] == "versions") {
+    if (auto bad = method_is("GET")) return *bad;
+    return Versions(s[2]);
   }
   if (n == 2 && s[0] == "ui" && s[1] == "workers") {
     if (auto bad = method_is("GET")) return *bad;
@@ -526,10 +534,7 @@ Reply<json> Call::GetLog(const std::string& dag_id, const std::string& run_id, c
       return BadRequest(content.error().message());
     return Internal(content.error());
   }
-  if (req_.wants_text) {
-    text_body_ = std::move(*content);
-    return json(nullptr);
-  }
+  if (req_.wants_text) return TextReply(std::move(*content));
   return json{{"content", std::move(*content)}};
 }
 
@@ -621,7 +626,7 @@ Reply<json> Call::DagDetails(const std::string& dag_id) {
   d["concurrency"] = dag.max_active_tasks;
   d["start_date"] = TimeOrNull(dag.start_date);
   d["end_date"] = TimeOrNull(dag.end_date);
-  d["dag_run_timeout"] = nullptr;
+  d["dag_run_timeout"] = dag.dagrun_timeout ? TimeDelta(*dag.dagrun_timeout) : json(nullptr);
   d["doc_md"] = nullptr;
   d["default_view"] = "grid";
   d["params"] = params;

@@ -20,6 +20,7 @@ struct ApiRequest {
   std::multimap<std::string, std::string> query;
   std::string body;
   bool wants_text = false;  ///< Accept: text/plain (logs)
+  std::string accept;       ///< The Accept header as sent ("" when none).
 };
 
 struct ApiResponse {

@@ -158,6 +158,7 @@ class HttpServer::Impl {
     std::string accept = req.get_header_value("Accept");
     r.wants_text = accept.find("text/plain") != std::string::npos &&
                    accept.find("application/json") == std::string::npos;
+    r.accept = accept;
     ApiResponse out = api_.Handle(r);
     res.status = out.status;
     if (out.status != 204) res.set_content(out.body, out.content_type.c_str());

@@ -114,4 +114,16 @@ std::shared_ptr<const Dag> App::FindDag(const std::string& arg) {
   return nullptr;
 }
 
+std::optional<App::DagRef> App::ResolveDag(Store& store, const std::string& arg) {
+  bool path = arg.find('/') != std::string::npos || arg.ends_with(".yaml") || arg.ends_with(".yml");
+  if (!path) {
+    if (const Dag* d = bag().Find(arg)) return DagRef{d->dag_id, d->timezone};
+    auto count = store.CountDagRuns({.dag_id = arg, .limit = 1});
+    if (count && *count > 0) return DagRef{arg, TimeZone()};
+  }
+  auto dag = FindDag(arg);
+  if (!dag) return std::nullopt;
+  return DagRef{dag->dag_id, dag->timezone};
+}
+
 }  // namespace dagctl::cli

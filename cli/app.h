@@ -4,11 +4,12 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "engine/dag_loader.h"
 #include "engine/clock.h"
+#include "engine/dag_loader.h"
 #include "engine/executor.h"
 #include "engine/store/store.h"
 #include "operators/operator.h"
@@ -56,6 +57,15 @@ class App {
   /// nullptr when there is no usable DAG.
   std::shared_ptr<const Dag> FindDag(const std::string& arg);
 
+  /// The dag_id and display zone for a DAG argument of a command that reads
+  /// history. A DAG that no longer loads still has history: a bare id is
+  /// accepted as long as the store knows runs of it. Else as FindDag.
+  struct DagRef {
+    std::string dag_id;
+    TimeZone tz;
+  };
+  std::optional<DagRef> ResolveDag(Store& store, const std::string& arg);
+
  private:
   Store* OpenOrWait(bool wait);
 
@@ -78,6 +88,7 @@ int CmdRuns(App& app, const std::vector<std::string>& argv);
 int CmdTasks(App& app, const std::vector<std::string>& argv);
 int CmdLogs(App& app, const std::vector<std::string>& argv);
 int CmdGraph(App& app, const std::vector<std::string>& argv);
+int CmdShow(App& app, const std::vector<std::string>& argv);
 int CmdNext(App& app, const std::vector<std::string>& argv);
 int CmdPause(App& app, const std::vector<std::string>& argv);
 int CmdUnpause(App& app, const std::vector<std::string>& argv);

@@ -16,25 +16,6 @@ namespace dagctl::cli {
 
 namespace {
 
-// The dag_id and display zone for a DAG argument. A DAG that no longer loads
-// still has history: a bare id is accepted as long as the store knows it.
-struct DagRef {
-  std::string dag_id;
-  TimeZone tz;
-};
-
-std::optional<DagRef> ResolveDag(App& app, Store& store, const std::string& arg) {
-  bool path = arg.find('/') != std::string::npos || arg.ends_with(".yaml") || arg.ends_with(".yml");
-  if (!path) {
-    if (const Dag* d = app.bag().Find(arg)) return DagRef{d->dag_id, d->timezone};
-    auto count = store.CountDagRuns({.dag_id = arg, .limit = 1});
-    if (count && *count > 0) return DagRef{arg, TimeZone()};
-  }
-  auto dag = app.FindDag(arg);
-  if (!dag) return std::nullopt;
-  return DagRef{dag->dag_id, dag->timezone};
-}
-
 template <typename F>
 int WithArgs(const CommandSpec& spec, const std::vector<std::string>& argv, F body) {
   auto args = ParseOrReport(spec, argv);
@@ -48,7 +29,7 @@ int CmdRuns(App& app, const std::vector<std::string>& argv) {
   return WithArgs(spec, argv, [&](const Args& args) {
     Store* store = app.store();
     if (!store) return kExitFailed;
-    auto ref = ResolveDag(app, *store, args.positional[0]);
+    auto ref = app.ResolveDag(*store, args.positional[0]);
     if (!ref) return kExitUsage;
     int limit = 100;
     if (auto l = args.Option("--limit")) limit = std::max(1, std::atoi(l->c_str()));
@@ -80,7 +61,7 @@ int CmdTasks(App& app, const std::vector<std::string>& argv) {
   return WithArgs(spec, argv, [&](const Args& args) {
     Store* store = app.store();
     if (!store) return kExitFailed;
-    auto ref = ResolveDag(app, *store, args.positional[0]);
+    auto ref = app.ResolveDag(*store, args.positional[0]);
     if (!ref) return kExitUsage;
     auto run = store->GetDagRun(ref->dag_id, args.positional[1]);
     if (!run) {
@@ -166,7 +147,7 @@ int CmdLogs(App& app, const std::vector<std::string>& argv) {
   return WithArgs(spec, argv, [&](const Args& args) {
     Store* store = app.store();
     if (!store) return kExitFailed;
-    auto ref = ResolveDag(app, *store, args.positional[0]);
+    auto ref = app.ResolveDag(*store, args.positional[0]);
     if (!ref) return kExitUsage;
     const std::string& run_id = args.positional[1];
     const std::string& task_id = args.positional[2];

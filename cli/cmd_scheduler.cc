@@ -33,9 +33,9 @@ class EventPrinter : public RunObserver {
     fmt::print(stderr, "{} dag_id={} run_id={} task_id={}{} {}\n", FormatIso(NowUtc()), k.dag_id,
                k.run_id, k.task_id, MapIndex(k), TaskStateName(state));
   }
-  void RunEnded(const DagRunRecord& run) override {
-    fmt::print(stderr, "{} dag_id={} run_id={} run {}\n", FormatIso(NowUtc()), run.dag_id,
-               run.run_id, RunStateName(run.state));
+  void RunEnded(const DagRunRecord& run, const std::string& why) override {
+    fmt::print(stderr, "{} dag_id={} run_id={} run {}{}\n", FormatIso(NowUtc()), run.dag_id,
+               run.run_id, RunStateName(run.state), why.empty() ? "" : ": " + why);
   }
 
  private:
@@ -94,7 +94,7 @@ int RunNode(App& app, const std::string& name, bool quiet, bool with_scheduler,
             std::optional<WorkerOptions> worker_opts, Duration lease) {
   Store* store = app.store_waiting();
   if (!store) return kExitFailed;
-  for (const char* channel : {"dagctl_queued", "dagctl_ti_done", "dagctl_run"})
+  for (const char* channel : {"dagctl_queued", "dagctl_ti_done", "dagctl_run", "dagctl_stopped"})
     if (auto st = store->Listen(channel); !st) {
       PrintError(st.error().message());
       return kExitFailed;

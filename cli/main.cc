@@ -26,6 +26,8 @@ Commands:
   logs DAG RUN_ID TASK [--try N] [--follow]  a try's log
   next DAG [-n N] [--after T] [--json] the next scheduled runs
   graph DAG [--format text|dot|mermaid] the resolved task graph
+  show DAG [--run RUN_ID]             the YAML of the DAG's current version, or of the
+                                      version the run executes
   pause DAG / unpause DAG             stop / resume scheduling
   trigger DAG [--date D] [--conf JSON] queue a manual run for the scheduler
   backfill DAG --from D --to D [--rerun-failed]  create and run the scheduled runs of a range
@@ -77,6 +79,7 @@ int main(int argc, char** argv) {
       {"tasks", dagctl::cli::CmdTasks},
       {"logs", dagctl::cli::CmdLogs},
       {"graph", dagctl::cli::CmdGraph},
+      {"show", dagctl::cli::CmdShow},
       {"next", dagctl::cli::CmdNext},
       {"pause", dagctl::cli::CmdPause},
       {"unpause", dagctl::cli::CmdUnpause},

@@ -105,4 +105,10 @@ void ProgressPrinter::Count(const TiKey& task) {
   mapped_tasks_.insert(task.task_id);
 }
 
+void ProgressPrinter::RunEnded(const DagRunRecord& run, const std::string& why) {
+  // A run its tasks did not end (a dagrun_timeout) says why.
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!why.empty()) Event(fmt::format("run {}: {}", RunStateName(run.state), why));
+}
+
 }  // namespace dagctl::cli

@@ -23,6 +23,7 @@ class ProgressPrinter : public RunObserver {
   void TryEnded(const TiKey& ti, int try_number, TaskState state,
                 const std::string& error) override;
   void TaskDecided(const TiKey& ti, TaskState state) override;
+  void RunEnded(const DagRunRecord& run, const std::string& why) override;
 
   /// Stops the live line; call before printing anything else.
   void Stop();

@@ -97,6 +97,9 @@ struct Dag {
   bool catchup = false;
   int max_active_runs = 16;
   int max_active_tasks = 16;
+  /// A run still going this long after it started is failed, its unfinished
+  /// tasks skipped (Airflow's dagrun_timeout); nullopt = no limit.
+  std::optional<Duration> dagrun_timeout;
   std::vector<MapEntry> params;  ///< name -> default, in file order.
   /// on_failure / on_success of the whole run.
   std::map<std::string, std::shared_ptr<const Task>> callbacks;

@@ -20,6 +20,14 @@ std::string VersionPath(const std::string& dags_dir, const std::string& file) {
   return abs.string();
 }
 
+Result<std::string> VersionSource(Store& store, const std::string& dag_id, const std::string& hash,
+                                  const Dag* current) {
+  if (current && current->dag_id == dag_id && current->file_hash == hash) return current->source;
+  auto version = store.GetDagVersion(dag_id, hash);
+  if (!version) return Fail(version.error());
+  return std::move(version->source);
+}
+
 void DagCache::Add(std::shared_ptr<const Dag> dag) {
   dags_[{dag->dag_id, dag->file_hash}] = std::move(dag);
 }

@@ -41,4 +41,11 @@ class DagCache {
 /// when the file is inside it, else absolute.
 std::string VersionPath(const std::string& dags_dir, const std::string& file);
 
+/// The text of version `hash` of `dag_id`: `current`'s (the DAGs folder's
+/// copy, may be null) when it is that version, which a web server may see
+/// before any scheduler stored it; else the store's. NotFound when neither
+/// has it.
+Result<std::string> VersionSource(Store& store, const std::string& dag_id, const std::string& hash,
+                                  const Dag* current);
+
 }  // namespace dagctl

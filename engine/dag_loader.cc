@@ -25,9 +25,9 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::vector<std::string> kDagKeys = {
-    "dag_id",           "description", "owner",        "tags",    "schedule",
-    "timezone",         "start_date",  "end_date",     "catchup", "max_active_runs",
-    "max_active_tasks", "params",      "default_args", "tasks"};
+    "dag_id",           "description",    "owner",    "tags",         "schedule",
+    "timezone",         "start_date",     "end_date", "catchup",      "max_active_runs",
+    "max_active_tasks", "dagrun_timeout", "params",   "default_args", "tasks"};
 
 const std::vector<std::string> kTaskKeys = {"id",
                                             "operator",
@@ -254,6 +254,13 @@ void Loader::LoadDagKey(const MapEntry& e, Dag& dag) {
     if (auto n = Int(e, "", 1, limits::kMaxActive)) dag.max_active_runs = static_cast<int>(*n);
   } else if (k == "max_active_tasks") {
     if (auto n = Int(e, "", 1, limits::kMaxActive)) dag.max_active_tasks = static_cast<int>(*n);
+  } else if (k == "dagrun_timeout") {
+    if (e.value.IsNull())
+      dag.dagrun_timeout.reset();
+    else if (auto d = DurationOf(e, ""); d && d->count() <= 0)
+      Error(e.value.mark, "'dagrun_timeout' must be longer than 0s (leave it out for no limit)");
+    else if (d)
+      dag.dagrun_timeout = *d;
   } else if (k == "params") {
     if (e.value.IsMap())
       dag.params = e.value.entries;

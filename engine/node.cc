@@ -53,6 +53,10 @@ bool Node::Pass(const std::set<std::string>& notes) {
       callbacks_seen_ = scheduler_->callbacks_added();
       worker_->WakeCallbacks();
     }
+    if (scheduler_ && scheduler_->tries_stopped() != stopped_seen_) {
+      stopped_seen_ = scheduler_->tries_stopped();
+      worker_->RenewLeasesNow();
+    }
     return worker_->Claim(only);
   });
   if (!st) {
@@ -97,6 +101,7 @@ std::vector<FinishedRun> Node::Step(std::optional<Timestamp> deadline) {
     notes = store_.TakeNotifications();
   }
   if (worker_ && notes.count("dagctl_queued")) worker_->WakeClaims();
+  if (worker_ && notes.count("dagctl_stopped")) worker_->RenewLeasesNow();
   if (retry_at_ && clock_.Now() < *retry_at_) return {};
   if (!Pass(notes)) return {};
   return scheduler_ ? scheduler_->TakeFinished() : std::vector<FinishedRun>{};

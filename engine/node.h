@@ -50,6 +50,7 @@ class Node {
   int failures_ = 0;
   int aborted_ = 0;  // passes PostgreSQL rolled back to break a deadlock
   int callbacks_seen_ = 0;  // the scheduler's callbacks_added() at the last pass
+  int stopped_seen_ = 0;    // the scheduler's tries_stopped() at the last pass
   std::string last_error_;
 };
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "engine/duration.h"
 #include "engine/log_file.h"
 #include "engine/mapping.h"
 #include "engine/retry.h"
@@ -375,19 +376,9 @@ Status RunDriver::Reap(const std::vector<TaskInstanceRecord>& expired) {
     ti.lease_until.reset();
     ti.pid = 0;
     ti.first_poke_at.reset();
-    auto tries = env_.store.ListTries(ti.key());
-    if (!tries) return Fail(tries.error());
-    TryRecord tr{ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number,
-                 TaskState::kFailed, e.start_date.value_or(now)};
-    tr.hostname = e.hostname;
-    tr.worker = e.worker;
-    tr.pid = e.pid;
-    for (const TryRecord& r : *tries)
-      if (r.try_number == ti.try_number) tr = r;
-    tr.state = TaskState::kFailed;
-    tr.end_date = now;
-    tr.error = why;
-    auto ok = env_.store.ExpireTry(ti, tr);
+    auto tr = EndedTry(e, TaskState::kFailed, why);
+    if (!tr) return Fail(tr.error());
+    auto ok = env_.store.ExpireTry(ti, *tr);
     if (!ok) return Fail(ok.error());
     if (!*ok) continue;  // renewed or reported meanwhile
     Log(ti, fmt::format("try {} was lost: {}", ti.try_number, why));
@@ -406,6 +397,26 @@ Status RunDriver::Reap(const std::vector<TaskInstanceRecord>& expired) {
     }
   }
   return {};
+}
+
+// The record of try `e.try_number` of `e` ending now in `state`: the try's row
+// if its worker wrote one (a sensor's), else one made from the task instance.
+Result<TryRecord> RunDriver::EndedTry(const TaskInstanceRecord& e, TaskState state,
+                                      const std::string& why) {
+  Timestamp now = Now();
+  auto tries = env_.store.ListTries(e.key());
+  if (!tries) return Fail(tries.error());
+  TryRecord tr{
+      e.dag_id, e.run_id, e.task_id, e.map_index, e.try_number, state, e.start_date.value_or(now)};
+  tr.hostname = e.hostname;
+  tr.worker = e.worker;
+  tr.pid = e.pid;
+  for (const TryRecord& r : *tries)
+    if (r.try_number == e.try_number) tr = r;
+  tr.state = state;
+  tr.end_date = now;
+  tr.error = why;
+  return tr;
 }
 
 Status RunDriver::PromoteDue() {
@@ -496,12 +507,13 @@ void RunDriver::QueueAfterDownstream(size_t succeeded) {
 }
 
 Status RunDriver::AddCallback(size_t task, int map_index, const std::string& event,
-                              const std::string& error) {
+                              const std::string& error, const std::string& reason) {
   CallbackRecord c;
   c.dag_id = run_.dag_id;
   c.run_id = run_.run_id;
   c.event = event;
   c.error = error;
+  c.reason = reason;
   c.dag_hash = run_.dag_hash;
   c.created_at = Now();
   if (task < tis_.size()) {
@@ -520,7 +532,14 @@ Status RunDriver::AddCallback(size_t task, int map_index, const std::string& eve
 }
 
 Result<RunState> RunDriver::Finish(bool failed) {
-  run_.state = !failed && plan_.Done() ? plan_.Outcome() : RunState::kFailed;
+  RunState state = !failed && plan_.Done() ? plan_.Outcome() : RunState::kFailed;
+  return End(state, state == RunState::kSuccess ? "success" : "task_failure", "");
+}
+
+// Records the run's end, queues its on_success / on_failure (with Airflow's
+// reason, and `why` as its exception) and gives the run up.
+Result<RunState> RunDriver::End(RunState state, const std::string& reason, const std::string& why) {
+  run_.state = state;
   run_.end_date = Now();
   auto ok = env_.store.UpdateHeldRun(run_, true);
   if (!ok) return Fail(ok.error());
@@ -530,9 +549,79 @@ Result<RunState> RunDriver::Finish(bool failed) {
   }
   const char* event = run_.state == RunState::kSuccess ? "on_success" : "on_failure";
   if (dag_->callbacks.count(event))
-    if (auto st = AddCallback(tis_.size(), -1, event, ""); !st) return Fail(st.error());
-  if (env_.observer) env_.observer->RunEnded(run_);
+    if (auto st = AddCallback(tis_.size(), -1, event, why, reason); !st) return Fail(st.error());
+  if (env_.observer) env_.observer->RunEnded(run_, why);
   return run_.state;
+}
+
+std::optional<Timestamp> RunDriver::Deadline() const {
+  if (!dag_->dagrun_timeout || !run_.start_date) return std::nullopt;
+  return *run_.start_date +
+         std::chrono::duration_cast<std::chrono::microseconds>(*dag_->dagrun_timeout);
+}
+
+bool RunDriver::TimedOut() const {
+  auto deadline = Deadline();
+  return deadline && Now() >= *deadline;
+}
+
+// Airflow's scheduler (_schedule_dag_run) on a run past its dagrun_timeout:
+// every unfinished task instance skipped, the run failed, on_failure queued
+// with reason timed_out. The store's copy of the task instances is read:
+// only it knows the try numbers and workers of tries claimed since.
+Result<RunState> RunDriver::TimeOut() {
+  auto held = Held();
+  if (!held) return Fail(held.error());
+  if (!*held) return run_.state;
+  std::string why = fmt::format("run timed out: still going {} after it started (dagrun_timeout)",
+                                FormatDuration(*dag_->dagrun_timeout));
+  auto stored = env_.store.ListTaskInstances(run_.dag_id, run_.run_id);
+  if (!stored) return Fail(stored.error());
+  int stopped = env_.tries_stopped;
+  for (const TaskInstanceRecord& ti : *stored) {
+    if (IsFinished(ti.state)) continue;
+    if (auto st = SkipUnfinished(ti, why); !st) return Fail(st.error());
+    if (stale_) return run_.state;
+  }
+  if (env_.tries_stopped != stopped)
+    if (auto st = env_.store.Notify("dagctl_stopped", ""); !st) return Fail(st.error());
+  return End(RunState::kFailed, "timed_out", why);
+}
+
+// Skips `ti`, unfinished in a run that timed out. A try that was running (or
+// a sensor waiting for its next poke) ends skipped with `why` as its error;
+// its worker finds the lease gone and stops the process.
+Status RunDriver::SkipUnfinished(const TaskInstanceRecord& ti, const std::string& why) {
+  TaskInstanceRecord skipped = ti;
+  skipped.state = TaskState::kSkipped;
+  skipped.end_date = Now();
+  skipped.next_try_at.reset();
+  skipped.worker.clear();
+  skipped.lease_until.reset();
+  skipped.pid = 0;
+  skipped.first_poke_at.reset();
+  bool had_try = ti.state == TaskState::kRunning || ti.state == TaskState::kUpForReschedule;
+  auto ok = env_.store.DecideTaskInstance(skipped, ti.state);
+  if (!ok) return Fail(ok.error());
+  if (!*ok) {
+    stale_ = true;  // someone else changed it: read the run again
+    return {};
+  }
+  if (auto it = dag_->index.find(ti.task_id);
+      it != dag_->index.end() && ti.map_index < static_cast<int>(mapped_[it->second].size())) {
+    NotReady(it->second, ti.map_index);
+    Ti(it->second, ti.map_index) = skipped;
+  }
+  if (!had_try) {
+    if (env_.observer) env_.observer->TaskDecided(ti.key(), TaskState::kSkipped);
+    return {};
+  }
+  auto tr = EndedTry(ti, TaskState::kSkipped, why);
+  if (!tr) return Fail(tr.error());
+  if (auto st = env_.store.PutTry(*tr); !st) return st;
+  if (ti.state == TaskState::kRunning) ++env_.tries_stopped;
+  if (env_.observer) env_.observer->TryEnded(ti.key(), ti.try_number, TaskState::kSkipped, why);
+  return {};
 }
 
 Status RunDriver::Release() {
@@ -542,8 +631,10 @@ Status RunDriver::Release() {
 }
 
 std::optional<Timestamp> RunDriver::NextWake() const {
-  if (timers_.empty()) return std::nullopt;
-  return std::get<0>(*timers_.begin());
+  std::optional<Timestamp> wake = Deadline();
+  if (!timers_.empty() && (!wake || std::get<0>(*timers_.begin()) < *wake))
+    wake = std::get<0>(*timers_.begin());
+  return wake;
 }
 
 }  // namespace dagctl

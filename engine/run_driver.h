@@ -29,6 +29,9 @@ struct DriverEnv {
   std::string logs_dir;
   bool ship_logs = false;  ///< Lines about lost tries go to the store's copy of the log.
   int callbacks_added = 0;  ///< Grows with every callback a driver queues.
+  /// Grows with every running try a driver stops (its worker ends the
+  /// process when it next renews the try's lease).
+  int tries_stopped = 0;
 };
 
 /// Not thread-safe.
@@ -74,9 +77,17 @@ class RunDriver {
 
   /// Every task finished.
   bool Done() const { return plan_.Done(); }
+  /// The run has been going for its DAG's dagrun_timeout since it started.
+  bool TimedOut() const;
   /// Records the run's end (its outcome, or failed with `failed`), queues the
   /// run's callback and gives the run up.
   Result<RunState> Finish(bool failed = false);
+  /// Ends a run that TimedOut(), as Airflow's scheduler does: every
+  /// unfinished task instance becomes skipped (a running try is stopped by
+  /// its worker, which loses the try's lease), the run fails and its
+  /// on_failure runs with reason `timed_out`. When a task instance changed
+  /// under it, nothing is ended and stale() says to rebuild the driver.
+  Result<RunState> TimeOut();
   /// Gives the unfinished run up for another process to resume.
   Status Release();
 
@@ -112,7 +123,11 @@ class RunDriver {
                             std::vector<std::tuple<size_t, int, TaskState>>& ended);
   void QueueAfterDownstream(size_t succeeded);
   Status AddCallback(size_t task, int map_index, const std::string& event,
-                     const std::string& error);
+                     const std::string& error, const std::string& reason = "");
+  Result<RunState> End(RunState state, const std::string& reason, const std::string& why);
+  Status SkipUnfinished(const TaskInstanceRecord& ti, const std::string& why);
+  Result<TryRecord> EndedTry(const TaskInstanceRecord& ti, TaskState state, const std::string& why);
+  std::optional<Timestamp> Deadline() const;
   void Track(size_t task, int map_index);
   void Log(const TaskInstanceRecord& ti, const std::string& line);
   Timestamp Now() const { return env_.clock.Now(); }

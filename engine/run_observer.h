@@ -24,8 +24,9 @@ class RunObserver {
   }
   /// A task the trigger rules skipped or marked upstream_failed without running it.
   virtual void TaskDecided(const TiKey& ti, TaskState state) { (void)ti, (void)state; }
-  /// A run reached its end.
-  virtual void RunEnded(const DagRunRecord& run) { (void)run; }
+  /// A run reached its end; `why` says why it failed when its tasks do not
+  /// (a dagrun_timeout), else "".
+  virtual void RunEnded(const DagRunRecord& run, const std::string& why) { (void)run, (void)why; }
 };
 
 }  // namespace dagctl

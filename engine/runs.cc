@@ -124,7 +124,12 @@ Result<std::vector<TiKey>> ClearRun(Store& store, const Dag& dag, const std::str
     // The run goes again: its scheduler (if one holds it) reads the cleared
     // tasks through their version; otherwise any scheduler takes it.
     DagRunRecord r = *run;
-    if (IsFinished(r.state)) r.state = RunState::kQueued;
+    // A finished run starts again, as in Airflow: its dagrun_timeout counts
+    // from that new start.
+    if (IsFinished(r.state)) {
+      r.state = RunState::kQueued;
+      r.start_date.reset();
+    }
     r.end_date.reset();
     if (auto s = store.UpdateDagRun(r); !s) return s;
     return store.Notify("dagctl_run", "");

@@ -350,6 +350,24 @@ Status Scheduler::ReapLostTries() {
   return {};
 }
 
+// Ends the runs whose tasks are all done, and those past their
+// dagrun_timeout (a run whose tasks changed under its timeout is read again
+// and looked at next pass).
+Status Scheduler::FinishRuns() {
+  for (size_t i = 0; i < drivers_.size(); ++i) {
+    RunDriver& d = *drivers_[i];
+    if (d.lost() || (!d.Done() && !d.TimedOut())) continue;
+    auto state = d.Done() ? d.Finish() : d.TimeOut();
+    if (!state) return Fail(state.error());
+    if (d.stale()) {
+      if (auto st = Rebuild(i); !st) return st;
+      continue;
+    }
+    if (!d.lost()) finished_now_.push_back({d.run().dag_id, d.run().run_id, *state});
+  }
+  return {};
+}
+
 // --- Queueing ---------------------------------------------------------------------------------
 
 // Airflow's critical section: under one lock for all schedulers, count the
@@ -497,12 +515,7 @@ Result<std::vector<TiKey>> Scheduler::Pass(const std::set<std::string>& notes,
     if (drivers_[i]->stale())
       if (auto st = Rebuild(i); !st) return Fail(st.error());
   }
-  for (auto& d : drivers_) {
-    if (d->lost() || !d->Done()) continue;
-    auto state = d->Finish();
-    if (!state) return Fail(state.error());
-    if (!d->lost()) finished_now_.push_back({d->run().dag_id, d->run().run_id, *state});
-  }
+  if (auto st = FinishRuns(); !st) return Fail(st.error());
   std::erase_if(drivers_, [&](const auto& d) {
     if (d->lost()) return true;
     for (const FinishedRun& f : finished_now_)

@@ -82,6 +82,9 @@ class Scheduler {
 
   /// How many callbacks this process's runs queued so far (a hint for its worker).
   int callbacks_added() const { return env_.callbacks_added; }
+  /// How many running tries this process's runs stopped so far (a hint for
+  /// its worker to check its leases now).
+  int tries_stopped() const { return env_.tries_stopped; }
   /// When the next scheduled run of a DAG is due (nullopt: none known).
   std::optional<Timestamp> NextRunDue() const;
   /// When the next pass is due without anything happening.
@@ -107,6 +110,7 @@ class Scheduler {
   Status SyncDrivers(const RunReports& reported);
   Status Rebuild(size_t i);
   Status ReapLostTries();
+  Status FinishRuns();
   Result<std::vector<TiKey>> QueueReady(LocalWorkerSlots local);
   Result<std::vector<TaskInstanceRecord>> LocalReady(size_t limit) const;
   void WarnStuck(const TaskInstanceRecord& ti);

@@ -140,7 +140,9 @@ Status Worker::Report() {
     if (Held* h = Find(r.id)) {
       if (h->lost) {
         AppendLogLine(LogPath(h->ti.key(), h->ti.try_number),
-                      "result discarded: this worker no longer holds the try's lease");
+                      fmt::format("result discarded ({}): this worker no longer holds the try's "
+                                  "lease",
+                                  h->task ? DescribeExit(r, *h->task) : "no task"));
         h->discard_now = true;
         continue;
       }
@@ -409,10 +411,20 @@ Status Worker::RenewLeases(Timestamp now) {
       h.renewed_now = true;
       continue;
     }
-    KillLost(h, fmt::format("lease lost: another process took try {} over; stopping it",
-                            h.ti.try_number));
+    KillLost(h, LostLeaseMessage(h));
   }
   return {};
+}
+
+// Why this worker no longer holds a try: whoever ended it (a run that timed
+// out) wrote the reason into the try's record; else another process took it.
+std::string Worker::LostLeaseMessage(const Held& h) {
+  auto tries = store_.ListTries(h.ti.key());
+  if (tries)
+    for (const TryRecord& r : *tries)
+      if (r.try_number == h.ti.try_number && r.end_date && !r.error.empty())
+        return fmt::format("try {} stopped: {}", h.ti.try_number, r.error);
+  return fmt::format("lease lost: another process took try {} over; stopping it", h.ti.try_number);
 }
 
 void Worker::KillLost(Held& h, const std::string& why) {
@@ -628,9 +640,12 @@ Status Worker::StartCallback(Callback& c) {
                {{"exception", r.error}, {"event", r.event}, {"state", r.state}},
                after ? &value : nullptr};
   if (r.map_index >= 0) call.extra["map_index"] = std::to_string(r.map_index);
+  // A run's callback also says why it runs, in Airflow's words (timed_out ...).
+  if (whole_run) call.extra["reason"] = r.reason;
   auto req = PrepareCall(call, store_, opts_.try_env);
   if (!req) return fail(req.error().message());
   req->env.push_back("DAGCTL_CALLBACK=" + r.event);
+  if (whole_run) req->env.push_back("DAGCTL_CALLBACK_REASON=" + r.reason);
   req->id = c.runner_id;
   req->log_path = c.log;
   if (req->launch.argv.empty() && !req->launch.body) {
@@ -695,7 +710,7 @@ std::optional<Timestamp> Worker::NextWake() const {
     if (t && (!wake || *t < *wake)) wake = t;
   };
   consider(next_heartbeat_ ? next_heartbeat_ : std::optional<Timestamp>(clock_.Now()));
-  if (!held_.empty()) consider(next_renewal_);
+  if (!held_.empty()) consider(next_renewal_.value_or(clock_.Now()));
   if (FreeSlots() > 0) consider(next_poll_ ? next_poll_ : std::optional<Timestamp>(clock_.Now()));
   if (!unreported_.empty()) consider(clock_.Now());
   auto steady_now = Steady::now();

@@ -83,6 +83,9 @@ class Worker {
   void WakeClaims() { poll_now_ = callbacks_now_ = true; }
   /// Look for callbacks in the next pass.
   void WakeCallbacks() { callbacks_now_ = true; }
+  /// Renew the leases in the next pass: a try may have been stopped (its run
+  /// timed out), and losing its lease is how the worker learns it.
+  void RenewLeasesNow() { next_renewal_.reset(); }
 
   /// When the worker next needs a pass without anything ending.
   std::optional<Timestamp> NextWake() const;
@@ -113,6 +116,7 @@ class Worker {
   Status StartCallback(Callback& c);
   void ShipLog(Held& h);
   void KillLost(Held& h, const std::string& why);
+  std::string LostLeaseMessage(const Held& h);
   std::string LogPath(const TiKey& k, int try_number) const;
   Held* Find(uint64_t runner_id);
 

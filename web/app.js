@@ -114,10 +114,10 @@ async function dagPage(dagId, tab, offset) {
   const details = await api(`/dags/${enc(dagId)}/details`);
   const schedule = details.schedule_interval ? `${details.schedule_interval.value} (${details.timezone})` : "manual only";
   const tabs = el("div", { class: "tabs" });
-  for (const t of ["grid", "graph", "runs", "trigger"])
+  for (const t of ["grid", "graph", "runs", "code", "trigger"])
     tabs.append(el("a", { href: `#/dags/${enc(dagId)}/${t}`, class: t === tab ? "active" : "", text: t }));
   const head = [el("h1", { text: dagId }), el("div", { class: "muted", text: `${details.description || ""} · ${schedule}` }), tabs];
-  const body = await ({ grid: gridTab, graph: graphTab, runs: runsTab, trigger: triggerTab }[tab] || gridTab)(dagId, offset, details);
+  const body = await ({ grid: gridTab, graph: graphTab, runs: runsTab, code: codeTab, trigger: triggerTab }[tab] || gridTab)(dagId, offset, details);
   show(...head, body);
 }
 
@@ -242,6 +242,134 @@ function triggerTab(dagId, _offset, details) {
   return form;
 }
 
+// ---- code: a DAG's versions ------------------------------------------------
+
+async function sourceOf(token) {
+  return (await api(`/dagSources/${enc(token)}`)).content;
+}
+
+function versionName(v) {
+  return v.version_number ? `version ${v.version_number}` : "a version not stored yet";
+}
+
+function firstSeen(versions, hash) {
+  const v = versions.find((x) => x.hash === hash);
+  return v ? `, first seen ${when(v.created_at)}` : "";
+}
+
+function codeBlock(text, id) {
+  return el("pre", { class: "code", id, tabindex: "0", text });
+}
+
+// The current file of the DAG, and every version the store keeps.
+async function codeTab(dagId) {
+  const v = await api(`/ui/versions/${enc(dagId)}`);
+  const parts = [];
+  if (v.current) {
+    const which = v.current.version_number ? `, version ${v.current.version_number} of ${v.total_entries}`
+      : " (not stored yet: no scheduler has loaded it)";
+    parts.push(el("p", { class: "muted", id: "code-version",
+      text: `The current file${which}${firstSeen(v.versions, v.current.hash)}.` }));
+    parts.push(codeBlock(await sourceOf(v.current.file_token), "code"));
+  }
+  const table = el("table", { id: "versions" },
+    el("tr", {}, ...["Version", "First seen", "File", ""].map((h) => el("th", { text: h }))));
+  for (const x of v.versions.slice().reverse())
+    table.append(el("tr", {}, el("td", { text: x.version_number }), el("td", { text: when(x.created_at) }),
+      el("td", { text: x.path }), el("td", { text: v.current && x.hash === v.current.hash ? "current" : "" })));
+  parts.push(el("h2", { text: "Versions" }),
+    el("p", { class: "muted", text: "Each run executes the version it was created from; its page shows that version and what changed since." }),
+    v.versions.length ? table : el("p", { class: "muted", text: "No version stored yet: the scheduler stores each version it loads." }));
+  return el("div", {}, ...parts);
+}
+
+// Lines of `a` and `b` as a list of {op, text}: op " " (both), "-" (only in a),
+// "+" (only in b), along a longest common subsequence. The common head and
+// tail are taken off first, so the table covers only the changed middle.
+function diffLines(a, b) {
+  let head = 0;
+  while (head < a.length && head < b.length && a[head] === b[head]) head++;
+  let endA = a.length, endB = b.length;
+  while (endA > head && endB > head && a[endA - 1] === b[endB - 1]) { endA--; endB--; }
+  const A = a.slice(head, endA), B = b.slice(head, endB);
+  if (A.length * B.length > 4e6) return null;  // too large to compare here
+  const lcs = Array.from({ length: A.length + 1 }, () => new Uint32Array(B.length + 1));
+  for (let i = A.length - 1; i >= 0; i--)
+    for (let j = B.length - 1; j >= 0; j--)
+      lcs[i][j] = A[i] === B[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+  const out = a.slice(0, head).map((text) => ({ op: " ", text }));
+  let i = 0, j = 0;
+  while (i < A.length || j < B.length) {
+    if (i < A.length && j < B.length && A[i] === B[j]) { out.push({ op: " ", text: A[i++] }); j++; }
+    else if (j >= B.length || (i < A.length && lcs[i + 1][j] >= lcs[i][j + 1])) out.push({ op: "-", text: A[i++] });
+    else out.push({ op: "+", text: B[j++] });
+  }
+  for (const text of a.slice(endA)) out.push({ op: " ", text });
+  return out;
+}
+
+// The changed lines with `context` unchanged lines around each change; a
+// "⋯" line stands for what is left out.
+function diffView(ops, context = 3) {
+  const pre = el("pre", { class: "code diff", id: "code-diff", tabindex: "0" });
+  const near = ops.map(() => false);
+  ops.forEach((o, k) => {
+    if (o.op === " ") return;
+    for (let d = Math.max(0, k - context); d <= Math.min(ops.length - 1, k + context); d++) near[d] = true;
+  });
+  let gap = false;
+  ops.forEach((o, k) => {
+    if (!near[k]) { gap = true; return; }
+    if (gap) pre.append(el("span", { class: "diff-gap", text: "⋯\n" }));
+    gap = false;
+    const cls = o.op === "+" ? "diff-add" : o.op === "-" ? "diff-del" : "diff-same";
+    pre.append(el("span", { class: cls, text: `${o.op} ${o.text}\n` }));
+  });
+  if (gap) pre.append(el("span", { class: "diff-gap", text: "⋯\n" }));
+  return pre;
+}
+
+function lines(text) {
+  const l = text.split("\n");
+  if (l.length && l[l.length - 1] === "") l.pop();
+  return l;
+}
+
+// The version a run executes, and what changed in the DAG file since.
+async function runCodePage(dagId, runId) {
+  const v = await api(`/ui/versions/${enc(dagId)}?dag_run_id=${enc(runId)}`);
+  const mine = v.dag_run;
+  const head = [el("h1", {}, el("a", { href: `#/dags/${enc(dagId)}`, text: dagId }), " / ",
+    el("a", { href: `#/dags/${enc(dagId)}/runs/${enc(runId)}`, text: runId }), " / code")];
+  if (!mine.file_token) {
+    show(...head, el("p", { class: "muted", text: "This run recorded no DAG version (it is older than version keeping)." }));
+    return;
+  }
+  const [then, now] = await Promise.all([sourceOf(mine.file_token), v.current ? sourceOf(v.current.file_token) : null]);
+  const summary = el("p", { id: "code-version" }, `This run executes ${versionName(mine)}${firstSeen(v.versions, mine.hash)}. `);
+  const views = el("div", { class: "tabs", role: "group", "aria-label": "what to show" });
+  const body = el("div");
+  const choices = [["changes", "What changed since", () => diffOf(then, now)], ["file", "This run's file", () => codeBlock(then, "code")]];
+  const pick = (name) => {
+    for (const b of views.children) b.setAttribute("aria-pressed", String(b.dataset.view === name));
+    body.replaceChildren(choices.find((c) => c[0] === name)[2]());
+  };
+  if (now === null) summary.append("The DAG's file is no longer in the DAGs folder.");
+  else if (now === then) summary.append("The DAG file has not changed since.");
+  else summary.append(`The DAG file changed since: the current file is ${versionName(v.current)}.`);
+  const changed = now !== null && now !== then;
+  for (const [name, label] of choices)
+    if (name === "file" || changed) views.append(el("button", { type: "button", "data-view": name, onclick: () => pick(name), text: label }));
+  show(...head, summary, views, body);
+  pick(changed ? "changes" : "file");
+}
+
+function diffOf(then, now) {
+  const ops = diffLines(lines(then), lines(now));
+  if (!ops) return el("p", { class: "muted", text: "The files are too large to compare here." });
+  return el("div", {}, el("p", { class: "muted", text: "- this run's version   + the current file" }), diffView(ops));
+}
+
 // ---- one run, one task try -------------------------------------------------
 
 async function runPage(dagId, runId) {
@@ -257,7 +385,8 @@ async function runPage(dagId, runId) {
       el("td", { text: when(ti.start_date) }), el("td", { text: when(ti.end_date) }),
       el("td", { text: ti.duration === null ? "" : `${ti.duration.toFixed(2)}s` })));
   show(el("h1", {}, el("a", { href: `#/dags/${enc(dagId)}`, text: dagId }), " / ", run.dag_run_id),
-    el("div", { class: "muted" }, stateBox(run.state), `${run.state} · ${run.run_type} · logical date ${when(run.logical_date)}`),
+    el("div", { class: "muted" }, stateBox(run.state), `${run.state} · ${run.run_type} · logical date ${when(run.logical_date)} · `,
+      el("a", { href: `#/dags/${enc(dagId)}/runs/${enc(runId)}/code`, id: "run-code", text: "code of this run's version" })),
     el("h2", { text: "Task instances" }), table);
   autoRefresh(run.state === "running" || run.state === "queued");
 }
@@ -423,6 +552,7 @@ async function route() {
         if (parts[4] === "tasks" && parts[5] && parts[6] === "map")
           return await tryPage(dag, parts[3], parts[5], Number(parts[9]) || 0, Number(parts[7]));
         if (parts[4] === "tasks" && parts[5]) return await tryPage(dag, parts[3], parts[5], Number(parts[7]) || 0);
+        if (parts[4] === "code") return await runCodePage(dag, parts[3]);
         return await runPage(dag, parts[3]);
       }
       return await dagPage(dag, parts[2] || "grid", Number(parts[3]) || 0);

@@ -164,9 +164,12 @@ CREATE TABLE callback_request (
 );
 CREATE INDEX callback_request_by_status ON callback_request (status, queue);
 )sql",
-      // 2: SQLite's 7: dynamic task mapping: each mapped instance's elements.
+      // 2: SQLite's 7: dynamic task mapping: each mapped instance's
+      // elements; why a run's callback runs (Airflow's reason: success,
+      // task_failure, timed_out).
       R"sql(
 ALTER TABLE task_instance ADD COLUMN map_values TEXT NOT NULL DEFAULT '';
+ALTER TABLE callback_request ADD COLUMN reason TEXT NOT NULL DEFAULT '';
 )sql",
   };
   return kMigrations;

@@ -23,7 +23,7 @@ constexpr const char* kTryColumns =
     "error, hostname, pid, worker";
 constexpr const char* kCallbackColumns =
     "id, dag_id, run_id, task_id, map_index, try_number, event, state, error, queue, dag_hash, "
-    "created_at";
+    "created_at, reason";
 
 /// "?,?,?" for `n` parameters.
 std::string SqlMarks(size_t n);

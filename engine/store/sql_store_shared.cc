@@ -40,23 +40,27 @@ CallbackRecord SqlStore::ReadCallback(const SqlRows& r, size_t i) {
   c.queue = r.Text(i, 9);
   c.dag_hash = r.Text(i, 10);
   c.created_at = r.Time(i, 11);
+  c.reason = r.Text(i, 12);
   return c;
 }
 
 Status SqlStore::AddCallback(const CallbackRecord& c) {
-  auto r = Q("INSERT INTO callback_request (dag_id, run_id, task_id, map_index, try_number, event, "
-             "state, error, queue, dag_hash, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,dagctl_now())",
-             SqlArgs()
-                 .Add(c.dag_id)
-                 .Add(c.run_id)
-                 .Add(c.task_id)
-                 .Add(c.map_index)
-                 .Add(c.try_number)
-                 .Add(c.event)
-                 .Add(c.state)
-                 .Add(c.error)
-                 .Add(c.queue)
-                 .Add(c.dag_hash));
+  auto r =
+      Q("INSERT INTO callback_request (dag_id, run_id, task_id, map_index, try_number, event, "
+        "state, error, queue, dag_hash, reason, created_at) VALUES "
+        "(?,?,?,?,?,?,?,?,?,?,?,dagctl_now())",
+        SqlArgs()
+            .Add(c.dag_id)
+            .Add(c.run_id)
+            .Add(c.task_id)
+            .Add(c.map_index)
+            .Add(c.try_number)
+            .Add(c.event)
+            .Add(c.state)
+            .Add(c.error)
+            .Add(c.queue)
+            .Add(c.dag_hash)
+            .Add(c.reason));
   if (!r) return Fail(r.error());
   return Notify("dagctl_queued", "");
 }
@@ -160,9 +164,10 @@ Result<DagVersionRecord> SqlStore::GetDagVersion(const std::string& dag_id,
 }
 
 Result<std::vector<DagVersionRecord>> SqlStore::ListDagVersions(const std::string& dag_id) {
-  auto r = Q("SELECT dag_id, hash, path, created_at FROM dag_version WHERE dag_id=? ORDER BY "
-             "created_at",
-             SqlArgs().Add(dag_id));
+  auto r =
+      Q("SELECT dag_id, hash, path, created_at FROM dag_version WHERE dag_id=? ORDER BY "
+        "created_at, hash",
+        SqlArgs().Add(dag_id));
   if (!r) return Fail(r.error());
   std::vector<DagVersionRecord> out;
   for (size_t i = 0; i < r->size(); ++i)

@@ -246,6 +246,9 @@ struct CallbackRecord {
   std::string queue = "default";
   std::string dag_hash;
   Timestamp created_at;
+  /// Why a run's callback runs, in Airflow's words: `success`,
+  /// `task_failure`, `timed_out`; "" for a task's callbacks.
+  std::string reason;
 };
 
 struct TryReport {

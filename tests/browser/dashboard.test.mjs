@@ -47,9 +47,21 @@ tasks:
     pool: narrow
     command: sleep 30
 `);
+  writeFileSync(join(dags, "versioned.yaml"), VERSION_1);
   writeFileSync(join(dags, "broken.yaml"), "tasks: [\n");
   return dags;
 }
+
+const VERSION_1 = `description: a DAG whose file changes while the test runs
+tasks:
+  - id: first
+    command: echo "<script>window.__pwned = 'code'</script>"
+  - id: second
+    depends_on: first
+    command: echo one
+`;
+const VERSION_2 = VERSION_1.replace("command: echo one\n",
+  "command: echo two\n  - id: third\n    depends_on: second\n    command: echo three\n");
 
 function startServer(dags) {
   return new Promise((resolvePort, reject) => {
@@ -82,9 +94,9 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  // Its tries write their last lines while it stops: remove the folder after.
+  // The server writes its last log lines as it stops: remove its home after.
   if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once("exit", resolve));
+    const exited = new Promise((r) => server.once("exit", r));
     server.kill("SIGTERM");
     await exited;
   }
@@ -143,6 +155,15 @@ test("the workers page lists the live workers, their queues and slots", async ()
   assert.match(text, /\d+ \/ 32/);
   assert.match(text, /s ago/);
 });
+
+// Polls `fn` (run in the page, may be async) until it returns true.
+async function until(fn, arg, timeoutMs = 20000) {
+  const end = Date.now() + timeoutMs;
+  while (!(await page.evaluate(fn, arg))) {
+    if (Date.now() > end) throw new Error(`gave up waiting for ${fn}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 async function poolRow(name) {
   await page.waitForSelector(`#pools tr[data-pool='${name}']`);
@@ -206,4 +227,44 @@ test("script injected through a description or a task's output never runs", asyn
   assert.match(await page.textContent("#log"), /<script>window.__pwned = 'log'<\/script>/);
   assert.equal(await page.evaluate(() => window.__pwned), undefined);
   assert.equal(await page.$$eval("main script", (s) => s.length), 0);
+});
+
+test("code: a run's page shows the version it ran and what changed since; the code tab the current file", async () => {
+  await page.goto(`${base}/`);
+  const run = await page.evaluate(async () => (await fetch("/api/v1/dags/versioned/dagRuns",
+    { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" })).json());
+  await until(async (id) => {
+    const r = await fetch(`/api/v1/dags/versioned/dagRuns/${encodeURIComponent(id)}`);
+    return (await r.json()).state === "success";
+  }, run.dag_run_id);
+  writeFileSync(join(dir, "dags", "versioned.yaml"), VERSION_2);
+  // The scheduler stores the new version, and the web server sees it.
+  await until(async () => {
+    const v = await (await fetch("/api/v1/ui/versions/versioned")).json();
+    return v.total_entries === 2 && v.current && v.current.version_number === 2;
+  });
+
+  // From the run's page to its code, with the keyboard.
+  await page.goto(`${base}/#/dags/versioned/runs/${encodeURIComponent(run.dag_run_id)}`);
+  await page.focus("#run-code");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#code-diff");
+  assert.match(await page.textContent("#code-version"), /This run executes version 1, first seen .* UTC\. The DAG file changed since: the current file is version 2\./);
+  assert.deepEqual(await page.$$eval("#code-diff .diff-del", (s) => s.map((x) => x.textContent)),
+    ["-     command: echo one\n"]);
+  assert.deepEqual(await page.$$eval("#code-diff .diff-add", (s) => s.map((x) => x.textContent)),
+    ["+     command: echo two\n", "+   - id: third\n", "+     depends_on: second\n", "+     command: echo three\n"]);
+  await page.focus("button[data-view=file]");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#code");
+  assert.equal(await page.textContent("#code"), VERSION_1);
+  assert.equal(await page.getAttribute("button[data-view=file]", "aria-pressed"), "true");
+
+  // The DAG's code tab: the current file and both versions.
+  await page.goto(`${base}/#/dags/versioned/code`);
+  await page.waitForSelector("#code");
+  assert.equal(await page.textContent("#code"), VERSION_2);
+  assert.match(await page.textContent("#code-version"), /The current file, version 2 of 2, first seen/);
+  assert.equal(await page.$$eval("#versions tr", (rows) => rows.length), 3);
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
 });

@@ -20,6 +20,7 @@ Result<int> FakeTryRunner::Start(const TryRequest& req) {
   int try_number = std::stoi(EnvValue(req, "AIRFLOW_CTX_TRY_NUMBER"));
   if (task == fail_start_) return Fail(Error::IOError("cannot start a process: out of pids"));
   started_.push_back({task, try_number, clock_.Now(), running_.size(), req});
+  task_of_[req.id] = task;
   ScriptedTry s;
   auto& script = scripts_[task];
   if (!script.empty()) {
@@ -41,6 +42,7 @@ Result<int> FakeTryRunner::Start(const TryRequest& req) {
 void FakeTryRunner::Kill(uint64_t id) {
   for (auto it = running_.begin(); it != running_.end(); ++it) {
     if (it->second.id != id) continue;
+    killed_.push_back(task_of_[id]);
     TryResult r = it->second;
     r.exit_code = -1;
     r.term_signal = 15;

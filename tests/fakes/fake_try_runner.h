@@ -43,6 +43,8 @@ class FakeTryRunner : public TryRunner {
     TryRequest request;
   };
   const std::vector<Started>& started() const { return started_; }
+  /// The task of every try Kill() stopped, in order.
+  const std::vector<std::string>& killed() const { return killed_; }
   size_t max_running() const { return max_running_; }
 
   Result<int> Start(const TryRequest& req) override;
@@ -57,6 +59,8 @@ class FakeTryRunner : public TryRunner {
   std::map<std::string, std::deque<ScriptedTry>> scripts_;
   std::multimap<Timestamp, TryResult> running_;  // by end time
   std::vector<Started> started_;
+  std::vector<std::string> killed_;
+  std::map<uint64_t, std::string> task_of_;  // runner id -> task
   std::string fail_start_;
   size_t max_running_ = 0;
 };

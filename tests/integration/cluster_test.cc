@@ -240,6 +240,30 @@ TEST_CASE("a frozen worker's try is stopped before its lease runs out, and its l
   CHECK(Alive(w1->pid()));
 }
 
+TEST_CASE("dagrun_timeout: a worker of its own stops the timed-out try at once, woken by the scheduler's NOTIFY") {
+  Sandbox sb;
+  Cluster c(sb);
+  std::string pid_file = (sb.work() / "nap.pid").string();
+  c.AddDag("slow", "dagrun_timeout: 2s\ntasks:\n  - id: nap\n    command: 'echo $$ > " + pid_file +
+                       "; exec sleep 60'\n");
+  auto scheduler = c.Start("scheduler --no-worker", "s.log");
+  auto worker = c.Start("worker --name w1", "w1.log");  // a 30 s lease: renewed every 7.5 s
+  std::string run = c.Trigger("slow", 1)[0];
+  REQUIRE(WaitFor([&] { return !ReadFile(pid_file).empty(); }, 20));
+  pid_t nap = std::stoi(ReadFile(pid_file));
+  REQUIRE(WaitFor([&] { return c.RunsIn("slow", RunState::kFailed) == 1; }, 10));
+  // Long before its next renewal would have found the lease gone.
+  CHECK(WaitFor([&] { return !Alive(nap); }, 3));
+  std::string why = "run timed out: still going 2s after it started (dagrun_timeout)";
+  auto tries = TriesOf(c.store(), "slow", "nap")[run];
+  REQUIRE(tries.size() == 1);
+  CHECK(tries[0].state == TaskState::kSkipped);
+  CHECK(tries[0].error == why);
+  CHECK(WaitFor([&] { return c.Cli("logs slow " + run + " nap").out.find("try 1 stopped: " + why) !=
+                             std::string::npos; }, 5));
+  CHECK(Alive(worker->pid()));
+}
+
 TEST_CASE("kill -9 of one scheduler: the other takes its runs over and finishes them") {
   Sandbox sb;
   Cluster c(sb);

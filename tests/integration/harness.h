@@ -1,6 +1,7 @@
 // Runs the real dagctl binary with a private home and captures what it says.
 #pragma once
 
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -139,17 +140,32 @@ bool WaitFor(F ok, double seconds) {
   return ok();
 }
 
-/// The port a `dagctl serve` or `webserver` printed, once it is listening.
+/// The port a server (serve, webserver) printed, once it is listening.
 inline int PortOf(const Background& server) {
   int port = 0;
-  WaitFor([&] {
-    std::smatch m;
-    std::string log = server.Log();
-    if (std::regex_search(log, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/)"))) port = std::stoi(m[1]);
-    return port != 0;
-  }, 5);
+  WaitFor(
+      [&] {
+        std::smatch m;
+        std::string log = server.Log();
+        if (std::regex_search(log, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/)")))
+          port = std::stoi(m[1]);
+        return port != 0;
+      },
+      5);
   REQUIRE(port != 0);
   return port;
+}
+
+/// Percent-encodes a URL path segment.
+inline std::string Encode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '_' || c == '.' || c == '-' || c == '~')
+      out += static_cast<char>(c);
+    else
+      out += fmt::format("%{:02X}", c);
+  }
+  return out;
 }
 
 /// redis-server on 127.0.0.1 (with `password`, if given), for one test.

@@ -334,3 +334,22 @@ TEST_CASE("file_sensor moves the files it found once its downstream succeeded, l
   CHECK(sb.Dagctl("logs ingest '" + run_id + "' wait").out.find(
             "file_sensor: moved " + spool + "/car1.log to " + done + "/2026-10-02/car1.log") != std::string::npos);
 }
+
+TEST_CASE("dagctl run of a DAG with dagrun_timeout stops its tasks, exits 1 and says why") {
+  Sandbox sb;
+  std::filesystem::path dags = sb.work() / "dags";
+  std::filesystem::create_directories(dags);
+  std::ofstream(dags / "slow.yaml")
+      << "dagrun_timeout: 1s\ntasks:\n  - {id: nap, command: 'sleep 30'}\n"
+         "  - {id: after, command: 'true', depends_on: nap}\n";
+  auto start = std::chrono::steady_clock::now();
+  Output o = sb.Dagctl("run slow", dags.string());
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+  CHECK(o.exit_code == 1);
+  CHECK(o.err.find(
+            "] run failed: run timed out: still going 1s after it started (dagrun_timeout)\n") !=
+        std::string::npos);
+  json states = TaskStates(sb, "slow", FirstRunId(sb, "slow", dags.string()));
+  CHECK(states["nap"] == json::array({"skipped", 1}));
+  CHECK(states["after"] == json::array({"skipped", 0}));
+}

@@ -251,3 +251,43 @@ params: {n: 5}
   std::string parent_run = Runs(sb, dags, "parent")[0]["dag_run_id"];
   CHECK(sb.Dagctl("logs parent '" + parent_run + "' after", dags).out == "child=" + child_run + "\n");
 }
+
+TEST_CASE(
+    "dagrun_timeout: a run with a sleeping task fails in seconds, the sleep is gone, on_failure is "
+    "told why") {
+  Sandbox sb;
+  fs::path dags = sb.work() / "dags";
+  fs::create_directories(dags);
+  std::string pid_file = (sb.work() / "sleep.pid").string();
+  std::string told = (sb.work() / "told").string();
+  std::ofstream(dags / "slow.yaml")
+      << "dagrun_timeout: 2s\n"
+         "on_failure:\n"
+         "  command: 'echo \"$DAGCTL_CALLBACK_REASON:\" {{ exception | quote }} > "
+      << told
+      << "'\n"
+         "tasks:\n"
+         "  - id: nap\n"
+         "    command: 'echo $$ > "
+      << pid_file << "; exec sleep 60'\n";
+  Background scheduler(sb, "scheduler", dags.string());
+  auto triggered = std::chrono::steady_clock::now();
+  REQUIRE(sb.Dagctl("trigger slow", dags.string()).exit_code == 0);
+  REQUIRE(WaitFor([&] { return !ReadFile(pid_file).empty(); }, 5));
+  pid_t sleep_pid = std::stoi(ReadFile(pid_file));
+  REQUIRE(WaitFor([&] { return RunState(sb, dags.string(), "slow") == "failed"; }, 8));
+  CHECK(std::chrono::steady_clock::now() - triggered < std::chrono::seconds(6));
+  // The try's process is stopped through its lease, not left to sleep.
+  CHECK(WaitFor([&] { return kill(sleep_pid, 0) != 0; }, 5));
+  std::string why = "run timed out: still going 2s after it started (dagrun_timeout)";
+  CHECK(WaitFor([&] { return ReadFile(told) == "timed_out: " + why + "\n"; }, 5));
+  std::string run_id = Runs(sb, dags.string(), "slow")[0]["dag_run_id"];
+  CHECK(scheduler.Log().find("run_id=" + run_id + " run failed: " + why + "\n") !=
+        std::string::npos);
+  CHECK(scheduler.Log().find("task_id=nap try=1 skipped: " + why + "\n") != std::string::npos);
+  Output tasks = sb.Dagctl("tasks slow '" + run_id + "' --json", dags.string());
+  CHECK(json::parse(tasks.out)["task_instances"][0]["state"] == "skipped");
+  Output log = sb.Dagctl("logs slow '" + run_id + "' nap", dags.string());
+  CHECK(log.out.find("[dagctl] try 1 stopped: " + why + "\n") != std::string::npos);
+  CHECK(scheduler.Signal(SIGTERM) == 0);
+}

@@ -11,25 +11,13 @@
 #include "integration/harness.h"
 
 using dagctl::testing::Background;
-using dagctl::testing::PortOf;
 using dagctl::testing::Output;
 using dagctl::testing::Sandbox;
 using dagctl::testing::WaitFor;
 using nlohmann::json;
 
-namespace {
-
-// Percent-encodes a path segment.
-std::string Encode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '_' || c == '.' || c == '-' || c == '~') out += static_cast<char>(c);
-    else out += fmt::format("%{:02X}", c);
-  }
-  return out;
-}
-
-}  // namespace
+using dagctl::testing::Encode;
+using dagctl::testing::PortOf;
 
 TEST_CASE("serve: a run triggered over the API is run by the scheduler, and its log is readable") {
   Sandbox sb;

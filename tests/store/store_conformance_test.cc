@@ -434,12 +434,15 @@ TEST_CASE("pools, workers, callbacks, DAG versions and shipped logs") {
   CHECK(workers[0].slots_used == 1);
 
   MakeRun(*s, 1, TaskState::kSuccess);
-  REQUIRE(s->AddCallback({0, "etl", "r1", "", -1, 1, "on_success", "success", "", "spark", "h", now}));
+  REQUIRE(s->AddCallback(
+      {0, "etl", "r1", "", -1, 1, "on_success", "success", "", "spark", "h", now, "success"}));
   CHECK(s->CountPendingCallbacks("etl", "r1").value() == 1);
   CHECK(s->ClaimCallbacks("w2", {"default"}, 5, {}).value().empty());
   auto cbs = s->ClaimCallbacks("w1", {"spark"}, 5, {}).value();
   REQUIRE(cbs.size() == 1);
   CHECK(cbs[0].event == "on_success");
+  CHECK(cbs[0].reason == "success");
+  CHECK(cbs[0].dag_hash == "h");
   CHECK(s->ClaimCallbacks("w1", {}, 5, {}).value().empty());
   REQUIRE(s->FinishCallback(cbs[0].id));
   CHECK(s->CountPendingCallbacks("etl", "r1").value() == 0);
@@ -448,6 +451,16 @@ TEST_CASE("pools, workers, callbacks, DAG versions and shipped logs") {
   REQUIRE(s->PutDagVersion({"etl", "abc", "other.yaml", "changed\n", now}));  // known: kept
   CHECK(s->GetDagVersion("etl", "abc").value().source == "tasks: []\n");
   CHECK(s->GetDagVersion("etl", "zzz").error().IsNotFound());
+  REQUIRE(s->PutDagVersion({"etl", "def", "etl.yaml", "tasks: [x]\n", now}));
+  REQUIRE(s->PutDagVersion({"other", "abc", "other.yaml", "tasks: []\n", now}));
+  auto versions = s->ListDagVersions("etl").value();  // oldest first, without their text
+  REQUIRE(versions.size() == 2);
+  CHECK(versions[0].hash == "abc");
+  CHECK(versions[0].path == "etl.yaml");
+  CHECK(versions[1].hash == "def");
+  CHECK(versions[0].created_at <= versions[1].created_at);
+  CHECK(versions[1].source.empty());
+  CHECK(s->ListDagVersions("nope").value().empty());
 
   TiKey k{"etl", "r1", "t0", -1};
   CHECK(s->ReadTryLog(k, 1, 0).error().IsNotFound());

@@ -44,7 +44,7 @@ tasks:
   - {id: load, command: x, depends_on: extract, retries: 0}
 )";
     std::ofstream(dir_ / "dags" / "other.yaml")
-        << "tasks:\n  - {id: t, command: x}\n"
+        << "dagrun_timeout: 1h30m\ntasks:\n  - {id: t, command: x}\n"
         << "  - {id: each, depends_on: t, expand: {n: [a, b, c]}, retries: 0, command: 'echo {{ n }}'}\n";
     std::ofstream(dir_ / "dags" / "broken.yaml") << "tasks: [\n";
     store_ = std::move(OpenSqliteStore((dir_ / "db").string()).value());
@@ -80,6 +80,20 @@ tasks:
     INFO("schema violations:\n" << all);
     CHECK(errors.empty());
     return j;
+  }
+
+  // Sends a GET with an Accept header; the raw response.
+  api::ApiResponse Get(const std::string& path, const std::string& accept) {
+    api::ApiRequest req{"GET", path, {}, ""};
+    req.accept = accept;
+    req.wants_text = accept.find("text/plain") != std::string::npos &&
+                     accept.find("application/json") == std::string::npos;
+    return service_->Handle(req);
+  }
+
+  std::string DagText(const std::string& name) {
+    std::ifstream in(dir_ / "dags" / name);
+    return std::string(std::istreambuf_iterator<char>(in), {});
   }
 
   // Runs `run_id` of a DAG (etl unless said) to its end with scripted tries.
@@ -397,4 +411,81 @@ TEST_CASE("api: a log over 16 MiB comes back as its last 16 MiB, after a line sa
   CHECK(content.substr(0, note.size()) == note);
   CHECK(content.size() == note.size() + 16'777'200);
   CHECK(content.substr(note.size(), line.size()) == line);  // from a line start
+}
+
+TEST_CASE("api: a DAG's file_token opens its source at /dagSources, as JSON or text/plain") {
+  ApiHarness h;
+  std::string token = h.Call("GET", "/dags/etl", "/dags/{dag_id}", 200)["file_token"];
+  CHECK(h.Call("GET", "/dags/etl/details", "/dags/{dag_id}/details", 200)["file_token"] == token);
+  CHECK(h.Call("GET", "/dags?limit=1", "/dags", 200)["dags"][0]["file_token"] == token);
+  // URL-safe: it goes into a path segment as it is.
+  CHECK(
+      token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
+      std::string::npos);
+  std::string source_path = "/dagSources/{file_token}";
+  json source = h.Call("GET", "/dagSources/" + token, source_path, 200);
+  CHECK(source["content"] == h.DagText("etl.yaml"));
+
+  api::ApiResponse text = h.Get("/dagSources/" + token, "text/plain");
+  CHECK(text.status == 200);
+  CHECK(text.content_type == "text/plain; charset=utf-8");
+  CHECK(text.body == h.DagText("etl.yaml"));
+  CHECK(
+      json::parse(h.Get("/dagSources/" + token, "application/json, text/plain").body)["content"] ==
+      h.DagText("etl.yaml"));
+  api::ApiResponse refused = h.Get("/dagSources/" + token, "image/png");
+  CHECK(refused.status == 406);
+  CHECK(json::parse(refused.body)["detail"] ==
+        "cannot answer with 'image/png': a DAG's source comes as application/json or text/plain");
+}
+
+TEST_CASE("api: /dagSources serves every stored version; unknown and garbled tokens are 404") {
+  ApiHarness h;
+  // An older version of etl, kept by a scheduler before the file changed.
+  Timestamp now = h.clock().Now();
+  REQUIRE(h.store().PutDagVersion({"etl", "00000000000000aa", "etl.yaml", "tasks: [old]\n", now}));
+  std::string old_token = h.Call("GET", "/ui/versions/etl", "", 200)["versions"][0]["file_token"];
+  std::string source_path = "/dagSources/{file_token}";
+  CHECK(h.Call("GET", "/dagSources/" + old_token, source_path, 200)["content"] == "tasks: [old]\n");
+
+  json unknown = h.Call("GET", "/dagSources/ZXRsOjAwMDAwMDAwMDAwMDAwYmI", source_path, 404);
+  CHECK(unknown["title"] == "Dag source not found");
+  CHECK(unknown["detail"] == "the store has no version 00000000000000bb of DAG 'etl'");
+  for (const char* garbled : {"not*a*token", "abc", "ZXRs", "bm8tY29sb24tYXQtYWxs", "ZXRsOnh5eg"}) {
+    INFO(garbled);
+    json e = h.Call("GET", std::string("/dagSources/") + garbled, source_path, 404);
+    CHECK(e["title"] == "Dag source not found");
+    CHECK(e["detail"] ==
+          std::string("'") + garbled +
+              "' is not a file token of this server (take one from a DAG's file_token)");
+  }
+}
+
+TEST_CASE("api: the versions view numbers a DAG's versions and names the current one and a run's") {
+  ApiHarness h;
+  Timestamp now = h.clock().Now();
+  REQUIRE(h.store().PutDagVersion({"etl", "00000000000000aa", "etl.yaml", "tasks: [old]\n", now}));
+  json dag = h.Call("GET", "/dags/etl", "/dags/{dag_id}", 200);
+  json run =
+      h.Call("POST", "/dags/etl/dagRuns", "/dags/{dag_id}/dagRuns", 200, R"({"dag_run_id": "r1"})");
+  json v = h.Call("GET", "/ui/versions/etl?dag_run_id=r1", "", 200);
+  REQUIRE(v["total_entries"] == 1);  // the folder's version is not stored until a scheduler runs
+  CHECK(v["versions"][0]["version_number"] == 1);
+  CHECK(v["versions"][0]["hash"] == "00000000000000aa");
+  CHECK(v["versions"][0]["path"] == "etl.yaml");
+  CHECK(ParseDateTime(v["versions"][0]["created_at"].get<std::string>()));  // first seen
+  CHECK(v["current"]["file_token"] == dag["file_token"]);
+  CHECK(v["current"]["version_number"] == nullptr);
+  CHECK(v["dag_run"]["dag_run_id"] == "r1");
+  CHECK(v["dag_run"]["file_token"] == dag["file_token"]);  // created from the current version
+  h.Call("GET", "/ui/versions/etl?dag_run_id=nope", "", 404);
+  h.Call("GET", "/ui/versions/nope", "", 404);
+}
+
+TEST_CASE("api: DAG details give dagrun_timeout as Airflow's dag_run_timeout") {
+  ApiHarness h;
+  CHECK(h.Call("GET", "/dags/etl/details", "/dags/{dag_id}/details", 200)["dag_run_timeout"] ==
+        nullptr);
+  CHECK(h.Call("GET", "/dags/other/details", "/dags/{dag_id}/details", 200)["dag_run_timeout"] ==
+        json({{"__type", "TimeDelta"}, {"days", 0}, {"seconds", 5400}, {"microseconds", 0}}));
 }

@@ -612,3 +612,67 @@ TEST_CASE("mapping: a mapped task over a mapped task's values") {
   CHECK(h.Run() == RunState::kSuccess);
   CHECK(h.Commands("load") == std::vector<std::string>{"load mon.csv", "load tue.csv"});
 }
+
+TEST_CASE(
+    "dagrun_timeout: every unfinished task is skipped, the running try stopped, on_failure told "
+    "why") {
+  Harness h(R"(dagrun_timeout: 1h
+on_failure: {command: "{{ reason }}: {{ exception }}"}
+tasks:
+  - {id: long, command: x}
+  - {id: after_long, command: x, depends_on: long}
+  - {id: flaky, command: x, retries: 1, retry_delay: 2h}
+  - {id: quick, command: x}
+)");
+  h.runner().Script("long", {{0, hours(5)}});
+  h.runner().Script("flaky", {{1, minutes(1)}});
+  CHECK(h.Run() == RunState::kFailed);
+  std::string why = "run timed out: still going 1h after it started (dagrun_timeout)";
+  struct Row {
+    const char* task;
+    TaskState state;
+    int tries;
+    TaskState last_try;  // kNone: no try
+    std::string last_error;
+  };
+  for (const Row& row : std::vector<Row>{
+           {"long", TaskState::kSkipped, 1, TaskState::kSkipped, why},            // was running
+           {"after_long", TaskState::kSkipped, 0, TaskState::kNone, ""},          // never started
+           {"flaky", TaskState::kSkipped, 1, TaskState::kFailed, "exit code 1"},  // up_for_retry
+           {"quick", TaskState::kSuccess, 1, TaskState::kSuccess, ""},            // done in time
+       }) {
+    INFO(row.task);
+    TaskInstanceRecord ti = h.Ti(row.task);
+    CHECK(ti.state == row.state);
+    CHECK(ti.try_number == row.tries);
+    auto tries = h.Tries(row.task);
+    CHECK(tries.size() == static_cast<size_t>(row.last_try == TaskState::kNone ? 0 : 1));
+    if (tries.empty()) continue;
+    CHECK(tries.back().state == row.last_try);
+    CHECK(tries.back().error == row.last_error);
+  }
+  auto run = h.store().GetDagRun("test", "manual__1").value();
+  CHECK(FormatIso(*run.end_date) == "2026-01-01T01:00:00+00:00");
+  // The stopped try's process is gone, and its log says why.
+  CHECK(h.runner().killed() == std::vector<std::string>{"long"});
+  CHECK(h.runner().running() == 0);
+  CHECK(h.LogText("long", 1).find("[dagctl] try 1 stopped: " + why + "\n") != std::string::npos);
+  // The DAG's on_failure ran once, with Airflow's reason and the message.
+  const auto& last = h.runner().started().back();
+  CHECK(last.request.launch.argv[2] == "timed_out: " + why);
+  CHECK(std::count(last.request.env.begin(), last.request.env.end(),
+                   "DAGCTL_CALLBACK_REASON=timed_out") == 1);
+  CHECK(h.StartTimes("long") == std::vector<double>{0});
+}
+
+TEST_CASE("dagrun_timeout: a run that ends in time succeeds, and its callback says success") {
+  Harness h(R"(dagrun_timeout: 1h
+on_success: {command: "{{ reason }}"}
+tasks:
+  - {id: a, command: x}
+)");
+  h.runner().Script("a", {{0, minutes(59)}});
+  CHECK(h.Run() == RunState::kSuccess);
+  CHECK(h.Ti("a").state == TaskState::kSuccess);
+  CHECK(h.runner().started().back().request.launch.argv[2] == "success");
+}

@@ -218,3 +218,19 @@ TEST_CASE("expand: lists and templates load; bad names, values and sizes are err
   CHECK(LoadErrors("default_args: {expand: {f: [a]}}\ntasks:\n  - {id: a, command: x}\n") ==
         "dags/test.yaml:1:24: error: 'expand' cannot be a default: map each task on its own\n");
 }
+
+TEST_CASE("dagrun_timeout is a duration longer than 0s, absent or null for no limit") {
+  CHECK(MustLoad("dagrun_timeout: 1h30m\ntasks:\n  - {id: a, command: x}\n")->dagrun_timeout ==
+        std::chrono::minutes(90));
+  CHECK(!MustLoad("tasks:\n  - {id: a, command: x}\n")->dagrun_timeout);
+  CHECK(!MustLoad("dagrun_timeout: null\ntasks:\n  - {id: a, command: x}\n")->dagrun_timeout);
+  CHECK(LoadErrors("dagrun_timeout: 0s\ntasks:\n  - {id: a, command: x}\n") ==
+        "dags/test.yaml:1:17: error: 'dagrun_timeout' must be longer than 0s (leave it out for no "
+        "limit)\n");
+  CHECK(LoadErrors("dagrun_timeout: soon\ntasks:\n  - {id: a, command: x}\n") ==
+        "dags/test.yaml:1:17: error: 'dagrun_timeout' is not a duration: 'soon' (use e.g. 45s, 5m, "
+        "1h30m, 2d or seconds, at most 3650d)\n");
+  CHECK(LoadErrors("dag_run_timeout: 1h\ntasks:\n  - {id: a, command: x}\n") ==
+        "dags/test.yaml:1:1: error: unknown key 'dag_run_timeout' (did you mean "
+        "'dagrun_timeout'?)\n");
+}

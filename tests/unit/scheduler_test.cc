@@ -258,3 +258,104 @@ TEST_CASE("a run another process holds on a live lease is left alone") {
   h.Tick();
   CHECK(h.RunIds("manual") == std::vector<std::string>{run->run_id + " queued"});
 }
+
+TEST_CASE(
+    "dagrun_timeout fails manual, scheduled and backfill runs alike, from when they started") {
+  for (RunType type : {RunType::kManual, RunType::kScheduled, RunType::kBackfill}) {
+    INFO(RunTypeName(type));
+    SchedulerHarness h("2026-11-05T12:00:00Z");
+    const char* yaml =
+        "dagrun_timeout: 30m\ntasks:\n  - {id: a, command: x}\n  - {id: b, command: x, depends_on: "
+        "a}\n";
+    h.AddDag("slow", yaml);
+    h.runner().Script("a", {{0, std::chrono::hours(5)}});
+    auto dag = MustLoad(yaml);
+    dag->dag_id = "slow";
+    auto run = CreateRun(h.store(), *dag,
+                         {.type = type,
+                          .logical_date = ParseDateTime("2026-11-04").value(),
+                          .interval_end = ParseDateTime("2026-11-05").value(),
+                          .now = h.clock().Now()});
+    REQUIRE(run);
+    h.RunUntilIdle("2026-11-05T18:00:00Z");
+    auto ended = h.store().GetDagRun("slow", run->run_id).value();
+    CHECK(ended.state == RunState::kFailed);
+    REQUIRE(ended.start_date);
+    REQUIRE(ended.end_date);
+    CHECK(*ended.end_date - *ended.start_date == std::chrono::minutes(30));
+    auto tis = h.store().ListTaskInstances("slow", run->run_id).value();
+    CHECK(tis[0].state == TaskState::kSkipped);
+    CHECK(tis[1].state == TaskState::kSkipped);
+    CHECK(h.runner().killed() == std::vector<std::string>{"a"});  // its worker stopped the try
+  }
+}
+
+TEST_CASE("a run that timed out frees its max_active_runs slot: the next run starts at once") {
+  SchedulerHarness h("2026-11-03T00:00:00Z");
+  h.AddDag("daily",
+           "schedule: '@daily'\nstart_date: 2026-11-01\ncatchup: true\nmax_active_runs: 1\n"
+           "dagrun_timeout: 1h\ntasks:\n  - {id: a, command: x}\n");
+  h.runner().Script("a", {{0, std::chrono::hours(5)}, {0, std::chrono::hours(5)}});
+  h.RunUntilIdle("2026-11-03T02:30:00Z");
+  CHECK(h.RunIds("daily") ==
+        std::vector<std::string>{"scheduled__2026-11-01T00:00:00+00:00 failed",
+                                 "scheduled__2026-11-02T00:00:00+00:00 failed"});
+  auto second = h.store().GetDagRun("daily", "scheduled__2026-11-02T00:00:00+00:00").value();
+  CHECK(FormatIso(*second.start_date) == "2026-11-03T01:00:00+00:00");
+  CHECK(FormatIso(*second.end_date) == "2026-11-03T02:00:00+00:00");
+}
+
+TEST_CASE("versions: a run keeps the version it was created from, whenever the file changes") {
+  const std::string v1 =
+      "tasks:\n  - {id: a, command: echo v1-a}\n  - {id: b, command: echo v1-b, depends_on: a}\n";
+  const std::string v2 =
+      "tasks:\n  - {id: a, command: echo version2-a}\n  - {id: b, command: echo version2-b, "
+      "depends_on: a}\n";
+  enum class Change { kBeforeTheRun, kWhileQueued, kWhileItsFirstTaskRuns };
+  struct Row {
+    const char* name;
+    Change change;
+    std::string b_runs;
+  };
+  for (const Row& row : std::vector<Row>{
+           {"changed before the run was created", Change::kBeforeTheRun, "echo version2-b"},
+           {"changed while the run waited in the queue", Change::kWhileQueued, "echo v1-b"},
+           {"changed while its first task ran", Change::kWhileItsFirstTaskRuns, "echo v1-b"},
+       }) {
+    INFO(row.name);
+    SchedulerHarness h("2026-11-05T12:00:00Z", std::chrono::seconds(1));
+    h.runner().Script("a", {{0, std::chrono::minutes(10)}});
+    h.AddDag("ver", v1);
+    h.Tick();  // the scheduler stores version 1
+    auto change = [&] {
+      h.AddDag("ver", v2);
+      h.clock().Advance(std::chrono::seconds(2));  // the next look at the folder
+      h.Tick();
+    };
+    if (row.change == Change::kBeforeTheRun) change();
+    auto dag = MustLoad(row.change == Change::kBeforeTheRun ? v2 : v1);
+    dag->dag_id = "ver";
+    auto run = CreateRun(h.store(), *dag,
+                         {.logical_date = h.clock().Now(),
+                          .interval_end = h.clock().Now() + std::chrono::hours(24),
+                          .now = h.clock().Now()});
+    REQUIRE(run);
+    if (row.change == Change::kWhileQueued) change();
+    if (row.change == Change::kWhileItsFirstTaskRuns) {
+      h.clock().Advance(std::chrono::seconds(2));
+      h.Tick();
+      REQUIRE(h.runner().started().size() == 1);
+      change();
+    }
+    h.RunUntilIdle("2026-11-05T13:00:00Z");
+    CHECK(h.RunIds("ver") == std::vector<std::string>{run->run_id + " success"});
+    REQUIRE(h.runner().started().size() == 2);
+    CHECK(h.runner().started()[1].request.launch.argv[2] == row.b_runs);
+    // The store keeps both versions' text, and the run's among them.
+    auto versions = h.store().ListDagVersions("ver").value();
+    CHECK(versions.size() == 2);
+    auto kept = h.store().GetDagVersion("ver", h.store().GetDagRun("ver", run->run_id)->dag_hash);
+    REQUIRE(kept);
+    CHECK(kept->source == (row.b_runs == "echo v1-b" ? v1 : v2));
+  }
+}
