@@ -18,6 +18,7 @@
 #include "engine/limits.h"
 #include "engine/try_log.h"
 #include "engine/runs.h"
+#include "engine/task_groups.h"
 #include "engine/text.h"
 #include "engine/value.h"
 
@@ -503,9 +504,9 @@ Reply<json> Call::Clear(const std::string& dag_id) {
     if (!ids.is_array() || ids.empty()) return BadRequest("'task_ids' must be a non-empty list of task ids");
     for (const json& id : ids) {
       if (!id.is_string()) return BadRequest("'task_ids' must be a list of strings");
-      if (!(*dag)->FindTask(id.get<std::string>()))
-        return BadRequest(
-            fmt::format("DAG '{}' has no task '{}'", dag_id, Shorten(id.get<std::string>())));
+      // A group's id stands for its tasks, as Airflow's UI clears a group.
+      if ((*dag)->TasksNamed(id.get<std::string>()).empty())
+        return BadRequest(NoSuchTaskMessage(**dag, id.get<std::string>()));
       spec.task_ids.push_back(id.get<std::string>());
     }
   }
@@ -576,85 +577,6 @@ Reply<json> Call::DagDetails(const std::string& dag_id) {
   d["template_search_path"] = nullptr;
   d["render_template_as_native_obj"] = nullptr;
   return base;
-}
-
-// The live workers (a heartbeat within 30 s), as `dagctl workers --json`.
-Reply<json> Call::Workers() {
-  auto store = Db();
-  if (!store) return std::unexpected(store.error());
-  auto workers = (*store)->ListWorkers(std::chrono::seconds(30));
-  if (!workers) return Internal(workers.error());
-  auto now = (*store)->Now();
-  if (!now) return Internal(now.error());
-  json list = json::array();
-  for (const WorkerRecord& w : *workers)
-    list.push_back({{"name", w.name},
-                    {"hostname", w.hostname},
-                    {"queues", w.queues},
-                    {"slots", w.slots},
-                    {"slots_used", w.slots_used},
-                    {"started_at", FormatIso(w.started_at)},
-                    {"latest_heartbeat", FormatIso(w.heartbeat)},
-                    {"seconds_since_heartbeat",
-                     std::chrono::duration<double>(*now - w.heartbeat).count()}});
-  return json{{"workers", list}, {"total_entries", list.size()}};
-}
-
-// Runs x tasks for the dashboard's grid: newest runs first, one query for
-// all their task instances.
-Reply<json> Call::Grid(const std::string& dag_id) {
-  auto dag = FindDag(dag_id);
-  if (!dag) return std::unexpected(dag.error());
-  auto limit = IntParam("limit", 25, 1, 200);
-  auto offset = IntParam("offset", 0, 0, INT32_MAX);
-  if (!limit) return std::unexpected(limit.error());
-  if (!offset) return std::unexpected(offset.error());
-  auto store = Db();
-  if (!store) return std::unexpected(store.error());
-  RunQuery q{.dag_id = dag_id, .limit = *limit, .offset = *offset};
-  auto runs = (*store)->ListDagRuns(q);
-  auto total = (*store)->CountDagRuns(q);
-  if (!runs) return Internal(runs.error());
-  if (!total) return Internal(total.error());
-  std::vector<std::string> ids;
-  json run_list = json::array();
-  for (const auto& r : *runs) {
-    ids.push_back(r.run_id);
-    run_list.push_back(DagRunJson(r));
-  }
-  auto tis = (*store)->ListTaskInstancesOfRuns(dag_id, ids);
-  if (!tis) return Internal(tis.error());
-  json cells = json::object();
-  for (const auto& ti : *tis)
-    cells[ti.run_id][ti.task_id] = {
-        {"state", ti.state == TaskState::kNone ? json(nullptr) : json(TaskStateName(ti.state))},
-        {"try_number", ti.try_number}};
-  json tasks = json::array();
-  for (size_t i : (*dag)->graph.topo_order) tasks.push_back((*dag)->tasks[i].id);
-  return json{{"tasks", tasks}, {"dag_runs", run_list}, {"task_instances", cells},
-              {"total_entries", *total}};
-}
-
-// The task graph as the engine lays it out: a layer (column) and an order
-// (row) per task, and the edges.
-Reply<json> Call::Graph(const std::string& dag_id) {
-  auto dag = FindDag(dag_id);
-  if (!dag) return std::unexpected(dag.error());
-  const Dag& d = **dag;
-  json nodes = json::array();
-  std::map<int, int> rows;  // layer -> tasks placed so far
-  for (size_t i : d.graph.topo_order) {
-    int layer = d.graph.layer[i];
-    nodes.push_back({{"id", d.tasks[i].id},
-                     {"layer", layer},
-                     {"order", rows[layer]++},
-                     {"operator", d.tasks[i].operator_name},
-                     {"trigger_rule", TriggerRuleName(d.tasks[i].trigger_rule)}});
-  }
-  json edges = json::array();
-  for (size_t v = 0; v < d.tasks.size(); ++v)
-    for (size_t u : d.graph.upstream[v]) edges.push_back({d.tasks[u].id, d.tasks[v].id});
-  return json{{"nodes", nodes}, {"edges", edges}};
 }
 
 ApiResponse ApiService::Handle(const ApiRequest& req) const {

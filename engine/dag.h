@@ -32,7 +32,9 @@ inline const char* WeightRuleName(WeightRule r) {
 
 /// One task of a DAG, with default_args already applied.
 struct Task {
-  std::string id;
+  std::string id;  ///< Prefixed by its group's id when in a group ("load.users").
+  std::string group;  ///< Id of the innermost group it is in; "" = none.
+  Mark group_mark;
   std::string operator_name = "shell";
   const Operator* op = nullptr;  ///< Owned by the OperatorRegistry; outlives the DAG.
   std::vector<std::string> depends_on;
@@ -66,6 +68,25 @@ struct Task {
   size_t file_index = 0;  ///< Position in the file's `tasks` list.
 };
 
+/// A task group (Airflow's TaskGroup): tasks shown, folded and cleared
+/// together, and a name `depends_on` may use. A dotted id nests: "etl.load"
+/// is group "load" inside group "etl".
+struct TaskGroup {
+  std::string id;
+  std::string parent;   ///< The enclosing group's id; "" at the top.
+  std::string tooltip;  ///< From `task_groups`; shown by the dashboard.
+  /// From `task_groups`: what the group's roots wait for, as written.
+  std::vector<std::string> depends_on;
+  Mark depends_on_mark;
+  Mark mark;  ///< Where the group first appears (a task's `group`, or its `task_groups` key).
+  std::vector<size_t> tasks;   ///< Every task inside it, nested groups' too, in file order.
+  std::vector<size_t> roots;   ///< Its tasks with no upstream inside it.
+  std::vector<size_t> leaves;  ///< Its tasks with no downstream inside it.
+
+  /// The id without its parent's prefix ("load" for "etl.load").
+  std::string Label() const { return id.substr(id.rfind('.') + 1); }
+};
+
 /// A loaded DAG. Tasks keep the file's order; `index` maps task id to position.
 struct Dag {
   std::string dag_id;
@@ -87,6 +108,9 @@ struct Dag {
   std::map<std::string, std::shared_ptr<const Task>> callbacks;
   std::vector<Task> tasks;
   std::unordered_map<std::string, size_t> index;
+  /// Outer groups before inner ones, otherwise in order of first appearance.
+  std::vector<TaskGroup> groups;
+  std::unordered_map<std::string, size_t> group_index;
   TaskGraph graph;  ///< Positions in `tasks`.
   /// Tasks with max_active_tis_per_dag or _per_dagrun (positions), for queueing.
   std::vector<size_t> capped_tasks;
@@ -94,6 +118,17 @@ struct Dag {
   const Task* FindTask(const std::string& id) const {
     auto it = index.find(id);
     return it == index.end() ? nullptr : &tasks[it->second];
+  }
+  const TaskGroup* FindGroup(const std::string& id) const {
+    auto it = group_index.find(id);
+    return it == group_index.end() ? nullptr : &groups[it->second];
+  }
+  /// Positions of the task `id`, or of every task of the group `id`; empty
+  /// when the DAG has neither.
+  std::vector<size_t> TasksNamed(const std::string& id) const {
+    if (auto it = index.find(id); it != index.end()) return {it->second};
+    if (const TaskGroup* g = FindGroup(id)) return g->tasks;
+    return {};
   }
 };
 

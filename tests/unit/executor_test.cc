@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 
 #include "engine/runs.h"
@@ -189,6 +190,24 @@ TEST_CASE("an unknown template name fails the try with a message naming it") {
   CHECK(h.LogText("a", 1) ==
         "[dagctl] try 1 failed before start: 'command': template '{{ params.nope }}': unknown "
         "param 'nope'\n");
+}
+
+TEST_CASE("XCom of tasks in groups: by full id, beside the reader, or under a key; a group has none") {
+  Harness h(R"(tasks:
+  - {id: users, group: load, command: x}
+  - {id: count, group: load, command: 'echo {{ xcom.users }}', depends_on: users}
+  - {id: report, command: 'echo {{ xcom.load.count }} {{ xcom.load.users.return_value }}', depends_on: load}
+  - {id: bad, command: 'echo {{ xcom.load }}', depends_on: load, retries: 0}
+)");
+  h.runner().Script("load.users", {{0, milliseconds(1), false, "7"}});
+  h.runner().Script("load.count", {{0, milliseconds(1), false, "rows=7"}});
+  CHECK(h.Run() == RunState::kFailed);
+  std::map<std::string, std::vector<std::string>> argv;
+  for (const auto& s : h.runner().started()) argv[s.task_id] = s.request.launch.argv;
+  CHECK(argv["load.count"] == std::vector<std::string>{"/bin/bash", "-c", "echo 7"});
+  CHECK(argv["report"] == std::vector<std::string>{"/bin/bash", "-c", "echo rows=7 7"});
+  CHECK(h.Tries("bad")[0].error ==
+        "'command': template '{{ xcom.load }}': xcom: 'load' is a task group; name one of its tasks");
 }
 
 TEST_CASE("reading the XCom of a task that is not upstream is an error") {
