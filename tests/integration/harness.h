@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -136,6 +137,34 @@ bool WaitFor(F ok, double seconds) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return ok();
+}
+
+/// The port a server (`dagctl serve --port 0`) printed, once it is listening.
+inline int PortOf(const Background& server) {
+  int port = 0;
+  WaitFor([&] {
+    std::smatch m;
+    std::string log = server.Log();
+    if (std::regex_search(log, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/)"))) port = std::stoi(m[1]);
+    return port != 0;
+  }, 5);
+  REQUIRE(port != 0);
+  return port;
+}
+
+/// Percent-encodes a path segment (a run id has ':' and '+').
+inline std::string Encode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '_' || c == '.' || c == '-' || c == '~') {
+      out += static_cast<char>(c);
+      continue;
+    }
+    char hex[4];
+    std::snprintf(hex, sizeof hex, "%%%02X", c);
+    out += hex;
+  }
+  return out;
 }
 
 /// redis-server on 127.0.0.1 (with `password`, if given), for one test.

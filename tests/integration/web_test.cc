@@ -3,45 +3,17 @@
 #include <catch2/catch.hpp>
 #include <httplib.h>
 
-#include <fmt/format.h>
-
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "integration/harness.h"
 
 using dagctl::testing::Background;
+using dagctl::testing::Encode;
 using dagctl::testing::Output;
+using dagctl::testing::PortOf;
 using dagctl::testing::Sandbox;
 using dagctl::testing::WaitFor;
 using nlohmann::json;
-
-namespace {
-
-// The port the server printed, once it is listening.
-int PortOf(const Background& server) {
-  int port = 0;
-  WaitFor([&] {
-    std::smatch m;
-    std::string log = server.Log();
-    if (std::regex_search(log, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/)"))) port = std::stoi(m[1]);
-    return port != 0;
-  }, 5);
-  REQUIRE(port != 0);
-  return port;
-}
-
-// Percent-encodes a path segment.
-std::string Encode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '_' || c == '.' || c == '-' || c == '~') out += static_cast<char>(c);
-    else out += fmt::format("%{:02X}", c);
-  }
-  return out;
-}
-
-}  // namespace
 
 TEST_CASE("serve: a run triggered over the API is run by the scheduler, and its log is readable") {
   Sandbox sb;
