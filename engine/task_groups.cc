@@ -148,6 +148,31 @@ std::vector<std::vector<size_t>> ExpandDependencies(Dag& dag, const std::vector<
   return edges.UpstreamLists();
 }
 
+std::vector<std::string> BranchTargets(const Dag& dag, size_t t) {
+  const std::vector<size_t>& below = dag.graph.downstream[t];
+  std::vector<std::string> out;
+  for (size_t d : below) out.push_back(dag.tasks[d].id);
+  for (const TaskGroup& g : dag.groups)
+    if (std::any_of(g.roots.begin(), g.roots.end(), [&](size_t r) {
+          return std::find(below.begin(), below.end(), r) != below.end();
+        }))
+      out.push_back(g.id);
+  return out;
+}
+
+std::vector<std::string> BranchSkips(const Dag& dag, size_t t, const std::vector<std::string>& not_named) {
+  std::set<std::string> skipped(not_named.begin(), not_named.end());
+  std::set<size_t> followed;  // the roots of the groups the branch named
+  for (const std::string& id : BranchTargets(dag, t))
+    if (const TaskGroup* g = dag.FindGroup(id); g && !skipped.count(id))
+      followed.insert(g->roots.begin(), g->roots.end());
+  std::vector<std::string> out;
+  for (const std::string& id : not_named)
+    if (auto it = dag.index.find(id); it != dag.index.end() && !followed.count(it->second))
+      out.push_back(id);
+  return out;
+}
+
 TaskState GroupState(const std::vector<TaskState>& states) {
   static const TaskState kPriority[] = {
       TaskState::kFailed,    TaskState::kUpstreamFailed, TaskState::kUpForRetry,

@@ -62,6 +62,15 @@ struct Dependency {
 /// no dependency joins a group to a task or group inside it.
 std::vector<std::vector<size_t>> ExpandDependencies(Dag& dag, const std::vector<Dependency>& deps);
 
+/// What a branch (task `t`) may name: its direct downstream task ids, then
+/// the groups one of them is a root of (branching to a group follows its
+/// roots, as Airflow's branch operators do).
+std::vector<std::string> BranchTargets(const Dag& dag, size_t t);
+
+/// The tasks a branch skips, given the targets it did not name: those that
+/// are tasks, but for the roots of a group it named.
+std::vector<std::string> BranchSkips(const Dag& dag, size_t t, const std::vector<std::string>& not_named);
+
 /// Airflow's summary state of a group in one run: the first of its tasks'
 /// states in the grid's priority order (failed, upstream_failed,
 /// up_for_retry, up_for_reschedule, queued, scheduled, running, none,

@@ -345,6 +345,36 @@ TEST_CASE("branch follows the printed task and skips the other direct downstream
   CHECK(h.StartTimes("slow").empty());
 }
 
+TEST_CASE("branch naming a group follows the group's roots, as Airflow's branching to a TaskGroup") {
+  Harness h(R"(task_groups:
+  full: {depends_on: choose}
+tasks:
+  - {id: choose, operator: branch, command: x}
+  - {id: users, group: full, command: x}
+  - {id: orders, group: full, command: x, depends_on: users}
+  - {id: quick, command: x, depends_on: choose}
+)");
+  h.runner().Script("choose", {{0, milliseconds(1), false, "full"}});
+  CHECK(h.Run() == RunState::kSuccess);
+  CHECK(h.Ti("full.users").state == TaskState::kSuccess);
+  CHECK(h.Ti("full.orders").state == TaskState::kSuccess);
+  CHECK(h.Ti("quick").state == TaskState::kSkipped);
+}
+
+TEST_CASE("branch naming a task skips a group it did not name") {
+  Harness h(R"(task_groups:
+  full: {depends_on: choose}
+tasks:
+  - {id: choose, operator: branch, command: x, retries: 0}
+  - {id: users, group: full, command: x}
+  - {id: quick, command: x, depends_on: choose}
+)");
+  h.runner().Script("choose", {{0, milliseconds(1), false, "quick"}});
+  CHECK(h.Run() == RunState::kSuccess);
+  CHECK(h.Ti("full.users").state == TaskState::kSkipped);
+  CHECK(h.Ti("quick").state == TaskState::kSuccess);
+}
+
 TEST_CASE("branch naming a task that is not directly downstream fails the try") {
   Harness h("tasks:\n  - {id: choose, operator: branch, command: x, retries: 0}\n  - {id: a, command: x, depends_on: choose}\n");
   h.runner().Script("choose", {{0, milliseconds(1), false, "a, nope"}});
