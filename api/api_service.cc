@@ -579,6 +579,28 @@ Reply<json> Call::DagDetails(const std::string& dag_id) {
   return base;
 }
 
+// The live workers (a heartbeat within 30 s), as `dagctl workers --json`.
+Reply<json> Call::Workers() {
+  auto store = Db();
+  if (!store) return std::unexpected(store.error());
+  auto workers = (*store)->ListWorkers(std::chrono::seconds(30));
+  if (!workers) return Internal(workers.error());
+  auto now = (*store)->Now();
+  if (!now) return Internal(now.error());
+  json list = json::array();
+  for (const WorkerRecord& w : *workers)
+    list.push_back({{"name", w.name},
+                    {"hostname", w.hostname},
+                    {"queues", w.queues},
+                    {"slots", w.slots},
+                    {"slots_used", w.slots_used},
+                    {"started_at", FormatIso(w.started_at)},
+                    {"latest_heartbeat", FormatIso(w.heartbeat)},
+                    {"seconds_since_heartbeat",
+                     std::chrono::duration<double>(*now - w.heartbeat).count()}});
+  return json{{"workers", list}, {"total_entries", list.size()}};
+}
+
 ApiResponse ApiService::Handle(const ApiRequest& req) const {
   try {
     return Call(ctx_, req).Respond();

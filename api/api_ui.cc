@@ -1,6 +1,6 @@
-// dagctl's own read-only views for the dashboard (/api/v1/ui/...): the
-// workers, a DAG's grid (runs x tasks, groups summed up) and its graph (laid
-// out by the engine, groups folded as asked). Not part of Airflow's API.
+// dagctl's own read-only views of a DAG for the dashboard (/api/v1/ui/...):
+// its grid (runs x tasks, groups summed up) and its graph (laid out by the
+// engine, groups folded as asked). Not part of Airflow's API.
 #include <fmt/format.h>
 
 #include <map>
@@ -67,28 +67,6 @@ json GroupInstances(const Dag& dag, const std::vector<TaskInstanceRecord>& tis) 
 }
 
 }  // namespace
-
-// The live workers (a heartbeat within 30 s), as `dagctl workers --json`.
-Reply<json> Call::Workers() {
-  auto store = Db();
-  if (!store) return std::unexpected(store.error());
-  auto workers = (*store)->ListWorkers(std::chrono::seconds(30));
-  if (!workers) return Internal(workers.error());
-  auto now = (*store)->Now();
-  if (!now) return Internal(now.error());
-  json list = json::array();
-  for (const WorkerRecord& w : *workers)
-    list.push_back({{"name", w.name},
-                    {"hostname", w.hostname},
-                    {"queues", w.queues},
-                    {"slots", w.slots},
-                    {"slots_used", w.slots_used},
-                    {"started_at", FormatIso(w.started_at)},
-                    {"latest_heartbeat", FormatIso(w.heartbeat)},
-                    {"seconds_since_heartbeat",
-                     std::chrono::duration<double>(*now - w.heartbeat).count()}});
-  return json{{"workers", list}, {"total_entries", list.size()}};
-}
 
 // Runs x tasks for the dashboard's grid: newest runs first, one query for
 // all their task instances. `rows` is the grid's tree of groups and tasks;

@@ -50,8 +50,9 @@ class GroupLoader {
   void LoadSpecEntry(const MapEntry& e);
   void LoadGroupKey(const MapEntry& e, const std::string& where, TaskGroup& g);
   void CheckCollisions();
-  void ResolveTaskDeps(std::vector<Dependency>& deps);
-  void ResolveGroupDeps(std::vector<Dependency>& deps);
+  void ResolveDeps(const std::vector<std::string>& names, const std::string& scope, Mark mark,
+                   const std::string& where, NodeRef to, std::vector<Dependency>& deps);
+  std::string Forbidden(NodeRef from, NodeRef to) const;
   std::optional<NodeRef> Resolve(const std::string& scope, const std::string& name, Mark mark,
                                  const std::string& where);
   std::vector<std::string> Names(const std::string& scope) const;
@@ -66,8 +67,18 @@ std::vector<Dependency> GroupLoader::Load(const Value* task_groups) {
   if (task_groups) LoadSpec(*task_groups);
   CheckCollisions();
   std::vector<Dependency> deps;
-  ResolveTaskDeps(deps);
-  ResolveGroupDeps(deps);
+  for (size_t i = 0; i < dag_.tasks.size(); ++i) {
+    const Task& t = dag_.tasks[i];
+    ResolveDeps(t.depends_on, t.group, t.depends_on_mark,
+                fmt::format("tasks[{}]: depends_on: ", t.file_index), {false, i}, deps);
+  }
+  // A group's depends_on names what its roots wait for, as a task beside
+  // the group would name it.
+  for (size_t g = 0; g < dag_.groups.size(); ++g) {
+    const TaskGroup& group = dag_.groups[g];
+    ResolveDeps(group.depends_on, group.parent, group.depends_on_mark,
+                fmt::format("task_groups.{}: depends_on: ", group.id), {true, g}, deps);
+  }
   return deps;
 }
 
@@ -158,43 +169,34 @@ void GroupLoader::CheckCollisions() {
   }
 }
 
-void GroupLoader::ResolveTaskDeps(std::vector<Dependency>& deps) {
-  for (size_t i = 0; i < dag_.tasks.size(); ++i) {
-    const Task& t = dag_.tasks[i];
-    std::string where = fmt::format("tasks[{}]: depends_on: ", t.file_index);
-    for (const std::string& name : t.depends_on) {
-      auto ref = Resolve(t.group, name, t.depends_on_mark, where);
-      if (!ref) continue;
-      if (ref->group && InGroup(t, dag_.groups[ref->index].id))
-        Error(t.depends_on_mark, fmt::format("{}'{}' is a group this task is in (a task cannot "
-                                             "wait for its own group)",
-                                             where, Shorten(name)));
-      else
-        deps.push_back({*ref, {false, i}});
-    }
+// Resolves `names`, written in group `scope`, as upstreams of `to` (a task,
+// or a group's roots); `where` starts each message.
+void GroupLoader::ResolveDeps(const std::vector<std::string>& names, const std::string& scope,
+                              Mark mark, const std::string& where, NodeRef to,
+                              std::vector<Dependency>& deps) {
+  for (const std::string& name : names) {
+    auto ref = Resolve(scope, name, mark, where);
+    if (!ref) continue;
+    if (std::string why = Forbidden(*ref, to); !why.empty())
+      Error(mark, fmt::format("{}'{}' {}", where, Shorten(name), why));
+    else
+      deps.push_back({*ref, to});
   }
 }
 
-// A group's depends_on names what its roots wait for, as a task beside the
-// group would name it.
-void GroupLoader::ResolveGroupDeps(std::vector<Dependency>& deps) {
-  for (size_t g = 0; g < dag_.groups.size(); ++g) {
-    const TaskGroup& group = dag_.groups[g];
-    std::string where = fmt::format("task_groups.{}: depends_on: ", group.id);
-    for (const std::string& name : group.depends_on) {
-      auto ref = Resolve(group.parent, name, group.depends_on_mark, where);
-      if (!ref) continue;
-      const std::string& id = NodeId(dag_, *ref);
-      bool inside = ref->group ? IsInside(id, group.id) : InGroup(dag_.tasks[ref->index], group.id);
-      if (inside || (ref->group && IsInside(group.id, id)))
-        Error(group.depends_on_mark,
-              fmt::format("{}'{}' {} (a group cannot wait for itself, its own tasks or a group "
-                          "it is in)",
-                          where, Shorten(name), inside ? "is inside this group" : "contains this group"));
-      else
-        deps.push_back({*ref, {true, g}});
-    }
-  }
+// Why `from` cannot be upstream of `to`, one being inside the other; "" when
+// it can.
+std::string GroupLoader::Forbidden(NodeRef from, NodeRef to) const {
+  if (!to.group)
+    return from.group && InGroup(dag_.tasks[to.index], dag_.groups[from.index].id)
+               ? "is a group this task is in (a task cannot wait for its own group)"
+               : "";
+  const std::string& group = dag_.groups[to.index].id;
+  const std::string& id = NodeId(dag_, from);
+  bool inside = from.group ? IsInside(id, group) : InGroup(dag_.tasks[from.index], group);
+  if (!inside && !(from.group && IsInside(group, id))) return "";
+  return fmt::format("{} (a group cannot wait for itself, its own tasks or a group it is in)",
+                     inside ? "is inside this group" : "contains this group");
 }
 
 std::optional<NodeRef> GroupLoader::Resolve(const std::string& scope, const std::string& name,

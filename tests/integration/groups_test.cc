@@ -86,6 +86,14 @@ TEST_CASE("groups: nested groups run in dependency order, and a group is cleared
   CHECK(graph.out.find("group load: load.users, load.orders, load.check.rows, load.check.totals\n"
                        "group load.check: load.check.rows, load.check.totals\n") != std::string::npos);
   CHECK(graph.out.find("report <- load.users, load.check.totals [all_success]\n") != std::string::npos);
+  Output dot = sb.Dagctl("graph grouped --format dot", dags);
+  CHECK(dot.out.find("  subgraph \"cluster_load\" {\n    label=\"load\";\n    \"load.users\" "
+                     "[label=\"users\"];\n    \"load.orders\" [label=\"orders\"];\n    subgraph "
+                     "\"cluster_load.check\" {\n      label=\"check\";\n") != std::string::npos);
+  Output mermaid = sb.Dagctl("graph grouped --format mermaid", dags);
+  CHECK(mermaid.out.find("  subgraph g0 [\"load\"]\n    t1[\"users\"]\n    t2[\"orders\"]\n    subgraph "
+                         "g1 [\"check\"]\n      t3[\"rows\"]\n      t4[\"totals\"]\n    end\n  end\n") !=
+        std::string::npos);
 
   // load.orders fails: what waits for it inside and after the group does not run.
   Output run = sb.Dagctl("run grouped", dags);
