@@ -14,22 +14,21 @@ namespace dagctl::api {
 
 namespace {
 
-json StateOrNull(TaskState s) { return s == TaskState::kNone ? json(nullptr) : json(TaskStateName(s)); }
+json StateOrNull(TaskState s) {
+  return s == TaskState::kNone ? json(nullptr) : json(TaskStateName(s));
+}
 
 // What the dashboard shows of a group: its id, its label, the group it is in.
 json GroupJson(const TaskGroup& g) {
-  return {{"id", g.id},
-          {"kind", "group"},
-          {"label", g.Label()},
-          {"group", g.parent.empty() ? json(nullptr) : json(g.parent)},
-          {"tooltip", g.tooltip},
-          {"tasks", g.tasks.size()}};
+  return {{"id", g.id},           {"kind", "group"},
+          {"label", g.Label()},   {"group", g.parent.empty() ? json(nullptr) : json(g.parent)},
+          {"tooltip", g.tooltip}, {"tasks", g.tasks.size()}};
 }
 
 json TaskNodeJson(const Task& t) {
   return {{"id", t.id},
           {"kind", "task"},
-          {"label", t.group.empty() ? t.id : t.id.substr(t.group.size() + 1)},
+          {"label", t.Label()},
           {"group", t.group.empty() ? json(nullptr) : json(t.group)},
           {"operator", t.operator_name},
           {"trigger_rule", TriggerRuleName(t.trigger_rule)}};
@@ -61,7 +60,8 @@ json GroupInstances(const Dag& dag, const std::vector<TaskInstanceRecord>& tis) 
         std::string name = TaskStateName(*states[t]);
         counts[name] = counts.value(name, 0) + 1;
       }
-      if (!mine.empty()) out[run_id][g.id] = {{"state", StateOrNull(GroupState(mine))}, {"states", counts}};
+      if (!mine.empty())
+        out[run_id][g.id] = {{"state", StateOrNull(GroupState(mine))}, {"states", counts}};
     }
   return out;
 }
@@ -95,7 +95,8 @@ Reply<json> Call::Grid(const std::string& dag_id) {
   if (!tis) return Internal(tis.error());
   json cells = json::object();
   for (const auto& ti : *tis)
-    cells[ti.run_id][ti.task_id] = {{"state", StateOrNull(ti.state)}, {"try_number", ti.try_number}};
+    cells[ti.run_id][ti.task_id] = {{"state", StateOrNull(ti.state)},
+                                    {"try_number", ti.try_number}};
   const Dag& d = **dag;
   json tasks = json::array();
   for (size_t i : d.graph.topo_order) tasks.push_back(d.tasks[i].id);
@@ -105,9 +106,12 @@ Reply<json> Call::Grid(const std::string& dag_id) {
     row["depth"] = r.depth;
     rows.push_back(std::move(row));
   }
-  return json{{"tasks", tasks},           {"rows", rows},
-              {"dag_runs", run_list},     {"task_instances", cells},
-              {"group_instances", GroupInstances(d, *tis)}, {"total_entries", *total}};
+  return json{{"tasks", tasks},
+              {"rows", rows},
+              {"dag_runs", run_list},
+              {"task_instances", cells},
+              {"group_instances", GroupInstances(d, *tis)},
+              {"total_entries", *total}};
 }
 
 // The task graph as the engine lays it out: a layer (column) and an order

@@ -47,7 +47,7 @@ std::string Quoted(const std::string& s) {
 
 // Walks the DAG's tasks as a tree of groups (the grid's order): `open` and
 // `close` around each group's members, `task` for each task, each given the
-// depth to indent by.
+// depth to indent by. Inside a group, a task shows its label.
 template <typename Open, typename Close, typename Each>
 void WalkGroups(const Dag& dag, Open open, Close close, Each task) {
   int depth = 0;
@@ -63,9 +63,6 @@ void WalkGroups(const Dag& dag, Open open, Close close, Each task) {
   for (; depth > 0; --depth) close(depth - 1);
 }
 
-// Inside a group, a task shows its label (its id without the group's prefix).
-std::string Label(const Task& t) { return t.group.empty() ? t.id : t.id.substr(t.group.size() + 1); }
-
 std::string Indent(int depth) { return std::string(2 * (depth + 1), ' '); }
 
 void PrintGraphDot(const Dag& dag) {
@@ -79,8 +76,10 @@ void PrintGraphDot(const Dag& dag) {
       [&](int d) { fmt::print("{}}}\n", Indent(d)); },
       [&](size_t i, int d) {
         const Task& t = dag.tasks[i];
-        if (t.group.empty()) fmt::print("{}{};\n", Indent(d), Quoted(t.id));
-        else fmt::print("{}{} [label={}];\n", Indent(d), Quoted(t.id), Quoted(Label(t)));
+        if (t.group.empty())
+          fmt::print("{}{};\n", Indent(d), Quoted(t.id));
+        else
+          fmt::print("{}{} [label={}];\n", Indent(d), Quoted(t.id), Quoted(t.Label()));
       });
   for (size_t i : dag.graph.topo_order)
     for (size_t u : dag.graph.upstream[i])
@@ -96,7 +95,9 @@ void PrintGraphMermaid(const Dag& dag) {
         fmt::print("{}subgraph g{} [{}]\n", Indent(d), dag.group_index.at(g.id), Quoted(g.Label()));
       },
       [&](int d) { fmt::print("{}end\n", Indent(d)); },
-      [&](size_t i, int d) { fmt::print("{}t{}[{}]\n", Indent(d), i, Quoted(Label(dag.tasks[i]))); });
+      [&](size_t i, int d) {
+        fmt::print("{}t{}[{}]\n", Indent(d), i, Quoted(dag.tasks[i].Label()));
+      });
   for (size_t i : dag.graph.topo_order)
     for (size_t u : dag.graph.upstream[i]) fmt::print("  t{} --> t{}\n", u, i);
 }

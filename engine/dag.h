@@ -32,7 +32,7 @@ inline const char* WeightRuleName(WeightRule r) {
 
 /// One task of a DAG, with default_args already applied.
 struct Task {
-  std::string id;  ///< Prefixed by its group's id when in a group ("load.users").
+  std::string id;     ///< Prefixed by its group's id when in a group ("load.users").
   std::string group;  ///< Id of the innermost group it is in; "" = none.
   Mark group_mark;
   std::string operator_name = "shell";
@@ -66,6 +66,9 @@ struct Task {
   std::map<std::string, std::shared_ptr<const Task>> callbacks;
   Mark mark;
   size_t file_index = 0;  ///< Position in the file's `tasks` list.
+
+  /// The id without its group's prefix (Airflow's label: "users" for "load.users").
+  std::string Label() const { return group.empty() ? id : id.substr(group.size() + 1); }
 };
 
 /// A task group (Airflow's TaskGroup): tasks shown, folded and cleared

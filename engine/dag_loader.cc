@@ -23,8 +23,8 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::vector<std::string> kDagKeys = {
-    "dag_id",           "description", "owner",        "tags",    "schedule",
-    "timezone",         "start_date",  "end_date",     "catchup", "max_active_runs",
+    "dag_id",           "description", "owner",        "tags",        "schedule",
+    "timezone",         "start_date",  "end_date",     "catchup",     "max_active_runs",
     "max_active_tasks", "params",      "default_args", "task_groups", "tasks"};
 
 const std::vector<std::string> kTaskKeys = {"id",
@@ -374,10 +374,11 @@ std::optional<Task> Loader::LoadTask(const Value& node, size_t i, const Value* d
 bool Loader::PrefixGroup(Task& task, const std::string& where) {
   if (task.id.find('.') != std::string::npos) {
     size_t dot = task.id.rfind('.');
-    Error(task.mark, fmt::format("{}task id '{}' in group '{}' cannot contain '.' (nest groups "
-                                 "instead: 'group: {}.{}', 'id: {}')",
-                                 where, Shorten(task.id), task.group, task.group,
-                                 Shorten(task.id.substr(0, dot)), Shorten(task.id.substr(dot + 1))));
+    Error(task.mark,
+          fmt::format("{}task id '{}' in group '{}' cannot contain '.' (nest groups "
+                      "instead: 'group: {}.{}', 'id: {}')",
+                      where, Shorten(task.id), task.group, task.group,
+                      Shorten(task.id.substr(0, dot)), Shorten(task.id.substr(dot + 1))));
     return false;
   }
   task.id = task.group + "." + task.id;
@@ -453,8 +454,10 @@ void Loader::LoadTaskKey(const MapEntry& e, const std::string& where, Task& task
   } else if (k == "group") {
     if (auto s = String(e, where)) {
       std::string problem = GroupIdProblem(*s);
-      if (problem.empty()) task.group = *s;
-      else Error(e.value.mark, where + problem);
+      if (problem.empty())
+        task.group = *s;
+      else
+        Error(e.value.mark, where + problem);
     }
     task.group_mark = e.value.mark;
   } else if (k == "depends_on") {

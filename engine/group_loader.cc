@@ -123,9 +123,9 @@ void GroupLoader::LoadSpecEntry(const MapEntry& e) {
     std::vector<std::string> ids;
     for (const TaskGroup& g : dag_.groups) ids.push_back(g.id);
     std::string hint = Hint(e.key, ids);
-    Error(e.key_mark, fmt::format("task_groups: no task is in group '{}'{}", e.key,
-                                  hint.empty() ? fmt::format(" (give tasks 'group: {}')", e.key)
-                                               : hint));
+    Error(e.key_mark,
+          fmt::format("task_groups: no task is in group '{}'{}", e.key,
+                      hint.empty() ? fmt::format(" (give tasks 'group: {}')", e.key) : hint));
     return;
   }
   std::string where = fmt::format("task_groups.{}: ", e.key);
@@ -142,19 +142,22 @@ void GroupLoader::LoadGroupKey(const MapEntry& e, const std::string& where, Task
     if (e.value.IsScalar())
       g.tooltip = e.value.scalar;
     else
-      Error(e.value.mark, fmt::format("{}'tooltip' must be a string, not {}", where,
-                                      e.value.KindName()));
+      Error(e.value.mark,
+            fmt::format("{}'tooltip' must be a string, not {}", where, e.value.KindName()));
   } else if (e.key == "depends_on") {
     g.depends_on_mark = e.value.mark;
     if (e.value.IsScalar()) g.depends_on = {e.value.scalar};
     for (const Value& item : e.value.items) {
-      if (item.IsScalar()) g.depends_on.push_back(item.scalar);
-      else Error(item.mark, where + "'depends_on' items must be strings");
+      if (item.IsScalar())
+        g.depends_on.push_back(item.scalar);
+      else
+        Error(item.mark, where + "'depends_on' items must be strings");
     }
-    if (e.value.IsMap()) Error(e.value.mark, where + "'depends_on' must be a string or a list of strings");
+    if (e.value.IsMap())
+      Error(e.value.mark, where + "'depends_on' must be a string or a list of strings");
   } else {
-    Error(e.key_mark, fmt::format("{}unknown key '{}'{}", where, Shorten(e.key),
-                                  Hint(e.key, kGroupKeys)));
+    Error(e.key_mark,
+          fmt::format("{}unknown key '{}'{}", where, Shorten(e.key), Hint(e.key, kGroupKeys)));
   }
 }
 

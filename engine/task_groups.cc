@@ -39,13 +39,13 @@ Result<NodeRef> ResolveNode(const Dag& dag, const std::string& scope, const std:
   std::optional<NodeRef> near = scope.empty() ? std::nullopt : Lookup(dag, beside);
   std::optional<NodeRef> full = Lookup(dag, name);
   if (near && full)
-    return Fail(Error::InvalidArgument(fmt::format(
-        "'{}' names both '{}' (in the same group) and '{}'; rename one of them", Shorten(name),
-        Shorten(beside), Shorten(name))));
+    return Fail(Error::InvalidArgument(
+        fmt::format("'{}' names both '{}' (in the same group) and '{}'; rename one of them",
+                    Shorten(name), Shorten(beside), Shorten(name))));
   if (near) return *near;
   if (full) return *full;
-  return Fail(Error::NotFound(
-      fmt::format("unknown {} '{}'", dag.groups.empty() ? "task" : "task or group", Shorten(name))));
+  return Fail(Error::NotFound(fmt::format(
+      "unknown {} '{}'", dag.groups.empty() ? "task" : "task or group", Shorten(name))));
 }
 
 std::string NoSuchTaskMessage(const Dag& dag, const std::string& id) {
@@ -114,7 +114,9 @@ void FindEnds(TaskGroup& g, const EdgeBuilder& edges, std::vector<char>& inside)
   for (size_t t : g.tasks) inside[t] = 0;
 }
 
-long Depth(const std::string& group_id) { return std::count(group_id.begin(), group_id.end(), '.'); }
+long Depth(const std::string& group_id) {
+  return std::count(group_id.begin(), group_id.end(), '.');
+}
 
 }  // namespace
 
@@ -160,7 +162,8 @@ std::vector<std::string> BranchTargets(const Dag& dag, size_t t) {
   return out;
 }
 
-std::vector<std::string> BranchSkips(const Dag& dag, size_t t, const std::vector<std::string>& not_named) {
+std::vector<std::string> BranchSkips(const Dag& dag, size_t t,
+                                     const std::vector<std::string>& not_named) {
   std::set<std::string> skipped(not_named.begin(), not_named.end());
   std::set<size_t> followed;  // the roots of the groups the branch named
   for (const std::string& id : BranchTargets(dag, t))
@@ -174,11 +177,11 @@ std::vector<std::string> BranchSkips(const Dag& dag, size_t t, const std::vector
 }
 
 TaskState GroupState(const std::vector<TaskState>& states) {
-  static const TaskState kPriority[] = {
-      TaskState::kFailed,    TaskState::kUpstreamFailed, TaskState::kUpForRetry,
-      TaskState::kUpForReschedule, TaskState::kQueued, TaskState::kScheduled,
-      TaskState::kRunning,   TaskState::kNone,           TaskState::kSuccess,
-      TaskState::kSkipped};
+  static const TaskState kPriority[] = {TaskState::kFailed,     TaskState::kUpstreamFailed,
+                                        TaskState::kUpForRetry, TaskState::kUpForReschedule,
+                                        TaskState::kQueued,     TaskState::kScheduled,
+                                        TaskState::kRunning,    TaskState::kNone,
+                                        TaskState::kSuccess,    TaskState::kSkipped};
   for (TaskState s : kPriority)
     if (std::find(states.begin(), states.end(), s) != states.end()) return s;
   return TaskState::kNone;

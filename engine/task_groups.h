@@ -69,7 +69,8 @@ std::vector<std::string> BranchTargets(const Dag& dag, size_t t);
 
 /// The tasks a branch skips, given the targets it did not name: those that
 /// are tasks, but for the roots of a group it named.
-std::vector<std::string> BranchSkips(const Dag& dag, size_t t, const std::vector<std::string>& not_named);
+std::vector<std::string> BranchSkips(const Dag& dag, size_t t,
+                                     const std::vector<std::string>& not_named);
 
 /// Airflow's summary state of a group in one run: the first of its tasks'
 /// states in the grid's priority order (failed, upstream_failed,
@@ -91,9 +92,9 @@ std::vector<GridRow> GridRows(const Dag& dag);
 /// groups are all unfolded is one node; edges join the nodes the task
 /// edges run between, once each.
 struct FoldedGraph {
-  std::vector<NodeRef> nodes;  ///< Layer by layer, each layer top to bottom.
-  std::vector<int> layer;      ///< Per node: its column.
-  std::vector<int> order;      ///< Per node: its row within its column.
+  std::vector<NodeRef> nodes;                    ///< Layer by layer, each layer top to bottom.
+  std::vector<int> layer;                        ///< Per node: its column.
+  std::vector<int> order;                        ///< Per node: its row within its column.
   std::vector<std::pair<size_t, size_t>> edges;  ///< (upstream, downstream) node positions.
 };
 

@@ -1,11 +1,11 @@
 // Task groups through the real binary: a DAG with nested groups runs in
 // dependency order, a group is cleared with `dagctl clear --task GROUP` and
 // through the API's clearTaskInstances, and the scheduler runs it again.
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <httplib.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -72,47 +72,54 @@ std::map<std::string, std::string> States(const Sandbox& sb, const std::string& 
   json tis = json::parse(o.out)["task_instances"];
   std::map<std::string, std::string> out;
   for (const json& ti : tis)
-    out[ti["task_id"].get<std::string>()] = ti["state"].is_null() ? "none" : ti["state"].get<std::string>();
+    out[ti["task_id"].get<std::string>()] =
+        ti["state"].is_null() ? "none" : ti["state"].get<std::string>();
   return out;
 }
 
 }  // namespace
 
-TEST_CASE("groups: nested groups run in dependency order, and a group is cleared from the CLI and the API") {
+TEST_CASE(
+    "groups: nested groups run in dependency order, and a group is cleared from the CLI and the "
+    "API") {
   Sandbox sb;
   std::string dags = WriteDag(sb);
   Output graph = sb.Dagctl("graph grouped", dags);
   REQUIRE(graph.exit_code == 0);
   CHECK(graph.out.find("group load: load.users, load.orders, load.check.rows, load.check.totals\n"
-                       "group load.check: load.check.rows, load.check.totals\n") != std::string::npos);
-  CHECK(graph.out.find("report <- load.users, load.check.totals [all_success]\n") != std::string::npos);
+                       "group load.check: load.check.rows, load.check.totals\n") !=
+        std::string::npos);
+  CHECK(graph.out.find("report <- load.users, load.check.totals [all_success]\n") !=
+        std::string::npos);
   Output dot = sb.Dagctl("graph grouped --format dot", dags);
   CHECK(dot.out.find("  subgraph \"cluster_load\" {\n    label=\"load\";\n    \"load.users\" "
                      "[label=\"users\"];\n    \"load.orders\" [label=\"orders\"];\n    subgraph "
                      "\"cluster_load.check\" {\n      label=\"check\";\n") != std::string::npos);
   Output mermaid = sb.Dagctl("graph grouped --format mermaid", dags);
-  CHECK(mermaid.out.find("  subgraph g0 [\"load\"]\n    t1[\"users\"]\n    t2[\"orders\"]\n    subgraph "
-                         "g1 [\"check\"]\n      t3[\"rows\"]\n      t4[\"totals\"]\n    end\n  end\n") !=
+  CHECK(mermaid.out.find(
+            "  subgraph g0 [\"load\"]\n    t1[\"users\"]\n    t2[\"orders\"]\n    subgraph "
+            "g1 [\"check\"]\n      t3[\"rows\"]\n      t4[\"totals\"]\n    end\n  end\n") !=
         std::string::npos);
 
   // load.orders fails: what waits for it inside and after the group does not run.
   Output run = sb.Dagctl("run grouped", dags);
   CHECK(run.exit_code == 1);
   std::string run_id = FirstRunId(sb, "grouped", dags);
-  CHECK(States(sb, dags, run_id) == std::map<std::string, std::string>{
-                                        {"extract", "success"},
-                                        {"load.users", "success"},
-                                        {"load.orders", "failed"},
-                                        {"load.check.rows", "upstream_failed"},
-                                        {"load.check.totals", "upstream_failed"},
-                                        {"report", "upstream_failed"}});
+  CHECK(States(sb, dags, run_id) ==
+        std::map<std::string, std::string>{{"extract", "success"},
+                                           {"load.users", "success"},
+                                           {"load.orders", "failed"},
+                                           {"load.check.rows", "upstream_failed"},
+                                           {"load.check.totals", "upstream_failed"},
+                                           {"report", "upstream_failed"}});
   std::vector<std::string> first = TraceLines(sb);
   REQUIRE(first.size() == 3);
   CHECK(first[0] == "extract");
 
   Output typo = sb.Dagctl("clear grouped '" + run_id + "' --task lod", dags);
   CHECK(typo.exit_code == 2);
-  CHECK(typo.err == "dagctl: clear: DAG 'grouped' has no task or group 'lod' (did you mean 'load'?)\n");
+  CHECK(typo.err ==
+        "dagctl: clear: DAG 'grouped' has no task or group 'lod' (did you mean 'load'?)\n");
 
   // Clear the whole group (and what follows it) once load.orders can succeed.
   std::ofstream(sb.work() / "ready") << "";

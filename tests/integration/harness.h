@@ -142,12 +142,15 @@ bool WaitFor(F ok, double seconds) {
 /// The port a server (`dagctl serve --port 0`) printed, once it is listening.
 inline int PortOf(const Background& server) {
   int port = 0;
-  WaitFor([&] {
-    std::smatch m;
-    std::string log = server.Log();
-    if (std::regex_search(log, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/)"))) port = std::stoi(m[1]);
-    return port != 0;
-  }, 5);
+  WaitFor(
+      [&] {
+        std::smatch m;
+        std::string log = server.Log();
+        if (std::regex_search(log, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/)")))
+          port = std::stoi(m[1]);
+        return port != 0;
+      },
+      5);
   REQUIRE(port != 0);
   return port;
 }

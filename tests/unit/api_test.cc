@@ -1,9 +1,9 @@
 // The REST API answered in-process, every response checked against Airflow's
 // OpenAPI document (../shared/airflow-v1.yaml, loaded as data).
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -85,7 +85,8 @@ tasks:
   }
 
   // Runs `run_id` of `dag_id` to its end with scripted tries.
-  void Execute(const std::string& run_id, FakeTryRunner& runner, const std::string& dag_id = "etl") {
+  void Execute(const std::string& run_id, FakeTryRunner& runner,
+               const std::string& dag_id = "etl") {
     ExecutorOptions opts;
     opts.logs_dir = (dir_ / "logs").string();
     Executor ex(*store_, runner, clock_, opts);
@@ -244,8 +245,13 @@ TEST_CASE("api: DAG details with params, and the dashboard's grid and graph view
   CHECK(grid["task_instances"]["manual__2026-03-03T00:00:00+00:00"]["load"]["state"] == nullptr);
 
   json graph = h.Call("GET", "/ui/graph/etl", "", 200);
-  CHECK(graph["nodes"][1] == json({{"id", "load"}, {"kind", "task"}, {"label", "load"}, {"group", nullptr},
-                                   {"layer", 1}, {"order", 0}, {"operator", "shell"},
+  CHECK(graph["nodes"][1] == json({{"id", "load"},
+                                   {"kind", "task"},
+                                   {"label", "load"},
+                                   {"group", nullptr},
+                                   {"layer", 1},
+                                   {"order", 0},
+                                   {"operator", "shell"},
                                    {"trigger_rule", "all_success"}}));
   CHECK(graph["groups"] == json::array());
   CHECK(graph["edges"] == json::array({json::array({"extract", "load"})}));
@@ -363,7 +369,8 @@ tasks:
 
 std::vector<std::string> Strings(const json& list, const char* field) {
   std::vector<std::string> out;
-  for (const json& item : list) out.push_back(field ? item[field].get<std::string>() : item.get<std::string>());
+  for (const json& item : list)
+    out.push_back(field ? item[field].get<std::string>() : item.get<std::string>());
   return out;
 }
 
@@ -376,12 +383,15 @@ TEST_CASE("api: a grouped DAG's tasks carry Airflow's prefixed ids") {
         std::vector<std::string>{"extract", "load.users", "load.orders", "load.check.a", "report"});
   CHECK(tasks["tasks"][0]["downstream_task_ids"] == json::array({"load.users", "load.orders"}));
   CHECK(tasks["tasks"][2]["downstream_task_ids"] == json::array({"load.check.a"}));
-  json one = h.Call("GET", "/dags/grouped/tasks/load.check.a", "/dags/{dag_id}/tasks/{task_id}", 200);
+  json one =
+      h.Call("GET", "/dags/grouped/tasks/load.check.a", "/dags/{dag_id}/tasks/{task_id}", 200);
   CHECK(one["downstream_task_ids"] == json::array({"report"}));
   h.Call("GET", "/dags/grouped/tasks/load", "/dags/{dag_id}/tasks/{task_id}", 404);
 }
 
-TEST_CASE("api: the grid sums a group up per run, the graph folds groups, and a group is cleared as its tasks") {
+TEST_CASE(
+    "api: the grid sums a group up per run, the graph folds groups, and a group is cleared as its "
+    "tasks") {
   ApiHarness h(std::map<std::string, std::string>{{"grouped.yaml", kGroupedDag}});
   h.Call("POST", "/dags/grouped/dagRuns", "/dags/{dag_id}/dagRuns", 200, R"({"dag_run_id": "r1"})");
   FakeTryRunner runner(h.clock());
@@ -401,27 +411,30 @@ TEST_CASE("api: the grid sums a group up per run, the graph folds groups, and a 
   CHECK(grid["rows"][1]["tooltip"] == "Loads <the> warehouse");
   CHECK(grid["rows"][1]["tasks"] == 3);
   json groups = grid["group_instances"]["r1"];
-  CHECK(groups["load"] == json({{"state", "failed"},
-                                {"states", {{"success", 1}, {"failed", 1}, {"upstream_failed", 1}}}}));
-  CHECK(groups["load.check"] == json({{"state", "upstream_failed"}, {"states", {{"upstream_failed", 1}}}}));
+  CHECK(groups["load"] ==
+        json({{"state", "failed"},
+              {"states", {{"success", 1}, {"failed", 1}, {"upstream_failed", 1}}}}));
+  CHECK(groups["load.check"] ==
+        json({{"state", "upstream_failed"}, {"states", {{"upstream_failed", 1}}}}));
   CHECK(grid["task_instances"]["r1"]["report"]["state"] == "success");
 
   json folded = h.Call("GET", "/ui/graph/grouped", "", 200);
   CHECK(Strings(folded["nodes"], "id") == std::vector<std::string>{"extract", "load", "report"});
   CHECK(folded["nodes"][1]["kind"] == "group");
   CHECK(folded["nodes"][1]["layer"] == 1);
-  CHECK(folded["edges"] == json::array({json::array({"extract", "load"}), json::array({"load", "report"})}));
+  CHECK(folded["edges"] ==
+        json::array({json::array({"extract", "load"}), json::array({"load", "report"})}));
   CHECK(folded["groups"][0]["unfolded"] == false);
   json open = h.Call("GET", "/ui/graph/grouped?unfolded=load", "", 200);
   CHECK(Strings(open["nodes"], "id") ==
         std::vector<std::string>{"extract", "load.users", "load.orders", "load.check", "report"});
   CHECK(open["nodes"][1]["group"] == "load");
   CHECK(open["nodes"][1]["label"] == "users");
-  CHECK(open["edges"] == json::array({json::array({"extract", "load.users"}),
-                                      json::array({"extract", "load.orders"}),
-                                      json::array({"load.users", "report"}),
-                                      json::array({"load.orders", "load.check"}),
-                                      json::array({"load.check", "report"})}));
+  CHECK(open["edges"] ==
+        json::array({json::array({"extract", "load.users"}),
+                     json::array({"extract", "load.orders"}), json::array({"load.users", "report"}),
+                     json::array({"load.orders", "load.check"}),
+                     json::array({"load.check", "report"})}));
   json all = h.Call("GET", "/ui/graph/grouped?unfolded=load,load.check,gone", "", 200);
   CHECK(Strings(all["nodes"], "id") ==
         std::vector<std::string>{"extract", "load.users", "load.orders", "load.check.a", "report"});

@@ -192,7 +192,8 @@ TEST_CASE("an unknown template name fails the try with a message naming it") {
         "param 'nope'\n");
 }
 
-TEST_CASE("XCom of tasks in groups: by full id, beside the reader, or under a key; a group has none") {
+TEST_CASE(
+    "XCom of tasks in groups: by full id, beside the reader, or under a key; a group has none") {
   Harness h(R"(tasks:
   - {id: users, group: load, command: x}
   - {id: count, group: load, command: 'echo {{ xcom.users }}', depends_on: users}
@@ -206,8 +207,9 @@ TEST_CASE("XCom of tasks in groups: by full id, beside the reader, or under a ke
   for (const auto& s : h.runner().started()) argv[s.task_id] = s.request.launch.argv;
   CHECK(argv["load.count"] == std::vector<std::string>{"/bin/bash", "-c", "echo 7"});
   CHECK(argv["report"] == std::vector<std::string>{"/bin/bash", "-c", "echo rows=7 7"});
-  CHECK(h.Tries("bad")[0].error ==
-        "'command': template '{{ xcom.load }}': xcom: 'load' is a task group; name one of its tasks");
+  CHECK(
+      h.Tries("bad")[0].error ==
+      "'command': template '{{ xcom.load }}': xcom: 'load' is a task group; name one of its tasks");
 }
 
 TEST_CASE("reading the XCom of a task that is not upstream is an error") {
@@ -345,7 +347,8 @@ TEST_CASE("branch follows the printed task and skips the other direct downstream
   CHECK(h.StartTimes("slow").empty());
 }
 
-TEST_CASE("branch naming a group follows the group's roots, as Airflow's branching to a TaskGroup") {
+TEST_CASE(
+    "branch naming a group follows the group's roots, as Airflow's branching to a TaskGroup") {
   Harness h(R"(task_groups:
   full: {depends_on: choose}
 tasks:

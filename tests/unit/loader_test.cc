@@ -193,7 +193,9 @@ std::vector<std::string> Ids(const dagctl::Dag& dag, const std::vector<size_t>& 
 
 }  // namespace
 
-TEST_CASE("groups: a task's id gets its group's prefix, and depends_on names siblings, full ids and groups") {
+TEST_CASE(
+    "groups: a task's id gets its group's prefix, and depends_on names siblings, full ids and "
+    "groups") {
   struct Case {
     const char* name;
     const char* yaml;
@@ -208,22 +210,23 @@ TEST_CASE("groups: a task's id gets its group's prefix, and depends_on names sib
   - {id: report, command: x, depends_on: load}
 )";
   const std::vector<Case> cases = {
-      {"a task waits for a group's leaves", "", {
-           "extract <- ", "load.users <- ", "load.orders <- load.users", "load.check.a <- ",
-           "load.check.b <- load.check.a", "report <- load.orders, load.check.b"}},
+      {"a task waits for a group's leaves",
+       "",
+       {"extract <- ", "load.users <- ", "load.orders <- load.users", "load.check.a <- ",
+        "load.check.b <- load.check.a", "report <- load.orders, load.check.b"}},
       {"a group's depends_on is upstream of its roots",
-       "task_groups:\n  load: {depends_on: extract, tooltip: Loads}\n", {
-           "extract <- ", "load.users <- extract", "load.orders <- load.users",
-           "load.check.a <- extract", "load.check.b <- load.check.a",
-           "report <- load.orders, load.check.b"}},
+       "task_groups:\n  load: {depends_on: extract, tooltip: Loads}\n",
+       {"extract <- ", "load.users <- extract", "load.orders <- load.users",
+        "load.check.a <- extract", "load.check.b <- load.check.a",
+        "report <- load.orders, load.check.b"}},
       {"an inner group names its siblings as its tasks do; the outer group's ends follow",
-       "task_groups:\n  load: {depends_on: extract}\n  load.check: {depends_on: orders}\n", {
-           "extract <- ", "load.users <- extract", "load.orders <- load.users",
-           "load.check.a <- load.orders", "load.check.b <- load.check.a", "report <- load.check.b"}},
+       "task_groups:\n  load: {depends_on: extract}\n  load.check: {depends_on: orders}\n",
+       {"extract <- ", "load.users <- extract", "load.orders <- load.users",
+        "load.check.a <- load.orders", "load.check.b <- load.check.a", "report <- load.check.b"}},
       {"a group waits for another group's leaves",
-       "task_groups:\n  load.check: {depends_on: load.users}\n", {
-           "extract <- ", "load.users <- ", "load.orders <- load.users", "load.check.a <- load.users",
-           "load.check.b <- load.check.a", "report <- load.orders, load.check.b"}},
+       "task_groups:\n  load.check: {depends_on: load.users}\n",
+       {"extract <- ", "load.users <- ", "load.orders <- load.users", "load.check.a <- load.users",
+        "load.check.b <- load.check.a", "report <- load.orders, load.check.b"}},
   };
   for (const Case& c : cases) {
     SECTION(c.name) {
@@ -275,12 +278,12 @@ TEST_CASE("groups: every bad group, id and reference is an error with its place"
   const std::vector<Case> cases = {
       {"a group id with a bad character or an empty part",
        "tasks:\n  - {id: a, group: 'a b', command: x}\n  - {id: b, group: 'x..y', command: x}\n",
-       "dags/test.yaml:2:20: error: tasks[0]: group 'a b' may only use letters, digits, '_' and '-', "
+       "dags/test.yaml:2:20: error: tasks[0]: group 'a b' may only use letters, digits, '_' and "
+       "'-', "
        "with '.' between nested groups\n"
        "dags/test.yaml:3:20: error: tasks[1]: group 'x..y' may only use letters, digits, '_' and "
        "'-', with '.' between nested groups\n"},
-      {"a dotted task id in a group",
-       "tasks:\n  - {id: x.y, group: g, command: x}\n",
+      {"a dotted task id in a group", "tasks:\n  - {id: x.y, group: g, command: x}\n",
        "dags/test.yaml:2:5: error: tasks[0]: task id 'x.y' in group 'g' cannot contain '.' (nest "
        "groups instead: 'group: g.x', 'id: y')\n"},
       {"a group with a task's id",
@@ -289,14 +292,16 @@ TEST_CASE("groups: every bad group, id and reference is an error with its place"
        "group and a task cannot share an id\n"},
       {"a nested group with a prefixed task's id",
        "tasks:\n  - {id: b, group: a, command: x}\n  - {id: c, group: a.b, command: x}\n",
-       "dags/test.yaml:3:20: error: tasks[1]: group 'a.b' has the id of task 'a.b' (line 2); a group "
+       "dags/test.yaml:3:20: error: tasks[1]: group 'a.b' has the id of task 'a.b' (line 2); a "
+       "group "
        "and a task cannot share an id\n"},
       {"an unknown name, with the full id of a task of that name in another group",
        "tasks:\n  - {id: users, group: load, command: x}\n  - {id: r, group: rep, command: x, "
        "depends_on: users}\n  - {id: s, command: x, depends_on: lod}\n",
        "dags/test.yaml:3:49: error: tasks[1]: depends_on: unknown task or group 'users' (did you "
        "mean 'load.users'?)\n"
-       "dags/test.yaml:4:37: error: tasks[2]: depends_on: unknown task or group 'lod' (did you mean "
+       "dags/test.yaml:4:37: error: tasks[2]: depends_on: unknown task or group 'lod' (did you "
+       "mean "
        "'load'?)\n"},
       {"a task waiting for its own group",
        "tasks:\n  - {id: a, group: g.h, command: x, depends_on: g}\n",
@@ -330,7 +335,8 @@ TEST_CASE("groups: every bad group, id and reference is an error with its place"
        "dags/test.yaml:2:13: error: tasks[0]: unknown key 'task_group' (did you mean 'group'?)\n"
        "dags/test.yaml:3:37: error: tasks[1]: 'on_failure': a callback cannot have a group\n"},
       {"a cycle through a group is printed as its tasks' path",
-       "tasks:\n  - {id: a, command: x, depends_on: g}\n  - {id: b, group: g, command: x, depends_on: a}\n",
+       "tasks:\n  - {id: a, command: x, depends_on: g}\n  - {id: b, group: g, command: x, "
+       "depends_on: a}\n",
        "dags/test.yaml:2:5: error: cycle in task dependencies: a -> g.b -> a\n"},
   };
   for (const Case& c : cases) {

@@ -50,12 +50,13 @@ const char* kDag = R"(tasks:
 
 // "id@layer.order" per node, and "from>to" per edge.
 std::pair<std::vector<std::string>, std::vector<std::string>> Describe(const Dag& dag,
-                                                                        const FoldedGraph& g) {
+                                                                       const FoldedGraph& g) {
   std::vector<std::string> nodes, edges;
   for (size_t n = 0; n < g.nodes.size(); ++n)
     nodes.push_back(NodeId(dag, g.nodes[n]) + "@" + std::to_string(g.layer[n]) + "." +
                     std::to_string(g.order[n]));
-  for (auto [u, v] : g.edges) edges.push_back(NodeId(dag, g.nodes[u]) + ">" + NodeId(dag, g.nodes[v]));
+  for (auto [u, v] : g.edges)
+    edges.push_back(NodeId(dag, g.nodes[u]) + ">" + NodeId(dag, g.nodes[v]));
   return {nodes, edges};
 }
 
@@ -65,10 +66,10 @@ TEST_CASE("the grid's rows: each group where its first task comes, its members b
   auto dag = MustLoad(kDag);
   std::vector<std::string> rows;
   for (const GridRow& r : GridRows(*dag))
-    rows.push_back(std::string(2 * r.depth, ' ') + (r.node.group ? "[" : "") + NodeId(*dag, r.node) +
-                   (r.node.group ? "]" : ""));
-  CHECK(rows == std::vector<std::string>{"start", "[g]", "  g.a", "  [g.h]", "    g.h.b", "    g.h.c",
-                                         "side", "end"});
+    rows.push_back(std::string(2 * r.depth, ' ') + (r.node.group ? "[" : "") +
+                   NodeId(*dag, r.node) + (r.node.group ? "]" : ""));
+  CHECK(rows == std::vector<std::string>{"start", "[g]", "  g.a", "  [g.h]", "    g.h.b",
+                                         "    g.h.c", "side", "end"});
 }
 
 TEST_CASE("the folded graph: a folded group is one node, an unfolded one shows what is in it") {
