@@ -93,7 +93,12 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  server?.kill("SIGTERM");
+  // Wait for serve to end its tries and write their logs before the folder goes.
+  if (server && server.exitCode === null && server.signalCode === null) {
+    const exited = new Promise((resolveExit) => server.once("exit", resolveExit));
+    server.kill("SIGTERM");
+    await exited;
+  }
   rmSync(dir, { recursive: true, force: true });
 });
 
