@@ -1,6 +1,7 @@
 // Internal to api/: one REST request being answered. The handlers of each
 // group of endpoints live in their own file (api_service.cc: DAGs, runs,
-// task instances; api_pools.cc: pools; api_versions.cc: DAG versions).
+// task instances; api_pools.cc: pools; api_versions.cc: DAG versions; api_ui.cc: the
+// dashboard's views of a DAG).
 #pragma once
 
 #include <expected>
@@ -68,9 +69,10 @@ class Call {
   Reply<json> Clear(const std::string& dag_id);
   Reply<json> ImportErrors();
   Reply<json> DagDetails(const std::string& dag_id);
+  Reply<json> Workers();
+  // api_ui.cc
   Reply<json> Grid(const std::string& dag_id);
   Reply<json> Graph(const std::string& dag_id);
-  Reply<json> Workers();
   // api_versions.cc
   Reply<json> GetDagSource(const std::string& token);
   Reply<json> Versions(const std::string& dag_id);

@@ -18,6 +18,7 @@
 #include "engine/limits.h"
 #include "engine/try_log.h"
 #include "engine/runs.h"
+#include "engine/task_groups.h"
 #include "engine/text.h"
 #include "engine/value.h"
 
@@ -562,9 +563,9 @@ Reply<json> Call::Clear(const std::string& dag_id) {
     if (!ids.is_array() || ids.empty()) return BadRequest("'task_ids' must be a non-empty list of task ids");
     for (const json& id : ids) {
       if (!id.is_string()) return BadRequest("'task_ids' must be a list of strings");
-      if (!(*dag)->FindTask(id.get<std::string>()))
-        return BadRequest(
-            fmt::format("DAG '{}' has no task '{}'", dag_id, Shorten(id.get<std::string>())));
+      // A group's id stands for its tasks, as Airflow's UI clears a group.
+      if ((*dag)->TasksNamed(id.get<std::string>()).empty())
+        return BadRequest(NoSuchTaskMessage(**dag, id.get<std::string>()));
       spec.task_ids.push_back(id.get<std::string>());
     }
   }
@@ -657,91 +658,6 @@ Reply<json> Call::Workers() {
                     {"seconds_since_heartbeat",
                      std::chrono::duration<double>(*now - w.heartbeat).count()}});
   return json{{"workers", list}, {"total_entries", list.size()}};
-}
-
-// Runs x tasks for the dashboard's grid: newest runs first, one query for
-// all their task instances.
-namespace {
-
-// Which state a grid cell of a mapped task shows: the first of its
-// instances' states in Airflow's grid order.
-int GridRank(TaskState s) {
-  constexpr TaskState kOrder[] = {
-      TaskState::kFailed,  TaskState::kUpstreamFailed, TaskState::kUpForRetry,
-      TaskState::kUpForReschedule, TaskState::kQueued, TaskState::kScheduled,
-      TaskState::kRunning, TaskState::kNone,           TaskState::kSuccess,
-      TaskState::kSkipped};
-  for (size_t i = 0; i < std::size(kOrder); ++i)
-    if (kOrder[i] == s) return static_cast<int>(i);
-  return static_cast<int>(std::size(kOrder));
-}
-
-}  // namespace
-
-Reply<json> Call::Grid(const std::string& dag_id) {
-  auto dag = FindDag(dag_id);
-  if (!dag) return std::unexpected(dag.error());
-  auto limit = IntParam("limit", 25, 1, 200);
-  auto offset = IntParam("offset", 0, 0, INT32_MAX);
-  if (!limit) return std::unexpected(limit.error());
-  if (!offset) return std::unexpected(offset.error());
-  auto store = Db();
-  if (!store) return std::unexpected(store.error());
-  RunQuery q{.dag_id = dag_id, .limit = *limit, .offset = *offset};
-  auto runs = (*store)->ListDagRuns(q);
-  auto total = (*store)->CountDagRuns(q);
-  if (!runs) return Internal(runs.error());
-  if (!total) return Internal(total.error());
-  std::vector<std::string> ids;
-  json run_list = json::array();
-  for (const auto& r : *runs) {
-    ids.push_back(r.run_id);
-    run_list.push_back(DagRunJson(r));
-  }
-  auto tis = (*store)->ListTaskInstancesOfRuns(dag_id, ids);
-  if (!tis) return Internal(tis.error());
-  json cells = json::object();
-  for (const auto& ti : *tis) {
-    json& cell = cells[ti.run_id][ti.task_id];
-    json state = ti.state == TaskState::kNone ? json(nullptr) : json(TaskStateName(ti.state));
-    if (ti.map_index < 0) {
-      cell = {{"state", state}, {"try_number", ti.try_number}};
-      continue;
-    }
-    // A mapped task: one cell for its instances, in the state that matters most.
-    if (cell.is_null()) cell = {{"state", state}, {"try_number", 0}, {"mapped", 0}};
-    cell["mapped"] = cell["mapped"].get<int>() + 1;
-    cell["try_number"] = std::max(cell["try_number"].get<int>(), ti.try_number);
-    if (GridRank(ti.state) < GridRank(ParseTaskState(cell["state"].is_null() ? "" : cell["state"].get<std::string>())
-                                          .value_or(TaskState::kNone)))
-      cell["state"] = state;
-  }
-  json tasks = json::array();
-  for (size_t i : (*dag)->graph.topo_order) tasks.push_back((*dag)->tasks[i].id);
-  return json{{"tasks", tasks}, {"dag_runs", run_list}, {"task_instances", cells},
-              {"total_entries", *total}};
-}
-
-// The task graph as the engine lays it out: a layer (column) and an order
-// (row) per task, and the edges.
-Reply<json> Call::Graph(const std::string& dag_id) {
-  auto dag = FindDag(dag_id);
-  if (!dag) return std::unexpected(dag.error());
-  const Dag& d = **dag;
-  json nodes = json::array();
-  std::map<int, int> rows;  // layer -> tasks placed so far
-  for (size_t i : d.graph.topo_order) {
-    int layer = d.graph.layer[i];
-    nodes.push_back({{"id", d.tasks[i].id},
-                     {"layer", layer},
-                     {"order", rows[layer]++},
-                     {"operator", d.tasks[i].operator_name},
-                     {"trigger_rule", TriggerRuleName(d.tasks[i].trigger_rule)}});
-  }
-  json edges = json::array();
-  for (size_t v = 0; v < d.tasks.size(); ++v)
-    for (size_t u : d.graph.upstream[v]) edges.push_back({d.tasks[u].id, d.tasks[v].id});
-  return json{{"nodes", nodes}, {"edges", edges}};
 }
 
 ApiResponse ApiService::Handle(const ApiRequest& req) const {

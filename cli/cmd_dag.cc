@@ -7,6 +7,7 @@
 #include "cli/args.h"
 #include "cli/output.h"
 #include "engine/data_interval.h"
+#include "engine/task_groups.h"
 
 namespace dagctl::cli {
 
@@ -23,10 +24,15 @@ void PrintGraphText(const Dag& dag) {
   }
   for (size_t i : dag.graph.topo_order) {
     const Task& t = dag.tasks[i];
-    if (t.depends_on.empty()) continue;
+    if (dag.graph.upstream[i].empty()) continue;
     std::string ups;
     for (size_t u : dag.graph.upstream[i]) ups += (ups.empty() ? "" : ", ") + dag.tasks[u].id;
     fmt::print("{} <- {} [{}]\n", t.id, ups, TriggerRuleName(t.trigger_rule));
+  }
+  for (const TaskGroup& g : dag.groups) {
+    std::string ids;
+    for (size_t i : g.tasks) ids += (ids.empty() ? "" : ", ") + dag.tasks[i].id;
+    fmt::print("group {}: {}\n", g.id, ids);
   }
 }
 
@@ -39,9 +45,42 @@ std::string Quoted(const std::string& s) {
   return out + "\"";
 }
 
+// Walks the DAG's tasks as a tree of groups (the grid's order): `open` and
+// `close` around each group's members, `task` for each task, each given the
+// depth to indent by. Inside a group, a task shows its label.
+template <typename Open, typename Close, typename Each>
+void WalkGroups(const Dag& dag, Open open, Close close, Each task) {
+  int depth = 0;
+  for (const GridRow& row : GridRows(dag)) {
+    for (; depth > row.depth; --depth) close(depth - 1);
+    if (!row.node.group) {
+      task(row.node.index, depth);
+      continue;
+    }
+    open(dag.groups[row.node.index], depth);
+    ++depth;
+  }
+  for (; depth > 0; --depth) close(depth - 1);
+}
+
+std::string Indent(int depth) { return std::string(2 * (depth + 1), ' '); }
+
 void PrintGraphDot(const Dag& dag) {
   fmt::print("digraph {} {{\n  rankdir=LR;\n", Quoted(dag.dag_id));
-  for (size_t i : dag.graph.topo_order) fmt::print("  {};\n", Quoted(dag.tasks[i].id));
+  WalkGroups(
+      dag,
+      [&](const TaskGroup& g, int d) {
+        fmt::print("{}subgraph {} {{\n{}  label={};\n", Indent(d), Quoted("cluster_" + g.id),
+                   Indent(d), Quoted(g.Label()));
+      },
+      [&](int d) { fmt::print("{}}}\n", Indent(d)); },
+      [&](size_t i, int d) {
+        const Task& t = dag.tasks[i];
+        if (t.group.empty())
+          fmt::print("{}{};\n", Indent(d), Quoted(t.id));
+        else
+          fmt::print("{}{} [label={}];\n", Indent(d), Quoted(t.id), Quoted(t.Label()));
+      });
   for (size_t i : dag.graph.topo_order)
     for (size_t u : dag.graph.upstream[i])
       fmt::print("  {} -> {};\n", Quoted(dag.tasks[u].id), Quoted(dag.tasks[i].id));
@@ -50,7 +89,15 @@ void PrintGraphDot(const Dag& dag) {
 
 void PrintGraphMermaid(const Dag& dag) {
   fmt::print("flowchart LR\n");
-  for (size_t i : dag.graph.topo_order) fmt::print("  t{}[{}]\n", i, Quoted(dag.tasks[i].id));
+  WalkGroups(
+      dag,
+      [&](const TaskGroup& g, int d) {
+        fmt::print("{}subgraph g{} [{}]\n", Indent(d), dag.group_index.at(g.id), Quoted(g.Label()));
+      },
+      [&](int d) { fmt::print("{}end\n", Indent(d)); },
+      [&](size_t i, int d) {
+        fmt::print("{}t{}[{}]\n", Indent(d), i, Quoted(dag.tasks[i].Label()));
+      });
   for (size_t i : dag.graph.topo_order)
     for (size_t u : dag.graph.upstream[i]) fmt::print("  t{} --> t{}\n", u, i);
 }

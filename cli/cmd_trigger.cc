@@ -11,6 +11,7 @@
 #include "engine/posix_try_runner.h"
 #include "engine/run_scope.h"
 #include "engine/runs.h"
+#include "engine/task_groups.h"
 
 namespace dagctl::cli {
 
@@ -47,7 +48,7 @@ int CmdTrigger(App& app, const std::vector<std::string>& argv) {
 
 int CmdClear(App& app, const std::vector<std::string>& argv) {
   auto args = ParseOrReport({"clear",
-                             "DAG RUN_ID [--task T]... [--downstream] [--only-failed]",
+                             "DAG RUN_ID [--task TASK|GROUP]... [--downstream] [--only-failed]",
                              {"--task"},
                              {"--downstream", "--only-failed"},
                              2,
@@ -57,8 +58,8 @@ int CmdClear(App& app, const std::vector<std::string>& argv) {
   auto dag = app.FindDag(args->positional[0]);
   if (!dag) return kExitUsage;
   for (const std::string& t : args->All("--task")) {
-    if (!dag->FindTask(t)) {
-      PrintError(fmt::format("clear: DAG '{}' has no task '{}'", dag->dag_id, t));
+    if (dag->TasksNamed(t).empty()) {  // a task, or a group: all its tasks
+      PrintError("clear: " + NoSuchTaskMessage(*dag, t));
       return kExitUsage;
     }
   }

@@ -31,7 +31,7 @@ Commands:
   pause DAG / unpause DAG             stop / resume scheduling
   trigger DAG [--date D] [--conf JSON] queue a manual run for the scheduler
   backfill DAG --from D --to D [--rerun-failed]  create and run the scheduled runs of a range
-  clear DAG RUN_ID [--task T]... [--downstream] [--only-failed]  reset tasks to run again
+  clear DAG RUN_ID [--task TASK|GROUP]... [--downstream] [--only-failed]  reset tasks to run again
   variables set K V | get K | list | delete K   variables for {{ var.NAME }}
   pools set NAME SLOTS [--description D] | list [--json] | delete NAME
                                       pools: slots shared by the tries that name them

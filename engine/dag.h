@@ -43,7 +43,9 @@ struct ExpandArg {
 
 /// One task of a DAG, with default_args already applied.
 struct Task {
-  std::string id;
+  std::string id;     ///< Prefixed by its group's id when in a group ("load.users").
+  std::string group;  ///< Id of the innermost group it is in; "" = none.
+  Mark group_mark;
   std::string operator_name = "shell";
   const Operator* op = nullptr;  ///< Owned by the OperatorRegistry; outlives the DAG.
   std::vector<std::string> depends_on;
@@ -79,6 +81,28 @@ struct Task {
   std::map<std::string, std::shared_ptr<const Task>> callbacks;
   Mark mark;
   size_t file_index = 0;  ///< Position in the file's `tasks` list.
+
+  /// The id without its group's prefix (Airflow's label: "users" for "load.users").
+  std::string Label() const { return group.empty() ? id : id.substr(group.size() + 1); }
+};
+
+/// A task group (Airflow's TaskGroup): tasks shown, folded and cleared
+/// together, and a name `depends_on` may use. A dotted id nests: "etl.load"
+/// is group "load" inside group "etl".
+struct TaskGroup {
+  std::string id;
+  std::string parent;   ///< The enclosing group's id; "" at the top.
+  std::string tooltip;  ///< From `task_groups`; shown by the dashboard.
+  /// From `task_groups`: what the group's roots wait for, as written.
+  std::vector<std::string> depends_on;
+  Mark depends_on_mark;
+  Mark mark;  ///< Where the group first appears (a task's `group`, or its `task_groups` key).
+  std::vector<size_t> tasks;   ///< Every task inside it, nested groups' too, in file order.
+  std::vector<size_t> roots;   ///< Its tasks with no upstream inside it.
+  std::vector<size_t> leaves;  ///< Its tasks with no downstream inside it.
+
+  /// The id without its parent's prefix ("load" for "etl.load").
+  std::string Label() const { return id.substr(id.rfind('.') + 1); }
 };
 
 /// A loaded DAG. Tasks keep the file's order; `index` maps task id to position.
@@ -105,6 +129,9 @@ struct Dag {
   std::map<std::string, std::shared_ptr<const Task>> callbacks;
   std::vector<Task> tasks;
   std::unordered_map<std::string, size_t> index;
+  /// Outer groups before inner ones, otherwise in order of first appearance.
+  std::vector<TaskGroup> groups;
+  std::unordered_map<std::string, size_t> group_index;
   TaskGraph graph;  ///< Positions in `tasks`.
   /// Tasks with max_active_tis_per_dag or _per_dagrun (positions), for queueing.
   std::vector<size_t> capped_tasks;
@@ -113,6 +140,17 @@ struct Dag {
   const Task* FindTask(const std::string& id) const {
     auto it = index.find(id);
     return it == index.end() ? nullptr : &tasks[it->second];
+  }
+  const TaskGroup* FindGroup(const std::string& id) const {
+    auto it = group_index.find(id);
+    return it == group_index.end() ? nullptr : &groups[it->second];
+  }
+  /// Positions of the task `id`, or of every task of the group `id`; empty
+  /// when the DAG has neither.
+  std::vector<size_t> TasksNamed(const std::string& id) const {
+    if (auto it = index.find(id); it != index.end()) return {it->second};
+    if (const TaskGroup* g = FindGroup(id)) return g->tasks;
+    return {};
   }
 };
 

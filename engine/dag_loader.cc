@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <map>
 #include <set>
-#include <unordered_set>
 
 #include "engine/json_io.h"
+#include "engine/group_loader.h"
 #include "engine/limits.h"
 #include "engine/mapping.h"
 #include "engine/suggest.h"
@@ -25,11 +25,13 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::vector<std::string> kDagKeys = {
-    "dag_id",           "description",    "owner",    "tags",         "schedule",
-    "timezone",         "start_date",     "end_date", "catchup",      "max_active_runs",
-    "max_active_tasks", "dagrun_timeout", "params",   "default_args", "tasks"};
+    "dag_id",           "description",    "owner",        "tags",        "schedule",
+    "timezone",         "start_date",     "end_date",     "catchup",     "max_active_runs",
+    "max_active_tasks", "dagrun_timeout", "params",       "default_args", "task_groups",
+    "tasks"};
 
 const std::vector<std::string> kTaskKeys = {"id",
+                                            "group",
                                             "operator",
                                             "depends_on",
                                             "trigger_rule",
@@ -54,6 +56,7 @@ const std::vector<std::string> kTaskKeys = {"id",
 const std::map<std::string, std::string> kAirflowAliases = {
     {"schedule_interval", "schedule"},
     {"task_id", "id"},
+    {"task_group", "group"},
     {"upstream", "depends_on"},
     {"dependencies", "depends_on"},
     {"bash_command", "command"},
@@ -132,18 +135,18 @@ class Loader {
   std::optional<Timestamp> Date(const MapEntry& e, const TimeZone& tz);
   void LoadTasks(const Value& tasks, const Value* default_args, Dag& dag);
   std::optional<Task> LoadTask(const Value& node, size_t i, const Value* default_args);
+  bool PrefixGroup(Task& task, const std::string& where);
   std::optional<Task> LoadTaskBody(const Value& node, const std::string& where,
                                    const Value* default_args);
   std::shared_ptr<const Task> LoadCallback(const MapEntry& e, const std::string& where,
                                            const std::string& owner);
-  void CheckDependencies(const Dag& dag);
   void LoadTaskKey(const MapEntry& e, const std::string& where, Task& task);
   void CheckOperatorParams(const Task& task, const std::string& where);
   void LoadSensorKey(const MapEntry& e, const std::string& where, Task& task);
   void LoadExpand(const MapEntry& e, const std::string& where, Task& task);
   void CheckLiteralExpansion(const Task& task, const std::string& where);
   void CheckParamType(const ParamSpec& spec, const MapEntry& e, const std::string& where);
-  void ResolveGraph(Dag& dag);
+  void ResolveGraph(Dag& dag, const std::vector<Dependency>& deps);
   void SumPriorityWeights(Dag& dag);
 
   const OperatorRegistry& ops_;
@@ -273,8 +276,8 @@ void Loader::LoadDagKey(const MapEntry& e, Dag& dag) {
       Error(expand->mark, "'expand' cannot be a default: map each task on its own");
   } else if (k == "on_failure" || k == "on_success") {
     if (auto cb = LoadCallback(e, "", "dag")) dag.callbacks[k] = cb;
-  } else if (k == "tasks" || k == "schedule" || k == "timezone" || k == "start_date" ||
-             k == "end_date") {
+  } else if (k == "tasks" || k == "task_groups" || k == "schedule" || k == "timezone" ||
+             k == "start_date" || k == "end_date") {
     // Handled with their dependencies in Load().
   } else {
     Error(e.key_mark, UnknownKeyMessage(k, kDagKeys, !diags_.full()));
@@ -338,9 +341,9 @@ std::shared_ptr<Dag> Loader::Load(const Value& root, const std::string& path) {
     Error(root.mark, "missing required key 'tasks'");
   else
     LoadTasks(*tasks, defaults && defaults->IsMap() ? defaults : nullptr, *dag);
-  CheckDependencies(*dag);
+  std::vector<Dependency> deps = LoadGroupsAndDependencies(*dag, root.Find("task_groups"), diags_);
   if (!diags_.empty()) return nullptr;
-  ResolveGraph(*dag);
+  ResolveGraph(*dag, deps);
   return diags_.empty() ? dag : nullptr;
 }
 
@@ -379,13 +382,33 @@ std::optional<Task> Loader::LoadTask(const Value& node, size_t i, const Value* d
   auto task = LoadTaskBody(node, where, default_args);
   if (!task || task->id.empty()) return std::nullopt;
   task->file_index = i;
+  if (!task->group.empty() && !PrefixGroup(*task, where)) return std::nullopt;
   // Callbacks are named after their task.
   for (auto& [event, cb] : task->callbacks) {
     auto named = std::make_shared<Task>(*cb);
     named->id = task->id + "." + event;
+    named->group = task->group;  // its templates name tasks as the task does
     cb = named;
   }
   return task;
+}
+
+// A task in a group gets Airflow's prefixed id, `group.id`; false (after an
+// error) when that cannot be.
+bool Loader::PrefixGroup(Task& task, const std::string& where) {
+  if (task.id.find('.') != std::string::npos) {
+    size_t dot = task.id.rfind('.');
+    Error(task.mark,
+          fmt::format("{}task id '{}' in group '{}' cannot contain '.' (nest groups "
+                      "instead: 'group: {}.{}', 'id: {}')",
+                      where, Shorten(task.id), task.group, task.group,
+                      Shorten(task.id.substr(0, dot)), Shorten(task.id.substr(dot + 1))));
+    return false;
+  }
+  task.id = task.group + "." + task.id;
+  if (ValidId(task.id)) return true;
+  Error(task.mark, where + InvalidIdMessage("task id", task.id));
+  return false;
 }
 
 // A callback: an operator and its keys, checked like a task's.
@@ -397,9 +420,9 @@ std::shared_ptr<const Task> Loader::LoadCallback(const MapEntry& e, const std::s
   }
   auto cb = LoadTaskBody(e.value, where + e.key + ": ", nullptr);
   if (!cb) return nullptr;
-  if (!cb->callbacks.empty()) {
-    Error(e.value.mark,
-          fmt::format("{}'{}': a callback cannot have callbacks of its own", where, e.key));
+  if (!cb->callbacks.empty() || !cb->group.empty()) {
+    Error(e.value.mark, fmt::format("{}'{}': a callback cannot have {}", where, e.key,
+                                    cb->group.empty() ? "callbacks of its own" : "a group"));
     return nullptr;
   }
   cb->id = owner + "." + e.key;
@@ -420,7 +443,8 @@ std::optional<Task> Loader::LoadTaskBody(const Value& node, const std::string& w
   std::vector<const MapEntry*> entries;
   if (default_args)
     for (const MapEntry& e : default_args->entries)
-      if (!node.Find(e.key) && e.key != "id" && e.key != "depends_on" && e.key != "expand")
+      if (!node.Find(e.key) && e.key != "id" && e.key != "depends_on" && e.key != "expand" &&
+          e.key != "group")
         entries.push_back(&e);
   for (const MapEntry& e : node.entries) entries.push_back(&e);
 
@@ -453,6 +477,15 @@ void Loader::LoadTaskKey(const MapEntry& e, const std::string& where, Task& task
     }
   } else if (k == "operator") {
     // Read before the other keys.
+  } else if (k == "group") {
+    if (auto s = String(e, where)) {
+      std::string problem = GroupIdProblem(*s);
+      if (problem.empty())
+        task.group = *s;
+      else
+        Error(e.value.mark, where + problem);
+    }
+    task.group_mark = e.value.mark;
   } else if (k == "depends_on") {
     if (auto l = StringList(e, where)) task.depends_on = *l;
     task.depends_on_mark = e.value.mark;
@@ -631,27 +664,9 @@ void Loader::CheckParamType(const ParamSpec& spec, const MapEntry& e, const std:
   }
 }
 
-void Loader::CheckDependencies(const Dag& dag) {
-  std::vector<std::string> ids;
-  for (const Task& t : dag.tasks) ids.push_back(t.id);
-  for (size_t i = 0; i < dag.tasks.size(); ++i)
-    for (const std::string& dep : dag.tasks[i].depends_on)
-      if (!dag.index.count(dep))
-        Error(dag.tasks[i].depends_on_mark,
-              fmt::format("tasks[{}]: depends_on: unknown task '{}'{}", dag.tasks[i].file_index,
-                          Shorten(dep), Hint(dep, ids)));
-}
-
-// Resolves depends_on (all known by now) into graph edges and reports cycles.
-void Loader::ResolveGraph(Dag& dag) {
-  std::vector<std::vector<size_t>> upstream(dag.tasks.size());
-  for (size_t i = 0; i < dag.tasks.size(); ++i) {
-    std::unordered_set<size_t> seen;  // a list may name one task many times
-    for (const std::string& dep : dag.tasks[i].depends_on) {
-      size_t u = dag.index.at(dep);
-      if (seen.insert(u).second) upstream[i].push_back(u);
-    }
-  }
+// Turns the resolved dependencies into the task graph and reports cycles.
+void Loader::ResolveGraph(Dag& dag, const std::vector<Dependency>& deps) {
+  std::vector<std::vector<size_t>> upstream = ExpandDependencies(dag, deps);
   if (auto cycle = FindCycle(upstream)) {
     std::string path;
     for (size_t v : *cycle) path += (path.empty() ? "" : " -> ") + dag.tasks[v].id;

@@ -9,6 +9,7 @@
 #include "engine/connection.h"
 #include "engine/json_io.h"
 #include "engine/suggest.h"
+#include "engine/task_groups.h"
 #include "engine/text.h"
 
 namespace dagctl {
@@ -215,12 +216,30 @@ bool RunScope::IsUpstream(const std::string& task_id) const {
 }
 
 Result<std::string> RunScope::XCom(const std::vector<std::string>& path) const {
-  if (path.size() < 2 || path.size() > 3)
-    return Fail(Error::InvalidArgument("use xcom.TASK or xcom.TASK.KEY"));
-  const std::string& from = path[1];
-  std::string key = path.size() == 3 ? path[2] : "return_value";
-  if (!dag_.FindTask(from))
-    return Fail(Error::InvalidArgument(fmt::format("xcom: unknown task '{}'", from)));
+  if (path.size() < 2) return Fail(Error::InvalidArgument("use xcom.TASK or xcom.TASK.KEY"));
+  auto join = [&](size_t end) {
+    std::string name;
+    for (size_t i = 1; i < end; ++i) name += (i > 1 ? "." : "") + path[i];
+    return name;
+  };
+  // Task ids may hold dots (a group's prefix): the longest name that is a
+  // task wins, so xcom.load.users is task load.users' value when there is
+  // one, else the value task load pushed under `users`. Names resolve as in
+  // depends_on: beside this task in its group first.
+  std::string key = "return_value";
+  auto ref = ResolveNode(dag_, task_.group, join(path.size()));
+  if ((!ref || ref->group) && path.size() >= 3) {
+    auto shorter = ResolveNode(dag_, task_.group, join(path.size() - 1));
+    if (shorter && !shorter->group) {
+      ref = shorter;
+      key = path.back();
+    }
+  }
+  if (!ref) return Fail(Error::InvalidArgument("xcom: " + ref.error().message()));
+  if (ref->group)
+    return Fail(Error::InvalidArgument(fmt::format(
+        "xcom: '{}' is a task group; name one of its tasks", dag_.groups[ref->index].id)));
+  const std::string& from = dag_.tasks[ref->index].id;
   if (!IsUpstream(from))
     return Fail(Error::InvalidArgument(fmt::format(
         "xcom: task '{}' is not upstream of '{}' (add it to depends_on)", from, task_.id)));

@@ -6,6 +6,7 @@
 
 #include "engine/data_interval.h"
 #include "engine/run_scope.h"
+#include "engine/task_groups.h"
 #include "engine/text.h"
 
 namespace dagctl {
@@ -92,9 +93,9 @@ Result<std::vector<TiKey>> ClearRun(Store& store, const Dag& dag, const std::str
                                           const ClearSpec& spec) {
   std::vector<size_t> roots;
   for (const std::string& id : spec.task_ids) {
-    const Task* t = dag.FindTask(id);
-    if (!t) return Fail(Error::InvalidArgument(fmt::format("DAG '{}' has no task '{}'", dag.dag_id, id)));
-    roots.push_back(dag.index.at(id));
+    std::vector<size_t> named = dag.TasksNamed(id);  // a task, or a group's tasks
+    if (named.empty()) return Fail(Error::InvalidArgument(NoSuchTaskMessage(dag, id)));
+    roots.insert(roots.end(), named.begin(), named.end());
   }
   if (spec.task_ids.empty())
     for (size_t i = 0; i < dag.tasks.size(); ++i) roots.push_back(i);

@@ -36,7 +36,7 @@ Result<DagRunRecord> TriggerRun(Store& store, const Dag& dag, std::optional<Time
 
 /// Which task instances of a run to clear.
 struct ClearSpec {
-  std::vector<std::string> task_ids;  ///< Empty = every task.
+  std::vector<std::string> task_ids;  ///< Tasks or groups (all their tasks); empty = every task.
   bool downstream = false;            ///< Also everything below them.
   bool upstream = false;              ///< Also everything above them.
   bool only_failed = false;           ///< Only failed and upstream_failed ones.
@@ -45,8 +45,9 @@ struct ClearSpec {
 
 /// Resets the chosen task instances (state none, their retries again, XCom
 /// dropped) and queues the run for the scheduler. Returns the cleared task
-/// instances (each instance of a mapped task). InvalidArgument for an unknown task id, or a run another live
-/// process is executing.
+/// instances (each instance of a mapped task). InvalidArgument for an id
+/// that is neither a task nor a group, or a run another live process is
+/// executing.
 Result<std::vector<TiKey>> ClearRun(Store& store, const Dag& dag, const std::string& run_id,
                                     const ClearSpec& spec);
 

@@ -14,6 +14,7 @@
 #include "engine/mapping.h"
 #include "engine/retry.h"
 #include "engine/run_scope.h"
+#include "engine/task_groups.h"
 #include "operators/operator.h"
 
 namespace dagctl {
@@ -236,11 +237,10 @@ Status Worker::Report(Held& h, const TryResult& r) {
   TryOutcome outcome;
   outcome.kind = TryOutcome::Kind::kFailed;
   if (!r.timed_out && r.term_signal == 0) {
-    std::vector<std::string> downstream;
-    for (size_t d : h.dag->graph.downstream[h.dag->index.at(t.id)])
-      downstream.push_back(h.dag->tasks[d].id);
-    outcome = t.op ? t.op->Interpret(r.exit_code, r.return_value, downstream)
+    size_t self = h.dag->index.at(t.id);
+    outcome = t.op ? t.op->Interpret(r.exit_code, r.return_value, BranchTargets(*h.dag, self))
                    : StandardOutcome(r.exit_code);
+    outcome.skip_downstream = BranchSkips(*h.dag, self, outcome.skip_downstream);
   }
   if (outcome.kind == TryOutcome::Kind::kSuccess) {
     std::vector<XComRecord> xcom;

@@ -117,7 +117,9 @@ class Operator {
   virtual bool IsSensor() const { return false; }
   /// Reads a try that exited with `exit_code` (not killed, not timed out);
   /// `return_value` is its last stdout line, `downstream` its direct
-  /// downstream task ids. Default: SensorOutcome for sensors, else
+  /// downstream task ids, then the ids of the task groups one of them is a
+  /// root of (skipping a group's id skips nothing by itself; not skipping it
+  /// keeps its roots). Default: SensorOutcome for sensors, else
   /// StandardOutcome.
   virtual TryOutcome Interpret(int exit_code, const std::string& return_value,
                                const std::vector<std::string>& downstream) const {

@@ -121,27 +121,43 @@ async function dagPage(dagId, tab, offset) {
   show(...head, body);
 }
 
+// Groups the user unfolded, per view and DAG; they stay unfolded across refreshes.
+const unfoldedGroups = { grid: new Map(), graph: new Map() };
+function unfolded(viewName, dagId) {
+  const views = unfoldedGroups[viewName];
+  if (!views.has(dagId)) views.set(dagId, new Set());
+  return views.get(dagId);
+}
+
+// A row is shown when every group it is in is unfolded.
+function shown(row, parents, open) {
+  for (let g = row.group; g; g = parents[g]) if (!open.has(g)) return false;
+  return true;
+}
+
+// The button that folds or unfolds group `g` (a row of the grid, or the graph's list).
+function foldButton(g, open, onToggle) {
+  const isOpen = open.has(g.id);
+  return el("button", {
+    class: "fold", type: "button", "data-group": g.id, "aria-expanded": String(isOpen),
+    title: `${g.id}: ${g.tasks} task${g.tasks === 1 ? "" : "s"}${g.tooltip ? ` · ${g.tooltip}` : ""}`,
+    onclick: () => { if (isOpen) open.delete(g.id); else open.add(g.id); onToggle(g.id); },
+  }, `${isOpen ? "▾" : "▸"} ${g.label}`);
+}
+
 async function gridTab(dagId, offset) {
   const g = await api(`/ui/grid/${enc(dagId)}?limit=${PAGE}&offset=${offset}`);
   const runs = g.dag_runs.slice().reverse();  // oldest on the left
-  const table = el("table", { class: "grid", id: "grid" });
-  table.append(el("tr", {}, el("th", { class: "task", text: "task \\ run" }),
-    ...runs.map((r) => el("th", { class: "run", title: r.dag_run_id, text: when(r.logical_date).slice(0, 16) }))));
-  table.append(el("tr", {}, el("td", { class: "task muted", text: "run" }),
-    ...runs.map((r) => el("td", {}, stateBox(r.state, "cell", `${r.dag_run_id}: ${r.state}`)))));
-  for (const task of g.tasks) {
-    table.append(el("tr", {}, el("td", { class: "task", text: task }), ...runs.map((r) => {
-      const ti = (g.task_instances[r.dag_run_id] || {})[task] || {};
-      const link = el("a", {
-        class: `cell s-${ti.state || "none"}`, "data-task": task, "data-run": r.dag_run_id,
-        title: ti.mapped === undefined
-          ? `${task} @ ${r.dag_run_id}: ${ti.state || "none"} (try ${ti.try_number || 0})`
-          : `${task} @ ${r.dag_run_id}: ${ti.state || "none"} (${ti.mapped} mapped instances)`,
-        href: `#/dags/${enc(dagId)}/runs/${enc(r.dag_run_id)}/tasks/${enc(task)}`,
-      });
-      return el("td", {}, link);
-    })));
-  }
+  const rows = g.rows || g.tasks.map((id) => ({ id, kind: "task", label: id, depth: 0, group: null }));
+  const parents = {};
+  for (const r of rows) if (r.kind === "group") parents[r.id] = r.group;
+  const open = unfolded("grid", dagId);
+  const holder = el("div", {});
+  const draw = (focusGroup) => {
+    holder.replaceChildren(gridTable(dagId, g, runs, rows.filter((r) => shown(r, parents, open)), open, draw));
+    if (focusGroup) holder.querySelector(`button.fold[data-group="${CSS.escape(focusGroup)}"]`)?.focus();
+  };
+  draw();
   const pager = el("div", { class: "pager" },
     el("button", { onclick: () => go(`#/dags/${enc(dagId)}/grid/${offset + PAGE}`), text: "◀ older" }),
     el("span", { class: "muted", text: `runs ${offset + 1}–${offset + g.dag_runs.length} of ${g.total_entries}` }),
@@ -151,46 +167,131 @@ async function gridTab(dagId, offset) {
   const legend = el("div", { class: "legend" }, ...["success", "running", "failed", "upstream_failed", "skipped",
     "up_for_retry", "queued", "scheduled"].map((s) => el("span", {}, stateBox(s), s)));
   autoRefresh(g.dag_runs.some((r) => r.state === "running" || r.state === "queued"));
-  return el("div", {}, pager, g.dag_runs.length ? table : el("p", { class: "muted", text: "No runs yet." }), legend);
+  return el("div", {}, pager, g.dag_runs.length ? holder : el("p", { class: "muted", text: "No runs yet." }), legend);
+}
+
+// The grid's table: a row per shown task or group; a group's cell is its tasks' summary state.
+function gridTable(dagId, g, runs, rows, open, redraw) {
+  const table = el("table", { class: "grid", id: "grid" });
+  table.append(el("tr", {}, el("th", { class: "task", text: "task \\ run" }),
+    ...runs.map((r) => el("th", { class: "run", title: r.dag_run_id, text: when(r.logical_date).slice(0, 16) }))));
+  table.append(el("tr", {}, el("td", { class: "task muted", text: "run" }),
+    ...runs.map((r) => el("td", {}, stateBox(r.state, "cell", `${r.dag_run_id}: ${r.state}`)))));
+  for (const row of rows) {
+    const indent = { class: "task", style: `padding-left: ${4 + 16 * row.depth}px` };
+    if (row.kind === "group") {
+      table.append(el("tr", { class: "group-row", "data-group": row.id },
+        el("td", indent, foldButton(row, open, redraw)), ...runs.map((r) => {
+          const gi = (g.group_instances[r.dag_run_id] || {})[row.id] || {};
+          const counts = Object.entries(gi.states || {}).map(([s, n]) => `${n} ${s}`).join(", ");
+          return el("td", {}, el("span", {
+            class: `cell group-cell s-${gi.state || "none"}`, "data-group": row.id, "data-run": r.dag_run_id,
+            title: `${row.id} @ ${r.dag_run_id}: ${gi.state || "none"}${counts ? ` (${counts})` : ""}`,
+          }));
+        })));
+      continue;
+    }
+    table.append(el("tr", {}, el("td", Object.assign({ title: row.id }, indent), row.label), ...runs.map((r) => {
+      const ti = (g.task_instances[r.dag_run_id] || {})[row.id] || {};
+      const link = el("a", {
+        class: `cell s-${ti.state || "none"}`, "data-task": row.id, "data-run": r.dag_run_id,
+        title: ti.mapped === undefined
+          ? `${row.id} @ ${r.dag_run_id}: ${ti.state || "none"} (try ${ti.try_number || 0})`
+          : `${row.id} @ ${r.dag_run_id}: ${ti.state || "none"} (${ti.mapped} mapped instances)`,
+        href: `#/dags/${enc(dagId)}/runs/${enc(r.dag_run_id)}/tasks/${enc(row.id)}`,
+      });
+      return el("td", {}, link);
+    })));
+  }
+  return table;
 }
 
 async function graphTab(dagId) {
-  const g = await api(`/ui/graph/${enc(dagId)}`);
+  const open = unfolded("graph", dagId);
+  const holder = el("div", {});
+  const draw = async (focusGroup) => {
+    const g = await api(`/ui/graph/${enc(dagId)}?unfolded=${[...open].map(enc).join(",")}`);
+    holder.replaceChildren(graphGroups(g, open, draw), el("div", { class: "graph-scroll" }, graphSvg(g, open, draw)));
+    if (focusGroup) holder.querySelector(`[data-group="${CSS.escape(focusGroup)}"].fold`)?.focus();
+  };
+  await draw();
+  return holder;
+}
+
+// The graph's groups as buttons, each shown while the group it is in is unfolded.
+function graphGroups(g, open, redraw) {
+  if (!g.groups.length) return el("span");
+  const parents = {};
+  for (const grp of g.groups) parents[grp.id] = grp.group;
+  return el("div", { class: "graph-groups" }, "Groups: ",
+    ...g.groups.filter((grp) => shown(grp, parents, open)).map((grp) => foldButton(grp, open, redraw)));
+}
+
+function svgEl(tag, attrs = {}) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  return node;
+}
+
+// The graph as SVG, laid out by the engine; a folded group is one node that unfolds on click
+// (or Enter / Space), an unfolded one a labelled box around its nodes that folds it again.
+function graphSvg(g, open, redraw) {
   const W = 200, H = 54, BW = 170, BH = 30;
   const pos = {};
   let cols = 0, rows = 0;
   for (const n of g.nodes) {
-    pos[n.id] = { x: 20 + n.layer * W, y: 20 + n.order * H };
+    pos[n.id] = { x: 20 + n.layer * W, y: 30 + n.order * H };
     cols = Math.max(cols, n.layer + 1);
     rows = Math.max(rows, n.order + 1);
   }
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("class", "graph");
-  svg.setAttribute("id", "graph");
-  svg.setAttribute("width", 40 + cols * W);
-  svg.setAttribute("height", 40 + rows * H);
+  const svg = svgEl("svg", { class: "graph", id: "graph", width: 40 + cols * W, height: 50 + rows * H });
+  for (const grp of g.groups) if (open.has(grp.id)) groupBox(svg, g, grp, pos, BW, BH, open, redraw);
   for (const [from, to] of g.edges) {
     const a = pos[from], b = pos[to];
-    const path = document.createElementNS(ns, "path");
     const x1 = a.x + BW, y1 = a.y + BH / 2, x2 = b.x, y2 = b.y + BH / 2;
-    path.setAttribute("d", `M${x1},${y1} C${x1 + 20},${y1} ${x2 - 20},${y2} ${x2},${y2}`);
-    svg.append(path);
+    svg.append(svgEl("path", { d: `M${x1},${y1} C${x1 + 20},${y1} ${x2 - 20},${y2} ${x2},${y2}` }));
   }
   for (const n of g.nodes) {
-    const gEl = document.createElementNS(ns, "g");
-    const rect = document.createElementNS(ns, "rect");
-    rect.setAttribute("x", pos[n.id].x); rect.setAttribute("y", pos[n.id].y);
-    rect.setAttribute("width", BW); rect.setAttribute("height", BH);
-    const text = document.createElementNS(ns, "text");
-    text.setAttribute("x", pos[n.id].x + 8); text.setAttribute("y", pos[n.id].y + 19);
-    text.textContent = n.id.length > 22 ? n.id.slice(0, 21) + "…" : n.id;
-    const title = document.createElementNS(ns, "title");
-    title.textContent = `${n.id} (${n.operator}, ${n.trigger_rule})`;
-    gEl.append(rect, text, title);
-    svg.append(gEl);
+    const node = svgEl("g", { class: n.kind === "group" ? "node group-node fold" : "node", "data-id": n.id });
+    node.append(svgEl("rect", { x: pos[n.id].x, y: pos[n.id].y, width: BW, height: BH }));
+    const text = svgEl("text", { x: pos[n.id].x + 8, y: pos[n.id].y + 19 });
+    const label = n.kind === "group" ? `▸ ${n.label} (${n.tasks})` : n.label;
+    text.textContent = label.length > 22 ? label.slice(0, 21) + "…" : label;
+    const title = svgEl("title");
+    title.textContent = n.kind === "group"
+      ? `group ${n.id}: ${n.tasks} tasks${n.tooltip ? ` · ${n.tooltip}` : ""} (click to unfold)`
+      : `${n.id} (${n.operator}, ${n.trigger_rule})`;
+    node.append(text, title);
+    if (n.kind === "group") {
+      Object.entries({ "data-group": n.id, role: "button", tabindex: "0", "aria-expanded": "false",
+        "aria-label": `unfold group ${n.id}` }).forEach(([k, v]) => node.setAttribute(k, v));
+      const unfold = () => { open.add(n.id); redraw(n.id); };
+      node.addEventListener("click", unfold);
+      node.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); unfold(); } });
+    }
+    svg.append(node);
   }
-  return el("div", { class: "graph-scroll" }, svg);  // wide DAGs scroll sideways
+  return svg;
+}
+
+// The box around an unfolded group's nodes, drawn when no other node falls inside it.
+function groupBox(svg, g, grp, pos, BW, BH, open, redraw) {
+  const inside = (id) => id === grp.id || id.startsWith(grp.id + ".");
+  const mine = g.nodes.filter((n) => inside(n.id)).map((n) => pos[n.id]);
+  if (!mine.length) return;
+  const x = Math.min(...mine.map((p) => p.x)) - 8, y = Math.min(...mine.map((p) => p.y)) - 20;
+  const x2 = Math.max(...mine.map((p) => p.x)) + BW + 8, y2 = Math.max(...mine.map((p) => p.y)) + BH + 8;
+  const others = g.nodes.filter((n) => !inside(n.id)).map((n) => pos[n.id]);
+  if (others.some((p) => p.x < x2 && p.x + BW > x && p.y < y2 && p.y + BH > y)) return;
+  const box = svgEl("g", { class: "group-box", "data-group-box": grp.id });
+  box.append(svgEl("rect", { x, y, width: x2 - x, height: y2 - y }));
+  const label = svgEl("text", { x: x + 6, y: y + 13 });
+  label.textContent = `▾ ${grp.label}`;
+  const title = svgEl("title");
+  title.textContent = `group ${grp.id} (click to fold)`;
+  box.append(label, title);
+  box.addEventListener("click", () => { open.delete(grp.id); redraw(grp.id); });
+  svg.append(box);
 }
 
 async function runsTab(dagId, offset) {

@@ -48,6 +48,17 @@ tasks:
     command: sleep 30
 `);
   writeFileSync(join(dags, "versioned.yaml"), VERSION_1);
+  writeFileSync(join(dags, "grouped.yaml"), `
+description: Nested task groups the test folds and unfolds
+task_groups:
+  load: {depends_on: extract, tooltip: Loads the warehouse}
+tasks:
+  - {id: extract, command: "true"}
+  - {id: users, group: load, command: "true"}
+  - {id: orders, group: load, command: "exit 1", retries: 0}
+  - {id: rows, group: load.check, command: "true", depends_on: load.orders}
+  - {id: report, command: "true", depends_on: load, trigger_rule: all_done}
+`);
   writeFileSync(join(dags, "broken.yaml"), "tasks: [\n");
   return dags;
 }
@@ -94,9 +105,9 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  // The server writes its last log lines as it stops: remove its home after.
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server.once("exit", r));
+  // Wait for serve to end its tries and write their logs before the folder goes.
+  if (server && server.exitCode === null && server.signalCode === null) {
+    const exited = new Promise((resolveExit) => server.once("exit", resolveExit));
     server.kill("SIGTERM");
     await exited;
   }
@@ -262,9 +273,71 @@ test("code: a run's page shows the version it ran and what changed since; the co
 
   // The DAG's code tab: the current file and both versions.
   await page.goto(`${base}/#/dags/versioned/code`);
-  await page.waitForSelector("#code");
+  // The run's code view also has a #code: wait for the tab's own page.
+  await page.waitForSelector("#versions");
   assert.equal(await page.textContent("#code"), VERSION_2);
   assert.match(await page.textContent("#code-version"), /The current file, version 2 of 2, first seen/);
   assert.equal(await page.$$eval("#versions tr", (rows) => rows.length), 3);
   assert.equal(await page.evaluate(() => window.__pwned), undefined);
+});
+
+// The text of each task or group row of the grid, top to bottom.
+const gridRows = () => page.$$eval("#grid tr", (trs) => trs.slice(2).map((tr) => tr.cells[0].textContent.trim()));
+const graphLabels = () => page.$$eval("#graph g.node text", (ts) => ts.map((t) => t.textContent));
+
+test("task groups: the grid folds a group into one row with its summary state, and unfolds it from the keyboard", async () => {
+  await page.goto(`${base}/`);
+  const run = await page.evaluate(async () => (await fetch("/api/v1/dags/grouped/dagRuns",
+    { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" })).json());
+  assert.ok(run.dag_run_id);
+  await page.goto(`${base}/#/dags/grouped/grid`);
+  // load.orders fails: the folded group shows failed; report (all_done) still runs.
+  await page.waitForSelector("#grid span.group-cell[data-group='load'].s-failed", { timeout: 20000 });
+  await page.waitForSelector("#grid a.cell.s-success[data-task='report']", { timeout: 20000 });
+  assert.deepEqual(await gridRows(), ["extract", "▸ load", "report"]);
+  assert.equal(await page.getAttribute("#grid button.fold[data-group='load']", "aria-expanded"), "false");
+  assert.match(await page.getAttribute("#grid span.group-cell[data-group='load']", "title"),
+    /load @ .*: failed \(1 failed, 1 success, 1 upstream_failed\)/);
+
+  await page.focus("#grid button.fold[data-group='load']");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#grid a.cell[data-task='load.users']");
+  assert.deepEqual(await gridRows(), ["extract", "▾ load", "users", "orders", "▸ check", "report"]);
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.group), "load");
+  assert.equal(await page.getAttribute("#grid button.fold[data-group='load']", "aria-expanded"), "true");
+  assert.match(await page.getAttribute("#grid a.cell[data-task='load.orders']", "class"), /s-failed/);
+  assert.match(await page.getAttribute("#grid span.group-cell[data-group='load.check']", "class"), /s-upstream_failed/);
+
+  await page.focus("#grid button.fold[data-group='load.check']");
+  await page.keyboard.press(" ");
+  await page.waitForSelector("#grid a.cell.s-upstream_failed[data-task='load.check.rows']");
+  assert.deepEqual(await gridRows(), ["extract", "▾ load", "users", "orders", "▾ check", "rows", "report"]);
+
+  await page.click("#grid button.fold[data-group='load']");
+  assert.deepEqual(await gridRows(), ["extract", "▸ load", "report"]);
+  await page.click("#grid button.fold[data-group='load']");  // it reopens as it was left
+  assert.deepEqual(await gridRows(), ["extract", "▾ load", "users", "orders", "▾ check", "rows", "report"]);
+});
+
+test("task groups: the graph draws a folded group as one node that unfolds on click, and folds again", async () => {
+  await page.goto(`${base}/#/dags/grouped/graph`);
+  await page.waitForSelector("#graph g.group-node[data-group='load']");
+  assert.deepEqual(await graphLabels(), ["extract", "▸ load (3)", "report"]);
+  assert.equal(await page.$$eval("#graph path", (ps) => ps.length), 2);
+  assert.match(await page.textContent("#graph g.group-node[data-group='load'] title"), /Loads the warehouse/);
+
+  await page.click("#graph g.group-node[data-group='load']");
+  await page.waitForSelector("#graph g.node[data-id='load.users']");
+  assert.deepEqual(await graphLabels(), ["extract", "users", "orders", "▸ check (1)", "report"]);
+  assert.equal(await page.$$eval("#graph path", (ps) => ps.length), 5);
+  assert.equal(await page.$$eval("#graph g.group-box[data-group-box='load']", (bs) => bs.length), 1);
+
+  await page.focus("#graph g.group-node[data-group='load.check']");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#graph g.node[data-id='load.check.rows']");
+  assert.deepEqual(await graphLabels(), ["extract", "users", "orders", "rows", "report"]);
+
+  await page.click(".graph-groups button.fold[data-group='load']");
+  await page.waitForSelector("#graph g.group-node[data-group='load']");
+  assert.deepEqual(await graphLabels(), ["extract", "▸ load (3)", "report"]);
 });

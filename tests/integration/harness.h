@@ -140,7 +140,7 @@ bool WaitFor(F ok, double seconds) {
   return ok();
 }
 
-/// The port a server (serve, webserver) printed, once it is listening.
+/// The port a server (`dagctl serve --port 0`) printed, once it is listening.
 inline int PortOf(const Background& server) {
   int port = 0;
   WaitFor(
@@ -156,14 +156,17 @@ inline int PortOf(const Background& server) {
   return port;
 }
 
-/// Percent-encodes a URL path segment.
+/// Percent-encodes a path segment (a run id has ':' and '+').
 inline std::string Encode(const std::string& s) {
   std::string out;
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '_' || c == '.' || c == '-' || c == '~')
+    if (std::isalnum(c) || c == '_' || c == '.' || c == '-' || c == '~') {
       out += static_cast<char>(c);
-    else
-      out += fmt::format("%{:02X}", c);
+      continue;
+    }
+    char hex[4];
+    std::snprintf(hex, sizeof hex, "%%%02X", c);
+    out += hex;
   }
   return out;
 }

@@ -3,15 +3,14 @@
 #include <catch2/catch.hpp>
 #include <httplib.h>
 
-#include <fmt/format.h>
-
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "integration/harness.h"
 
 using dagctl::testing::Background;
+using dagctl::testing::Encode;
 using dagctl::testing::Output;
+using dagctl::testing::PortOf;
 using dagctl::testing::Sandbox;
 using dagctl::testing::WaitFor;
 using nlohmann::json;

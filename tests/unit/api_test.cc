@@ -1,10 +1,12 @@
 // The REST API answered in-process, every response checked against Airflow's
 // OpenAPI document (../shared/airflow-v1.yaml, loaded as data).
-#include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "api/api_service.h"
 #include "engine/executor.h"
@@ -29,7 +31,8 @@ const OpenApi& Spec() {
 
 class ApiHarness {
  public:
-  ApiHarness()
+  /// `extra_dags`: more DAG files (name -> text) beside the usual three.
+  explicit ApiHarness(const std::map<std::string, std::string>& extra_dags = {})
       : dir_(fs::temp_directory_path() / ("dagctl_api_" + std::to_string(::getpid()))),
         clock_(ParseDateTime("2026-03-10T12:00:00Z").value()) {
     fs::remove_all(dir_);
@@ -47,6 +50,7 @@ tasks:
         << "dagrun_timeout: 1h30m\ntasks:\n  - {id: t, command: x}\n"
         << "  - {id: each, depends_on: t, expand: {n: [a, b, c]}, retries: 0, command: 'echo {{ n }}'}\n";
     std::ofstream(dir_ / "dags" / "broken.yaml") << "tasks: [\n";
+    for (const auto& [name, text] : extra_dags) std::ofstream(dir_ / "dags" / name) << text;
     store_ = std::move(OpenSqliteStore((dir_ / "db").string()).value());
     dags_ = std::make_unique<api::DagSource>((dir_ / "dags").string(), Operators());
     service_ = std::make_unique<api::ApiService>(
@@ -256,8 +260,15 @@ TEST_CASE("api: DAG details with params, and the dashboard's grid and graph view
   CHECK(grid["task_instances"]["manual__2026-03-03T00:00:00+00:00"]["load"]["state"] == nullptr);
 
   json graph = h.Call("GET", "/ui/graph/etl", "", 200);
-  CHECK(graph["nodes"][1] == json({{"id", "load"}, {"layer", 1}, {"order", 0}, {"operator", "shell"},
+  CHECK(graph["nodes"][1] == json({{"id", "load"},
+                                   {"kind", "task"},
+                                   {"label", "load"},
+                                   {"group", nullptr},
+                                   {"layer", 1},
+                                   {"order", 0},
+                                   {"operator", "shell"},
                                    {"trigger_rule", "all_success"}}));
+  CHECK(graph["groups"] == json::array());
   CHECK(graph["edges"] == json::array({json::array({"extract", "load"})}));
   h.Call("GET", "/ui/grid/nope", "", 404);
 }
@@ -488,4 +499,115 @@ TEST_CASE("api: DAG details give dagrun_timeout as Airflow's dag_run_timeout") {
         nullptr);
   CHECK(h.Call("GET", "/dags/other/details", "/dags/{dag_id}/details", 200)["dag_run_timeout"] ==
         json({{"__type", "TimeDelta"}, {"days", 0}, {"seconds", 5400}, {"microseconds", 0}}));
+}
+
+namespace {
+
+const char* kGroupedDag = R"(task_groups:
+  load: {depends_on: extract, tooltip: "Loads <the> warehouse"}
+tasks:
+  - {id: extract, command: x}
+  - {id: users, group: load, command: x}
+  - {id: orders, group: load, command: x, retries: 0}
+  - {id: a, group: load.check, command: x, depends_on: load.orders}
+  - {id: report, command: x, depends_on: load, trigger_rule: all_done}
+)";
+
+std::vector<std::string> Strings(const json& list, const char* field) {
+  std::vector<std::string> out;
+  for (const json& item : list)
+    out.push_back(field ? item[field].get<std::string>() : item.get<std::string>());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("api: a grouped DAG's tasks carry Airflow's prefixed ids") {
+  ApiHarness h(std::map<std::string, std::string>{{"grouped.yaml", kGroupedDag}});
+  json tasks = h.Call("GET", "/dags/grouped/tasks", "/dags/{dag_id}/tasks", 200);
+  CHECK(Strings(tasks["tasks"], "task_id") ==
+        std::vector<std::string>{"extract", "load.users", "load.orders", "load.check.a", "report"});
+  CHECK(tasks["tasks"][0]["downstream_task_ids"] == json::array({"load.users", "load.orders"}));
+  CHECK(tasks["tasks"][2]["downstream_task_ids"] == json::array({"load.check.a"}));
+  json one =
+      h.Call("GET", "/dags/grouped/tasks/load.check.a", "/dags/{dag_id}/tasks/{task_id}", 200);
+  CHECK(one["downstream_task_ids"] == json::array({"report"}));
+  h.Call("GET", "/dags/grouped/tasks/load", "/dags/{dag_id}/tasks/{task_id}", 404);
+}
+
+TEST_CASE(
+    "api: the grid sums a group up per run, the graph folds groups, and a group is cleared as its "
+    "tasks") {
+  ApiHarness h(std::map<std::string, std::string>{{"grouped.yaml", kGroupedDag}});
+  h.Call("POST", "/dags/grouped/dagRuns", "/dags/{dag_id}/dagRuns", 200, R"({"dag_run_id": "r1"})");
+  FakeTryRunner runner(h.clock());
+  runner.Script("load.orders", {{1, std::chrono::milliseconds(5)}});
+  h.Execute("r1", runner, "grouped");
+
+  json grid = h.Call("GET", "/ui/grid/grouped", "", 200);
+  std::vector<std::string> rows;
+  for (const json& r : grid["rows"])
+    rows.push_back(fmt::format("{}{} {} ({})", std::string(2 * r["depth"].get<int>(), ' '),
+                               r["kind"].get<std::string>(), r["id"].get<std::string>(),
+                               r["label"].get<std::string>()));
+  CHECK(rows == std::vector<std::string>{"task extract (extract)", "group load (load)",
+                                         "  task load.users (users)", "  task load.orders (orders)",
+                                         "  group load.check (check)", "    task load.check.a (a)",
+                                         "task report (report)"});
+  CHECK(grid["rows"][1]["tooltip"] == "Loads <the> warehouse");
+  CHECK(grid["rows"][1]["tasks"] == 3);
+  json groups = grid["group_instances"]["r1"];
+  CHECK(groups["load"] ==
+        json({{"state", "failed"},
+              {"states", {{"success", 1}, {"failed", 1}, {"upstream_failed", 1}}}}));
+  CHECK(groups["load.check"] ==
+        json({{"state", "upstream_failed"}, {"states", {{"upstream_failed", 1}}}}));
+  CHECK(grid["task_instances"]["r1"]["report"]["state"] == "success");
+
+  json folded = h.Call("GET", "/ui/graph/grouped", "", 200);
+  CHECK(Strings(folded["nodes"], "id") == std::vector<std::string>{"extract", "load", "report"});
+  CHECK(folded["nodes"][1]["kind"] == "group");
+  CHECK(folded["nodes"][1]["layer"] == 1);
+  CHECK(folded["edges"] ==
+        json::array({json::array({"extract", "load"}), json::array({"load", "report"})}));
+  CHECK(folded["groups"][0]["unfolded"] == false);
+  json open = h.Call("GET", "/ui/graph/grouped?unfolded=load", "", 200);
+  CHECK(Strings(open["nodes"], "id") ==
+        std::vector<std::string>{"extract", "load.users", "load.orders", "load.check", "report"});
+  CHECK(open["nodes"][1]["group"] == "load");
+  CHECK(open["nodes"][1]["label"] == "users");
+  CHECK(open["edges"] ==
+        json::array({json::array({"extract", "load.users"}),
+                     json::array({"extract", "load.orders"}), json::array({"load.users", "report"}),
+                     json::array({"load.orders", "load.check"}),
+                     json::array({"load.check", "report"})}));
+  json all = h.Call("GET", "/ui/graph/grouped?unfolded=load,load.check,gone", "", 200);
+  CHECK(Strings(all["nodes"], "id") ==
+        std::vector<std::string>{"extract", "load.users", "load.orders", "load.check.a", "report"});
+  CHECK(all["nodes"][3]["order"] == 0);
+  CHECK(all["nodes"][3]["layer"] == 2);
+
+  std::string clear = "/dags/{dag_id}/clearTaskInstances";
+  json dry = h.Call("POST", "/dags/grouped/clearTaskInstances", clear, 200,
+                    R"({"dag_run_id": "r1", "task_ids": ["load.check"], "only_failed": false})");
+  CHECK(Strings(dry["task_instances"], "task_id") == std::vector<std::string>{"load.check.a"});
+  json down = h.Call("POST", "/dags/grouped/clearTaskInstances", clear, 200,
+                     R"({"dag_run_id": "r1", "task_ids": ["load"], "only_failed": false,
+                         "include_downstream": true})");
+  CHECK(Strings(down["task_instances"], "task_id") ==
+        std::vector<std::string>{"load.check.a", "load.orders", "load.users", "report"});
+  json bad = h.Call("POST", "/dags/grouped/clearTaskInstances", clear, 400,
+                    R"({"dag_run_id": "r1", "task_ids": ["lod"]})");
+  CHECK(bad["detail"] == "DAG 'grouped' has no task or group 'lod' (did you mean 'load'?)");
+  json done = h.Call("POST", "/dags/grouped/clearTaskInstances", clear, 200,
+                     R"({"dag_run_id": "r1", "task_ids": ["load"], "dry_run": false})");
+  CHECK(Strings(done["task_instances"], "task_id") ==
+        std::vector<std::string>{"load.check.a", "load.orders"});
+  auto tis = h.store().ListTaskInstances("grouped", "r1").value();
+  for (const auto& ti : tis) {
+    INFO(ti.task_id);
+    bool cleared = ti.task_id == "load.orders" || ti.task_id == "load.check.a";
+    CHECK((ti.state == TaskState::kNone) == cleared);
+  }
+  CHECK(h.store().GetDagRun("grouped", "r1").value().state == RunState::kQueued);
 }

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 
 #include "engine/runs.h"
@@ -212,6 +213,26 @@ TEST_CASE("an unknown template name fails the try with a message naming it") {
         "param 'nope'\n");
 }
 
+TEST_CASE(
+    "XCom of tasks in groups: by full id, beside the reader, or under a key; a group has none") {
+  Harness h(R"(tasks:
+  - {id: users, group: load, command: x}
+  - {id: count, group: load, command: 'echo {{ xcom.users }}', depends_on: users}
+  - {id: report, command: 'echo {{ xcom.load.count }} {{ xcom.load.users.return_value }}', depends_on: load}
+  - {id: bad, command: 'echo {{ xcom.load }}', depends_on: load, retries: 0}
+)");
+  h.runner().Script("load.users", {{0, milliseconds(1), false, "7"}});
+  h.runner().Script("load.count", {{0, milliseconds(1), false, "rows=7"}});
+  CHECK(h.Run() == RunState::kFailed);
+  std::map<std::string, std::vector<std::string>> argv;
+  for (const auto& s : h.runner().started()) argv[s.task_id] = s.request.launch.argv;
+  CHECK(argv["load.count"] == std::vector<std::string>{"/bin/bash", "-c", "echo 7"});
+  CHECK(argv["report"] == std::vector<std::string>{"/bin/bash", "-c", "echo rows=7 7"});
+  CHECK(
+      h.Tries("bad")[0].error ==
+      "'command': template '{{ xcom.load }}': xcom: 'load' is a task group; name one of its tasks");
+}
+
 TEST_CASE("reading the XCom of a task that is not upstream is an error") {
   Harness h(
       "tasks:\n  - {id: a, command: x}\n  - {id: b, command: 'echo {{ xcom.a }}', retries: 0}\n");
@@ -345,6 +366,37 @@ TEST_CASE("branch follows the printed task and skips the other direct downstream
   CHECK(h.Ti("after_slow").state == TaskState::kSkipped);
   CHECK(h.Ti("join").state == TaskState::kSuccess);
   CHECK(h.StartTimes("slow").empty());
+}
+
+TEST_CASE(
+    "branch naming a group follows the group's roots, as Airflow's branching to a TaskGroup") {
+  Harness h(R"(task_groups:
+  full: {depends_on: choose}
+tasks:
+  - {id: choose, operator: branch, command: x}
+  - {id: users, group: full, command: x}
+  - {id: orders, group: full, command: x, depends_on: users}
+  - {id: quick, command: x, depends_on: choose}
+)");
+  h.runner().Script("choose", {{0, milliseconds(1), false, "full"}});
+  CHECK(h.Run() == RunState::kSuccess);
+  CHECK(h.Ti("full.users").state == TaskState::kSuccess);
+  CHECK(h.Ti("full.orders").state == TaskState::kSuccess);
+  CHECK(h.Ti("quick").state == TaskState::kSkipped);
+}
+
+TEST_CASE("branch naming a task skips a group it did not name") {
+  Harness h(R"(task_groups:
+  full: {depends_on: choose}
+tasks:
+  - {id: choose, operator: branch, command: x, retries: 0}
+  - {id: users, group: full, command: x}
+  - {id: quick, command: x, depends_on: choose}
+)");
+  h.runner().Script("choose", {{0, milliseconds(1), false, "quick"}});
+  CHECK(h.Run() == RunState::kSuccess);
+  CHECK(h.Ti("full.users").state == TaskState::kSkipped);
+  CHECK(h.Ti("quick").state == TaskState::kSuccess);
 }
 
 TEST_CASE("branch naming a task that is not directly downstream fails the try") {

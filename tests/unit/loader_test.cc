@@ -234,3 +234,177 @@ TEST_CASE("dagrun_timeout is a duration longer than 0s, absent or null for no li
         "dags/test.yaml:1:1: error: unknown key 'dag_run_timeout' (did you mean "
         "'dagrun_timeout'?)\n");
 }
+
+// ---- task groups -------------------------------------------------------------
+
+namespace {
+
+// Each task's id and its upstream tasks' ids, in the graph's order.
+std::vector<std::string> Edges(const dagctl::Dag& dag) {
+  std::vector<std::string> out;
+  for (size_t v = 0; v < dag.tasks.size(); ++v) {
+    std::string ups;
+    for (size_t u : dag.graph.upstream[v]) ups += (ups.empty() ? "" : ", ") + dag.tasks[u].id;
+    out.push_back(dag.tasks[v].id + " <- " + ups);
+  }
+  return out;
+}
+
+std::vector<std::string> Ids(const dagctl::Dag& dag, const std::vector<size_t>& positions) {
+  std::vector<std::string> out;
+  for (size_t p : positions) out.push_back(dag.tasks[p].id);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "groups: a task's id gets its group's prefix, and depends_on names siblings, full ids and "
+    "groups") {
+  struct Case {
+    const char* name;
+    const char* yaml;
+    std::vector<std::string> edges;
+  };
+  const std::string tasks = R"(
+  - {id: extract, command: x}
+  - {id: users, group: load, command: x}
+  - {id: orders, group: load, command: x, depends_on: users}
+  - {id: a, group: load.check, command: x}
+  - {id: b, group: load.check, command: x, depends_on: a}
+  - {id: report, command: x, depends_on: load}
+)";
+  const std::vector<Case> cases = {
+      {"a task waits for a group's leaves",
+       "",
+       {"extract <- ", "load.users <- ", "load.orders <- load.users", "load.check.a <- ",
+        "load.check.b <- load.check.a", "report <- load.orders, load.check.b"}},
+      {"a group's depends_on is upstream of its roots",
+       "task_groups:\n  load: {depends_on: extract, tooltip: Loads}\n",
+       {"extract <- ", "load.users <- extract", "load.orders <- load.users",
+        "load.check.a <- extract", "load.check.b <- load.check.a",
+        "report <- load.orders, load.check.b"}},
+      {"an inner group names its siblings as its tasks do; the outer group's ends follow",
+       "task_groups:\n  load: {depends_on: extract}\n  load.check: {depends_on: orders}\n",
+       {"extract <- ", "load.users <- extract", "load.orders <- load.users",
+        "load.check.a <- load.orders", "load.check.b <- load.check.a", "report <- load.check.b"}},
+      {"a group waits for another group's leaves",
+       "task_groups:\n  load.check: {depends_on: load.users}\n",
+       {"extract <- ", "load.users <- ", "load.orders <- load.users", "load.check.a <- load.users",
+        "load.check.b <- load.check.a", "report <- load.orders, load.check.b"}},
+  };
+  for (const Case& c : cases) {
+    SECTION(c.name) {
+      auto dag = MustLoad(std::string(c.yaml) + "tasks:" + tasks);
+      CHECK(Edges(*dag) == c.edges);
+    }
+  }
+}
+
+TEST_CASE("groups: the model keeps each task's group, and each group's tasks, roots and leaves") {
+  auto dag = MustLoad(R"(task_groups:
+  load: {depends_on: extract, tooltip: Loads the warehouse}
+tasks:
+  - {id: extract, command: x}
+  - {id: users, group: load, command: x}
+  - {id: orders, group: load, command: x, depends_on: users}
+  - {id: a, group: load.check, command: x}
+  - {id: b, group: load.check, command: x, depends_on: [a, load.users]}
+)");
+  CHECK(dag->tasks[1].group == "load");
+  CHECK(dag->tasks[3].group == "load.check");
+  CHECK(dag->tasks[0].group.empty());
+  REQUIRE(dag->groups.size() == 2);
+  const dagctl::TaskGroup& load = *dag->FindGroup("load");
+  CHECK(load.parent.empty());
+  CHECK(load.tooltip == "Loads the warehouse");
+  CHECK(load.depends_on == std::vector<std::string>{"extract"});
+  CHECK(Ids(*dag, load.tasks) ==
+        std::vector<std::string>{"load.users", "load.orders", "load.check.a", "load.check.b"});
+  CHECK(Ids(*dag, load.roots) == std::vector<std::string>{"load.users", "load.check.a"});
+  CHECK(Ids(*dag, load.leaves) == std::vector<std::string>{"load.orders", "load.check.b"});
+  const dagctl::TaskGroup& check = *dag->FindGroup("load.check");
+  CHECK(check.parent == "load");
+  CHECK(check.Label() == "check");
+  CHECK(Ids(*dag, check.roots) == std::vector<std::string>{"load.check.a"});
+  CHECK(Ids(*dag, check.leaves) == std::vector<std::string>{"load.check.b"});
+  CHECK(Ids(*dag, dag->TasksNamed("load.check")) ==
+        std::vector<std::string>{"load.check.a", "load.check.b"});
+  CHECK(Ids(*dag, dag->TasksNamed("extract")) == std::vector<std::string>{"extract"});
+  CHECK(dag->TasksNamed("nope").empty());
+}
+
+TEST_CASE("groups: every bad group, id and reference is an error with its place") {
+  struct Case {
+    const char* name;
+    const char* yaml;
+    const char* errors;
+  };
+  const std::vector<Case> cases = {
+      {"a group id with a bad character or an empty part",
+       "tasks:\n  - {id: a, group: 'a b', command: x}\n  - {id: b, group: 'x..y', command: x}\n",
+       "dags/test.yaml:2:20: error: tasks[0]: group 'a b' may only use letters, digits, '_' and "
+       "'-', "
+       "with '.' between nested groups\n"
+       "dags/test.yaml:3:20: error: tasks[1]: group 'x..y' may only use letters, digits, '_' and "
+       "'-', with '.' between nested groups\n"},
+      {"a dotted task id in a group", "tasks:\n  - {id: x.y, group: g, command: x}\n",
+       "dags/test.yaml:2:5: error: tasks[0]: task id 'x.y' in group 'g' cannot contain '.' (nest "
+       "groups instead: 'group: g.x', 'id: y')\n"},
+      {"a group with a task's id",
+       "tasks:\n  - {id: load, command: x}\n  - {id: users, group: load, command: x}\n",
+       "dags/test.yaml:3:24: error: tasks[1]: group 'load' has the id of task 'load' (line 2); a "
+       "group and a task cannot share an id\n"},
+      {"a nested group with a prefixed task's id",
+       "tasks:\n  - {id: b, group: a, command: x}\n  - {id: c, group: a.b, command: x}\n",
+       "dags/test.yaml:3:20: error: tasks[1]: group 'a.b' has the id of task 'a.b' (line 2); a "
+       "group "
+       "and a task cannot share an id\n"},
+      {"an unknown name, with the full id of a task of that name in another group",
+       "tasks:\n  - {id: users, group: load, command: x}\n  - {id: r, group: rep, command: x, "
+       "depends_on: users}\n  - {id: s, command: x, depends_on: lod}\n",
+       "dags/test.yaml:3:49: error: tasks[1]: depends_on: unknown task or group 'users' (did you "
+       "mean 'load.users'?)\n"
+       "dags/test.yaml:4:37: error: tasks[2]: depends_on: unknown task or group 'lod' (did you "
+       "mean "
+       "'load'?)\n"},
+      {"a task waiting for its own group",
+       "tasks:\n  - {id: a, group: g.h, command: x, depends_on: g}\n",
+       "dags/test.yaml:2:49: error: tasks[0]: depends_on: 'g' is a group this task is in (a task "
+       "cannot wait for its own group)\n"},
+      {"a name both beside the task and a full id",
+       "tasks:\n  - {id: x, command: x}\n  - {id: x, group: g, command: x}\n"
+       "  - {id: y, group: g, command: x, depends_on: x}\n",
+       "dags/test.yaml:4:47: error: tasks[2]: depends_on: 'x' names both 'g.x' (in the same group) "
+       "and 'x'; rename one of them\n"},
+      {"task_groups naming a group without tasks, and an unknown key",
+       "task_groups:\n  lod: {}\n  load: {depend_on: x, tooltip: [a]}\n"
+       "tasks:\n  - {id: a, group: load, command: x}\n",
+       "dags/test.yaml:2:3: error: task_groups: no task is in group 'lod' (did you mean 'load'?)\n"
+       "dags/test.yaml:3:10: error: task_groups.load: unknown key 'depend_on' (did you mean "
+       "'depends_on'?)\n"
+       "dags/test.yaml:3:33: error: task_groups.load: 'tooltip' must be a string, not a list\n"},
+      {"a group waiting for its own task, for a group it is in, or for itself",
+       "task_groups:\n  g: {depends_on: g.a}\n  g.h: {depends_on: g}\n  k: {depends_on: k}\n"
+       "tasks:\n  - {id: a, group: g, command: x}\n  - {id: b, group: g.h, command: x}\n"
+       "  - {id: c, group: k, command: x}\n",
+       "dags/test.yaml:2:19: error: task_groups.g: depends_on: 'g.a' is inside this group (a group "
+       "cannot wait for itself, its own tasks or a group it is in)\n"
+       "dags/test.yaml:3:21: error: task_groups.g.h: depends_on: 'g' contains this group (a group "
+       "cannot wait for itself, its own tasks or a group it is in)\n"
+       "dags/test.yaml:4:19: error: task_groups.k: depends_on: 'k' is inside this group (a group "
+       "cannot wait for itself, its own tasks or a group it is in)\n"},
+      {"Airflow's task_group keyword, and a callback in a group",
+       "tasks:\n  - {id: a, task_group: g, command: x}\n"
+       "  - {id: b, command: x, on_failure: {command: y, group: g}}\n",
+       "dags/test.yaml:2:13: error: tasks[0]: unknown key 'task_group' (did you mean 'group'?)\n"
+       "dags/test.yaml:3:37: error: tasks[1]: 'on_failure': a callback cannot have a group\n"},
+      {"a cycle through a group is printed as its tasks' path",
+       "tasks:\n  - {id: a, command: x, depends_on: g}\n  - {id: b, group: g, command: x, "
+       "depends_on: a}\n",
+       "dags/test.yaml:2:5: error: cycle in task dependencies: a -> g.b -> a\n"},
+  };
+  for (const Case& c : cases) {
+    SECTION(c.name) { CHECK(LoadErrors(c.yaml) == c.errors); }
+  }
+}
