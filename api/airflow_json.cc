@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/file_token.h"
+#include "engine/asset_json.h"
 #include "engine/json_io.h"
 #include "engine/mapping.h"
 #include "operators/operator.h"
@@ -29,6 +30,10 @@ json DagJson(const Dag& dag, const DagStatus& st) {
   for (const auto& t : dag.tags) tags.push_back({{"name", t}});
   json schedule = nullptr;
   if (dag.schedule) schedule = {{"__type", "CronExpression"}, {"value", dag.schedule->text()}};
+  // Airflow 2 stores a dataset-scheduled DAG's schedule_interval as "Dataset".
+  if (!dag.schedule_assets.empty()) schedule = {{"__type", "CronExpression"}, {"value", "Dataset"}};
+  json description = dag.schedule ? json(dag.schedule->text()) : json(nullptr);
+  if (!dag.schedule_assets.empty()) description = "Triggered by datasets";
   return {
       {"dag_id", dag.dag_id},
       {"dag_display_name", dag.dag_id},
@@ -40,7 +45,7 @@ json DagJson(const Dag& dag, const DagStatus& st) {
       {"owners", {dag.owner}},
       {"tags", tags},
       {"schedule_interval", schedule},
-      {"timetable_description", dag.schedule ? json(dag.schedule->text()) : json(nullptr)},
+      {"timetable_description", description},
       {"timezone", dag.timezone.name()},
       {"max_active_runs", dag.max_active_runs},
       {"max_active_tasks", dag.max_active_tasks},
@@ -52,6 +57,42 @@ json DagJson(const Dag& dag, const DagStatus& st) {
       {"next_dagrun_create_after", TimeOrNull(st.next_end)},
       {"last_run_state", st.last_run_state ? json(RunStateName(*st.last_run_state)) : json(nullptr)},
   };
+}
+
+json DatasetJson(const AssetRecord& asset) {
+  auto extra = ParseJson(asset.extra);
+  std::string created = FormatIso(asset.created_at), updated = FormatIso(asset.updated_at);
+  json consumers = json::array(), producers = json::array();
+  for (const std::string& dag_id : asset.consuming_dags)
+    consumers.push_back({{"dag_id", dag_id}, {"created_at", created}, {"updated_at", updated}});
+  for (const auto& [dag_id, task_id] : asset.producing_tasks)
+    producers.push_back({{"dag_id", dag_id},
+                         {"task_id", task_id},
+                         {"created_at", created},
+                         {"updated_at", updated}});
+  return {{"id", asset.id},
+          {"uri", asset.uri},
+          {"extra", extra && extra->is_object() ? *extra : json(nullptr)},
+          {"created_at", created},
+          {"updated_at", updated},
+          {"consuming_dags", consumers},
+          {"producing_tasks", producers}};
+}
+
+json DatasetEventJson(const AssetEventRecord& event, const std::vector<DagRunRecord>& created_dagruns) {
+  json out = AssetEventJson(event);
+  json runs = json::array();
+  for (const DagRunRecord& r : created_dagruns)
+    runs.push_back({{"run_id", r.run_id},
+                    {"dag_id", r.dag_id},
+                    {"logical_date", FormatIso(r.logical_date)},
+                    {"start_date", TimeOrNull(r.start_date)},
+                    {"end_date", TimeOrNull(r.end_date)},
+                    {"data_interval_start", FormatIso(r.data_interval_start)},
+                    {"data_interval_end", FormatIso(r.data_interval_end)},
+                    {"state", RunStateName(r.state)}});
+  out["created_dagruns"] = runs;
+  return out;
 }
 
 json PoolJson(const PoolRecord& pool, const PoolUsage& usage) {

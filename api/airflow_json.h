@@ -35,6 +35,12 @@ nlohmann::json TaskInstanceJson(const TaskInstanceRecord& ti, const DagRunRecord
 /// Airflow's ImportError object; `id` is its position in the list, from 1.
 nlohmann::json ImportErrorJson(const ImportErrorRecord& e, int id);
 /// Airflow's Pool object: slots by state and open slots.
+/// Airflow's Dataset: id, uri, extra, created_at, updated_at,
+/// consuming_dags, producing_tasks.
+nlohmann::json DatasetJson(const AssetRecord& asset);
+/// Airflow's DatasetEvent, with the runs that consumed it (BasicDAGRun).
+nlohmann::json DatasetEventJson(const AssetEventRecord& event,
+                                const std::vector<DagRunRecord>& created_dagruns);
 nlohmann::json PoolJson(const PoolRecord& pool, const PoolUsage& usage);
 /// Airflow's Error (problem JSON): type, title, status, detail.
 nlohmann::json ErrorJson(int status, const std::string& title, const std::string& detail);

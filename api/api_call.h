@@ -1,6 +1,6 @@
 // Internal to api/: one REST request being answered. The handlers of each
 // group of endpoints live in their own file (api_service.cc: DAGs, runs,
-// task instances; api_pools.cc: pools; api_versions.cc: DAG versions; api_ui.cc: the
+// task instances; api_pools.cc: pools; api_datasets.cc: datasets; api_versions.cc: DAG versions; api_ui.cc: the
 // dashboard's views of a DAG).
 #pragma once
 
@@ -82,6 +82,13 @@ class Call {
   Reply<json> GetPool(const std::string& name);
   Reply<json> PatchPool(const std::string& name);
   Reply<json> DeletePool(const std::string& name);
+  // api_datasets.cc
+  Reply<json> ListDatasets();
+  Reply<json> GetDataset(const std::string& uri);
+  Reply<json> ListDatasetEvents();
+  Reply<json> PostDatasetEvent();
+  Reply<json> UpstreamDatasetEvents(const std::string& dag_id, const std::string& run_id);
+  Reply<json> EventCollection(Store& store, const std::vector<AssetEventRecord>& events, int total);
   Reply<PoolRecord> PoolFromBody(const json& body, PoolRecord base, const std::vector<std::string>& mask);
 
   Reply<std::shared_ptr<const Dag>> FindDag(const std::string& dag_id);

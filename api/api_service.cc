@@ -106,6 +106,17 @@ Reply<json> Call::Route(const std::vector<std::string>& s) {
     if (auto bad = method_is("GET")) return *bad;
     return GetPool(s[1]);
   }
+  if (n >= 1 && s[0] == "datasets") {
+    if (n == 2 && s[1] == "events") {
+      if (m == "POST") return PostDatasetEvent();
+      if (auto bad = method_is("GET")) return *bad;
+      return ListDatasetEvents();
+    }
+    if (auto bad = method_is("GET")) return *bad;
+    if (n == 1) return ListDatasets();
+    // The URI is the rest of the path, slashes and all (s3://bucket/key).
+    return GetDataset(req_.path.substr(std::string("/datasets/").size()));
+  }
   if (n >= 1 && s[0] == "dags") {
     if (n == 1) {
       if (auto bad = method_is("GET")) return *bad;
@@ -142,6 +153,7 @@ Reply<json> Call::Route(const std::vector<std::string>& s) {
       if (auto bad = method_is("GET")) return *bad;
       if (n == 4) return GetRun(dag, s[3]);
       if (n == 5 && s[4] == "taskInstances") return ListTis(dag, s[3]);
+      if (n == 5 && s[4] == "upstreamDatasetEvents") return UpstreamDatasetEvents(dag, s[3]);
       if (n == 6 && s[4] == "taskInstances") return GetTi(dag, s[3], s[5]);
       if (n == 7 && s[4] == "taskInstances" && s[6] == "listMapped") return ListMapped(dag, s[3], s[5]);
       if (n == 7 && s[4] == "taskInstances") return GetTi(dag, s[3], s[5], &s[6]);
@@ -628,6 +640,9 @@ Reply<json> Call::DagDetails(const std::string& dag_id) {
   d["start_date"] = TimeOrNull(dag.start_date);
   d["end_date"] = TimeOrNull(dag.end_date);
   d["dag_run_timeout"] = dag.dagrun_timeout ? TimeDelta(*dag.dagrun_timeout) : json(nullptr);
+  // Airflow's DatasetAll as an expression: {"all": [URI, ...]}.
+  d["dataset_expression"] =
+      dag.schedule_assets.empty() ? json(nullptr) : json{{"all", dag.schedule_assets}};
   d["doc_md"] = nullptr;
   d["default_view"] = "grid";
   d["params"] = params;

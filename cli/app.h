@@ -97,6 +97,12 @@ int CmdServe(App& app, const std::vector<std::string>& argv);
 int CmdWebserver(App& app, const std::vector<std::string>& argv);
 int CmdVariables(App& app, const std::vector<std::string>& argv);
 int CmdPools(App& app, const std::vector<std::string>& argv);
+int CmdAssets(App& app, const std::vector<std::string>& argv);
+/// Adds what the DAGs folder (and `also`, a DAG perhaps outside it) says
+/// about assets to the store's references, so events queue their consumers
+/// before a scheduler has read the folder. Only a scheduler's full load
+/// drops references that are gone.
+Status RecordAssetReferences(App& app, Store& store, std::shared_ptr<const Dag> also);
 struct Args;
 /// Runs the scheduler (and, unless --no-worker, a worker) in this thread
 /// until SIGINT/SIGTERM (scheduler, serve); `args` holds kNodeFlagsUsage's flags.

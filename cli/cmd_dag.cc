@@ -1,11 +1,13 @@
 // dagctl graph / next / pause / unpause: one DAG's shape, schedule and flag.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/app.h"
 #include "cli/args.h"
 #include "cli/output.h"
+#include "engine/assets.h"
 #include "engine/data_interval.h"
 #include "engine/task_groups.h"
 
@@ -157,6 +159,11 @@ int CmdNext(App& app, const std::vector<std::string>& argv) {
                      {"data_interval_start", FormatIso(i.start, dag->timezone)},
                      {"data_interval_end", FormatIso(i.end, dag->timezone)}});
     PrintJson(out);
+    return kExitOk;
+  }
+  if (IsAssetScheduled(*dag)) {
+    fmt::print("DAG '{}' runs on asset events: once each of {} has a new event\n", dag->dag_id,
+               fmt::join(dag->schedule_assets, ", "));
     return kExitOk;
   }
   if (!dag->schedule) {

@@ -7,6 +7,7 @@
 #include "cli/app.h"
 #include "cli/args.h"
 #include "cli/output.h"
+#include "engine/assets.h"
 #include "engine/data_interval.h"
 
 namespace dagctl::cli {
@@ -57,7 +58,7 @@ int CmdList(App& app, const std::vector<std::string>& argv) {
   std::vector<std::vector<std::string>> table;
   for (const DagRow& r : rows) {
     const Dag& d = *r.dag;
-    table.push_back({d.dag_id, d.schedule ? d.schedule->text() : "None", d.timezone.name(),
+    table.push_back({d.dag_id, ScheduleText(d), d.timezone.name(),
                      r.status.paused ? "yes" : "no",
                      r.status.next_end ? FormatShort(*r.status.next_end, d.timezone) : "",
                      r.status.last_run_state ? RunStateName(*r.status.last_run_state) : ""});

@@ -93,6 +93,11 @@ int CmdRun(App& app, const std::vector<std::string>& argv) {
       PrintError(problem);
       return kExitFailed;
     }
+  // The assets the DAGs name are known from now on, scheduler or not.
+  if (auto st = RecordAssetReferences(app, *store, dag); !st) {
+    PrintError(st.error().message());
+    return kExitFailed;
+  }
   ExecutorOptions opts = app.executor_options();
   auto run = CreateRun(*store, *dag,
                        {.type = RunType::kManual,

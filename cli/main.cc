@@ -24,7 +24,7 @@ Commands:
   runs DAG [--json]                   run history
   tasks DAG RUN_ID [--json]           the run's task instances
   logs DAG RUN_ID TASK [--try N] [--follow]  a try's log
-  next DAG [-n N] [--after T] [--json] the next scheduled runs
+  next DAG [-n N] [--after T] [--json] the next scheduled runs (or the assets it waits for)
   graph DAG [--format text|dot|mermaid] the resolved task graph
   show DAG [--run RUN_ID]             the YAML of the DAG's current version, or of the
                                       version the run executes
@@ -35,6 +35,9 @@ Commands:
   variables set K V | get K | list | delete K   variables for {{ var.NAME }}
   pools set NAME SLOTS [--description D] | list [--json] | delete NAME
                                       pools: slots shared by the tries that name them
+  assets list [--json] | event URI [--extra JSON]
+                                      assets: producers, consumers, latest event; record
+                                      an event from outside
   scheduler [--no-worker] [--queues Q,...] [--slots N] [--lease D]
                                       schedule DAGs until stopped; also run their tries
                                       unless --no-worker
@@ -90,6 +93,7 @@ int main(int argc, char** argv) {
       {"webserver", dagctl::cli::CmdWebserver},
       {"variables", dagctl::cli::CmdVariables},
       {"pools", dagctl::cli::CmdPools},
+      {"assets", dagctl::cli::CmdAssets},
       {"trigger", dagctl::cli::CmdTrigger},
       {"clear", dagctl::cli::CmdClear},
       {"backfill", dagctl::cli::CmdBackfill},

@@ -67,6 +67,8 @@ struct Task {
   int max_active_tis_per_dagrun = 0;  ///< Running tries of this task in one run; 0 = no cap.
   std::map<std::string, std::string> env;
   std::string doc;
+  /// Asset URIs an event is recorded for when the task succeeds (Airflow's outlets).
+  std::vector<std::string> outlets;
   /// Dynamic task mapping: one task instance per element (the cross product
   /// of several names, the last varying fastest); empty = not mapped.
   std::vector<ExpandArg> expand;
@@ -114,7 +116,10 @@ struct Dag {
   std::string description;
   std::string owner = "airflow";
   std::vector<std::string> tags;
-  std::optional<CronSchedule> schedule;  ///< nullopt = manual runs only.
+  std::optional<CronSchedule> schedule;  ///< nullopt = manual runs only (or asset-scheduled).
+  /// `schedule: {assets: [URI, ...]}`: a run once every one of them has a
+  /// new event (no cron then); empty = not asset-scheduled.
+  std::vector<std::string> schedule_assets;
   TimeZone timezone;
   std::optional<Timestamp> start_date;
   std::optional<Timestamp> end_date;

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "engine/assets.h"
 #include "engine/json_io.h"
 #include "engine/group_loader.h"
 #include "engine/limits.h"
@@ -49,6 +50,7 @@ const std::vector<std::string> kTaskKeys = {"id",
                                             "max_active_tis_per_dagrun",
                                             "env",
                                             "doc",
+                                            "outlets",
                                             "expand",
                                             "max_map_length"};
 
@@ -132,6 +134,8 @@ class Loader {
 
   void LoadDagKey(const MapEntry& e, Dag& dag);
   void LoadSchedule(const Value& root, Dag& dag);
+  void LoadAssetSchedule(const MapEntry& e, Dag& dag);
+  std::vector<std::string> AssetList(const Value& v, const std::string& what);
   std::optional<Timestamp> Date(const MapEntry& e, const TimeZone& tz);
   void LoadTasks(const Value& tasks, const Value* default_args, Dag& dag);
   std::optional<Task> LoadTask(const Value& node, size_t i, const Value* default_args);
@@ -300,7 +304,9 @@ void Loader::LoadSchedule(const Value& root, Dag& dag) {
   }
   const MapEntry* schedule = nullptr;
   for (const MapEntry& e : root.entries) {
-    if (e.key == "schedule" && !e.value.IsNull()) {
+    if (e.key == "schedule" && e.value.IsMap()) {
+      LoadAssetSchedule(e, dag);
+    } else if (e.key == "schedule" && !e.value.IsNull()) {
       schedule = &e;
       if (auto s = String(e, "")) {
         auto cron = CronSchedule::Parse(*s);
@@ -319,6 +325,51 @@ void Loader::LoadSchedule(const Value& root, Dag& dag) {
     Error(schedule->key_mark, "'start_date' is required when 'schedule' is set");
   if (dag.start_date && dag.end_date && *dag.end_date < *dag.start_date)
     Error(root.Find("end_date")->mark, "'end_date' is before 'start_date'");
+}
+
+// schedule: {assets: [URI, ...]}: runs on asset events, so no cron, no
+// start_date needed, nothing to catch up.
+void Loader::LoadAssetSchedule(const MapEntry& e, Dag& dag) {
+  const Value* assets = nullptr;
+  for (const MapEntry& k : e.value.entries) {
+    if (k.key == "assets")
+      assets = &k.value;
+    else
+      Error(k.key_mark, fmt::format("'schedule': unknown key '{}'{} (a schedule map takes "
+                                    "'assets: [URI, ...]')",
+                                    Shorten(k.key), Hint(k.key, {"assets"})));
+  }
+  if (!assets) {
+    if (e.value.entries.empty())
+      Error(e.value.mark, "'schedule' as a map must have 'assets: [URI, ...]'");
+    return;
+  }
+  dag.schedule_assets = AssetList(*assets, "'schedule.assets'");
+  if (assets->IsNull() || (assets->IsSequence() && assets->items.empty()))
+    Error(assets->mark, "'schedule.assets' must list at least one asset URI");
+}
+
+// A list of asset URIs, each checked as Airflow checks a Dataset's URI;
+// repeats are dropped.
+std::vector<std::string> Loader::AssetList(const Value& v, const std::string& what) {
+  std::vector<std::string> out;
+  if (!v.IsSequence()) {
+    if (!v.IsNull())
+      Error(v.mark, fmt::format("{} must be a list of asset URIs, not {}", what, v.KindName()));
+    return out;
+  }
+  for (const Value& item : v.items) {
+    if (!item.IsScalar()) {
+      Error(item.mark, fmt::format("{} items must be URI strings, not {}", what, item.KindName()));
+      continue;
+    }
+    std::string problem = AssetUriProblem(item.scalar);
+    if (!problem.empty())
+      Error(item.mark, fmt::format("{}: {}", what, problem));
+    else if (std::find(out.begin(), out.end(), item.scalar) == out.end())
+      out.push_back(item.scalar);
+  }
+  return out;
 }
 
 std::shared_ptr<Dag> Loader::Load(const Value& root, const std::string& path) {
@@ -542,6 +593,8 @@ void Loader::LoadTaskKey(const MapEntry& e, const std::string& where, Task& task
     if (auto m = StringMap(e, where)) task.env = *m;
   } else if (k == "doc") {
     if (auto s = String(e, where)) task.doc = *s;
+  } else if (k == "outlets") {
+    task.outlets = AssetList(e.value, where + "'outlets'");
   } else if (k == "on_failure" || k == "on_success" || k == "on_retry") {
     if (auto cb = LoadCallback(e, where, task.id)) task.callbacks[k] = cb;
   } else if ((k == "poke_interval" || k == "mode" || k == "soft_fail") &&

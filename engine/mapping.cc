@@ -11,10 +11,11 @@ namespace dagctl {
 
 namespace {
 
-constexpr std::array<const char*, 18> kBuiltins = {
+constexpr std::array<const char*, 19> kBuiltins = {
     "ds",        "ds_nodash", "ts",      "ts_nodash", "logical_date", "data_interval_start",
     "data_interval_end", "run_id", "dag_id", "task_id", "try_number", "map_index",
-    "params",    "xcom",      "var",     "conn",      "ds_add",       "ds_format"};
+    "params",    "xcom",      "var",     "conn",      "ds_add",       "ds_format",
+    "triggering_asset_events"};
 
 // The elements of one rendered `expand` template: it must be a JSON list.
 Result<std::vector<std::string>> ParseList(const ExpandArg& arg, const std::string& text) {

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "engine/asset_json.h"
 #include "engine/connection.h"
 #include "engine/json_io.h"
 #include "engine/suggest.h"
@@ -164,7 +165,12 @@ bool IsSensitiveName(const std::string& name) {
 
 Result<std::string> RunScope::Lookup(const std::vector<std::string>& path) const {
   const std::string& head = path[0];
-  if (path.size() == 1) {
+  if (head == "triggering_asset_events" && path.size() == 1) {
+    // Read only when a template asks (most runs were not asset-triggered).
+    auto events = store_.ListConsumedAssetEvents(run_.dag_id, run_.run_id);
+    if (!events) return Fail(events.error());
+    return DumpJson(TriggeringAssetEventsJson(*events));
+  } else if (path.size() == 1) {
     auto it = Vars().find(head);
     if (it != Vars().end()) return it->second;
   } else if (head == "params" && path.size() == 2) {
@@ -173,6 +179,7 @@ Result<std::string> RunScope::Lookup(const std::vector<std::string>& path) const
     return Fail(Error::InvalidArgument(fmt::format("unknown param '{}'", path[1])));
   } else if (head == "xcom") {
     return XCom(path);
+
   } else if (head == "conn" && path.size() == 3) {
     auto conn = LookupConnection(path[1]);
     if (!conn) return Fail(Error::InvalidArgument(conn.error().message()));

@@ -16,7 +16,8 @@ Result<DagRunRecord> CreateRun(Store& store, const Dag& dag, const NewRun& spec)
   run.dag_id = dag.dag_id;
   run.run_type = spec.type;
   run.state = spec.state;
-  run.logical_date = run.data_interval_start = spec.logical_date;
+  run.logical_date = spec.logical_date;
+  run.data_interval_start = spec.interval_start.value_or(spec.logical_date);
   run.data_interval_end = spec.interval_end;
   run.queued_at = spec.now;
   run.conf = spec.conf.empty() ? "{}" : spec.conf;

@@ -16,6 +16,9 @@ struct NewRun {
   RunType type = RunType::kManual;
   Timestamp logical_date;
   Timestamp interval_end;
+  /// The data interval's start when it is not the logical date (a
+  /// dataset-triggered run's first event).
+  std::optional<Timestamp> interval_start;
   std::string conf = "{}";
   RunState state = RunState::kQueued;
   std::string owner;   ///< The process that will execute it; "" = whoever claims it.

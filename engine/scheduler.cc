@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "engine/assets.h"
 #include "engine/data_interval.h"
 #include "engine/queueing.h"
 #include "engine/runs.h"
@@ -198,6 +199,7 @@ Status Scheduler::ReloadIfChanged(Timestamp now) {
   for (const auto& dag : bag.dags) ids.push_back(dag->dag_id);
   auto st = store_.Transaction([&]() -> Status {
     if (auto s = store_.EnsureDags(ids); !s) return s;
+    if (auto s = store_.SyncAssetReferences(AssetReferences(bag.dags), true); !s) return s;
     for (const auto& dag : bag.dags) {
       DagVersionRecord v{dag->dag_id, dag->file_hash, VersionPath(opts_.dags_dir, dag->file),
                          dag->source, now};
@@ -293,6 +295,53 @@ Status Scheduler::CreateRuns(Timestamp now, const std::set<std::string>& paused)
     due_[dag->dag_id] = dag_due;
   }
   return {};
+}
+
+// Airflow's dags_needing_dagruns for assets: a DAG whose every asset has a
+// queue entry (a new event since its last dataset-triggered run) and that is
+// not paused gets a run; a paused one keeps its queue for when it resumes.
+Status Scheduler::CreateAssetTriggeredRuns(Timestamp now, const std::set<std::string>& paused) {
+  auto queue = store_.ListAssetQueue("");
+  if (!queue) return Fail(queue.error());
+  for (const auto& dag : bag_.dags) {
+    if (!IsAssetScheduled(*dag) || paused.count(dag->dag_id)) continue;
+    if (!PlanAssetTriggeredRun(*dag, *queue, {})) continue;
+    auto st = store_.Transaction([&]() -> Status {
+      auto lock = store_.LockDag(dag->dag_id);
+      if (!lock) return Fail(lock.error());
+      if (!*lock) return {};  // another scheduler is creating this DAG's runs
+      return CreateAssetTriggeredRun(*dag, now);
+    });
+    if (!st) return st;
+  }
+  return {};
+}
+
+// Under the DAG's lock: reads its queue again (another scheduler may have
+// consumed it), creates the run with the events it consumes, empties the queue.
+Status Scheduler::CreateAssetTriggeredRun(const Dag& dag, Timestamp now) {
+  auto queue = store_.ListAssetQueue(dag.dag_id);
+  if (!queue) return Fail(queue.error());
+  auto due = PlanAssetTriggeredRun(dag, *queue, {});
+  if (!due) return {};
+  auto previous = store_.ListDagRuns(
+      {.dag_id = dag.dag_id, .types = {RunType::kDatasetTriggered}, .limit = 1});
+  if (!previous) return Fail(previous.error());
+  AssetEventQuery q{.uris = dag.schedule_assets, .until = due->logical_date, .limit = 1000000};
+  if (!previous->empty()) q.after = previous->front().logical_date;
+  auto events = store_.ListAssetEvents(q);
+  if (!events) return Fail(events.error());
+  auto plan = PlanAssetTriggeredRun(dag, *queue, *events);
+  if (!plan) return {};
+  auto run = CreateRun(store_, dag,
+                       {.type = RunType::kDatasetTriggered,
+                        .logical_date = plan->logical_date,
+                        .interval_end = plan->data_interval_end,
+                        .interval_start = plan->data_interval_start,
+                        .now = now});
+  if (!run) return Fail(run.error());
+  created_ = true;
+  return store_.ConsumeAssetEvents(dag.dag_id, run->run_id, plan->event_ids);
 }
 
 // --- Following runs -----------------------------------------------------------------------
@@ -501,6 +550,8 @@ Result<std::vector<TiKey>> Scheduler::Pass(const std::set<std::string>& notes,
     if (!paused) return Fail(paused.error());
     created_ = false;
     if (auto st = CreateRuns(now, *paused); !st) return Fail(st.error());
+    if (poll)
+      if (auto st = CreateAssetTriggeredRuns(now, *paused); !st) return Fail(st.error());
     // New runs are taken in the same pass: their first tasks start now.
     if (poll || created_)
       if (auto st = ClaimRuns(); !st) return Fail(st.error());

@@ -103,6 +103,8 @@ class Scheduler {
   Status ReloadIfChanged(Timestamp now);
   Status CreateDueRuns(const Dag& dag, Timestamp now, std::optional<Timestamp>* next_due);
   Status CreateRuns(Timestamp now, const std::set<std::string>& paused);
+  Status CreateAssetTriggeredRuns(Timestamp now, const std::set<std::string>& paused);
+  Status CreateAssetTriggeredRun(const Dag& dag, Timestamp now);
   Status FollowHeldRuns(bool renew);
   Status ClaimRuns();
   Status TakeRun(const DagRunRecord& run);

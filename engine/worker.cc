@@ -325,6 +325,14 @@ Status Worker::ReportEnd(Held& h, TaskState state, std::optional<int> exit_code,
     rep.callbacks.push_back({0, ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number,
                              event, TaskStateName(state), error, ti.queue, h.run.dag_hash, now});
   if (!rep.callbacks.empty()) callbacks_now_ = true;
+  // A success records an event of each outlet with it (never a failure).
+  if (state == TaskState::kSuccess)
+    for (const std::string& uri : t.outlets)
+      rep.asset_events.push_back({.uri = uri,
+                                  .source_dag_id = ti.dag_id,
+                                  .source_task_id = ti.task_id,
+                                  .source_run_id = ti.run_id,
+                                  .source_map_index = ti.map_index});
   if (opts_.ship_logs) ShipLog(h);
   // The guard: the worker and fence of the claim.
   rep.claim_worker = opts_.name;

@@ -71,8 +71,18 @@ function autoRefresh(active) {
 
 // ---- DAG list ------------------------------------------------------------
 
+// A DAG's schedule for people: the assets it waits for, its cron in its zone, or "manual only".
+function scheduleText(d, assets) {
+  if (assets && assets.length) return `on assets: ${assets.join(", ")}`;
+  return d.schedule_interval ? `${d.schedule_interval.value} (${d.timezone})` : "manual only";
+}
+
 async function dagList() {
-  const [dags, errors] = await Promise.all([api("/dags?limit=1000"), api("/importErrors")]);
+  const [dags, errors, datasets] = await Promise.all([api("/dags?limit=1000"), api("/importErrors"),
+    api("/datasets?limit=1000").catch(() => ({ datasets: [] }))]);
+  const assetsOf = {};
+  for (const ds of datasets.datasets)
+    for (const c of ds.consuming_dags) (assetsOf[c.dag_id] = assetsOf[c.dag_id] || []).push(ds.uri);
   const table = el("table", { id: "dag-list" },
     el("tr", {}, el("th", { text: "DAG" }), el("th", { text: "Schedule" }), el("th", { text: "Next run" }),
       el("th", { text: "Recent runs" }), el("th", { text: "Paused" })));
@@ -87,7 +97,7 @@ async function dagList() {
     toggle.addEventListener("change", async () => {
       await api(`/dags/${enc(d.dag_id)}`, { method: "PATCH", body: JSON.stringify({ is_paused: toggle.checked }) });
     });
-    const schedule = d.schedule_interval ? `${d.schedule_interval.value} (${d.timezone})` : "manual only";
+    const schedule = scheduleText(d, assetsOf[d.dag_id]);
     table.append(el("tr", {},
       el("td", {}, el("a", { href: `#/dags/${enc(d.dag_id)}`, text: d.dag_id }),
         el("div", { class: "muted", text: d.description || "" })),
@@ -112,7 +122,7 @@ const PAGE = 25;
 
 async function dagPage(dagId, tab, offset) {
   const details = await api(`/dags/${enc(dagId)}/details`);
-  const schedule = details.schedule_interval ? `${details.schedule_interval.value} (${details.timezone})` : "manual only";
+  const schedule = scheduleText(details, details.dataset_expression && details.dataset_expression.all);
   const tabs = el("div", { class: "tabs" });
   for (const t of ["grid", "graph", "runs", "code", "trigger"])
     tabs.append(el("a", { href: `#/dags/${enc(dagId)}/${t}`, class: t === tab ? "active" : "", text: t }));
@@ -578,6 +588,44 @@ async function workersPage() {
   refreshTimer = setTimeout(route, 3000);
 }
 
+// ---- assets ----------------------------------------------------------------
+
+// Links to the DAGs of `refs` ({dag_id[, task_id]}), comma separated.
+function dagLinks(refs) {
+  const out = [];
+  refs.forEach((r, i) => {
+    if (i) out.push(", ");
+    out.push(el("a", { href: `#/dags/${enc(r.dag_id)}`, text: r.task_id ? `${r.dag_id}.${r.task_id}` : r.dag_id }));
+  });
+  return out;
+}
+
+async function assetsPage() {
+  const [data, events] = await Promise.all([api("/datasets?limit=1000&order_by=uri"),
+    api("/datasets/events?order_by=-timestamp&limit=1000")]);
+  const latest = {};
+  for (const e of events.dataset_events) latest[e.dataset_id] = latest[e.dataset_id] || e;
+  const table = el("table", { id: "assets" },
+    el("tr", {}, el("th", { text: "Asset" }), el("th", { text: "Produced by" }), el("th", { text: "Consumed by" }),
+      el("th", { text: "Latest event" }), el("th", { text: "Runs it triggered" })));
+  for (const ds of data.datasets) {
+    const e = latest[ds.id];
+    const source = !e ? "" : e.source_dag_id ? ` by ${e.source_dag_id}.${e.source_task_id} (${e.source_run_id})` : " from outside";
+    const runs = e ? e.created_dagruns.map((r) => [el("a", { href: `#/dags/${enc(r.dag_id)}/runs/${enc(r.run_id)}`,
+      text: r.run_id }), " "]).flat() : [];
+    table.append(el("tr", { "data-asset": ds.uri },
+      el("td", { text: ds.uri }),
+      el("td", {}, ...dagLinks(ds.producing_tasks)),
+      el("td", {}, ...dagLinks(ds.consuming_dags)),
+      el("td", { text: e ? `${when(e.timestamp)}${source}` : "none yet" }),
+      el("td", {}, ...runs)));
+  }
+  show(el("h1", { text: "Assets" }),
+    el("p", { class: "muted", text: "A task's outlets record an event when it succeeds; a DAG scheduled on assets runs once each of them has a new event." }),
+    data.datasets.length ? table : el("p", { text: "No asset yet: name one in a task's outlets or a DAG's schedule: {assets: [...]}." }));
+  refreshWhileIdle();
+}
+
 // ---- pools -----------------------------------------------------------------
 
 async function poolsPage() {
@@ -660,6 +708,7 @@ async function route() {
     }
     if (parts[0] === "workers") return await workersPage();
     if (parts[0] === "pools") return await poolsPage();
+    if (parts[0] === "assets") return await assetsPage();
     return await dagList();
   } catch (err) {
     fail(err);

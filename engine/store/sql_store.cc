@@ -19,6 +19,8 @@ const char* RunTypeName(RunType t) {
       return "scheduled";
     case RunType::kBackfill:
       return "backfill";
+    case RunType::kDatasetTriggered:
+      return "dataset_triggered";
   }
   return "manual";
 }
@@ -27,6 +29,7 @@ std::optional<RunType> ParseRunType(const std::string& n) {
   if (n == "manual") return RunType::kManual;
   if (n == "scheduled") return RunType::kScheduled;
   if (n == "backfill") return RunType::kBackfill;
+  if (n == "dataset_triggered") return RunType::kDatasetTriggered;
   return std::nullopt;
 }
 

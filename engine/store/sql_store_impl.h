@@ -132,6 +132,25 @@ class SqlStore : public Store {
   Status DeletePool(const std::string& name) override;
   Result<std::map<std::string, PoolUsage>> CountPoolUsage() override;
 
+  Status SyncAssetReferences(const std::vector<AssetReference>& refs, bool replace) override;
+  Result<std::vector<AssetRecord>> ListAssets(const std::string& uri_pattern,
+                                              const std::vector<std::string>& dag_ids,
+                                              const std::string& order_by, int limit,
+                                              int offset) override;
+  Result<int> CountAssets(const std::string& uri_pattern,
+                          const std::vector<std::string>& dag_ids) override;
+  Result<AssetRecord> GetAsset(const std::string& uri) override;
+  Status RecordAssetEvent(AssetEventRecord& event) override;
+  Result<std::vector<AssetEventRecord>> ListAssetEvents(const AssetEventQuery& q) override;
+  Result<int> CountAssetEvents(const AssetEventQuery& q) override;
+  Result<std::vector<AssetQueueEntry>> ListAssetQueue(const std::string& dag_id) override;
+  Status ConsumeAssetEvents(const std::string& dag_id, const std::string& run_id,
+                            const std::vector<int64_t>& event_ids) override;
+  Result<std::map<int64_t, std::vector<std::pair<std::string, std::string>>>> ListAssetEventRuns(
+      const std::vector<int64_t>& event_ids) override;
+  Result<std::vector<AssetEventRecord>> ListConsumedAssetEvents(const std::string& dag_id,
+                                                                const std::string& run_id) override;
+
   Status Notify(const std::string& channel, const std::string& payload) override;
   Status Listen(const std::string& channel) override;
   int NotificationFd() override { return conn_->NotificationFd(); }
@@ -174,6 +193,13 @@ class SqlStore : public Store {
   Result<int64_t> BumpTiVersion(const std::string& dag_id, const std::string& run_id);
   /// " FOR UPDATE SKIP LOCKED" on PostgreSQL, "" on SQLite.
   const char* SkipLocked() const { return postgres() ? " FOR UPDATE SKIP LOCKED" : ""; }
+  /// The asset's id, creating it at `now` when `create`; nullopt when it
+  /// does not exist and `create` is false.
+  Result<std::optional<int64_t>> AssetId(const std::string& uri, bool create, Timestamp now);
+  Status ReadAssetReferences(std::vector<AssetRecord>& assets);
+  std::string AssetEventWhere(const AssetEventQuery& q, SqlArgs& a) const;
+  /// Inserts an event of asset `e.asset_id` at `e.timestamp` and queues its consumers.
+  Status InsertAssetEvent(AssetEventRecord& e);
   /// `column IS ?` that also matches NULL against NULL.
   std::string IsEqual(const char* column) const;
 

@@ -387,6 +387,8 @@ Result<bool> SqlStore::ReportTry(TryReport& rep) {
     }
     for (const CallbackRecord& c : rep.callbacks)
       if (auto s = AddCallback(c); !s) return s;
+    for (AssetEventRecord& e : rep.asset_events)
+      if (auto s = RecordAssetEvent(e); !s) return s;
     return Notify("dagctl_ti_done", "");
   });
   if (!st && IsLostGuard(st.error())) return false;

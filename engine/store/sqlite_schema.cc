@@ -251,6 +251,50 @@ CREATE INDEX callback_request_by_status ON callback_request (status, queue);
 ALTER TABLE task_instance ADD COLUMN map_values TEXT NOT NULL DEFAULT '';
 ALTER TABLE callback_request ADD COLUMN reason TEXT NOT NULL DEFAULT '';
 )sql",
+      // 8: assets (Airflow 2's datasets): the assets, which DAGs schedule on
+      // and produce each, their events, the per-DAG queue of assets with new
+      // events (DatasetDagRunQueue), and the events each run consumed.
+      R"sql(
+CREATE TABLE asset (
+  id         INTEGER PRIMARY KEY,
+  uri        TEXT NOT NULL UNIQUE,
+  extra      TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE asset_reference (
+  asset_id   INTEGER NOT NULL REFERENCES asset (id),
+  dag_id     TEXT NOT NULL,
+  task_id    TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (asset_id, dag_id, task_id)
+);
+CREATE INDEX asset_reference_by_dag ON asset_reference (dag_id);
+CREATE TABLE asset_event (
+  id               INTEGER PRIMARY KEY,
+  asset_id         INTEGER NOT NULL REFERENCES asset (id),
+  extra            TEXT NOT NULL DEFAULT '{}',
+  source_dag_id    TEXT,
+  source_task_id   TEXT,
+  source_run_id    TEXT,
+  source_map_index INTEGER,
+  timestamp        INTEGER NOT NULL
+);
+CREATE INDEX asset_event_by_asset ON asset_event (asset_id, timestamp);
+CREATE TABLE asset_dag_run_queue (
+  asset_id      INTEGER NOT NULL REFERENCES asset (id),
+  target_dag_id TEXT NOT NULL,
+  created_at    INTEGER NOT NULL,
+  PRIMARY KEY (asset_id, target_dag_id)
+);
+CREATE TABLE dag_run_asset_event (
+  dag_id   TEXT NOT NULL,
+  run_id   TEXT NOT NULL,
+  event_id INTEGER NOT NULL REFERENCES asset_event (id),
+  PRIMARY KEY (dag_id, run_id, event_id),
+  FOREIGN KEY (dag_id, run_id) REFERENCES dag_run (dag_id, run_id) ON DELETE CASCADE
+);
+)sql",
   };
   return kMigrations;
 }

@@ -18,7 +18,8 @@
 
 namespace dagctl {
 
-enum class RunType { kManual, kScheduled, kBackfill };
+/// kDatasetTriggered: created by asset events (Airflow 2's `dataset_triggered`).
+enum class RunType { kManual, kScheduled, kBackfill, kDatasetTriggered };
 const char* RunTypeName(RunType t);
 std::optional<RunType> ParseRunType(const std::string& name);
 
@@ -251,6 +252,65 @@ struct CallbackRecord {
   std::string reason;
 };
 
+/// An asset (Airflow 2's DatasetModel), with the DAGs scheduled on it and
+/// the tasks that have it as an outlet.
+struct AssetRecord {
+  int64_t id = 0;
+  std::string uri;
+  std::string extra = "{}";  ///< JSON object.
+  Timestamp created_at;
+  Timestamp updated_at;
+  std::vector<std::string> consuming_dags;  ///< By dag_id.
+  std::vector<std::pair<std::string, std::string>> producing_tasks;  ///< (dag_id, task_id)
+};
+
+/// One mention of an asset in a DAG: the DAG is scheduled on it (`task_id`
+/// ""), or the task has it among its outlets.
+struct AssetReference {
+  std::string uri;
+  std::string dag_id;
+  std::string task_id;
+};
+
+/// That an asset changed (Airflow 2's DatasetEvent): by a task's success, or
+/// from outside (`source_*` empty, `source_map_index` -1).
+struct AssetEventRecord {
+  int64_t id = 0;
+  int64_t asset_id = 0;
+  std::string uri;
+  std::string extra = "{}";  ///< JSON object.
+  std::string source_dag_id;
+  std::string source_task_id;
+  std::string source_run_id;
+  int source_map_index = -1;
+  Timestamp timestamp;  ///< Store clock.
+};
+
+/// Filters and paging for asset events; oldest first unless `order_by`
+/// (`id`, `timestamp`, `source_dag_id`, ..., `-` in front for descending).
+struct AssetEventQuery {
+  std::vector<std::string> uris;  ///< Empty = every asset.
+  std::optional<int64_t> asset_id;
+  std::string source_dag_id;
+  std::string source_task_id;
+  std::string source_run_id;
+  std::optional<int> source_map_index;
+  std::optional<Timestamp> after;  ///< Only events strictly after.
+  std::optional<Timestamp> until;  ///< Only events at or before.
+  int limit = 100;
+  int offset = 0;
+  std::string order_by;
+};
+
+/// A consumer DAG waiting on an asset (Airflow 2's DatasetDagRunQueue): one
+/// per (asset, DAG) whatever the number of events, since the DAG's last
+/// dataset-triggered run.
+struct AssetQueueEntry {
+  std::string uri;
+  std::string dag_id;
+  Timestamp created_at;  ///< The first event's time.
+};
+
 struct TryReport {
   TaskInstanceRecord ti;     ///< Key, the claim's fence, and the new state and times.
   std::string claim_worker;  ///< The worker that claimed the try (the guard).
@@ -260,6 +320,9 @@ struct TryReport {
   /// still undecided.
   std::vector<std::string> skip_task_ids;
   std::vector<CallbackRecord> callbacks;  ///< The task's callbacks to queue.
+  /// The task's outlets, recorded with its success (uri and extra; the
+  /// source and time are filled in).
+  std::vector<AssetEventRecord> asset_events;
 };
 
 
@@ -485,6 +548,46 @@ class Store {
   virtual Status DeletePool(const std::string& name) = 0;
   /// Slots held per pool by task instances in each state that counts.
   virtual Result<std::map<std::string, PoolUsage>> CountPoolUsage() = 0;
+
+  // --- Assets (data-aware scheduling) ---------------------------------------
+
+  /// Records the asset references `refs` (what a DAGs folder says now) and
+  /// creates the assets they name; with `replace` (the scheduler's full
+  /// load) every other reference goes. Assets are never removed: their
+  /// events stay.
+  virtual Status SyncAssetReferences(const std::vector<AssetReference>& refs, bool replace) = 0;
+  /// Assets whose URI contains `uri_pattern` (any case; every one when ""),
+  /// or only those some DAG of `dag_ids` consumes or produces; ordered by
+  /// `order_by` (`id`, `uri`, `created_at`, `updated_at`, `-` in front for
+  /// descending; "" = id). InvalidArgument for another field.
+  virtual Result<std::vector<AssetRecord>> ListAssets(const std::string& uri_pattern,
+                                                      const std::vector<std::string>& dag_ids,
+                                                      const std::string& order_by, int limit,
+                                                      int offset) = 0;
+  virtual Result<int> CountAssets(const std::string& uri_pattern,
+                                  const std::vector<std::string>& dag_ids) = 0;
+  /// NotFound when no DAG ever declared it.
+  virtual Result<AssetRecord> GetAsset(const std::string& uri) = 0;
+  /// Records an event of an existing asset: sets `event.id`, `asset_id` and
+  /// `timestamp` (store clock), and queues a run of every unpaused DAG
+  /// scheduled on it (one queue entry per asset until that run is created).
+  /// NotFound when no DAG declares the asset.
+  virtual Status RecordAssetEvent(AssetEventRecord& event) = 0;
+  virtual Result<std::vector<AssetEventRecord>> ListAssetEvents(const AssetEventQuery& q) = 0;
+  virtual Result<int> CountAssetEvents(const AssetEventQuery& q) = 0;
+  /// The queue entries of `dag_id`, or of every DAG when "".
+  virtual Result<std::vector<AssetQueueEntry>> ListAssetQueue(const std::string& dag_id) = 0;
+  /// What a dataset-triggered run consumed: links `event_ids` to it and
+  /// empties its DAG's queue.
+  virtual Status ConsumeAssetEvents(const std::string& dag_id, const std::string& run_id,
+                                    const std::vector<int64_t>& event_ids) = 0;
+  /// The runs that consumed each of `event_ids` (Airflow's created_dagruns),
+  /// as (dag_id, run_id) by event id.
+  virtual Result<std::map<int64_t, std::vector<std::pair<std::string, std::string>>>>
+  ListAssetEventRuns(const std::vector<int64_t>& event_ids) = 0;
+  /// The events a run consumed (Airflow's consumed_dataset_events), oldest first.
+  virtual Result<std::vector<AssetEventRecord>> ListConsumedAssetEvents(
+      const std::string& dag_id, const std::string& run_id) = 0;
 
   // --- Notifications ------------------------------------------------------------
 

@@ -59,6 +59,18 @@ tasks:
   - {id: rows, group: load.check, command: "true", depends_on: load.orders}
   - {id: report, command: "true", depends_on: load, trigger_rule: all_done}
 `);
+  writeFileSync(join(dags, "asset_producer.yaml"), `
+description: Loads the orders table, an asset
+tasks:
+  - {id: publish, command: "true", outlets: ["s3://lake/orders"]}
+`);
+  writeFileSync(join(dags, "asset_report.yaml"), `
+description: Runs once the orders table has a new event
+schedule:
+  assets: ["s3://lake/orders"]
+tasks:
+  - {id: report, command: "true"}
+`);
   writeFileSync(join(dags, "broken.yaml"), "tasks: [\n");
   return dags;
 }
@@ -340,4 +352,29 @@ test("task groups: the graph draws a folded group as one node that unfolds on cl
   await page.click(".graph-groups button.fold[data-group='load']");
   await page.waitForSelector("#graph g.group-node[data-group='load']");
   assert.deepEqual(await graphLabels(), ["extract", "▸ load (3)", "report"]);
+});
+
+async function assetRow(uri) {
+  await page.waitForSelector(`#assets tr[data-asset='${uri}']`);
+  return page.$$eval(`#assets tr[data-asset='${uri}'] td`, (tds) => tds.map((td) => td.textContent));
+}
+
+test("assets: the page lists producers and consumers; an event shows as the latest with the run it triggered", async () => {
+  await page.goto(`${base}/`);
+  await page.waitForSelector("#dag-list a[href='#/dags/asset_report']");
+  assert.match(await page.textContent("#dag-list"), /on assets: s3:\/\/lake\/orders/);
+  await page.click("nav a[href='#/assets']");
+  let row = await assetRow("s3://lake/orders");
+  assert.deepEqual(row.slice(0, 4), ["s3://lake/orders", "asset_producer.publish", "asset_report", "none yet"]);
+  const posted = await page.evaluate(async () => (await fetch("/api/v1/datasets/events", { method: "POST",
+    headers: { "Content-Type": "application/json" }, body: JSON.stringify({ dataset_uri: "s3://lake/orders" }) })).status);
+  assert.equal(posted, 200);
+  // The page refreshes by itself: the event, then the report's run it triggered.
+  await until(() => /dataset_triggered__/.test(document.querySelector("#assets tr[data-asset='s3://lake/orders']")?.textContent ?? ""));
+  row = await assetRow("s3://lake/orders");
+  assert.match(row[3], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC from outside$/);
+  await page.click("#assets tr[data-asset='s3://lake/orders'] a[href*='dataset_triggered__']");
+  await page.waitForSelector("text=dataset_triggered ·");
+  await page.goto(`${base}/#/dags/asset_report`);
+  await page.waitForSelector("text=on assets: s3://lake/orders");
 });

@@ -120,9 +120,9 @@ TEST_CASE("seed DAGs: every DAG in dags/ validates") {
   Output o = sb.Dagctl("validate", kDags);
   INFO(o.err);
   CHECK(o.exit_code == 0);
-  CHECK(o.out == "OK: 6 DAGs, 39 tasks\n");
+  CHECK(o.out == "OK: 7 DAGs, 41 tasks\n");
   json dags = json::parse(sb.Dagctl("list --json", kDags).out)["dags"];
-  REQUIRE(dags.size() == 6);
+  REQUIRE(dags.size() == 7);
   for (const json& d : dags) {
     INFO(d["dag_id"]);
     CHECK(!d["description"].get<std::string>().empty());
@@ -327,6 +327,34 @@ TEST_CASE("seed DAGs: api_collect_etl_daily loads the day's orders into the ware
   // A second run of the day replaces its partition.
   RunOk(sb, "api_collect_etl_daily", "2026-11-21");
   CHECK(SqlValue(db, "SELECT COUNT(*) FROM api_orders") == "40");
+}
+
+TEST_CASE("seed DAGs: api_collect_etl_daily's load triggers api_orders_daily_report through its asset") {
+  Sandbox sb;
+  Seed(sb, "--date 2026-11-21");
+  std::string load_run = RunOk(sb, "api_collect_etl_daily", "2026-11-21");
+  json assets = json::parse(sb.Dagctl("assets list --json", kDags).out)["datasets"];
+  REQUIRE(assets.size() == 1);
+  CHECK(assets[0]["uri"] == "warehouse://api_orders");
+  CHECK(assets[0]["consuming_dags"][0]["dag_id"] == "api_orders_daily_report");
+  // Only the report may run: the scheduler creates its run from the recorded event.
+  for (const char* dag : {"api_collect_etl_daily", "nolabel_products_weekly", "recsys_retrain",
+                          "smartcar_log_ingest", "user_log_rollup_daily", "yolov5_image_collection_daily"})
+    REQUIRE(sb.Dagctl(std::string("pause ") + dag, kDags).exit_code == 0);
+  Background scheduler(sb, "scheduler", kDags);
+  auto report_run = [&]() -> json {
+    Output o = sb.Dagctl("runs api_orders_daily_report --json", kDags);
+    json runs = o.exit_code == 0 ? json::parse(o.out)["dag_runs"] : json::array();
+    return runs.empty() ? json() : runs[0];
+  };
+  REQUIRE(WaitFor([&] { return report_run()["state"] == "success"; }, 30));
+  CHECK(report_run()["run_type"] == "dataset_triggered");
+  fs::path db = sb.home() / "warehouse.db";
+  CHECK(SqlValue(db, "SELECT orders FROM api_orders_daily WHERE dt = '2026-11-21'") == "40");
+  std::string log = Log(sb, "api_orders_daily_report", report_run()["dag_run_id"], "announce");
+  CHECK(log.find("triggered by: {\"warehouse://api_orders\":[{") != std::string::npos);
+  CHECK(log.find("\"source_run_id\":\"" + load_run + "\"") != std::string::npos);
+  CHECK(scheduler.Signal(SIGTERM) == 0);
 }
 
 TEST_CASE("seed DAGs: recsys_retrain backs up the drop, loads the star schema, retrains and moves the drop") {

@@ -379,6 +379,88 @@ TEST_CASE("a try's report is applied only under its claim, with its XCom, skips 
   CHECK(s->ListTries(t0.key()).value().at(0).state == TaskState::kSuccess);
 }
 
+TEST_CASE("assets: references, events with their report, the consumers' queue, consumed events") {
+  Backend b(GENERATE("sqlite", "postgres"));
+  auto s = b.Open();
+  REQUIRE(s->EnsureDags({"report", "paused_report", "etl"}));
+  REQUIRE(s->SetPaused("paused_report", true));
+  REQUIRE(s->SyncAssetReferences({{"s3://wh/orders", "report", ""},
+                                  {"s3://wh/orders", "paused_report", ""},
+                                  {"s3://wh/orders", "etl", "t0"},
+                                  {"s3://wh/old", "etl", "t1"}},
+                                 true));
+  // A full sync drops what is gone; the asset itself stays.
+  REQUIRE(s->SyncAssetReferences({{"s3://wh/orders", "report", ""},
+                                  {"s3://wh/orders", "paused_report", ""},
+                                  {"s3://wh/orders", "etl", "t0"}},
+                                 true));
+  auto assets = s->ListAssets("", {}, "uri", 100, 0).value();
+  REQUIRE(assets.size() == 2);
+  CHECK(assets[0].uri == "s3://wh/old");
+  CHECK(assets[0].producing_tasks.empty());
+  CHECK(assets[1].consuming_dags == std::vector<std::string>{"paused_report", "report"});
+  CHECK(assets[1].producing_tasks == std::vector<std::pair<std::string, std::string>>{{"etl", "t0"}});
+  CHECK(s->ListAssets("ORDERS", {}, "", 100, 0).value().size() == 1);
+  CHECK(s->CountAssets("", {"report"}).value() == 1);
+  CHECK(s->ListAssets("", {}, "name", 100, 0).error().code() == Error::Code::kInvalidArgument);
+  CHECK(s->GetAsset("s3://nothing").error().IsNotFound());
+
+  // An event from outside needs a known asset; it queues the unpaused consumer once.
+  AssetEventRecord unknown{.uri = "s3://nothing"};
+  CHECK(s->RecordAssetEvent(unknown).error().IsNotFound());
+  AssetEventRecord outside{.uri = "s3://wh/orders", .extra = R"({"rows":3})"};
+  REQUIRE(s->RecordAssetEvent(outside));
+  CHECK(outside.id > 0);
+  CHECK(outside.asset_id == assets[1].id);
+
+  // A try's success records its outlets' events in the same write.
+  MakeRun(*s, 1, TaskState::kQueued);
+  auto claimed = s->ClaimTaskInstances(Claim("w1", 1)).value();
+  REQUIRE(claimed.size() == 1);
+  TryReport rep;
+  rep.ti = claimed[0];
+  rep.ti.state = TaskState::kSuccess;
+  rep.claim_worker = "w1";
+  rep.try_record = {"etl", "r1", "t0", -1, 1, TaskState::kSuccess, claimed[0].start_date.value()};
+  rep.asset_events = {{.uri = "s3://wh/orders", .source_dag_id = "etl", .source_task_id = "t0",
+                       .source_run_id = "r1"}};
+  TryReport stale = rep;
+  stale.ti.fence = 0;
+  CHECK_FALSE(s->ReportTry(stale).value());
+  CHECK(s->CountAssetEvents({}).value() == 1);  // a report that lost its claim records nothing
+  REQUIRE(s->ReportTry(rep).value());
+  auto events = s->ListAssetEvents({.uris = {"s3://wh/orders"}}).value();
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].extra == R"({"rows":3})");
+  CHECK(events[0].source_dag_id.empty());
+  CHECK(events[0].source_map_index == -1);
+  CHECK(events[1].source_dag_id == "etl");
+  CHECK(events[1].source_task_id == "t0");
+  CHECK(events[1].source_run_id == "r1");
+  CHECK(events[1].extra == "{}");
+  CHECK(s->ListAssetEvents({.source_dag_id = "etl"}).value().size() == 1);
+  CHECK(s->ListAssetEvents({.order_by = "-id"}).value()[0].id == events[1].id);
+  CHECK(s->ListAssetEvents({.order_by = "color"}).error().code() == Error::Code::kInvalidArgument);
+
+  auto queue = s->ListAssetQueue("").value();
+  REQUIRE(queue.size() == 1);  // two events, one entry; the paused consumer has none
+  CHECK(queue[0].dag_id == "report");
+  CHECK(queue[0].created_at == events[0].timestamp);
+
+  // A run consumes events and empties its DAG's queue.
+  DagRunRecord run = Run("dataset_triggered__1", RunType::kDatasetTriggered, "2026-01-02");
+  run.dag_id = "report";
+  REQUIRE(s->CreateDagRun(run, {}));
+  CHECK(s->GetDagRun("report", run.run_id).value().run_type == RunType::kDatasetTriggered);
+  REQUIRE(s->ConsumeAssetEvents("report", run.run_id, {events[0].id, events[1].id}));
+  CHECK(s->ListAssetQueue("report").value().empty());
+  auto consumed = s->ListConsumedAssetEvents("report", run.run_id).value();
+  REQUIRE(consumed.size() == 2);
+  CHECK(consumed[1].id == events[1].id);
+  auto created = s->ListAssetEventRuns({events[0].id}).value();
+  CHECK(created[events[0].id] == std::vector<std::pair<std::string, std::string>>{{"report", run.run_id}});
+}
+
 TEST_CASE("a try whose lease ran out is ended once, and its worker's renewal then fails") {
   Backend b(GENERATE("sqlite", "postgres"));
   auto s = b.Open();

@@ -611,3 +611,74 @@ TEST_CASE(
   }
   CHECK(h.store().GetDagRun("grouped", "r1").value().state == RunState::kQueued);
 }
+
+TEST_CASE("api: datasets, their events, POST /datasets/events and a run's upstream events") {
+  ApiHarness h({{"producer.yaml", "tasks:\n  - {id: load, command: x, outlets: [s3://wh/orders]}\n"},
+                {"report.yaml", "schedule: {assets: [s3://wh/orders]}\ntasks:\n  - {id: r, command: x}\n"}});
+  REQUIRE(h.store().EnsureDags({"producer", "report"}));
+  REQUIRE(h.store().SyncAssetReferences(
+      {{"s3://wh/orders", "report", ""}, {"s3://wh/orders", "producer", "load"}}, true));
+
+  json list = h.Call("GET", "/datasets", "/datasets", 200);
+  REQUIRE(list["total_entries"] == 1);
+  json ds = list["datasets"][0];
+  CHECK(ds["uri"] == "s3://wh/orders");
+  CHECK(ds["extra"] == json::object());
+  CHECK(ds["consuming_dags"][0]["dag_id"] == "report");
+  CHECK(ds["producing_tasks"][0]["dag_id"] == "producer");
+  CHECK(ds["producing_tasks"][0]["task_id"] == "load");
+  CHECK(h.Call("GET", "/datasets?uri_pattern=ORD", "/datasets", 200)["total_entries"] == 1);
+  CHECK(h.Call("GET", "/datasets?dag_ids=etl", "/datasets", 200)["total_entries"] == 0);
+  h.Call("GET", "/datasets?order_by=colour", "/datasets", 400);
+  // The URI is the rest of the path, as the server hands it over decoded.
+  CHECK(h.Call("GET", "/datasets/s3://wh/orders", "/datasets/{uri}", 200)["id"] == ds["id"]);
+  CHECK(h.Call("GET", "/datasets/s3://wh/nope", "/datasets/{uri}", 404)["detail"] ==
+        "The Dataset with uri: `s3://wh/nope` was not found");
+
+  json event = h.Call("POST", "/datasets/events", "/datasets/events", 200,
+                      R"({"dataset_uri": "s3://wh/orders", "extra": {"rows": 5}})");
+  CHECK(event["dataset_uri"] == "s3://wh/orders");
+  CHECK(event["dataset_id"] == ds["id"]);
+  CHECK(event["extra"] == json{{"rows", 5}, {"from_rest_api", true}});
+  CHECK(event["source_dag_id"].is_null());
+  CHECK(event["created_dagruns"] == json::array());
+  CHECK(h.Call("POST", "/datasets/events", "/datasets/events", 404,
+               R"({"dataset_uri": "s3://wh/nope"})")["detail"] ==
+        "Dataset with uri: `s3://wh/nope` was not found");
+  CHECK(h.Call("POST", "/datasets/events", "/datasets/events", 400, R"({"extra": {}})")["detail"] ==
+        "{'dataset_uri': ['Missing data for required field.']}");
+  h.Call("POST", "/datasets/events", "/datasets/events", 400,
+         R"({"dataset_uri": "s3://wh/orders", "extra": [1]})");
+
+  // The report's run consumed the event: it is the event's created run and the run's upstream.
+  DagRunRecord run;
+  run.dag_id = "report";
+  run.run_id = "dataset_triggered__2026-03-10T12:00:00+00:00";
+  run.run_type = RunType::kDatasetTriggered;
+  run.logical_date = run.data_interval_start = run.data_interval_end = h.clock().Now();
+  run.queued_at = h.clock().Now();
+  REQUIRE(h.store().CreateDagRun(run, {}));
+  int64_t event_id = h.store().ListAssetEvents({}).value().at(0).id;
+  REQUIRE(h.store().ConsumeAssetEvents("report", run.run_id, {event_id}));
+  json events = h.Call("GET", "/datasets/events", "/datasets/events", 200);
+  REQUIRE(events["total_entries"] == 1);
+  CHECK(events["dataset_events"][0]["created_dagruns"][0]["run_id"] == run.run_id);
+  CHECK(events["dataset_events"][0]["created_dagruns"][0]["state"] == "queued");
+  CHECK(h.Call("GET", "/datasets/events?source_dag_id=producer", "/datasets/events", 200)
+            ["total_entries"] == 0);
+  std::string path = "/dags/report/dagRuns/" + run.run_id;
+  CHECK(h.Call("GET", path, "/dags/{dag_id}/dagRuns/{dag_run_id}", 200)["run_type"] ==
+        "dataset_triggered");
+  json upstream = h.Call("GET", path + "/upstreamDatasetEvents",
+                         "/dags/{dag_id}/dagRuns/{dag_run_id}/upstreamDatasetEvents", 200);
+  REQUIRE(upstream["total_entries"] == 1);
+  CHECK(upstream["dataset_events"][0]["extra"]["rows"] == 5);
+  h.Call("GET", "/dags/report/dagRuns/nope/upstreamDatasetEvents",
+         "/dags/{dag_id}/dagRuns/{dag_run_id}/upstreamDatasetEvents", 404);
+
+  json dag = h.Call("GET", "/dags/report", "/dags/{dag_id}", 200);
+  CHECK(dag["schedule_interval"]["value"] == "Dataset");
+  CHECK(dag["timetable_description"] == "Triggered by datasets");
+  CHECK(h.Call("GET", "/dags/report/details", "/dags/{dag_id}/details", 200)["dataset_expression"] ==
+        json{{"all", {"s3://wh/orders"}}});
+}

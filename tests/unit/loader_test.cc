@@ -408,3 +408,59 @@ TEST_CASE("groups: every bad group, id and reference is an error with its place"
     SECTION(c.name) { CHECK(LoadErrors(c.yaml) == c.errors); }
   }
 }
+
+// ---- assets --------------------------------------------------------------------
+
+TEST_CASE("assets: outlets and an asset schedule load; no cron, no start_date needed") {
+  auto dag = MustLoad(R"(schedule:
+  assets: [s3://wh/orders, "postgres://db/public/users", s3://wh/orders]
+catchup: true
+tasks:
+  - {id: a, command: x, outlets: [file:///data/report.csv]}
+)");
+  CHECK(dag->schedule_assets == std::vector<std::string>{"s3://wh/orders", "postgres://db/public/users"});
+  CHECK(!dag->schedule);
+  CHECK(!dag->start_date);
+  CHECK(dag->tasks[0].outlets == std::vector<std::string>{"file:///data/report.csv"});
+}
+
+TEST_CASE("assets: every bad URI, list and schedule map is an error with its place") {
+  struct Case {
+    std::string yaml;
+    std::string errors;
+  };
+  const std::string long_uri(3001, 'x');
+  const std::vector<Case> cases = {
+      {"schedule: {assets: ['']}\n", "1:21: error: 'schedule.assets': an asset URI cannot be empty"},
+      {"schedule: {assets: ['   ']}\n",
+       "1:21: error: 'schedule.assets': an asset URI cannot be only whitespace"},
+      {"schedule: {assets: ['" + long_uri + "']}\n",
+       "1:21: error: 'schedule.assets': an asset URI is at most 3000 characters long; this one has "
+       "3001"},
+      {"schedule: {assets: ['airflow://dag/x']}\n",
+       "1:21: error: 'schedule.assets': the asset URI scheme 'airflow' is reserved"},
+      {"schedule: {assets: ['s3://wh/é']}\n",
+       "1:21: error: 'schedule.assets': an asset URI may only use ASCII characters"},
+      {"schedule: {assets: []}\n", "1:20: error: 'schedule.assets' must list at least one asset URI"},
+      {"schedule: {assets: s3://wh/a}\n",
+       "1:20: error: 'schedule.assets' must be a list of asset URIs, not a scalar"},
+      {"schedule: {asets: [s3://wh/a]}\n",
+       "1:12: error: 'schedule': unknown key 'asets' (did you mean 'assets'?) (a schedule map "
+       "takes 'assets: [URI, ...]')"},
+      {"schedule: {}\n", "1:11: error: 'schedule' as a map must have 'assets: [URI, ...]'"},
+      {"schedule: {assets: [{uri: x}]}\n",
+       "1:21: error: 'schedule.assets' items must be URI strings, not a map"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.yaml);
+    CHECK(LoadErrors(c.yaml + "tasks:\n  - {id: a, command: x}\n") ==
+          "dags/test.yaml:" + c.errors + "\n");
+  }
+  CHECK(LoadErrors("tasks:\n  - {id: a, command: x, outlets: ['airflow://x', '']}\n") ==
+        "dags/test.yaml:2:35: error: tasks[0]: 'outlets': the asset URI scheme 'airflow' is "
+        "reserved\n"
+        "dags/test.yaml:2:50: error: tasks[0]: 'outlets': an asset URI cannot be empty\n");
+  CHECK(LoadErrors("tasks:\n  - {id: a, command: x, outlets: s3://wh/a}\n") ==
+        "dags/test.yaml:2:34: error: tasks[0]: 'outlets' must be a list of asset URIs, not a "
+        "scalar\n");
+}
