@@ -495,11 +495,24 @@ async function runPage(dagId, runId) {
       el("td", {}, stateBox(ti.state), ti.state || "none"), el("td", { text: ti.try_number }),
       el("td", { text: when(ti.start_date) }), el("td", { text: when(ti.end_date) }),
       el("td", { text: ti.duration === null ? "" : `${ti.duration.toFixed(2)}s` })));
+  const triggers = run.run_type === "dataset_triggered" ? await triggeredBy(dagId, runId) : [];
   show(el("h1", {}, el("a", { href: `#/dags/${enc(dagId)}`, text: dagId }), " / ", run.dag_run_id),
     el("div", { class: "muted" }, stateBox(run.state), `${run.state} · ${run.run_type} · logical date ${when(run.logical_date)} · `,
       el("a", { href: `#/dags/${enc(dagId)}/runs/${enc(runId)}/code`, id: "run-code", text: "code of this run's version" })),
-    el("h2", { text: "Task instances" }), table);
+    ...triggers, el("h2", { text: "Task instances" }), table);
   autoRefresh(run.state === "running" || run.state === "queued");
+}
+
+// The asset events a dataset-triggered run consumed, one line each, linking to the producing run.
+async function triggeredBy(dagId, runId) {
+  const events = await api(`/dags/${enc(dagId)}/dagRuns/${enc(runId)}/upstreamDatasetEvents`);
+  const list = el("ul", { id: "triggered-by" });
+  for (const e of events.dataset_events)
+    list.append(el("li", {}, `${e.dataset_uri} at ${when(e.timestamp)} `, e.source_dag_id
+      ? el("a", { href: `#/dags/${enc(e.source_dag_id)}/runs/${enc(e.source_run_id)}`,
+        text: `by ${e.source_dag_id}.${e.source_task_id}` })
+      : "from outside"));
+  return [el("h2", { text: "Triggered by asset events" }), list];
 }
 
 // A task instance's page, and its label: `task [3]` for a mapped instance.

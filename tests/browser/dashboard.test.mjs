@@ -374,7 +374,8 @@ test("assets: the page lists producers and consumers; an event shows as the late
   row = await assetRow("s3://lake/orders");
   assert.match(row[3], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC from outside$/);
   await page.click("#assets tr[data-asset='s3://lake/orders'] a[href*='dataset_triggered__']");
-  await page.waitForSelector("text=dataset_triggered ·");
+  await page.waitForSelector("#triggered-by li");
+  assert.match(await page.textContent("#triggered-by"), /^s3:\/\/lake\/orders at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC from outside$/);
   await page.goto(`${base}/#/dags/asset_report`);
   await page.waitForSelector("text=on assets: s3://lake/orders");
 });
