@@ -88,6 +88,7 @@ class Call {
   Reply<json> ListDatasetEvents();
   Reply<json> PostDatasetEvent();
   Reply<json> UpstreamDatasetEvents(const std::string& dag_id, const std::string& run_id);
+  Reply<json> QueuedEvents(const std::string& dag_id, const std::string& uri);
   Reply<json> EventCollection(Store& store, const std::vector<AssetEventRecord>& events, int total);
   Reply<PoolRecord> PoolFromBody(const json& body, PoolRecord base, const std::vector<std::string>& mask);
 

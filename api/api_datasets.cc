@@ -127,8 +127,7 @@ Reply<json> Call::PostDatasetEvent() {
   if (!store) return std::unexpected(store.error());
   if (auto st = (*store)->RecordAssetEvent(event); !st) {
     if (st.error().IsNotFound())
-      return DatasetNotFound(
-          fmt::format("Dataset with uri: `{}` was not found", Shorten(event.uri)));
+      return DatasetNotFound(fmt::format("Dataset with uri: '{}' not found", Shorten(event.uri)));
     return Internal(st.error());
   }
   return DatasetEventJson(event, {});
@@ -142,6 +141,37 @@ Reply<json> Call::UpstreamDatasetEvents(const std::string& dag_id, const std::st
   auto events = (*store)->ListConsumedAssetEvents(dag_id, run_id);
   if (!events) return Internal(events.error());
   return EventCollection(**store, *events, static_cast<int>(events->size()));
+}
+
+// Airflow's queuedEvent endpoints: the queue entries of a DAG, of an asset,
+// or the one of both; GET lists them, DELETE removes them (204); 404 when
+// there are none.
+Reply<json> Call::QueuedEvents(const std::string& dag_id, const std::string& uri) {
+  auto before = TimeParam("before");
+  if (!before) return std::unexpected(before.error());
+  AssetQueueQuery q{dag_id, uri, *before};
+  std::string detail =
+      dag_id.empty()  ? fmt::format("Queue event with dataset uri: `{}` was not found", Shorten(uri))
+      : uri.empty()   ? fmt::format("Queue event with dag_id: `{}` was not found", Shorten(dag_id))
+                      : fmt::format("Queue event with dag_id: `{}` and dataset uri: `{}` was not found",
+                                    Shorten(dag_id), Shorten(uri));
+  auto store = Db();
+  if (!store) return std::unexpected(store.error());
+  if (req_.method == "DELETE") {
+    auto deleted = (*store)->DeleteAssetQueue(q);
+    if (!deleted) return Internal(deleted.error());
+    if (*deleted == 0) return NotFound("Queue event not found", detail);
+    status_ = 204;
+    return json(nullptr);
+  }
+  auto entries = (*store)->ListAssetQueue(q);
+  if (!entries) return Internal(entries.error());
+  if (entries->empty()) return NotFound("Queue event not found", detail);
+  json items = json::array();
+  for (const AssetQueueEntry& e : *entries)
+    items.push_back({{"uri", e.uri}, {"dag_id", e.dag_id}, {"created_at", FormatIso(e.created_at)}});
+  if (!dag_id.empty() && !uri.empty()) return items[0];
+  return json{{"datasets", items}, {"total_entries", items.size()}};
 }
 
 }  // namespace dagctl::api

@@ -112,6 +112,11 @@ Reply<json> Call::Route(const std::vector<std::string>& s) {
       if (auto bad = method_is("GET")) return *bad;
       return ListDatasetEvents();
     }
+    const std::string queued = "/datasets/queuedEvent/";
+    if (n >= 3 && s[1] == "queuedEvent" && req_.path.starts_with(queued)) {
+      if (auto bad = method_is("GET"); bad && m != "DELETE") return *bad;
+      return QueuedEvents("", req_.path.substr(queued.size()));
+    }
     if (auto bad = method_is("GET")) return *bad;
     if (n == 1) return ListDatasets();
     // The URI is the rest of the path, slashes and all (s3://bucket/key).
@@ -139,6 +144,14 @@ Reply<json> Call::Route(const std::vector<std::string>& s) {
     if (n == 4 && s[2] == "tasks") {
       if (auto bad = method_is("GET")) return *bad;
       return GetTask(dag, s[3]);
+    }
+    if (n >= 4 && s[2] == "datasets" && s[3] == "queuedEvent") {
+      // The URI, if any, is the rest of the path, slashes and all.
+      std::string prefix = "/dags/" + dag + "/datasets/queuedEvent/";
+      std::string uri = n > 4 && req_.path.starts_with(prefix) ? req_.path.substr(prefix.size()) : "";
+      if (n > 4 && uri.empty()) return NotFound("Not found", "no API endpoint at " + req_.path);
+      if (auto bad = method_is("GET"); bad && m != "DELETE") return *bad;
+      return QueuedEvents(dag, uri);
     }
     if (n == 3 && s[2] == "clearTaskInstances") {
       if (auto bad = method_is("POST")) return *bad;

@@ -301,7 +301,7 @@ Status Scheduler::CreateRuns(Timestamp now, const std::set<std::string>& paused)
 // queue entry (a new event since its last dataset-triggered run) and that is
 // not paused gets a run; a paused one keeps its queue for when it resumes.
 Status Scheduler::CreateAssetTriggeredRuns(Timestamp now, const std::set<std::string>& paused) {
-  auto queue = store_.ListAssetQueue("");
+  auto queue = store_.ListAssetQueue({});
   if (!queue) return Fail(queue.error());
   for (const auto& dag : bag_.dags) {
     if (!IsAssetScheduled(*dag) || paused.count(dag->dag_id)) continue;
@@ -320,7 +320,7 @@ Status Scheduler::CreateAssetTriggeredRuns(Timestamp now, const std::set<std::st
 // Under the DAG's lock: reads its queue again (another scheduler may have
 // consumed it), creates the run with the events it consumes, empties the queue.
 Status Scheduler::CreateAssetTriggeredRun(const Dag& dag, Timestamp now) {
-  auto queue = store_.ListAssetQueue(dag.dag_id);
+  auto queue = store_.ListAssetQueue({.dag_id = dag.dag_id});
   if (!queue) return Fail(queue.error());
   auto due = PlanAssetTriggeredRun(dag, *queue, {});
   if (!due) return {};

@@ -62,6 +62,24 @@ std::string AssetWhere(bool postgres, const std::string& uri_pattern,
   return where;
 }
 
+// " WHERE ..." of the queue entries `q` selects (aliases q and a).
+std::string AssetQueueWhere(const AssetQueueQuery& q, SqlArgs& a) {
+  std::string where = " WHERE 1=1";
+  if (!q.dag_id.empty()) {
+    where += " AND q.target_dag_id=?";
+    a.Add(q.dag_id);
+  }
+  if (!q.uri.empty()) {
+    where += " AND a.uri=?";
+    a.Add(q.uri);
+  }
+  if (q.before) {
+    where += " AND q.created_at < ?";
+    a.Add(*q.before);
+  }
+  return where;
+}
+
 }  // namespace
 
 Result<std::optional<int64_t>> SqlStore::AssetId(const std::string& uri, bool create,
@@ -186,9 +204,6 @@ Status SqlStore::InsertAssetEvent(AssetEventRecord& e) {
              a);
   if (!r) return Fail(r.error());
   e.id = r->Int(0, 0);
-  auto touched =
-      Q("UPDATE asset SET updated_at=? WHERE id=?", SqlArgs().Add(e.timestamp).Add(e.asset_id));
-  if (!touched) return Fail(touched.error());
   // Airflow's _queue_dagruns: every consumer that is not paused, once per
   // asset until its run is created (the first event's time is kept).
   auto q = Q("INSERT INTO asset_dag_run_queue (asset_id, target_dag_id, created_at) "
@@ -288,13 +303,9 @@ Result<int> SqlStore::CountAssetEvents(const AssetEventQuery& q) {
   return static_cast<int>(r->Int(0, 0));
 }
 
-Result<std::vector<AssetQueueEntry>> SqlStore::ListAssetQueue(const std::string& dag_id) {
+Result<std::vector<AssetQueueEntry>> SqlStore::ListAssetQueue(const AssetQueueQuery& q) {
   SqlArgs a;
-  std::string where;
-  if (!dag_id.empty()) {
-    where = " WHERE q.target_dag_id=?";
-    a.Add(dag_id);
-  }
+  std::string where = AssetQueueWhere(q, a);
   auto r = Q(fmt::format("SELECT a.uri, q.target_dag_id, q.created_at FROM asset_dag_run_queue q "
                          "JOIN asset a ON a.id = q.asset_id{} ORDER BY q.target_dag_id, a.uri",
                          where),
@@ -304,6 +315,18 @@ Result<std::vector<AssetQueueEntry>> SqlStore::ListAssetQueue(const std::string&
   for (size_t i = 0; i < r->size(); ++i)
     out.push_back({r->Text(i, 0), r->Text(i, 1), r->Time(i, 2)});
   return out;
+}
+
+Result<int> SqlStore::DeleteAssetQueue(const AssetQueueQuery& q) {
+  SqlArgs a;
+  std::string where = AssetQueueWhere(q, a);
+  auto n = Write(fmt::format("DELETE FROM asset_dag_run_queue WHERE (asset_id, target_dag_id) IN "
+                             "(SELECT q.asset_id, q.target_dag_id FROM asset_dag_run_queue q "
+                             "JOIN asset a ON a.id = q.asset_id{})",
+                             where),
+                 a);
+  if (!n) return Fail(n.error());
+  return static_cast<int>(*n);
 }
 
 Status SqlStore::ConsumeAssetEvents(const std::string& dag_id, const std::string& run_id,

@@ -143,7 +143,8 @@ class SqlStore : public Store {
   Status RecordAssetEvent(AssetEventRecord& event) override;
   Result<std::vector<AssetEventRecord>> ListAssetEvents(const AssetEventQuery& q) override;
   Result<int> CountAssetEvents(const AssetEventQuery& q) override;
-  Result<std::vector<AssetQueueEntry>> ListAssetQueue(const std::string& dag_id) override;
+  Result<std::vector<AssetQueueEntry>> ListAssetQueue(const AssetQueueQuery& q) override;
+  Result<int> DeleteAssetQueue(const AssetQueueQuery& q) override;
   Status ConsumeAssetEvents(const std::string& dag_id, const std::string& run_id,
                             const std::vector<int64_t>& event_ids) override;
   Result<std::map<int64_t, std::vector<std::pair<std::string, std::string>>>> ListAssetEventRuns(

@@ -302,6 +302,13 @@ struct AssetEventQuery {
   std::string order_by;
 };
 
+/// Which queue entries to list or delete; empty fields match any.
+struct AssetQueueQuery {
+  std::string dag_id;
+  std::string uri;
+  std::optional<Timestamp> before;  ///< Only entries created strictly before.
+};
+
 /// A consumer DAG waiting on an asset (Airflow 2's DatasetDagRunQueue): one
 /// per (asset, DAG) whatever the number of events, since the DAG's last
 /// dataset-triggered run.
@@ -575,8 +582,11 @@ class Store {
   virtual Status RecordAssetEvent(AssetEventRecord& event) = 0;
   virtual Result<std::vector<AssetEventRecord>> ListAssetEvents(const AssetEventQuery& q) = 0;
   virtual Result<int> CountAssetEvents(const AssetEventQuery& q) = 0;
-  /// The queue entries of `dag_id`, or of every DAG when "".
-  virtual Result<std::vector<AssetQueueEntry>> ListAssetQueue(const std::string& dag_id) = 0;
+  /// The queue entries `q` selects, by dag_id then URI.
+  virtual Result<std::vector<AssetQueueEntry>> ListAssetQueue(const AssetQueueQuery& q) = 0;
+  /// Deletes the queue entries `q` selects (the API's DELETE .../queuedEvent);
+  /// returns how many.
+  virtual Result<int> DeleteAssetQueue(const AssetQueueQuery& q) = 0;
   /// What a dataset-triggered run consumed: links `event_ids` to it and
   /// empties its DAG's queue.
   virtual Status ConsumeAssetEvents(const std::string& dag_id, const std::string& run_id,

@@ -442,10 +442,13 @@ TEST_CASE("assets: references, events with their report, the consumers' queue, c
   CHECK(s->ListAssetEvents({.order_by = "-id"}).value()[0].id == events[1].id);
   CHECK(s->ListAssetEvents({.order_by = "color"}).error().code() == Error::Code::kInvalidArgument);
 
-  auto queue = s->ListAssetQueue("").value();
+  auto queue = s->ListAssetQueue({}).value();
   REQUIRE(queue.size() == 1);  // two events, one entry; the paused consumer has none
   CHECK(queue[0].dag_id == "report");
   CHECK(queue[0].created_at == events[0].timestamp);
+
+  CHECK(s->ListAssetQueue({.uri = "s3://wh/orders", .before = queue[0].created_at}).value().empty());
+  CHECK(s->ListAssetQueue({.dag_id = "report", .uri = "s3://wh/orders"}).value().size() == 1);
 
   // A run consumes events and empties its DAG's queue.
   DagRunRecord run = Run("dataset_triggered__1", RunType::kDatasetTriggered, "2026-01-02");
@@ -453,7 +456,7 @@ TEST_CASE("assets: references, events with their report, the consumers' queue, c
   REQUIRE(s->CreateDagRun(run, {}));
   CHECK(s->GetDagRun("report", run.run_id).value().run_type == RunType::kDatasetTriggered);
   REQUIRE(s->ConsumeAssetEvents("report", run.run_id, {events[0].id, events[1].id}));
-  CHECK(s->ListAssetQueue("report").value().empty());
+  CHECK(s->ListAssetQueue({.dag_id = "report"}).value().empty());
   auto consumed = s->ListConsumedAssetEvents("report", run.run_id).value();
   REQUIRE(consumed.size() == 2);
   CHECK(consumed[1].id == events[1].id);

@@ -644,11 +644,30 @@ TEST_CASE("api: datasets, their events, POST /datasets/events and a run's upstre
   CHECK(event["created_dagruns"] == json::array());
   CHECK(h.Call("POST", "/datasets/events", "/datasets/events", 404,
                R"({"dataset_uri": "s3://wh/nope"})")["detail"] ==
-        "Dataset with uri: `s3://wh/nope` was not found");
+        "Dataset with uri: 's3://wh/nope' not found");
   CHECK(h.Call("POST", "/datasets/events", "/datasets/events", 400, R"({"extra": {}})")["detail"] ==
         "{'dataset_uri': ['Missing data for required field.']}");
   h.Call("POST", "/datasets/events", "/datasets/events", 400,
          R"({"dataset_uri": "s3://wh/orders", "extra": [1]})");
+
+  // The report waits on the asset: its queue entry, by DAG, by asset, and both.
+  json queued = h.Call("GET", "/dags/report/datasets/queuedEvent", "/dags/{dag_id}/datasets/queuedEvent", 200);
+  REQUIRE(queued["total_entries"] == 1);
+  CHECK(queued["datasets"][0]["uri"] == "s3://wh/orders");
+  CHECK(queued["datasets"][0]["created_at"] == event["timestamp"]);
+  CHECK(h.Call("GET", "/datasets/queuedEvent/s3://wh/orders", "/datasets/queuedEvent/{uri}", 200)
+            ["datasets"][0]["dag_id"] == "report");
+  CHECK(h.Call("GET", "/dags/report/datasets/queuedEvent/s3://wh/orders",
+               "/dags/{dag_id}/datasets/queuedEvent/{uri}", 200)["dag_id"] == "report");
+  CHECK(h.Call("GET", "/dags/report/datasets/queuedEvent?before=2026-01-01T00:00:00Z",
+               "/dags/{dag_id}/datasets/queuedEvent", 404)["detail"] ==
+        "Queue event with dag_id: `report` was not found");
+  CHECK(h.Call("GET", "/dags/producer/datasets/queuedEvent/s3://wh/orders",
+               "/dags/{dag_id}/datasets/queuedEvent/{uri}", 404)["detail"] ==
+        "Queue event with dag_id: `producer` and dataset uri: `s3://wh/orders` was not found");
+  h.Call("DELETE", "/datasets/queuedEvent/s3://wh/orders", "/datasets/queuedEvent/{uri}", 204);
+  CHECK(h.Call("DELETE", "/dags/report/datasets/queuedEvent", "/dags/{dag_id}/datasets/queuedEvent", 404)
+            ["title"] == "Queue event not found");
 
   // The report's run consumed the event: it is the event's created run and the run's upstream.
   DagRunRecord run;

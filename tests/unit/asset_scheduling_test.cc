@@ -141,7 +141,7 @@ TEST_CASE("a producer's success records an event of its outlet; a failure record
   CHECK(events[0].source_task_id == "load");
   CHECK(events[0].source_run_id == h.store().ListDagRuns({.dag_id = "producer"}).value()[0].run_id);
   // The consumer waits for s3://wh/b as well.
-  auto queue = h.store().ListAssetQueue("consumer").value();
+  auto queue = h.store().ListAssetQueue({.dag_id = "consumer"}).value();
   REQUIRE(queue.size() == 1);
   CHECK(queue[0].uri == "s3://wh/a");
   CHECK(ConsumerRuns(h).empty());
