@@ -90,6 +90,7 @@ class SchedulerHarness {
     return ids;
   }
 
+  std::string dags_dir() const { return (dir_ / "dags").string(); }
   FakeClock& clock() { return clock_; }
   Store& store() { return *store_; }
   FakeTryRunner& runner() { return runner_; }

@@ -158,3 +158,24 @@ TEST_CASE("an event of an asset no DAG declares is NotFound and records nothing"
   CHECK(st.error().message() == "Dataset with uri: `s3://nobody/x` not found");
   CHECK(h.store().CountAssetEvents({}).value() == 0);
 }
+
+TEST_CASE("two schedulers on one store create one dataset-triggered run from one queue") {
+  SchedulerHarness h("2026-11-01T00:00:00Z", std::chrono::milliseconds(1));
+  h.AddDag("consumer", kConsumer);
+  Play(h, {"run", "a", "b"});
+  // Another scheduler (another process's) passes first and creates the run.
+  DagCache cache(Operators(), h.dags_dir());
+  Scheduler other(h.store(), h.clock(), Operators(), cache,
+                  {.dags_dir = h.dags_dir(), .owner = "other-host:2", .verbose = false});
+  REQUIRE(h.store().Transaction([&]() -> Status {
+    auto queued = other.Pass({}, {}, {});
+    if (!queued) return Fail(queued.error());
+    return {};
+  }));
+  other.Committed();
+  h.Tick();  // this one finds the queue empty
+  auto runs = h.store().ListDagRuns({.dag_id = "consumer"}).value();
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].run_id == "dataset_triggered__2026-11-01T00:03:00+00:00");
+  CHECK(h.store().ListAssetQueue({}).value().empty());
+}
