@@ -70,6 +70,10 @@ Reply<json> Call::Route(const std::vector<std::string>& s) {
                                    fmt::format("{} is not allowed on {}", m, req_.path)});
   };
   size_t n = s.size();
+  if (n == 1 && s[0] == "version") {
+    if (auto bad = method_is("GET")) return *bad;
+    return json{{"version", DAGCTL_VERSION}, {"git_version", nullptr}};
+  }
   if (n == 1 && s[0] == "health") {
     if (auto bad = method_is("GET")) return *bad;
     return Health();

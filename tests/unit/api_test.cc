@@ -131,6 +131,11 @@ TEST_CASE("api: health, DAG list with paging and filters, DAG, tasks, import err
   REQUIRE(h.store().Heartbeat("scheduler", "me:1", h.clock().Now()));
   CHECK(h.Call("GET", "/health", "/health", 200)["scheduler"]["status"] == "healthy");
 
+  json version = h.Call("GET", "/version", "/version", 200);
+  CHECK(version["version"] == DAGCTL_VERSION);
+  CHECK(version["git_version"] == nullptr);
+  h.Call("POST", "/version", "", 405);
+
   json dags = h.Call("GET", "/dags", "/dags", 200);
   CHECK(dags["total_entries"] == 2);
   CHECK(dags["dags"][0]["dag_id"] == "etl");
