@@ -76,6 +76,13 @@ class Call {
   // api_versions.cc
   Reply<json> GetDagSource(const std::string& token);
   Reply<json> Versions(const std::string& dag_id);
+  // api_variables.cc
+  Reply<json> ListVariables();
+  Reply<json> PutVariable(const std::string* key);
+  Reply<json> GetVariable(const std::string& key);
+  Reply<json> DeleteVariable(const std::string& key);
+  Reply<json> XComEntries(const std::string& dag_id, const std::string& run_id,
+                          const std::string& task, const std::string* key);
   // api_pools.cc
   Reply<json> ListPools();
   Reply<json> PostPool();

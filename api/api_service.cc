@@ -70,6 +70,10 @@ Reply<json> Call::Route(const std::vector<std::string>& s) {
                                    fmt::format("{} is not allowed on {}", m, req_.path)});
   };
   size_t n = s.size();
+  if (n == 1 && s[0] == "version") {
+    if (auto bad = method_is("GET")) return *bad;
+    return json{{"version", DAGCTL_VERSION}, {"git_version", nullptr}};
+  }
   if (n == 1 && s[0] == "health") {
     if (auto bad = method_is("GET")) return *bad;
     return Health();
@@ -94,6 +98,17 @@ Reply<json> Call::Route(const std::vector<std::string>& s) {
   if (n == 2 && s[0] == "ui" && s[1] == "workers") {
     if (auto bad = method_is("GET")) return *bad;
     return Workers();
+  }
+  if (n >= 1 && n <= 2 && s[0] == "variables") {
+    if (n == 1) {
+      if (m == "POST") return PutVariable(nullptr);
+      if (auto bad = method_is("GET")) return *bad;
+      return ListVariables();
+    }
+    if (m == "PATCH") return PutVariable(&s[1]);
+    if (m == "DELETE") return DeleteVariable(s[1]);
+    if (auto bad = method_is("GET")) return *bad;
+    return GetVariable(s[1]);
   }
   if (s.size() <= 2 && !s.empty() && s[0] == "pools") {
     if (n == 1) {
@@ -169,6 +184,10 @@ Reply<json> Call::Route(const std::vector<std::string>& s) {
       if (n == 5 && s[4] == "upstreamDatasetEvents") return UpstreamDatasetEvents(dag, s[3]);
       if (n == 6 && s[4] == "taskInstances") return GetTi(dag, s[3], s[5]);
       if (n == 7 && s[4] == "taskInstances" && s[6] == "listMapped") return ListMapped(dag, s[3], s[5]);
+      if (n == 7 && s[4] == "taskInstances" && s[6] == "xcomEntries")
+        return XComEntries(dag, s[3], s[5], nullptr);
+      if (n == 8 && s[4] == "taskInstances" && s[6] == "xcomEntries")
+        return XComEntries(dag, s[3], s[5], &s[7]);
       if (n == 7 && s[4] == "taskInstances") return GetTi(dag, s[3], s[5], &s[6]);
       if (n == 8 && s[4] == "taskInstances" && s[6] == "logs") return GetLog(dag, s[3], s[5], s[7]);
     }

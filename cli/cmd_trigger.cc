@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <iostream>
 #include <set>
 
 #include "cli/app.h"
@@ -46,11 +48,32 @@ int CmdTrigger(App& app, const std::vector<std::string>& argv) {
   return kExitOk;
 }
 
+namespace {
+
+std::string Labels(const std::vector<TiKey>& keys) {
+  std::string list;
+  for (const TiKey& t : keys) list += (list.empty() ? "" : ", ") + TaskLabel(t);
+  return list;
+}
+
+// Asks on the terminal, as `airflow tasks clear` does; false for anything but y or yes.
+bool Confirmed(size_t n) {
+  fmt::print("Clear {} task instance{}? [y/N] ", n, n == 1 ? "" : "s");
+  std::fflush(stdout);
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return false;
+  for (char& c : answer) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return answer == "y" || answer == "yes";
+}
+
+}  // namespace
+
 int CmdClear(App& app, const std::vector<std::string>& argv) {
   auto args = ParseOrReport({"clear",
-                             "DAG RUN_ID [--task TASK|GROUP]... [--downstream] [--only-failed]",
+                             "DAG RUN_ID [--task TASK|GROUP]... [--downstream] [--only-failed] "
+                             "[--yes] [--dry-run]",
                              {"--task"},
-                             {"--downstream", "--only-failed"},
+                             {"--downstream", "--only-failed", "--yes", "--dry-run"},
                              2,
                              2},
                             argv);
@@ -65,22 +88,42 @@ int CmdClear(App& app, const std::vector<std::string>& argv) {
   }
   Store* store = app.store();
   if (!store) return kExitFailed;
+  const std::string& run_id = args->positional[1];
   ClearSpec spec{.task_ids = args->All("--task"),
                  .downstream = args->Flag("--downstream"),
-                 .only_failed = args->Flag("--only-failed")};
-  auto cleared = ClearRun(*store, *dag, args->positional[1], spec);
+                 .only_failed = args->Flag("--only-failed"),
+                 .dry_run = true};
+  // First what would be cleared, then (asked, or --yes) the clear itself.
+  auto preview = ClearRun(*store, *dag, run_id, spec);
+  if (!preview) {
+    PrintError(preview.error().message());
+    return kExitFailed;
+  }
+  if (preview->empty()) {
+    fmt::print("nothing to clear in {}\n", run_id);
+    return kExitOk;
+  }
+  fmt::print("{} task instance{} of {} to clear: {}\n", preview->size(),
+             preview->size() == 1 ? "" : "s", run_id, Labels(*preview));
+  if (args->Flag("--dry-run")) return kExitOk;
+  if (!args->Flag("--yes")) {
+    if (!isatty(STDIN_FILENO)) {
+      PrintError("clear: add --yes to clear without being asked (stdin is not a terminal)");
+      return kExitUsage;
+    }
+    if (!Confirmed(preview->size())) {
+      fmt::print("cancelled: nothing was cleared\n");
+      return kExitFailed;
+    }
+  }
+  spec.dry_run = false;
+  auto cleared = ClearRun(*store, *dag, run_id, spec);
   if (!cleared) {
     PrintError(cleared.error().message());
     return kExitFailed;
   }
-  if (cleared->empty()) {
-    fmt::print("nothing to clear in {}\n", args->positional[1]);
-    return kExitOk;
-  }
-  std::string list;
-  for (const TiKey& t : *cleared) list += (list.empty() ? "" : ", ") + TaskLabel(t);
-  fmt::print("cleared {} task{} of {}: {}; the run is queued for the scheduler\n", cleared->size(),
-             cleared->size() == 1 ? "" : "s", args->positional[1], list);
+  fmt::print("cleared {} task instance{} of {}: {}; the run is queued for the scheduler\n",
+             cleared->size(), cleared->size() == 1 ? "" : "s", run_id, Labels(*cleared));
   return kExitOk;
 }
 

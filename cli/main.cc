@@ -26,12 +26,15 @@ Commands:
   logs DAG RUN_ID TASK [--try N] [--follow]  a try's log
   next DAG [-n N] [--after T] [--json] the next scheduled runs (or the assets it waits for)
   graph DAG [--format text|dot|mermaid] the resolved task graph
+  version (or --version)              print dagctl's version
   show DAG [--run RUN_ID]             the YAML of the DAG's current version, or of the
                                       version the run executes
   pause DAG / unpause DAG             stop / resume scheduling
   trigger DAG [--date D] [--conf JSON] queue a manual run for the scheduler
   backfill DAG --from D --to D [--rerun-failed]  create and run the scheduled runs of a range
-  clear DAG RUN_ID [--task TASK|GROUP]... [--downstream] [--only-failed]  reset tasks to run again
+  clear DAG RUN_ID [--task TASK|GROUP]... [--downstream] [--only-failed] [--yes] [--dry-run]
+                                      reset tasks to run again; shows them and asks first
+                                      unless --yes (--dry-run: only show them)
   variables set K V | get K | list | delete K   variables for {{ var.NAME }}
   pools set NAME SLOTS [--description D] | list [--json] | delete NAME
                                       pools: slots shared by the tries that name them
@@ -125,6 +128,10 @@ int main(int argc, char** argv) {
       command = a;
     else
       rest.push_back(a);
+  }
+  if (command == "version" || (command.empty() && !rest.empty() && rest[0] == "--version")) {
+    fmt::print("dagctl {}\n", DAGCTL_VERSION);
+    return dagctl::cli::kExitOk;
   }
   if (command.empty() || command == "help") {
     bool asked = command == "help" || (!rest.empty() && (rest[0] == "--help" || rest[0] == "-h"));

@@ -100,6 +100,8 @@ class SqlStore : public Store {
   Result<std::string> GetXCom(const std::string& dag_id, const std::string& run_id,
                               const std::string& task_id, const std::string& key,
                               int map_index) override;
+  Result<std::vector<XComRecord>> ListXComs(const std::string& dag_id, const std::string& run_id,
+                                            const std::string& task_id) override;
   Result<std::vector<std::pair<int, std::string>>> ListMappedXCom(
       const std::string& dag_id, const std::string& run_id, const std::string& task_id,
       const std::string& key) override;

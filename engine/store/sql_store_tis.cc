@@ -516,6 +516,19 @@ Result<std::string> SqlStore::GetXCom(const std::string& dag_id, const std::stri
   return r->Text(0, 0);
 }
 
+Result<std::vector<XComRecord>> SqlStore::ListXComs(const std::string& dag_id,
+                                                    const std::string& run_id,
+                                                    const std::string& task_id) {
+  auto r = Q("SELECT key, value, map_index FROM xcom WHERE dag_id=? AND run_id=? AND task_id=? "
+             "ORDER BY map_index, key",
+             SqlArgs().Add(dag_id).Add(run_id).Add(task_id));
+  if (!r) return Fail(r.error());
+  std::vector<XComRecord> out;
+  for (size_t i = 0; i < r->size(); ++i)
+    out.push_back({task_id, r->TakeText(i, 0), r->TakeText(i, 1), static_cast<int>(r->Int(i, 2))});
+  return out;
+}
+
 Result<std::vector<std::pair<int, std::string>>> SqlStore::ListMappedXCom(
     const std::string& dag_id, const std::string& run_id, const std::string& task_id,
     const std::string& key) {

@@ -494,6 +494,10 @@ class Store {
   virtual Result<std::string> GetXCom(const std::string& dag_id, const std::string& run_id,
                                       const std::string& task_id, const std::string& key,
                                       int map_index = -1) = 0;
+  /// Everything a task pushed in a run (each map index), by map index then key.
+  virtual Result<std::vector<XComRecord>> ListXComs(const std::string& dag_id,
+                                                    const std::string& run_id,
+                                                    const std::string& task_id) = 0;
   /// What the instances of a mapped task pushed under `key`, by map index
   /// (those that pushed nothing are not there).
   virtual Result<std::vector<std::pair<int, std::string>>> ListMappedXCom(

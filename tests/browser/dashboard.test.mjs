@@ -71,6 +71,14 @@ schedule:
 tasks:
   - {id: report, command: "true"}
 `);
+  writeFileSync(join(dags, "mapped.yaml"), `
+description: One task mapped over three regions; the second one fails
+tasks:
+  - id: per_region
+    expand: {region: [eu, us, ap]}
+    retries: 0
+    command: 'echo "region {{ region }} as {{ map_index }}"; test {{ region }} != us'
+`);
   writeFileSync(join(dags, "broken.yaml"), "tasks: [\n");
   return dags;
 }
@@ -238,6 +246,25 @@ test("pools: created from the form, they hold tasks to their slots, and slots ca
     acceptDialogs = false;
   }
   assert.equal(await page.$$eval("#pools tr[data-pool='default_pool'] button:has-text('Delete')", (b) => b.length), 0);
+});
+
+test("mapping: a mapped task is one grid cell; its page lists the instances, each with its log", async () => {
+  await page.goto(`${base}/`);
+  const run = await page.evaluate(async () => (await fetch("/api/v1/dags/mapped/dagRuns",
+    { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" })).json());
+  await page.goto(`${base}/#/dags/mapped/grid`);
+  // One failed instance of three: the cell shows failed, and says how many there are.
+  await page.waitForSelector("#grid a.cell.s-failed[data-task='per_region']", { timeout: 20000 });
+  assert.match(await page.getAttribute("#grid a.cell[data-task='per_region']", "title"), /failed \(3 mapped instances\)/);
+  await page.click("#grid a.cell[data-task='per_region']");
+  await page.waitForSelector("#mapped tr[data-map-index='2']");
+  const rows = await page.$$eval("#mapped tr[data-map-index]", (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  assert.deepEqual(rows.map((r) => r.slice(0, 4)), [
+    ["[0]", "region=eu", "success", "1"], ["[1]", "region=us", "failed", "1"], ["[2]", "region=ap", "success", "1"]]);
+  await page.click("#mapped a:has-text('[1]')");
+  await page.waitForSelector("#log");
+  assert.match(await page.textContent("#log"), /region us as 1/);
+  assert.match(await page.textContent("main h1"), new RegExp(`${run.dag_run_id.replace(/[+]/g, "\\+")} / per_region \\[1\\]`));
 });
 
 test("script injected through a description or a task's output never runs", async () => {

@@ -37,6 +37,14 @@ TEST_CASE("list shows DAGs and import errors, and --json uses Airflow names") {
   CHECK(j["import_errors"][0]["filename"] == FIXTURES_DIR "/broken/bad.yaml");
 }
 
+TEST_CASE("dagctl --version and dagctl version print its version") {
+  Sandbox sb;
+  Output v = sb.Dagctl("--version");
+  CHECK(v.exit_code == 0);
+  CHECK(v.out == std::string("dagctl ") + DAGCTL_VERSION + "\n");
+  CHECK(sb.Dagctl("version").out == v.out);
+}
+
 TEST_CASE("bad usage exits 2 with a hint") {
   Sandbox sb;
   Output o = sb.Dagctl("rnu pipeline");

@@ -351,6 +351,29 @@ TEST_CASE("queues route tasks to their workers, and a pool's slots hold across w
   CHECK(used.size() >= 2);
 }
 
+TEST_CASE("a mapped task's instances are spread over workers, and downstream reads all their values") {
+  Sandbox sb;
+  Cluster c(sb);
+  c.AddDag("mapped", "max_active_tasks: 32\ntasks:\n"
+                     "  - {id: each, expand: {n: [1, 2, 3, 4, 5, 6]}, command: 'sleep 0.3; echo v{{ n }}'}\n"
+                     "  - {id: total, depends_on: each, command: \"echo '{{ xcom.each }}'\"}\n");
+  auto s = c.Start("scheduler --no-worker", "s.log");
+  auto w1 = c.Start("worker --slots 2 --name w1", "w1.log");
+  auto w2 = c.Start("worker --slots 2 --name w2", "w2.log");
+  std::string run_id = c.Trigger("mapped", 1)[0];
+  REQUIRE(WaitFor([&] { return c.RunsIn("mapped", RunState::kSuccess) == 1; }, 30));
+  std::set<std::string> workers;
+  for (int k = 0; k < 6; ++k) {
+    auto tries = c.store().ListTries({"mapped", run_id, "each", k}).value();
+    REQUIRE(tries.size() == 1);
+    CHECK(tries[0].state == TaskState::kSuccess);
+    workers.insert(tries[0].worker);
+  }
+  CHECK(workers == std::set<std::string>{"w1", "w2"});
+  CHECK(c.store().GetXCom("mapped", run_id, "total", "return_value").value() ==
+        R"(["v1","v2","v3","v4","v5","v6"])");
+}
+
 TEST_CASE("a worker on another machine (its own network and host name) runs tries as itself") {
   if (::geteuid() != 0) {
     WARN("skipped: making another machine (network and UTS namespaces) needs root");

@@ -116,19 +116,19 @@ TEST_CASE(
   REQUIRE(first.size() == 3);
   CHECK(first[0] == "extract");
 
-  Output typo = sb.Dagctl("clear grouped '" + run_id + "' --task lod", dags);
+  Output typo = sb.Dagctl("clear grouped '" + run_id + "' --task lod --yes", dags);
   CHECK(typo.exit_code == 2);
   CHECK(typo.err ==
         "dagctl: clear: DAG 'grouped' has no task or group 'lod' (did you mean 'load'?)\n");
 
   // Clear the whole group (and what follows it) once load.orders can succeed.
   std::ofstream(sb.work() / "ready") << "";
-  Output cleared = sb.Dagctl("clear grouped '" + run_id + "' --task load --downstream", dags);
+  Output cleared = sb.Dagctl("clear grouped '" + run_id + "' --task load --downstream --yes", dags);
   REQUIRE(cleared.exit_code == 0);
-  CHECK(cleared.out == fmt::format("cleared 5 tasks of {}: load.check.rows, load.check.totals, "
-                                   "load.orders, load.users, report; the run is queued for the "
-                                   "scheduler\n",
-                                   run_id));
+  CHECK(cleared.out.find(fmt::format("\ncleared 5 task instances of {}: load.check.rows, "
+                                     "load.check.totals, load.orders, load.users, report; the run "
+                                     "is queued for the scheduler\n",
+                                     run_id)) != std::string::npos);
   CHECK(States(sb, dags, run_id).at("extract") == "success");
   CHECK(States(sb, dags, run_id).at("load.users") == "none");
 

@@ -64,8 +64,8 @@ TEST_CASE("mapping: run, list, read logs per instance, and clear to expand again
 
   // One file now: clearing from list_files makes two instances, whose tries go on counting.
   WriteDag(sb, R"(["x"])");
-  Output cleared = sb.Dagctl("clear convert '" + run_id + "' --task list_files --downstream", dags);
-  CHECK(cleared.out.find("cleared 6 tasks") != std::string::npos);
+  Output cleared = sb.Dagctl("clear convert '" + run_id + "' --task list_files --downstream --yes", dags);
+  CHECK(cleared.out.find("cleared 6 task instances") != std::string::npos);
   {
     Background scheduler(sb, "scheduler", dags);
     REQUIRE(WaitFor([&] { return RunState(sb, dags, run_id) == "success"; }, 15));
@@ -78,7 +78,7 @@ TEST_CASE("mapping: run, list, read logs per instance, and clear to expand again
 
   // No file: the mapped task is skipped, and so is its all_success downstream.
   WriteDag(sb, "[]");
-  sb.Dagctl("clear convert '" + run_id + "' --task list_files --downstream", dags);
+  sb.Dagctl("clear convert '" + run_id + "' --task list_files --downstream --yes", dags);
   {
     Background scheduler(sb, "scheduler", dags);
     REQUIRE(WaitFor([&] { return RunState(sb, dags, run_id) == "success"; }, 15));

@@ -173,10 +173,19 @@ TEST_CASE("clear resets failed tasks and the scheduler runs them again") {
   REQUIRE(sb.Dagctl("run gate", dags).exit_code == 1);
   std::string run_id = Runs(sb, dags, "gate")[0]["dag_run_id"];
   std::ofstream(flag) << "";
-  Output c = sb.Dagctl("clear gate '" + run_id + "' --only-failed", dags);
+  // Without a terminal to ask on, clear says what it would clear and clears nothing.
+  Output asked = sb.Dagctl("clear gate '" + run_id + "' --only-failed", dags);
+  CHECK(asked.exit_code == 2);
+  CHECK(asked.out == "2 task instances of " + run_id + " to clear: after, check\n");
+  CHECK(asked.err == "dagctl: clear: add --yes to clear without being asked (stdin is not a terminal)\n");
+  Output dry = sb.Dagctl("clear gate '" + run_id + "' --only-failed --dry-run", dags);
+  CHECK(dry.exit_code == 0);
+  CHECK(dry.out == asked.out);
+  CHECK(RunState(sb, dags, "gate") == "failed");
+  Output c = sb.Dagctl("clear gate '" + run_id + "' --only-failed --yes", dags);
   CHECK(c.exit_code == 0);
-  CHECK(c.out ==
-        "cleared 2 tasks of " + run_id + ": after, check; the run is queued for the scheduler\n");
+  CHECK(c.out == "2 task instances of " + run_id + " to clear: after, check\ncleared 2 task instances of " +
+                     run_id + ": after, check; the run is queued for the scheduler\n");
   CHECK(RunState(sb, dags, "gate") == "queued");
   Background scheduler(sb, "scheduler", dags);
   REQUIRE(WaitFor([&] { return RunState(sb, dags, "gate") == "success"; }, 5));
@@ -186,14 +195,15 @@ TEST_CASE("clear resets failed tasks and the scheduler runs them again") {
   CHECK(tis[1]["try_number"] == 2);
 
   // --task picks tasks; --downstream adds what depends on them.
-  c = sb.Dagctl("clear gate '" + run_id + "' --task after", dags);
-  CHECK(c.out == "cleared 1 task of " + run_id + ": after; the run is queued for the scheduler\n");
+  c = sb.Dagctl("clear gate '" + run_id + "' --task after --yes", dags);
+  CHECK(c.out == "1 task instance of " + run_id + " to clear: after\ncleared 1 task instance of " +
+                     run_id + ": after; the run is queued for the scheduler\n");
   REQUIRE(WaitFor([&] { return RunState(sb, dags, "gate") == "success"; }, 5));
-  c = sb.Dagctl("clear gate '" + run_id + "' --task check --downstream", dags);
-  CHECK(c.out ==
-        "cleared 2 tasks of " + run_id + ": after, check; the run is queued for the scheduler\n");
+  c = sb.Dagctl("clear gate '" + run_id + "' --task check --downstream --yes", dags);
+  CHECK(c.out.find("\ncleared 2 task instances of " + run_id +
+                   ": after, check; the run is queued for the scheduler\n") != std::string::npos);
   REQUIRE(WaitFor([&] { return RunState(sb, dags, "gate") == "success"; }, 5));
-  c = sb.Dagctl("clear gate '" + run_id + "' --task nope", dags);
+  c = sb.Dagctl("clear gate '" + run_id + "' --task nope --yes", dags);
   CHECK(c.exit_code == 2);
   CHECK(c.err == "dagctl: clear: DAG 'gate' has no task 'nope'\n");
 }

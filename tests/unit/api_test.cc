@@ -131,6 +131,11 @@ TEST_CASE("api: health, DAG list with paging and filters, DAG, tasks, import err
   REQUIRE(h.store().Heartbeat("scheduler", "me:1", h.clock().Now()));
   CHECK(h.Call("GET", "/health", "/health", 200)["scheduler"]["status"] == "healthy");
 
+  json version = h.Call("GET", "/version", "/version", 200);
+  CHECK(version["version"] == DAGCTL_VERSION);
+  CHECK(version["git_version"] == nullptr);
+  h.Call("POST", "/version", "", 405);
+
   json dags = h.Call("GET", "/dags", "/dags", 200);
   CHECK(dags["total_entries"] == 2);
   CHECK(dags["dags"][0]["dag_id"] == "etl");
@@ -398,6 +403,72 @@ TEST_CASE("api: a mapped task's instances: listMapped, one by map index, its log
   json cell = grid["task_instances"]["r1"]["each"];
   CHECK(cell["mapped"] == 3);
   CHECK(cell["state"] == "failed");  // what matters most of success, failed, success
+}
+
+TEST_CASE("api: variables are created, listed, read, updated and deleted as Airflow's /variables") {
+  ApiHarness h;
+  CHECK(h.Call("GET", "/variables", "/variables", 200)["total_entries"] == 0);
+  json made = h.Call("POST", "/variables", "/variables", 200, R"({"key": "region", "value": "eu"})");
+  CHECK(made == json({{"key", "region"}, {"value", "eu"}, {"description", nullptr}}));
+  h.Call("POST", "/variables", "/variables", 200, R"({"key": "bucket", "value": "s3://b"})");
+  CHECK(h.Call("POST", "/variables", "/variables", 400, R"({"key": "x"})")["detail"] ==
+        "{'value': ['Missing data for required field.']}");
+  h.Call("POST", "/variables", "/variables", 400, R"({"key": "x", "value": 3})");
+  json list = h.Call("GET", "/variables", "/variables", 200);
+  CHECK(list["total_entries"] == 2);
+  CHECK(list["variables"][0] == json({{"key", "bucket"}, {"description", nullptr}}));  // no value in lists
+  CHECK(h.Call("GET", "/variables?order_by=-key&limit=1", "/variables", 200)["variables"][0]["key"] == "region");
+  h.Call("GET", "/variables?order_by=value", "/variables", 400);
+
+  std::string one = "/variables/{variable_key}";
+  CHECK(h.Call("GET", "/variables/region", one, 200)["value"] == "eu");
+  CHECK(h.Call("GET", "/variables/nope", one, 404)["detail"] == "Variable does not exist: nope");
+  CHECK(h.Call("PATCH", "/variables/region?update_mask=value", one, 200,
+               R"({"key": "region", "value": "us"})")["value"] == "us");
+  CHECK(h.store().GetVariable("region").value() == "us");
+  CHECK(h.Call("PATCH", "/variables/region", one, 400, R"({"key": "other", "value": "us"})")["detail"] ==
+        "key from request body doesn't match uri parameter");
+  h.Call("PATCH", "/variables/region?update_mask=key", one, 400, R"({"key": "region", "value": "us"})");
+  h.Call("PATCH", "/variables/nope", one, 404, R"({"key": "nope", "value": "x"})");
+  h.Call("DELETE", "/variables/region", one, 204);
+  h.Call("DELETE", "/variables/region", one, 404);
+  CHECK(h.Call("GET", "/variables", "/variables", 200)["total_entries"] == 1);
+}
+
+TEST_CASE("api: a task instance's XCom entries, listed without values and read one by one") {
+  ApiHarness h;
+  h.Call("POST", "/dags/other/dagRuns", "/dags/{dag_id}/dagRuns", 200, R"({"dag_run_id": "r1"})");
+  FakeTryRunner runner(h.clock());
+  runner.Script("t", {{0, std::chrono::milliseconds(5), false, "rows=3"}});
+  runner.Script("each", {{0, std::chrono::milliseconds(5), false, "A"},
+                         {0, std::chrono::milliseconds(5), false, "B"},
+                         {0, std::chrono::milliseconds(5), false, "C"}});
+  h.Execute("r1", runner, "other");
+  REQUIRE(h.store().PutXCom("other", "r1", {"t", "extra", "more", -1}));
+  std::string base = "/dags/other/dagRuns/r1/taskInstances";
+  std::string list_path = "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/xcomEntries";
+  json list = h.Call("GET", base + "/t/xcomEntries", list_path, 200);
+  REQUIRE(list["total_entries"] == 2);
+  CHECK(list["xcom_entries"][0]["key"] == "extra");
+  CHECK(list["xcom_entries"][1]["key"] == "return_value");
+  CHECK(!list["xcom_entries"][1].contains("value"));
+  CHECK(list["xcom_entries"][1]["map_index"] == -1);
+  CHECK(list["xcom_entries"][1]["timestamp"].is_string());
+  CHECK(h.Call("GET", base + "/t/xcomEntries?xcom_key=extra", list_path, 200)["total_entries"] == 1);
+  CHECK(h.Call("GET", base + "/each/xcomEntries", list_path, 200)["total_entries"] == 3);
+  json second = h.Call("GET", base + "/each/xcomEntries?map_index=1", list_path, 200);
+  REQUIRE(second["total_entries"] == 1);
+  CHECK(second["xcom_entries"][0]["map_index"] == 1);
+
+  std::string one_path = list_path + "/{xcom_key}";
+  json value = h.Call("GET", base + "/t/xcomEntries/return_value", one_path, 200);
+  CHECK(value["value"] == "rows=3");
+  CHECK(value["task_id"] == "t");
+  CHECK(h.Call("GET", base + "/each/xcomEntries/return_value?map_index=2", one_path, 200)["value"] == "C");
+  h.Call("GET", base + "/each/xcomEntries/return_value", one_path, 404);  // which instance?
+  h.Call("GET", base + "/t/xcomEntries/nope", one_path, 404);
+  h.Call("GET", base + "/t/xcomEntries?map_index=x", list_path, 400);
+  h.Call("GET", "/dags/other/dagRuns/nope/taskInstances/t/xcomEntries", list_path, 404);
 }
 
 TEST_CASE("api: a log over 16 MiB comes back as its last 16 MiB, after a line saying so") {

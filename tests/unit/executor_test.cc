@@ -728,3 +728,14 @@ tasks:
   CHECK(h.Ti("a").state == TaskState::kSuccess);
   CHECK(h.runner().started().back().request.launch.argv[2] == "success");
 }
+
+TEST_CASE("mapping: max_active_tis_per_dagrun caps a mapped task's running instances") {
+  Harness h(R"(tasks:
+  - {id: load, expand: {part: [1, 2, 3, 4, 5, 6]}, max_active_tis_per_dagrun: 2, command: x}
+)");
+  h.runner().Script("load", std::vector<ScriptedTry>(6, {0, milliseconds(100)}));
+  CHECK(h.Run() == RunState::kSuccess);
+  CHECK(h.runner().started().size() == 6);
+  CHECK(h.runner().max_running() == 2);
+  CHECK(h.StartTimes("load") == std::vector<double>{0.0, 0.0, 0.1, 0.1, 0.2, 0.2});
+}
