@@ -95,21 +95,28 @@ Reply<json> Call::Grid(const std::string& dag_id) {
   }
   auto tis = (*store)->ListTaskInstancesOfRuns(dag_id, ids);
   if (!tis) return Internal(tis.error());
-  // A mapped task is one cell: its instances' summary state, and how many.
-  std::map<std::pair<std::string, std::string>, std::vector<TaskState>> mapped;
+  // A mapped task is one cell: its instances' summary state (folded one
+  // instance at a time), its latest try, and how many instances it has.
+  struct Mapped {
+    TaskState state = TaskState::kNone;
+    int try_number = 0;
+    size_t count = 0;
+  };
+  std::map<std::pair<std::string, std::string>, Mapped> mapped;
   json cells = json::object();
   for (const auto& ti : *tis) {
-    json& cell = cells[ti.run_id][ti.task_id];
     if (ti.map_index < 0) {
-      cell = {{"state", StateOrNull(ti.state)}, {"try_number", ti.try_number}};
+      cells[ti.run_id][ti.task_id] = {{"state", StateOrNull(ti.state)}, {"try_number", ti.try_number}};
       continue;
     }
-    auto& states = mapped[{ti.run_id, ti.task_id}];
-    states.push_back(ti.state);
-    cell = {{"state", StateOrNull(GroupState(states))},
-            {"try_number", std::max(cell.is_object() ? cell.value("try_number", 0) : 0, ti.try_number)},
-            {"mapped", states.size()}};
+    Mapped& m = mapped[{ti.run_id, ti.task_id}];
+    m.state = m.count ? GroupState({m.state, ti.state}) : ti.state;
+    m.try_number = std::max(m.try_number, ti.try_number);
+    ++m.count;
   }
+  for (const auto& [key, m] : mapped)
+    cells[key.first][key.second] = {
+        {"state", StateOrNull(m.state)}, {"try_number", m.try_number}, {"mapped", m.count}};
   const Dag& d = **dag;
   json tasks = json::array();
   for (size_t i : d.graph.topo_order) tasks.push_back(d.tasks[i].id);

@@ -28,25 +28,28 @@ def write(path, text):
         f.write(text)
 
 
-def dags(folder, n, chain):
-    write(os.path.join(folder, "mapped.yaml"),
-          "max_active_tasks: 32\ndefault_args: {retries: 0}\nparams: {n: %d}\ntasks:\n"
-          "  - {id: list, command: 'seq -s, 1 {{ params.n }} | sed \"s/.*/[&]/\"'}\n"
-          "  - {id: each, depends_on: list, expand: {i: \"{{ xcom.list }}\"}, "
-          "max_map_length: %d, command: 'true'}\n" % (n, n))
-    plain = ["max_active_tasks: 32", "default_args: {retries: 0}", "tasks:",
-             "  - {id: list, command: 'true'}"]
-    plain += [f"  - {{id: t{i}, depends_on: list, command: 'true'}}" for i in range(n)]
-    write(os.path.join(folder, "plain.yaml"), "\n".join(plain) + "\n")
-    write(os.path.join(folder, "busy.yaml"),
+def mapped_dag(path, n, command):
+    """A task mapped over 1..n, the list made by an upstream's XCom."""
+    write(path,
           "max_active_tasks: 32\ndefault_args: {retries: 0}\ntasks:\n"
           "  - {id: list, command: 'seq -s, 1 %d | sed \"s/.*/[&]/\"'}\n"
           "  - {id: each, depends_on: list, expand: {i: \"{{ xcom.list }}\"}, "
-          "max_map_length: %d, command: 'sleep 0.2'}\n" % (n, n))
-    busy = ["max_active_tasks: 32", "default_args: {retries: 0}", "tasks:",
-            "  - {id: list, command: 'true'}"]
-    busy += [f"  - {{id: t{i}, depends_on: list, command: 'sleep 0.2'}}" for i in range(n)]
-    write(os.path.join(folder, "busy_plain.yaml"), "\n".join(busy) + "\n")
+          "max_map_length: %d, command: '%s'}\n" % (n, n, command))
+
+
+def plain_dag(path, n, command):
+    """n plain tasks after one upstream: the same work, written out task by task."""
+    lines = ["max_active_tasks: 32", "default_args: {retries: 0}", "tasks:",
+             "  - {id: list, command: 'true'}"]
+    lines += [f"  - {{id: t{i}, depends_on: list, command: '{command}'}}" for i in range(n)]
+    write(path, "\n".join(lines) + "\n")
+
+
+def dags(folder, n, chain):
+    mapped_dag(os.path.join(folder, "mapped.yaml"), n, "true")
+    plain_dag(os.path.join(folder, "plain.yaml"), n, "true")
+    mapped_dag(os.path.join(folder, "busy.yaml"), n, "sleep 0.2")
+    plain_dag(os.path.join(folder, "busy_plain.yaml"), n, "sleep 0.2")
     lines = ["default_args: {retries: 0}", "tasks:"]
     for i in range(chain):
         dep = f", depends_on: c{i-1}" if i else ""
