@@ -2,21 +2,13 @@
 // playwright-core, against `dagctl serve` on loopback.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { chromium } from "playwright-core";
+import { startDashboard, waitUntil } from "./harness.mjs";
 
-const DAGCTL = resolve(process.env.DAGCTL_BIN || "../../build/dagctl");
-const dir = mkdtempSync(join(tmpdir(), "dagctl_browser_"));
-let server, browser, page, base;
-let acceptDialogs = false;
+let dash, page, base;
 
-function writeDags() {
-  const dags = join(dir, "dags");
-  mkdirSync(dags);
-  writeFileSync(join(dags, "etl.yaml"), `
+function dagFiles() {
+  const files = {};
+  files["etl.yaml"] = `
 description: "Nightly <script>window.__pwned = 'description'</script> load"
 tags: [nightly]
 schedule: "0 2 * * *"
@@ -34,8 +26,8 @@ tasks:
   - id: load
     depends_on: transform
     command: echo loaded
-`);
-  writeFileSync(join(dags, "pooled.yaml"), `
+`;
+  files["pooled.yaml"] = `
 description: Two loads that share a pool the test creates from the dashboard
 schedule: null
 start_date: 2030-01-01
@@ -46,9 +38,9 @@ tasks:
   - id: load_b
     pool: narrow
     command: sleep 30
-`);
-  writeFileSync(join(dags, "versioned.yaml"), VERSION_1);
-  writeFileSync(join(dags, "grouped.yaml"), `
+`;
+  files["versioned.yaml"] = VERSION_1;
+  files["grouped.yaml"] = `
 description: Nested task groups the test folds and unfolds
 task_groups:
   load: {depends_on: extract, tooltip: Loads the warehouse}
@@ -58,29 +50,29 @@ tasks:
   - {id: orders, group: load, command: "exit 1", retries: 0}
   - {id: rows, group: load.check, command: "true", depends_on: load.orders}
   - {id: report, command: "true", depends_on: load, trigger_rule: all_done}
-`);
-  writeFileSync(join(dags, "asset_producer.yaml"), `
+`;
+  files["asset_producer.yaml"] = `
 description: Loads the orders table, an asset
 tasks:
   - {id: publish, command: "true", outlets: ["s3://lake/orders"]}
-`);
-  writeFileSync(join(dags, "asset_report.yaml"), `
+`;
+  files["asset_report.yaml"] = `
 description: Runs once the orders table has a new event
 schedule:
   assets: ["s3://lake/orders"]
 tasks:
   - {id: report, command: "true"}
-`);
-  writeFileSync(join(dags, "mapped.yaml"), `
+`;
+  files["mapped.yaml"] = `
 description: One task mapped over three regions; the second one fails
 tasks:
   - id: per_region
     expand: {region: [eu, us, ap]}
     retries: 0
     command: 'echo "region {{ region }} as {{ map_index }}"; test {{ region }} != us'
-`);
-  writeFileSync(join(dags, "broken.yaml"), "tasks: [\n");
-  return dags;
+`;
+  files["broken.yaml"] = "tasks: [\n";
+  return files;
 }
 
 const VERSION_1 = `description: a DAG whose file changes while the test runs
@@ -94,44 +86,13 @@ tasks:
 const VERSION_2 = VERSION_1.replace("command: echo one\n",
   "command: echo two\n  - id: third\n    depends_on: second\n    command: echo three\n");
 
-function startServer(dags) {
-  return new Promise((resolvePort, reject) => {
-    server = spawn(DAGCTL, ["serve", "--port", "0", "--quiet"], {
-      env: { ...process.env, DAGCTL_HOME: join(dir, "home"), DAGCTL_DAGS: dags },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let log = "";
-    server.stderr.on("data", (chunk) => {
-      log += chunk;
-      const m = log.match(/http:\/\/127\.0\.0\.1:(\d+)\//);
-      if (m) resolvePort(Number(m[1]));
-    });
-    server.on("exit", (code) => reject(new Error(`dagctl serve exited (${code}): ${log}`)));
-    setTimeout(() => reject(new Error(`dagctl serve did not start: ${log}`)), 10000);
-  });
-}
-
 before(async () => {
-  const port = await startServer(writeDags());
-  base = `http://127.0.0.1:${port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on("dialog", (d) => (acceptDialogs ? d.accept() : d.dismiss()));
+  dash = await startDashboard(dagFiles());
+  ({ page, base } = dash);
 });
 
 after(async () => {
-  await browser?.close();
-  // Wait for serve to end its tries and write their logs before the folder goes.
-  if (server && server.exitCode === null && server.signalCode === null) {
-    const exited = new Promise((resolveExit) => server.once("exit", resolveExit));
-    server.kill("SIGTERM");
-    await exited;
-  }
-  rmSync(dir, { recursive: true, force: true });
+  await dash?.stop();
 });
 
 test("the DAG list shows the DAGs, their schedule and the import errors", async () => {
@@ -188,13 +149,7 @@ test("the workers page lists the live workers, their queues and slots", async ()
 });
 
 // Polls `fn` (run in the page, may be async) until it returns true.
-async function until(fn, arg, timeoutMs = 20000) {
-  const end = Date.now() + timeoutMs;
-  while (!(await page.evaluate(fn, arg))) {
-    if (Date.now() > end) throw new Error(`gave up waiting for ${fn}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+function until(fn, arg, timeoutMs) { return waitUntil(page, fn, arg, timeoutMs); }
 
 async function poolRow(name) {
   await page.waitForSelector(`#pools tr[data-pool='${name}']`);
@@ -238,12 +193,12 @@ test("pools: created from the form, they hold tasks to their slots, and slots ca
   await page.click("#new-pool button");
   await page.waitForSelector("#new-pool p.error:has-text('already exists')");
 
-  acceptDialogs = true;
+  dash.acceptDialogs = true;
   try {
     await page.click("#pools tr[data-pool='narrow'] button:has-text('Delete')");
     await page.waitForSelector("#pools tr[data-pool='narrow']", { state: "detached" });
   } finally {
-    acceptDialogs = false;
+    dash.acceptDialogs = false;
   }
   assert.equal(await page.$$eval("#pools tr[data-pool='default_pool'] button:has-text('Delete')", (b) => b.length), 0);
 });
@@ -287,7 +242,7 @@ test("code: a run's page shows the version it ran and what changed since; the co
     const r = await fetch(`/api/v1/dags/versioned/dagRuns/${encodeURIComponent(id)}`);
     return (await r.json()).state === "success";
   }, run.dag_run_id);
-  writeFileSync(join(dir, "dags", "versioned.yaml"), VERSION_2);
+  dash.writeDag("versioned.yaml", VERSION_2);
   // The scheduler stores the new version, and the web server sees it.
   await until(async () => {
     const v = await (await fetch("/api/v1/ui/versions/versioned")).json();
