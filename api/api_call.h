@@ -1,6 +1,7 @@
 // Internal to api/: one REST request being answered. The handlers of each
 // group of endpoints live in their own file (api_service.cc: DAGs, runs,
-// task instances; api_pools.cc: pools; api_datasets.cc: datasets; api_versions.cc: DAG versions; api_ui.cc: the
+// task instances; api_actions.cc: setting states and clearing; api_connections.cc:
+// connections; api_pools.cc: pools; api_datasets.cc: datasets; api_versions.cc: DAG versions; api_ui.cc: the
 // dashboard's views of a DAG).
 #pragma once
 
@@ -66,7 +67,20 @@ class Call {
   Reply<json> TiPage(const std::vector<const TaskInstanceRecord*>& tis, const DagRunRecord& run);
   Reply<json> GetLog(const std::string& dag_id, const std::string& run_id, const std::string& task,
                       const std::string& try_text);
+  // api_actions.cc
   Reply<json> Clear(const std::string& dag_id);
+  Reply<json> PatchRun(const std::string& dag_id, const std::string& run_id);
+  Reply<json> RunStatePreview(const std::string& dag_id, const std::string& run_id);
+  Reply<json> PatchTi(const std::string& dag_id, const std::string& run_id, const std::string& task_id,
+                      const std::string* map_index);
+  Reply<json> UpdateTisState(const std::string& dag_id);
+  // api_connections.cc
+  Reply<json> ListConnections();
+  Reply<json> PostConnection();
+  Reply<json> GetConnection(const std::string& id);
+  Reply<json> PatchConnection(const std::string& id);
+  Reply<json> DeleteConnection(const std::string& id);
+  Reply<json> TestConnection();
   Reply<json> ImportErrors();
   Reply<json> DagDetails(const std::string& dag_id);
   Reply<json> Workers();

@@ -110,6 +110,25 @@ Reply<json> Call::Route(const std::vector<std::string>& s) {
     if (auto bad = method_is("GET")) return *bad;
     return GetVariable(s[1]);
   }
+  if (n >= 1 && n <= 2 && s[0] == "connections") {
+    if (n == 1) {
+      if (m == "POST") return PostConnection();
+      if (auto bad = method_is("GET")) return *bad;
+      return ListConnections();
+    }
+    if (s[1] == "test") {
+      if (auto bad = method_is("POST")) return *bad;
+      return TestConnection();
+    }
+    if (m == "PATCH") return PatchConnection(s[1]);
+    if (m == "DELETE") return DeleteConnection(s[1]);
+    if (auto bad = method_is("GET")) return *bad;
+    return GetConnection(s[1]);
+  }
+  if (n == 4 && s[0] == "ui" && s[1] == "markRun") {
+    if (auto bad = method_is("POST")) return *bad;
+    return RunStatePreview(s[2], s[3]);
+  }
   if (s.size() <= 2 && !s.empty() && s[0] == "pools") {
     if (n == 1) {
       if (m == "POST") return PostPool();
@@ -168,6 +187,10 @@ Reply<json> Call::Route(const std::vector<std::string>& s) {
       if (auto bad = method_is("GET"); bad && m != "DELETE") return *bad;
       return QueuedEvents(dag, uri);
     }
+    if (n == 3 && s[2] == "updateTaskInstancesState") {
+      if (auto bad = method_is("POST")) return *bad;
+      return UpdateTisState(dag);
+    }
     if (n == 3 && s[2] == "clearTaskInstances") {
       if (auto bad = method_is("POST")) return *bad;
       return Clear(dag);
@@ -178,6 +201,9 @@ Reply<json> Call::Route(const std::vector<std::string>& s) {
         if (auto bad = method_is("GET")) return *bad;
         return ListRuns(dag);
       }
+      if (n == 4 && m == "PATCH") return PatchRun(dag, s[3]);
+      if ((n == 6 || n == 7) && m == "PATCH" && s[4] == "taskInstances")
+        return PatchTi(dag, s[3], s[5], n == 7 ? &s[6] : nullptr);
       if (auto bad = method_is("GET")) return *bad;
       if (n == 4) return GetRun(dag, s[3]);
       if (n == 5 && s[4] == "taskInstances") return ListTis(dag, s[3]);
@@ -428,10 +454,22 @@ Reply<json> Call::ListRuns(const std::string& dag_id) {
   for (auto [name, field] : {std::pair{"execution_date_gte", &q.logical_date_gte},
                              std::pair{"execution_date_lte", &q.logical_date_lte},
                              std::pair{"logical_date_gte", &q.logical_date_gte},
-                             std::pair{"logical_date_lte", &q.logical_date_lte}}) {
+                             std::pair{"logical_date_lte", &q.logical_date_lte},
+                             std::pair{"start_date_gte", &q.start_date_gte},
+                             std::pair{"start_date_lte", &q.start_date_lte},
+                             std::pair{"end_date_gte", &q.end_date_gte},
+                             std::pair{"end_date_lte", &q.end_date_lte}}) {
     auto t = TimeParam(name);
     if (!t) return std::unexpected(t.error());
     if (*t) *field = *t;
+  }
+  // dagctl's extension: run_type=manual|scheduled|backfill|dataset_triggered (repeatable).
+  for (const std::string& t : Params("run_type")) {
+    auto type = ParseRunType(t);
+    if (!type)
+      return BadRequest(fmt::format(
+          "unknown run type '{}' (use manual, scheduled, backfill or dataset_triggered)", Shorten(t)));
+    q.types.push_back(*type);
   }
   auto order = Params("order_by");
   q.order_by = order.empty() ? "id" : order[0];
@@ -581,54 +619,6 @@ Reply<json> Call::GetLog(const std::string& dag_id, const std::string& run_id, c
   }
   if (req_.wants_text) return TextReply(std::move(*content));
   return json{{"content", std::move(*content)}};
-}
-
-Reply<json> Call::Clear(const std::string& dag_id) {
-  auto dag = FindDag(dag_id);
-  if (!dag) return std::unexpected(dag.error());
-  auto body = Body();
-  if (!body) return std::unexpected(body.error());
-  auto flag = [&](const char* name, bool fallback) -> Reply<bool> {
-    if (!body->contains(name)) return fallback;
-    if (!(*body)[name].is_boolean()) return BadRequest(fmt::format("'{}' must be true or false", name));
-    return (*body)[name].get<bool>();
-  };
-  ClearSpec spec;
-  auto dry = flag("dry_run", true), failed = flag("only_failed", true),
-       down = flag("include_downstream", false), up = flag("include_upstream", false);
-  for (auto* f : {&dry, &failed, &down, &up})
-    if (!*f) return std::unexpected(f->error());
-  spec.dry_run = *dry;
-  spec.only_failed = *failed;
-  spec.downstream = *down;
-  spec.upstream = *up;
-  if (body->contains("task_ids")) {
-    const json& ids = (*body)["task_ids"];
-    if (!ids.is_array() || ids.empty()) return BadRequest("'task_ids' must be a non-empty list of task ids");
-    for (const json& id : ids) {
-      if (!id.is_string()) return BadRequest("'task_ids' must be a list of strings");
-      // A group's id stands for its tasks, as Airflow's UI clears a group.
-      if ((*dag)->TasksNamed(id.get<std::string>()).empty())
-        return BadRequest(NoSuchTaskMessage(**dag, id.get<std::string>()));
-      spec.task_ids.push_back(id.get<std::string>());
-    }
-  }
-  if (!body->contains("dag_run_id") || !(*body)["dag_run_id"].is_string())
-    return BadRequest("'dag_run_id' is required (clearing by date range is not supported)");
-  std::string run_id = (*body)["dag_run_id"].get<std::string>();
-  auto run = FindRun(dag_id, run_id);
-  if (!run) return std::unexpected(run.error());
-  auto cleared = ClearRun(**Db(), **dag, run_id, spec);
-  if (!cleared) {
-    if (cleared.error().code() == Error::Code::kInvalidArgument)
-      return std::unexpected(Problem{409, "Conflict", cleared.error().message()});
-    return Internal(cleared.error());
-  }
-  json items = json::array();
-  for (const TiKey& t : *cleared)
-    items.push_back({{"task_id", t.task_id}, {"dag_id", dag_id}, {"dag_run_id", run_id},
-                     {"execution_date", FormatIso(run->logical_date)}});
-  return json{{"task_instances", items}};
 }
 
 Reply<json> Call::ImportErrors() {

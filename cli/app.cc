@@ -32,6 +32,22 @@ App::App(std::string home, std::string dags_dir, std::string plugins_dir, std::s
   setenv("DAGCTL_HOME", fs::absolute(home_).c_str(), 1);
   setenv("DAGCTL_DAGS", fs::absolute(dags_dir_).c_str(), 1);
   SetConnectionsFiles({home_ + "/connections.yaml", dags_dir_ + "/connections.yaml"});
+  // Connections created through the REST API live in the store. Each thread
+  // (and each forked try) opens its own connection to it, once.
+  SetConnectionStore([url = store_url_, home = home_](const std::string& id)
+                         -> Result<ConnectionRecord> {
+    static const SystemClock kClock;
+    thread_local std::unique_ptr<Store> store;
+    thread_local pid_t opened_in = 0;
+    if (!store || opened_in != getpid()) {
+      (void)store.release();  // a store inherited through fork() is not ours to close
+      auto s = OpenStore(url, home, kClock);
+      if (!s) return Fail(s.error());
+      store = std::move(*s);
+      opened_in = getpid();
+    }
+    return store->GetConnection(id);
+  });
 }
 
 ExecutorOptions App::executor_options() const {

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
+#include <nlohmann/json.hpp>
 
 #include "engine/limits.h"
 #include "engine/text.h"
@@ -231,6 +232,36 @@ Result<Connection> FromYaml(const std::string& id, const Value& node) {
 
 }  // namespace
 
+namespace {
+std::function<Result<ConnectionRecord>(const std::string&)> g_store_lookup;
+}  // namespace
+
+void SetConnectionStore(std::function<Result<ConnectionRecord>(const std::string&)> fn) {
+  std::lock_guard<std::mutex> lock(g_file_mu);
+  g_store_lookup = std::move(fn);
+}
+
+Result<Connection> ConnectionFromRecord(const ConnectionRecord& r) {
+  Connection c;
+  c.conn_id = r.conn_id;
+  c.conn_type = r.conn_type;
+  for (char& ch : c.conn_type)
+    if (ch == '-') ch = '_';
+  c.host = r.host;
+  c.port = r.port;
+  c.login = r.login;
+  c.password = r.password;
+  c.schema = r.schema;
+  if (r.extra.empty()) return c;
+  auto extra = nlohmann::json::parse(r.extra, nullptr, false);
+  if (!extra.is_object())
+    return Fail(Error::InvalidArgument(
+        fmt::format("connection '{}': extra is not a JSON object", Shorten(r.conn_id))));
+  for (auto& [key, value] : extra.items())
+    c.extra[key] = value.is_string() ? value.get<std::string>() : value.dump();
+  return c;
+}
+
 void SetConnectionsFiles(const std::vector<std::string>& paths) {
   std::lock_guard<std::mutex> lock(g_file_mu);
   g_files = paths;
@@ -254,9 +285,16 @@ Result<Connection> LookupConnection(const std::string& conn_id) {
   auto env = ConnectionFromEnv(conn_id);
   if (env || !env.error().IsNotFound()) return env;
   std::vector<std::string> files;
+  std::function<Result<ConnectionRecord>(const std::string&)> from_store;
   {
     std::lock_guard<std::mutex> lock(g_file_mu);
     files = g_files;
+    from_store = g_store_lookup;
+  }
+  if (from_store) {
+    auto stored = from_store(conn_id);
+    // A store that cannot be read leaves the files to answer.
+    if (stored) return ConnectionFromRecord(*stored);
   }
   for (const std::string& file : files) {
     std::error_code ec;

@@ -1,12 +1,14 @@
 // Airflow-style connections, given as URIs (SPEC §2 Templates: conn.ID.FIELD).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/error.h"
+#include "engine/store/store.h"
 
 namespace dagctl {
 
@@ -55,9 +57,20 @@ void SetConnectionsFiles(const std::vector<std::string>& paths);
 Result<Connection> ConnectionFromYaml(const std::string& text, const std::string& file,
                                       const std::string& conn_id);
 
-/// The connection `conn_id`: `DAGCTL_CONN_<ID>` first, then the connections
-/// files in order. NotFound names the variable and the first file;
-/// InvalidArgument for a malformed entry. Thread-safe.
+/// A connection kept in the store, as templates and operators see it: its
+/// extra (a JSON object) as the query parameters. InvalidArgument when the
+/// extra is not a JSON object.
+Result<Connection> ConnectionFromRecord(const ConnectionRecord& r);
+
+/// Where LookupConnection reads the store's connections (those created
+/// through the REST API): `fn` answers NotFound when the store has none by
+/// that id. Set once at start-up; none = the store is not read.
+void SetConnectionStore(std::function<Result<ConnectionRecord>(const std::string&)> fn);
+
+/// The connection `conn_id`: `DAGCTL_CONN_<ID>` first, then the store's
+/// connections, then the connections files in order. NotFound names the
+/// variable and the first file; InvalidArgument for a malformed entry.
+/// Thread-safe.
 Result<Connection> LookupConnection(const std::string& conn_id);
 
 }  // namespace dagctl

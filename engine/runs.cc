@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <map>
 #include <set>
 
 #include "engine/data_interval.h"
@@ -113,6 +115,7 @@ Result<std::vector<TiKey>> ClearRun(Store& store, const Dag& dag, const std::str
       if (!t || !chosen.count(dag.index.at(ti.task_id))) continue;
       bool failed = ti.state == TaskState::kFailed || ti.state == TaskState::kUpstreamFailed;
       if (spec.only_failed && !failed) continue;
+      if (spec.only_running && ti.state != TaskState::kRunning) continue;
       cleared.push_back(ti.key());
       if (spec.dry_run) continue;
       ti.state = TaskState::kNone;
@@ -122,7 +125,7 @@ Result<std::vector<TiKey>> ClearRun(Store& store, const Dag& dag, const std::str
       if (auto s = store.UpdateTaskInstance(ti); !s) return s;
       if (auto s = store.ClearXCom(ti.key()); !s) return s;
     }
-    if (cleared.empty() || spec.dry_run) return {};
+    if (cleared.empty() || spec.dry_run || !spec.reset_run) return {};
     // The run goes again: its scheduler (if one holds it) reads the cleared
     // tasks through their version; otherwise any scheduler takes it.
     DagRunRecord r = *run;
@@ -138,6 +141,190 @@ Result<std::vector<TiKey>> ClearRun(Store& store, const Dag& dag, const std::str
   });
   if (!st) return Fail(st.error());
   return cleared;
+}
+
+namespace {
+
+// Sets `ti` to `state` by hand inside the caller's transaction, as Airflow's
+// TaskInstance.set_state: a start and end date if it had none. A running try
+// (or a sensor between pokes) ends in `state`: the task instance's worker
+// and lease are dropped, so its worker finds the lease gone and kills the
+// process; the try's record says why. True when a running try was stopped.
+Result<bool> SetByHand(Store& store, TaskInstanceRecord ti, TaskState state, Timestamp now) {
+  bool had_try = ti.state == TaskState::kRunning || ti.state == TaskState::kUpForReschedule ||
+                 ti.state == TaskState::kQueued;
+  std::string why = fmt::format("marked {} by hand", TaskStateName(state));
+  if (had_try && ti.try_number > 0 && ti.state != TaskState::kQueued) {
+    auto tries = store.ListTries(ti.key());
+    if (!tries) return Fail(tries.error());
+    TryRecord tr{ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number, state,
+                 ti.start_date.value_or(now)};
+    tr.hostname = ti.hostname;
+    tr.worker = ti.worker;
+    tr.pid = ti.pid;
+    for (const TryRecord& r : *tries)
+      if (r.try_number == ti.try_number) tr = r;
+    tr.state = state;
+    tr.end_date = now;
+    tr.error = why;
+    if (auto st = store.PutTry(tr); !st) return Fail(st.error());
+  }
+  bool was_running = ti.state == TaskState::kRunning;
+  ti.state = state;
+  if (!ti.start_date) ti.start_date = now;
+  if (!ti.end_date || was_running) ti.end_date = now;
+  ti.next_try_at.reset();
+  ti.first_poke_at.reset();
+  ti.lease_until.reset();
+  ti.worker.clear();
+  ti.pid = 0;
+  if (auto st = store.UpdateTaskInstance(ti); !st) return Fail(st.error());
+  return was_running;
+}
+
+// Every task instance of `task` in `tis` (a mapped task's instances and
+// its own row), or only those with one of `map_indexes`.
+bool Chosen(const TaskInstanceRecord& ti, const std::vector<int>& map_indexes) {
+  return map_indexes.empty() ||
+         std::find(map_indexes.begin(), map_indexes.end(), ti.map_index) != map_indexes.end();
+}
+
+}  // namespace
+
+Result<std::vector<MarkedTi>> MarkTaskInstances(Store& store, const Dag& dag,
+                                                const std::string& run_id, const MarkSpec& spec,
+                                                Timestamp now) {
+  if (spec.state != TaskState::kSuccess && spec.state != TaskState::kFailed)
+    return Fail(Error::InvalidArgument("a task instance can be marked success or failed only"));
+  std::vector<size_t> roots;
+  for (const std::string& id : spec.task_ids) {
+    std::vector<size_t> named = dag.TasksNamed(id);
+    if (named.empty()) return Fail(Error::InvalidArgument(NoSuchTaskMessage(dag, id)));
+    roots.insert(roots.end(), named.begin(), named.end());
+  }
+  std::set<size_t> root_set(roots.begin(), roots.end());
+  std::set<size_t> chosen = Reach(dag, roots, spec.downstream, spec.upstream);
+  // Below the named tasks: where failures are cleared so the run resumes.
+  std::set<size_t> below = Reach(dag, roots, true, false);
+
+  auto run = store.GetDagRun(dag.dag_id, run_id);
+  if (!run) return Fail(run.error());
+  std::vector<DagRunRecord> runs = {*run};
+  if (spec.future || spec.past) {
+    RunQuery q{.dag_id = dag.dag_id, .limit = 100000, .oldest_first = true};
+    if (!spec.past) q.logical_date_gte = run->logical_date;
+    if (!spec.future) q.logical_date_lte = run->logical_date;
+    auto all = store.ListDagRuns(q);
+    if (!all) return Fail(all.error());
+    runs = *all;
+  }
+  std::vector<MarkedTi> marked;
+  auto st = store.Transaction([&]() -> Status {
+    bool stopped = false;
+    for (const DagRunRecord& r : runs) {
+      auto tis = store.ListTaskInstances(dag.dag_id, r.run_id);
+      if (!tis) return Fail(tis.error());
+      bool changed = false;
+      for (const TaskInstanceRecord& ti : *tis) {
+        auto it = dag.index.find(ti.task_id);
+        if (it == dag.index.end() || !chosen.count(it->second)) continue;
+        if (root_set.count(it->second) && !Chosen(ti, spec.map_indexes)) continue;
+        if (ti.state == spec.state) continue;
+        marked.push_back({ti.key(), r.logical_date, ti.state, spec.state});
+        if (spec.dry_run) continue;
+        auto ran = SetByHand(store, ti, spec.state, now);
+        if (!ran) return Fail(ran.error());
+        stopped = stopped || *ran;
+        changed = true;
+      }
+      if (spec.dry_run) continue;
+      // The failures below are cleared, as Airflow's set_task_instance_state
+      // does, so that the run goes on from the state set.
+      for (TaskInstanceRecord ti : *tis) {
+        auto it = dag.index.find(ti.task_id);
+        if (it == dag.index.end() || !below.count(it->second) || chosen.count(it->second)) continue;
+        if (ti.state != TaskState::kFailed && ti.state != TaskState::kUpstreamFailed) continue;
+        ti.state = TaskState::kNone;
+        ti.max_tries = ti.try_number + dag.tasks[it->second].retries + 1;
+        ti.ForgetTry();
+        if (auto s = store.UpdateTaskInstance(ti); !s) return s;
+        if (auto s = store.ClearXCom(ti.key()); !s) return s;
+        changed = true;
+      }
+      if (changed && IsFinished(r.state)) {
+        // The scheduler decides the run's state again from its tasks.
+        DagRunRecord again = r;
+        again.state = RunState::kQueued;
+        again.start_date.reset();
+        again.end_date.reset();
+        if (auto s = store.SetDagRunByHand(again); !s) return s;
+      }
+    }
+    if (spec.dry_run || marked.empty()) return {};
+    if (stopped)
+      if (auto s = store.Notify("dagctl_stopped", ""); !s) return s;
+    return store.Notify("dagctl_run", "");
+  });
+  if (!st) return Fail(st.error());
+  return marked;
+}
+
+Result<std::vector<MarkedTi>> SetRunState(Store& store, const Dag& dag, const std::string& run_id,
+                                          RunState state, bool dry_run, Timestamp now) {
+  auto run = store.GetDagRun(dag.dag_id, run_id);
+  if (!run) return Fail(run.error());
+  std::vector<MarkedTi> changed;
+  if (state == RunState::kQueued || state == RunState::kRunning) {
+    ClearSpec clear{.dry_run = dry_run};
+    auto tis = store.ListTaskInstances(dag.dag_id, run_id);
+    if (!tis) return Fail(tis.error());
+    std::map<TiKey, TaskState> before;
+    for (const TaskInstanceRecord& ti : *tis) before[ti.key()] = ti.state;
+    auto cleared = ClearRun(store, dag, run_id, clear);
+    if (!cleared) return Fail(cleared.error());
+    for (const TiKey& k : *cleared) changed.push_back({k, run->logical_date, before[k], TaskState::kNone});
+    if (dry_run) return changed;
+    DagRunRecord again = *run;
+    again.state = RunState::kQueued;
+    again.start_date.reset();
+    again.end_date.reset();
+    if (auto st = store.SetDagRunByHand(again); !st) return Fail(st.error());
+    if (auto st = store.Notify("dagctl_run", ""); !st) return Fail(st.error());
+    return changed;
+  }
+  auto tis = store.ListTaskInstances(dag.dag_id, run_id);
+  if (!tis) return Fail(tis.error());
+  auto st = store.Transaction([&]() -> Status {
+    bool stopped = false;
+    for (const TaskInstanceRecord& ti : *tis) {
+      TaskState to = TaskState::kSuccess;
+      if (state == RunState::kSuccess) {
+        if (ti.state == TaskState::kSuccess) continue;
+      } else if (ti.state == TaskState::kRunning) {
+        to = TaskState::kFailed;
+      } else if (!IsFinished(ti.state)) {
+        to = TaskState::kSkipped;
+      } else {
+        continue;
+      }
+      changed.push_back({ti.key(), run->logical_date, ti.state, to});
+      if (dry_run) continue;
+      auto ran = SetByHand(store, ti, to, now);
+      if (!ran) return Fail(ran.error());
+      stopped = stopped || *ran;
+    }
+    if (dry_run) return {};
+    DagRunRecord done = *run;
+    done.state = state;
+    if (!done.start_date) done.start_date = now;
+    done.end_date = now;
+    if (auto s = store.SetDagRunByHand(done); !s) return s;
+    if (stopped)
+      if (auto s = store.Notify("dagctl_stopped", ""); !s) return s;
+    return {};
+  });
+  if (!st) return Fail(st.error());
+  return changed;
 }
 
 bool ValidRunId(const std::string& id) {

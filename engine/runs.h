@@ -43,6 +43,10 @@ struct ClearSpec {
   bool downstream = false;            ///< Also everything below them.
   bool upstream = false;              ///< Also everything above them.
   bool only_failed = false;           ///< Only failed and upstream_failed ones.
+  bool only_running = false;          ///< Only running ones.
+  /// Queue the run again (Airflow's reset_dag_runs); otherwise its state
+  /// stays as it is.
+  bool reset_run = true;
   bool dry_run = false;               ///< Say what would be cleared; change nothing.
 };
 
@@ -53,6 +57,50 @@ struct ClearSpec {
 /// executing.
 Result<std::vector<TiKey>> ClearRun(Store& store, const Dag& dag, const std::string& run_id,
                                     const ClearSpec& spec);
+
+/// A task instance set by hand, with its run's logical date (Airflow's
+/// TaskInstanceReference).
+struct MarkedTi {
+  TiKey key;
+  Timestamp logical_date;
+  TaskState before = TaskState::kNone;
+  TaskState after = TaskState::kNone;
+};
+
+/// Which task instances to set by hand (Airflow's set_state).
+struct MarkSpec {
+  std::vector<std::string> task_ids;  ///< Tasks or groups (all their tasks).
+  /// Only these instances of the named tasks (a mapped task's map indexes,
+  /// -1 for a task that is not mapped); empty = every instance.
+  std::vector<int> map_indexes;
+  bool upstream = false;    ///< Also everything above them.
+  bool downstream = false;  ///< Also everything below them.
+  bool future = false;      ///< Also in the runs with a later logical date.
+  bool past = false;        ///< Also in the runs with an earlier logical date.
+  TaskState state = TaskState::kSuccess;  ///< success or failed.
+  bool dry_run = false;                    ///< Say what would change; change nothing.
+};
+
+/// Airflow's DAG.set_task_instance_state: sets the chosen task instances
+/// of run `run_id` (and, as asked, of later or earlier runs) that are not
+/// yet in `spec.state` to it. A running try is stopped (its lease taken:
+/// its worker kills it; the try ends in that state). Then the failed and
+/// upstream_failed task instances below the named tasks are cleared, so
+/// that the run resumes from them; a finished run that changed is queued
+/// again and its state decided anew by the scheduler. Returns what was set.
+Result<std::vector<MarkedTi>> MarkTaskInstances(Store& store, const Dag& dag,
+                                                const std::string& run_id, const MarkSpec& spec,
+                                                Timestamp now);
+
+/// Airflow's update_dag_run_state: `success` sets every task instance not
+/// yet successful to success, `failed` sets running ones to failed and
+/// those not yet finished to skipped (set_dag_run_state_to_failed); both
+/// stop the run's running tries and end the run in that state, taken from
+/// the scheduler holding it. `queued` clears every task instance and queues
+/// the run again. Returns the task instances that change (or, with
+/// `dry_run`, would).
+Result<std::vector<MarkedTi>> SetRunState(Store& store, const Dag& dag, const std::string& run_id,
+                                          RunState state, bool dry_run, Timestamp now);
 
 /// True when `run_id` is usable as a run id (and as a log folder name):
 /// `[A-Za-z0-9_.:+-]+`, not starting with '.', at most 250 characters.

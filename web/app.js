@@ -499,7 +499,7 @@ async function runPage(dagId, runId) {
   show(el("h1", {}, el("a", { href: `#/dags/${enc(dagId)}`, text: dagId }), " / ", run.dag_run_id),
     el("div", { class: "muted" }, stateBox(run.state), `${run.state} · ${run.run_type} · logical date ${when(run.logical_date)} · `,
       el("a", { href: `#/dags/${enc(dagId)}/runs/${enc(runId)}/code`, id: "run-code", text: "code of this run's version" })),
-    ...triggers, el("h2", { text: "Task instances" }), table);
+    markRunButtons(dagId, runId), ...triggers, el("h2", { text: "Task instances" }), table);
   autoRefresh(run.state === "running" || run.state === "queued");
 }
 
@@ -555,7 +555,7 @@ async function tryPage(dagId, runId, taskId, tryNumber, mapIndex = -1) {
   show(runTitle(dagId, runId, ...title),
     el("div", { class: "muted" }, stateBox(ti.state), `${ti.state || "none"} · try ${ti.try_number} of ${ti.max_tries + 1}`,
       ti.rendered_map_index ? ` · ${ti.rendered_map_index}` : ""),
-    tries, log);
+    markTiButtons(dagId, runId, taskId, mapIndex), tries, log);
   autoRefresh(ti.state === "running" || ti.state === "queued" || ti.state === "scheduled" || ti.state === "up_for_retry");
 }
 
@@ -578,6 +578,54 @@ async function mappedPage(dagId, runId, taskId) {
   show(runTitle(dagId, runId, taskId),
     el("div", { class: "muted", text: `mapped: ${list.total_entries} instances${shown}` }), table);
   autoRefresh(active);
+}
+
+// ---- marking states by hand -------------------------------------------------
+
+// The changes a dry run answered, one line each, for a confirmation.
+function changeLines(refs, newState) {
+  return refs.map((r) => `  ${r.dag_run_id} · ${r.task_id}${r.map_index >= 0 ? ` [${r.map_index}]` : ""}` +
+    `${r.state !== undefined ? ` (${r.state || "none"})` : ""} → ${newState}`).join("\n");
+}
+
+// "Mark success" / "Mark failed" on a task instance: a dry run lists what
+// changes, a confirmation, then the change (the run then goes on from it).
+function markTiButtons(dagId, runId, taskId, mapIndex) {
+  const result = el("span", { class: "error", id: "mark-result" });
+  const mark = async (newState) => {
+    const path = `/dags/${enc(dagId)}/dagRuns/${enc(runId)}/taskInstances/${enc(taskId)}` +
+      (mapIndex >= 0 ? `/${mapIndex}` : "");
+    const send = (dryRun) => mapIndex >= 0
+      ? api(path, { method: "PATCH", body: JSON.stringify({ new_state: newState, dry_run: dryRun }) })
+        .then((r) => ({ task_instances: [Object.assign(r, { map_index: mapIndex })] }))
+      : api(`/dags/${enc(dagId)}/updateTaskInstancesState`, { method: "POST",
+        body: JSON.stringify({ task_id: taskId, dag_run_id: runId, new_state: newState, dry_run: dryRun }) });
+    const preview = await send(true);
+    if (!preview.task_instances.length) { result.textContent = `already ${newState}`; return; }
+    if (!confirm(`Mark ${newState}? These task instances change:\n${changeLines(preview.task_instances, newState)}`)) return;
+    await send(false);
+  };
+  return el("p", { class: "actions", id: "mark-ti" },
+    el("button", { type: "button", id: "mark-ti-success", text: "Mark success", onclick: () => act(() => mark("success"), result) }), " ",
+    el("button", { type: "button", id: "mark-ti-failed", text: "Mark failed", onclick: () => act(() => mark("failed"), result) }), " ",
+    result);
+}
+
+// "Mark run success" / "Mark run failed": the task instances that change,
+// confirmed, then PATCH of the run's state.
+function markRunButtons(dagId, runId) {
+  const result = el("span", { class: "error", id: "mark-result" });
+  const mark = async (state) => {
+    const preview = await api(`/ui/markRun/${enc(dagId)}/${enc(runId)}`,
+      { method: "POST", body: JSON.stringify({ state, dry_run: true }) });
+    const lines = preview.task_instances.map((r) => changeLines([r], r.new_state)).join("\n");
+    if (!confirm(`Mark run ${runId} ${state}?${lines ? `\nThese task instances change:\n${lines}` : ""}`)) return;
+    await api(`/dags/${enc(dagId)}/dagRuns/${enc(runId)}`, { method: "PATCH", body: JSON.stringify({ state }) });
+  };
+  return el("p", { class: "actions", id: "mark-run" },
+    el("button", { type: "button", id: "mark-run-success", text: "Mark run success", onclick: () => act(() => mark("success"), result) }), " ",
+    el("button", { type: "button", id: "mark-run-failed", text: "Mark run failed", onclick: () => act(() => mark("failed"), result) }), " ",
+    result);
 }
 
 // ---- workers -----------------------------------------------------------------

@@ -236,6 +236,22 @@ Status SqlStore::UpdateDagRun(const DagRunRecord& run) {
   return {};
 }
 
+Status SqlStore::SetDagRunByHand(const DagRunRecord& run) {
+  auto r = Write(
+      "UPDATE dag_run SET state=?, start_date=?, end_date=?, owner='', lease_until=NULL, "
+      "fence=fence+1 WHERE dag_id=? AND run_id=?",
+      SqlArgs()
+          .Add(RunStateName(run.state))
+          .Add(run.start_date)
+          .Add(run.end_date)
+          .Add(run.dag_id)
+          .Add(run.run_id));
+  if (!r) return Fail(r.error());
+  if (*r == 0)
+    return Fail(Error::NotFound(fmt::format("DAG '{}' has no run '{}'", run.dag_id, run.run_id)));
+  return {};
+}
+
 DagRunRecord SqlStore::ReadRun(SqlRows& r, size_t i) {
   DagRunRecord run;
   run.dag_id = r.TakeText(i, 0);
@@ -286,6 +302,14 @@ std::string SqlStore::RunWhere(const RunQuery& q, SqlArgs& args) const {
   if (q.logical_date_lte) {
     where += " AND logical_date <= ?";
     args.Add(*q.logical_date_lte);
+  }
+  for (auto [bound, cond] : {std::pair{&q.start_date_gte, " AND start_date >= ?"},
+                             std::pair{&q.start_date_lte, " AND start_date <= ?"},
+                             std::pair{&q.end_date_gte, " AND end_date >= ?"},
+                             std::pair{&q.end_date_lte, " AND end_date <= ?"}}) {
+    if (!*bound) continue;
+    where += cond;
+    args.Add(**bound);
   }
   return where;
 }

@@ -45,6 +45,7 @@ class SqlStore : public Store {
   Status CreateDagRun(const DagRunRecord& run, const std::vector<TaskInstanceRecord>& tasks,
                       Duration lease) override;
   Status UpdateDagRun(const DagRunRecord& run) override;
+  Status SetDagRunByHand(const DagRunRecord& run) override;
   Result<DagRunRecord> GetDagRun(const std::string& dag_id, const std::string& run_id) override;
   Result<std::vector<DagRunRecord>> ListDagRuns(const RunQuery& q) override;
   Result<int> CountDagRuns(const RunQuery& q) override;
@@ -171,6 +172,11 @@ class SqlStore : public Store {
   Result<std::string> GetVariable(const std::string& key) override;
   Result<std::vector<std::pair<std::string, std::string>>> ListVariables() override;
   Status DeleteVariable(const std::string& key) override;
+  Result<std::vector<ConnectionRecord>> ListConnections() override;
+  Result<ConnectionRecord> GetConnection(const std::string& conn_id) override;
+  Status CreateConnection(const ConnectionRecord& c) override;
+  Status UpdateConnection(const ConnectionRecord& c) override;
+  Status DeleteConnection(const std::string& conn_id) override;
 
  private:
   bool postgres() const { return conn_->dialect() == SqlDialect::kPostgres; }

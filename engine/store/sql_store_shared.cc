@@ -411,4 +411,80 @@ Status SqlStore::DeleteVariable(const std::string& key) {
   return {};
 }
 
+namespace {
+
+constexpr const char* kConnColumns =
+    "conn_id, conn_type, description, host, schema, login, password, port, extra";
+
+ConnectionRecord ReadConnection(SqlRows& r, size_t i) {
+  ConnectionRecord c;
+  c.conn_id = r.Text(i, 0);
+  c.conn_type = r.Text(i, 1);
+  c.description = r.Text(i, 2);
+  c.host = r.Text(i, 3);
+  c.schema = r.Text(i, 4);
+  c.login = r.Text(i, 5);
+  c.password = r.Text(i, 6);
+  if (!r.IsNull(i, 7)) c.port = static_cast<int>(r.Int(i, 7));
+  c.extra = r.Text(i, 8);
+  return c;
+}
+
+SqlArgs ConnectionFields(const ConnectionRecord& c) {
+  return SqlArgs()
+      .Add(c.conn_type)
+      .Add(c.description)
+      .Add(c.host)
+      .Add(c.schema)
+      .Add(c.login)
+      .Add(c.password)
+      .Add(c.port)
+      .Add(c.extra);
+}
+
+}  // namespace
+
+Result<std::vector<ConnectionRecord>> SqlStore::ListConnections() {
+  auto r = Q(fmt::format("SELECT {} FROM connection ORDER BY conn_id", kConnColumns));
+  if (!r) return Fail(r.error());
+  std::vector<ConnectionRecord> out;
+  for (size_t i = 0; i < r->size(); ++i) out.push_back(ReadConnection(*r, i));
+  return out;
+}
+
+Result<ConnectionRecord> SqlStore::GetConnection(const std::string& conn_id) {
+  auto r = Q(fmt::format("SELECT {} FROM connection WHERE conn_id=?", kConnColumns),
+             SqlArgs().Add(conn_id));
+  if (!r) return Fail(r.error());
+  if (r->empty()) return Fail(Error::NotFound(fmt::format("connection '{}' is not defined", conn_id)));
+  return ReadConnection(*r, 0);
+}
+
+Status SqlStore::CreateConnection(const ConnectionRecord& c) {
+  auto r = Write("INSERT INTO connection (conn_type, description, host, schema, login, password, "
+                 "port, extra, conn_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                 "ON CONFLICT (conn_id) DO NOTHING",
+                 ConnectionFields(c).Add(c.conn_id));
+  if (!r) return Fail(r.error());
+  if (*r == 0)
+    return Fail(Error::AlreadyExists(fmt::format("connection '{}' already exists", c.conn_id)));
+  return {};
+}
+
+Status SqlStore::UpdateConnection(const ConnectionRecord& c) {
+  auto r = Write("UPDATE connection SET conn_type=?, description=?, host=?, schema=?, login=?, "
+                 "password=?, port=?, extra=? WHERE conn_id=?",
+                 ConnectionFields(c).Add(c.conn_id));
+  if (!r) return Fail(r.error());
+  if (*r == 0) return Fail(Error::NotFound(fmt::format("connection '{}' is not defined", c.conn_id)));
+  return {};
+}
+
+Status SqlStore::DeleteConnection(const std::string& conn_id) {
+  auto r = Write("DELETE FROM connection WHERE conn_id=?", SqlArgs().Add(conn_id));
+  if (!r) return Fail(r.error());
+  if (*r == 0) return Fail(Error::NotFound(fmt::format("connection '{}' is not defined", conn_id)));
+  return {};
+}
+
 }  // namespace dagctl

@@ -295,6 +295,21 @@ CREATE TABLE dag_run_asset_event (
   FOREIGN KEY (dag_id, run_id) REFERENCES dag_run (dag_id, run_id) ON DELETE CASCADE
 );
 )sql",
+      // 9: connections created through the REST API (Airflow's connection
+      // table); the environment and connections.yaml hold the others.
+      R"sql(
+CREATE TABLE connection (
+  conn_id     TEXT PRIMARY KEY,
+  conn_type   TEXT NOT NULL DEFAULT '',
+  description TEXT NOT NULL DEFAULT '',
+  host        TEXT NOT NULL DEFAULT '',
+  schema      TEXT NOT NULL DEFAULT '',
+  login       TEXT NOT NULL DEFAULT '',
+  password    TEXT NOT NULL DEFAULT '',
+  port        INTEGER,
+  extra       TEXT NOT NULL DEFAULT ''
+);
+)sql",
   };
   return kMigrations;
 }

@@ -142,6 +142,26 @@ struct RunQuery {
   std::string order_by;
   std::optional<Timestamp> logical_date_gte;
   std::optional<Timestamp> logical_date_lte;
+  /// Runs whose start (end) date is within these bounds; a run not yet
+  /// started (ended) has none and is left out when a bound is given.
+  std::optional<Timestamp> start_date_gte;
+  std::optional<Timestamp> start_date_lte;
+  std::optional<Timestamp> end_date_gte;
+  std::optional<Timestamp> end_date_lte;
+};
+
+/// A connection kept in the store (created through the REST API), as
+/// Airflow's connection table holds it.
+struct ConnectionRecord {
+  std::string conn_id;
+  std::string conn_type;
+  std::string description;
+  std::string host;
+  std::string schema;
+  std::string login;
+  std::string password;
+  std::optional<int> port;
+  std::string extra;  ///< Airflow's extra: JSON text, or "".
 };
 
 /// A file of the DAGs folder that failed to load, as the API reports it.
@@ -376,6 +396,10 @@ class Store {
                               Duration lease = std::chrono::seconds(30)) = 0;
   /// Writes state, start_date, end_date and dag_hash of a run, whoever holds it.
   virtual Status UpdateDagRun(const DagRunRecord& run) = 0;
+  /// Writes state, start_date and end_date of a run set by hand and takes
+  /// it from the process holding it (owner and lease dropped, fence + 1):
+  /// that process stops deciding its tasks; a queued run is claimed anew.
+  virtual Status SetDagRunByHand(const DagRunRecord& run) = 0;
   virtual Result<DagRunRecord> GetDagRun(const std::string& dag_id, const std::string& run_id) = 0;
   virtual Result<std::vector<DagRunRecord>> ListDagRuns(const RunQuery& q) = 0;
   virtual Result<int> CountDagRuns(const RunQuery& q) = 0;
@@ -639,6 +663,17 @@ class Store {
   virtual Result<std::vector<std::pair<std::string, std::string>>> ListVariables() = 0;
   /// NotFound when unset.
   virtual Status DeleteVariable(const std::string& key) = 0;
+
+  /// Connections kept in the store, by conn_id.
+  virtual Result<std::vector<ConnectionRecord>> ListConnections() = 0;
+  /// NotFound when there is none.
+  virtual Result<ConnectionRecord> GetConnection(const std::string& conn_id) = 0;
+  /// AlreadyExists when the id is taken.
+  virtual Status CreateConnection(const ConnectionRecord& c) = 0;
+  /// Replaces every field of `c.conn_id`; NotFound when there is none.
+  virtual Status UpdateConnection(const ConnectionRecord& c) = 0;
+  /// NotFound when there is none.
+  virtual Status DeleteConnection(const std::string& conn_id) = 0;
 };
 
 }  // namespace dagctl
