@@ -201,8 +201,16 @@ Reply<json> Call::Route(const std::vector<std::string>& s) {
         if (auto bad = method_is("GET")) return *bad;
         return ListRuns(dag);
       }
+      // .../taskInstances/{task_id}/{map_index}: a number; other words there
+      // (tries, links, dependencies, setNote) are endpoints dagctl lacks.
+      bool by_index = false;
+      if (n >= 7) {
+        size_t digits = !s[6].empty() && s[6][0] == '-' ? 1 : 0;  // -3: a bad index, 400
+        by_index = s[6].size() > digits &&
+                   s[6].find_first_not_of("0123456789", digits) == std::string::npos;
+      }
       if (n == 4 && m == "PATCH") return PatchRun(dag, s[3]);
-      if ((n == 6 || n == 7) && m == "PATCH" && s[4] == "taskInstances")
+      if ((n == 6 || (n == 7 && by_index)) && m == "PATCH" && s[4] == "taskInstances")
         return PatchTi(dag, s[3], s[5], n == 7 ? &s[6] : nullptr);
       if (auto bad = method_is("GET")) return *bad;
       if (n == 4) return GetRun(dag, s[3]);
@@ -214,7 +222,7 @@ Reply<json> Call::Route(const std::vector<std::string>& s) {
         return XComEntries(dag, s[3], s[5], nullptr);
       if (n == 8 && s[4] == "taskInstances" && s[6] == "xcomEntries")
         return XComEntries(dag, s[3], s[5], &s[7]);
-      if (n == 7 && s[4] == "taskInstances") return GetTi(dag, s[3], s[5], &s[6]);
+      if (n == 7 && s[4] == "taskInstances" && by_index) return GetTi(dag, s[3], s[5], &s[6]);
       if (n == 8 && s[4] == "taskInstances" && s[6] == "logs") return GetLog(dag, s[3], s[5], s[7]);
     }
   }

@@ -19,6 +19,9 @@ class OpenApi {
   const nlohmann::json& ResponseSchema(const std::string& path_template, const std::string& method,
                                        int status) const;
 
+  /// The whole document, as loaded.
+  const nlohmann::json& Document() const { return doc_; }
+
   /// Every way `value` breaks `schema`, as "at PATH: PROBLEM"; empty = valid.
   std::vector<std::string> Check(const nlohmann::json& schema, const nlohmann::json& value) const;
 
