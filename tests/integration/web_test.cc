@@ -3,7 +3,10 @@
 #include <catch2/catch.hpp>
 #include <httplib.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "integration/harness.h"
 
@@ -180,4 +183,98 @@ TEST_CASE(
   REQUIRE(health);
   CHECK(health->status == 200);
   CHECK(web.Signal(SIGTERM) == 0);
+}
+
+namespace {
+
+// The slow fixture's run with its markers in `dir`, once its long try runs:
+// the run's API path and the pid of that try's sleep.
+std::pair<std::string, pid_t> SlowRunAtLongTry(httplib::Client& http, const std::string& dir) {
+  auto posted = http.Post("/api/v1/dags/slow/dagRuns",
+                          json{{"conf", {{"marker_dir", dir}}}}.dump(), "application/json");
+  REQUIRE(posted);
+  REQUIRE(posted->status == 200);
+  std::string path = "/api/v1/dags/slow/dagRuns/" +
+                     Encode(json::parse(posted->body)["dag_run_id"].get<std::string>());
+  std::string pid_file = dir + "/sleep_pid_1";
+  REQUIRE(WaitFor([&] { return std::filesystem::exists(pid_file) &&
+                               std::filesystem::file_size(pid_file) > 0; }, 20));
+  pid_t pid = std::stoi(dagctl::testing::ReadFile(pid_file));
+  return {path, pid};
+}
+
+json GetJson(httplib::Client& http, const std::string& path) {
+  auto r = http.Get(path.c_str());
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  return json::parse(r->body);
+}
+
+}  // namespace
+
+TEST_CASE("serve: a running task marked success over the API is stopped and its downstream runs") {
+  Sandbox sb;
+  Background serve(sb, "serve --port 0 --quiet", FIXTURES_DIR "/sched");
+  httplib::Client http("127.0.0.1", PortOf(serve));
+  auto [run_path, sleep_pid] = SlowRunAtLongTry(http, sb.work().string());
+  auto marked = http.Patch((run_path + "/taskInstances/wait_a_while").c_str(),
+                           R"({"new_state": "success", "dry_run": false})", "application/json");
+  REQUIRE(marked);
+  CHECK(marked->status == 200);
+  // The try is stopped (its sleep killed), the run goes on to `last` and succeeds.
+  CHECK(WaitFor([&] { return kill(sleep_pid, 0) != 0; }, 15));
+  REQUIRE(WaitFor([&] { return GetJson(http, run_path)["state"] == "success"; }, 20));
+  json ti = GetJson(http, run_path + "/taskInstances/wait_a_while");
+  CHECK(ti["state"] == "success");
+  CHECK(ti["try_number"] == 1);
+  CHECK(GetJson(http, run_path + "/taskInstances/last")["state"] == "success");
+  CHECK(std::filesystem::exists(sb.work() / "done"));
+  CHECK(serve.Signal(SIGTERM) == 0);
+}
+
+TEST_CASE("serve: a run marked failed over the API stops its running try and skips the rest") {
+  Sandbox sb;
+  Background serve(sb, "serve --port 0 --quiet", FIXTURES_DIR "/sched");
+  httplib::Client http("127.0.0.1", PortOf(serve));
+  auto [run_path, sleep_pid] = SlowRunAtLongTry(http, sb.work().string());
+  auto marked = http.Patch(run_path.c_str(), R"({"state": "failed"})", "application/json");
+  REQUIRE(marked);
+  CHECK(marked->status == 200);
+  CHECK(json::parse(marked->body)["state"] == "failed");
+  CHECK(WaitFor([&] { return kill(sleep_pid, 0) != 0; }, 15));
+  CHECK(GetJson(http, run_path + "/taskInstances/first")["state"] == "success");
+  CHECK(GetJson(http, run_path + "/taskInstances/wait_a_while")["state"] == "failed");
+  CHECK(GetJson(http, run_path + "/taskInstances/last")["state"] == "skipped");
+  // The scheduler let the run go: it stays failed, nothing more runs.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  CHECK(GetJson(http, run_path)["state"] == "failed");
+  CHECK(GetJson(http, run_path + "/taskInstances/wait_a_while")["try_number"] == 1);
+  CHECK(!std::filesystem::exists(sb.work() / "done"));
+  CHECK(serve.Signal(SIGTERM) == 0);
+}
+
+TEST_CASE("serve: a connection created over the API is what {{ conn.ID.FIELD }} renders") {
+  Sandbox sb;
+  std::filesystem::path dags = sb.work() / "dags";
+  std::filesystem::create_directories(dags);
+  std::ofstream(dags / "uses_conn.yaml")
+      << "tasks:\n  - id: show\n    command: echo \"host={{ conn.lake.host }} port={{ conn.lake.port }}\"\n";
+  Background serve(sb, "serve --port 0 --quiet", dags.string());
+  httplib::Client http("127.0.0.1", PortOf(serve));
+  auto made = http.Post("/api/v1/connections",
+                        R"({"connection_id": "lake", "conn_type": "s3", "host": "minio", "port": 9000,
+                            "password": "hunter2"})", "application/json");
+  REQUIRE(made);
+  REQUIRE(made->status == 200);
+  CHECK(made->body.find("hunter2") == std::string::npos);
+  auto posted = http.Post("/api/v1/dags/uses_conn/dagRuns", "{}", "application/json");
+  REQUIRE(posted);
+  REQUIRE(posted->status == 200);
+  std::string run_path = "/api/v1/dags/uses_conn/dagRuns/" +
+                         Encode(json::parse(posted->body)["dag_run_id"].get<std::string>());
+  REQUIRE(WaitFor([&] { return GetJson(http, run_path)["state"] != "queued" &&
+                               GetJson(http, run_path)["state"] != "running"; }, 15));
+  CHECK(GetJson(http, run_path)["state"] == "success");
+  CHECK(GetJson(http, run_path + "/taskInstances/show/logs/1")["content"] == "host=minio port=9000\n");
+  CHECK(serve.Signal(SIGTERM) == 0);
 }

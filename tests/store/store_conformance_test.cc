@@ -652,3 +652,64 @@ TEST_CASE("PostgreSQL restarted: a transaction in flight fails whole, the next c
   REQUIRE(s->SetVariable("k", "v"));
   CHECK(s->GetVariable("k").value() == "v");
 }
+
+TEST_CASE("a run set by hand is taken from its holder; run lists filter on start and end dates") {
+  Backend b(GENERATE("sqlite", "postgres"));
+  auto store = b.Open();
+  Store& s = *store;
+  REQUIRE(s.CreateDagRun(Run("r1", RunType::kManual, "2026-01-01"), {}));
+  REQUIRE(s.CreateDagRun(Run("r2", RunType::kScheduled, "2026-01-02"), {}));
+  REQUIRE(s.ClaimRun("etl", "r1", 0, "sched-a", seconds(30), RunState::kRunning).value());
+  DagRunRecord r = s.GetDagRun("etl", "r1").value();
+  r.state = RunState::kFailed;
+  r.start_date = ParseDateTime("2026-01-05T00:00:00Z").value();
+  r.end_date = ParseDateTime("2026-01-05T01:00:00Z").value();
+  REQUIRE(s.SetDagRunByHand(r));
+  DagRunRecord after = s.GetDagRun("etl", "r1").value();
+  CHECK(after.state == RunState::kFailed);
+  CHECK(after.owner.empty());
+  CHECK_FALSE(after.lease_until);
+  CHECK(after.fence == r.fence + 1);
+  CHECK_FALSE(s.HoldsRun("etl", "r1", "sched-a", r.fence).value());
+  r.run_id = "nope";
+  CHECK(s.SetDagRunByHand(r).error().IsNotFound());
+
+  RunQuery q{.dag_id = "etl"};
+  q.start_date_gte = ParseDateTime("2026-01-04T00:00:00Z").value();
+  CHECK(s.CountDagRuns(q).value() == 1);  // r2 has not started: left out
+  q = {.dag_id = "etl"};
+  q.end_date_lte = ParseDateTime("2026-01-05T00:30:00Z").value();
+  CHECK(s.CountDagRuns(q).value() == 0);
+  q.end_date_lte.reset();
+  q.end_date_gte = ParseDateTime("2026-01-05T00:30:00Z").value();
+  CHECK(s.ListDagRuns(q).value().at(0).run_id == "r1");
+  q = {.dag_id = "etl", .types = {RunType::kScheduled}};
+  CHECK(s.ListDagRuns(q).value().at(0).run_id == "r2");
+}
+
+TEST_CASE("connections: created once, read, listed by id, replaced and deleted") {
+  Backend b(GENERATE("sqlite", "postgres"));
+  auto store = b.Open();
+  Store& s = *store;
+  ConnectionRecord c{"warehouse", "postgres", "the DW", "db", "dw", "etl", "pw", 5432, R"({"sslmode": "require"})"};
+  REQUIRE(s.CreateConnection(c));
+  CHECK(s.CreateConnection(c).error().code() == Error::Code::kAlreadyExists);
+  REQUIRE(s.CreateConnection({.conn_id = "api", .conn_type = "http"}));
+  auto got = s.GetConnection("warehouse").value();
+  CHECK(got.password == "pw");
+  CHECK(got.port == 5432);
+  CHECK(got.extra == R"({"sslmode": "require"})");
+  CHECK_FALSE(s.GetConnection("api").value().port);
+  auto all = s.ListConnections().value();
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].conn_id == "api");
+  c.host = "db2";
+  c.port.reset();
+  REQUIRE(s.UpdateConnection(c));
+  CHECK(s.GetConnection("warehouse").value().host == "db2");
+  CHECK_FALSE(s.GetConnection("warehouse").value().port);
+  CHECK(s.UpdateConnection({.conn_id = "nope"}).error().IsNotFound());
+  REQUIRE(s.DeleteConnection("warehouse"));
+  CHECK(s.DeleteConnection("warehouse").error().IsNotFound());
+  CHECK(s.GetConnection("warehouse").error().IsNotFound());
+}
