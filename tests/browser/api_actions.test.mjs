@@ -64,7 +64,8 @@ test("Mark success on a failed task: the confirmation lists it, then its downstr
   assert.match(messages[0], /r1 · check → success/);
   // The run goes on: publish runs, the run ends success.
   await page.goto(`${base}/#/dags/chain/runs/r1`);
-  await waitUntil(page, () => /success ·/.test(document.querySelector(".muted")?.textContent ?? ""), null, 30000);
+  await waitUntil(page, () => document.querySelector("#mark-run") !== null &&
+    /^success · manual/.test(document.querySelector(".muted")?.textContent.trim() ?? ""), null, 30000);
   const publish = await apiJson(dash, "/dags/chain/dagRuns/r1/taskInstances/publish");
   assert.equal(publish.state, "success");
   assert.equal(publish.try_number, 1);

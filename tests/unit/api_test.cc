@@ -1071,7 +1071,7 @@ TEST_CASE("api: a consumer's queued asset events are deleted by DAG, or by DAG a
 // and a 2xx status.
 TEST_CASE("api: every Airflow endpoint dagctl serves has a schema-checked test here") {
   ApiHarness h;
-  std::ifstream in(__FILE__);
+  std::ifstream in(API_TEST_SOURCE);
   std::string source((std::istreambuf_iterator<char>(in)), {});
   REQUIRE(!source.empty());
   // Each h.Call(...) statement: its method, its status and its string literals.
