@@ -35,19 +35,22 @@ json References(const std::vector<MarkedTi>& marked) {
 // (marshmallow rejects unknown fields).
 Reply<bool> OnlyKeys(const json& body, const std::set<std::string>& allowed) {
   for (auto& [key, value] : body.items())
-    if (!allowed.count(key)) return BadRequest(fmt::format("{{'{}': ['Unknown field.']}}", Shorten(key)));
+    if (!allowed.count(key))
+      return BadRequest(fmt::format("{{'{}': ['Unknown field.']}}", Shorten(key)));
   return true;
 }
 
 Reply<bool> Flag(const json& body, const char* name, bool fallback) {
   if (!body.contains(name) || body[name].is_null()) return fallback;
-  if (!body[name].is_boolean()) return BadRequest(fmt::format("{{'{}': ['Not a valid boolean.']}}", name));
+  if (!body[name].is_boolean())
+    return BadRequest(fmt::format("{{'{}': ['Not a valid boolean.']}}", name));
   return body[name].get<bool>();
 }
 
 // Airflow's UpdateTaskState: success, failed or skipped.
 Reply<TaskState> NewState(const json& body) {
-  if (!body.contains("new_state")) return BadRequest("{'new_state': ['Missing data for required field.']}");
+  if (!body.contains("new_state"))
+    return BadRequest("{'new_state': ['Missing data for required field.']}");
   const json& v = body["new_state"];
   if (v.is_string()) {
     std::string s = v.get<std::string>();
@@ -73,7 +76,8 @@ Reply<json> Call::PatchRun(const std::string& dag_id, const std::string& run_id)
   auto body = Body();
   if (!body) return std::unexpected(body.error());
   if (auto ok = OnlyKeys(*body, {"state"}); !ok) return std::unexpected(ok.error());
-  if (!body->contains("state")) return BadRequest("{'state': ['Missing data for required field.']}");
+  if (!body->contains("state"))
+    return BadRequest("{'state': ['Missing data for required field.']}");
   const json& v = (*body)["state"];
   std::optional<RunState> state;
   if (v.is_string()) state = ParseRunState(v.get<std::string>());
@@ -128,7 +132,8 @@ Reply<json> Call::PatchTi(const std::string& dag_id, const std::string& run_id,
   auto dag = FindDag(dag_id);
   if (!dag) return std::unexpected(dag.error());
   if (!(*dag)->FindTask(task_id))
-    return NotFound("Task not found", fmt::format("Task '{}' not found in DAG '{}'", task_id, dag_id));
+    return NotFound("Task not found",
+                    fmt::format("Task '{}' not found in DAG '{}'", task_id, dag_id));
   auto ti = FindTi(dag_id, run_id, task_id, map_index);
   if (!ti) return std::unexpected(ti.error());
   auto body = Body();
@@ -152,9 +157,9 @@ Reply<json> Call::PatchTi(const std::string& dag_id, const std::string& run_id,
 Reply<json> Call::UpdateTisState(const std::string& dag_id) {
   auto body = Body();
   if (!body) return std::unexpected(body.error());
-  if (auto ok = OnlyKeys(*body, {"dry_run", "task_id", "execution_date", "dag_run_id",
-                                 "include_upstream", "include_downstream", "include_future",
-                                 "include_past", "new_state"});
+  if (auto ok =
+          OnlyKeys(*body, {"dry_run", "task_id", "execution_date", "dag_run_id", "include_upstream",
+                           "include_downstream", "include_future", "include_past", "new_state"});
       !ok)
     return std::unexpected(ok.error());
   auto state = NewState(*body);
@@ -164,10 +169,10 @@ Reply<json> Call::UpdateTisState(const std::string& dag_id) {
   std::string task_id = (*body)["task_id"].get<std::string>();
   MarkSpec spec{.task_ids = {task_id}, .state = *state};
   bool dry_run = true;
-  for (auto [name, field] : {std::pair{"dry_run", &dry_run}, std::pair{"include_upstream", &spec.upstream},
-                             std::pair{"include_downstream", &spec.downstream},
-                             std::pair{"include_future", &spec.future},
-                             std::pair{"include_past", &spec.past}}) {
+  for (auto [name, field] :
+       {std::pair{"dry_run", &dry_run}, std::pair{"include_upstream", &spec.upstream},
+        std::pair{"include_downstream", &spec.downstream},
+        std::pair{"include_future", &spec.future}, std::pair{"include_past", &spec.past}}) {
     auto f = Flag(*body, name, *field);
     if (!f) return std::unexpected(f.error());
     *field = *f;
@@ -176,7 +181,8 @@ Reply<json> Call::UpdateTisState(const std::string& dag_id) {
   bool by_date = body->contains("execution_date") && !(*body)["execution_date"].is_null();
   bool by_id = body->contains("dag_run_id") && !(*body)["dag_run_id"].is_null();
   if (by_date == by_id)
-    return BadRequest("{'_schema': ['Exactly one of execution_date or dag_run_id must be provided']}");
+    return BadRequest(
+        "{'_schema': ['Exactly one of execution_date or dag_run_id must be provided']}");
   auto dag = FindDag(dag_id);
   if (!dag) return std::unexpected(dag.error());
   if ((*dag)->TasksNamed(task_id).empty())
@@ -185,7 +191,8 @@ Reply<json> Call::UpdateTisState(const std::string& dag_id) {
   if (!store) return std::unexpected(store.error());
   std::string run_id;
   if (by_id) {
-    if (!(*body)["dag_run_id"].is_string()) return BadRequest("{'dag_run_id': ['Not a valid string.']}");
+    if (!(*body)["dag_run_id"].is_string())
+      return BadRequest("{'dag_run_id': ['Not a valid string.']}");
     run_id = (*body)["dag_run_id"].get<std::string>();
     auto run = FindRun(dag_id, run_id);
     if (!run) return std::unexpected(run.error());
@@ -199,8 +206,8 @@ Reply<json> Call::UpdateTisState(const std::string& dag_id) {
     if (!runs) return Internal(runs.error());
     if (runs->empty())
       return NotFound("Task instance not found",
-                      fmt::format("Task instance not found for task {} on execution_date {}", task_id,
-                                  FormatIso(*t)));
+                      fmt::format("Task instance not found for task {} on execution_date {}",
+                                  task_id, FormatIso(*t)));
     run_id = runs->front().run_id;
   }
   auto marked = MarkTaskInstances(**store, **dag, run_id, spec, ctx_.clock->Now());
@@ -216,20 +223,20 @@ Reply<json> Call::Clear(const std::string& dag_id) {
   if (!dag) return std::unexpected(dag.error());
   auto body = Body();
   if (!body) return std::unexpected(body.error());
-  if (auto ok = OnlyKeys(*body, {"dry_run", "task_ids", "start_date", "end_date", "only_failed",
-                                 "only_running", "reset_dag_runs", "dag_run_id", "include_upstream",
-                                 "include_downstream", "include_future", "include_past",
-                                 "include_subdags", "include_parentdag"});
+  if (auto ok = OnlyKeys(
+          *body, {"dry_run", "task_ids", "start_date", "end_date", "only_failed", "only_running",
+                  "reset_dag_runs", "dag_run_id", "include_upstream", "include_downstream",
+                  "include_future", "include_past", "include_subdags", "include_parentdag"});
       !ok)
     return std::unexpected(ok.error());
   ClearSpec spec;
   bool future = false, past = false, reset = true;
-  for (auto [name, field] : {std::pair{"dry_run", &spec.dry_run}, std::pair{"only_failed", &spec.only_failed},
-                             std::pair{"only_running", &spec.only_running},
-                             std::pair{"include_downstream", &spec.downstream},
-                             std::pair{"include_upstream", &spec.upstream},
-                             std::pair{"include_future", &future}, std::pair{"include_past", &past},
-                             std::pair{"reset_dag_runs", &reset}}) {
+  for (auto [name, field] :
+       {std::pair{"dry_run", &spec.dry_run}, std::pair{"only_failed", &spec.only_failed},
+        std::pair{"only_running", &spec.only_running},
+        std::pair{"include_downstream", &spec.downstream},
+        std::pair{"include_upstream", &spec.upstream}, std::pair{"include_future", &future},
+        std::pair{"include_past", &past}, std::pair{"reset_dag_runs", &reset}}) {
     bool fallback = std::string(name) == "dry_run" || std::string(name) == "only_failed" ||
                     std::string(name) == "reset_dag_runs";
     auto f = Flag(*body, name, fallback);
@@ -239,7 +246,8 @@ Reply<json> Call::Clear(const std::string& dag_id) {
   spec.reset_run = reset;
   if (body->contains("task_ids")) {
     const json& ids = (*body)["task_ids"];
-    if (!ids.is_array() || ids.empty()) return BadRequest("'task_ids' must be a non-empty list of task ids");
+    if (!ids.is_array() || ids.empty())
+      return BadRequest("'task_ids' must be a non-empty list of task ids");
     for (const json& id : ids) {
       if (!id.is_string()) return BadRequest("'task_ids' must be a list of strings");
       // A group's id stands for its tasks, as Airflow's UI clears a group.
@@ -249,10 +257,11 @@ Reply<json> Call::Clear(const std::string& dag_id) {
     }
   }
   RunQuery q{.dag_id = dag_id, .limit = 1000000, .oldest_first = true};
-  for (auto [name, field] : {std::pair{"start_date", &q.logical_date_gte},
-                             std::pair{"end_date", &q.logical_date_lte}}) {
+  for (auto [name, field] :
+       {std::pair{"start_date", &q.logical_date_gte}, std::pair{"end_date", &q.logical_date_lte}}) {
     if (!body->contains(name) || (*body)[name].is_null()) continue;
-    if (!(*body)[name].is_string()) return BadRequest(fmt::format("'{}' must be a date-time string", name));
+    if (!(*body)[name].is_string())
+      return BadRequest(fmt::format("'{}' must be a date-time string", name));
     auto t = ParseDateTime((*body)[name].get<std::string>());
     if (!t) return BadRequest(fmt::format("'{}': {}", name, t.error().message()));
     *field = *t;
@@ -277,7 +286,8 @@ Reply<json> Call::Clear(const std::string& dag_id) {
         return std::unexpected(Problem{409, "Conflict", cleared.error().message()});
       return Internal(cleared.error());
     }
-    for (const TiKey& t : *cleared) items.push_back(ReferenceJson(dag_id, run.run_id, t.task_id, run.logical_date));
+    for (const TiKey& t : *cleared)
+      items.push_back(ReferenceJson(dag_id, run.run_id, t.task_id, run.logical_date));
   }
   return json{{"task_instances", items}};
 }

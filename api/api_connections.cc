@@ -17,9 +17,9 @@ namespace {
 // Airflow's DEFAULT_SENSITIVE_FIELDS: keys whose values are masked.
 bool Sensitive(std::string key) {
   for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const char* word : {"access_token", "api_key", "apikey", "authorization", "passphrase",
-                           "passwd", "password", "private_key", "secret", "token", "keyfile_dict",
-                           "service_account"})
+  for (const char* word :
+       {"access_token", "api_key", "apikey", "authorization", "passphrase", "passwd", "password",
+        "private_key", "secret", "token", "keyfile_dict", "service_account"})
     if (key.find(word) != std::string::npos) return true;
   return false;
 }
@@ -27,8 +27,10 @@ bool Sensitive(std::string key) {
 void Redact(json& j) {
   if (j.is_object()) {
     for (auto& [key, value] : j.items()) {
-      if (Sensitive(key) && !value.is_object() && !value.is_array()) value = "***";
-      else Redact(value);
+      if (Sensitive(key) && !value.is_object() && !value.is_array())
+        value = "***";
+      else
+        Redact(value);
     }
   } else if (j.is_array()) {
     for (json& v : j) Redact(v);
@@ -38,9 +40,12 @@ void Redact(json& j) {
 json OrNull(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
 json ItemJson(const ConnectionRecord& c) {
-  return {{"connection_id", c.conn_id}, {"conn_type", c.conn_type},
-          {"description", OrNull(c.description)}, {"host", OrNull(c.host)},
-          {"login", OrNull(c.login)},       {"schema", OrNull(c.schema)},
+  return {{"connection_id", c.conn_id},
+          {"conn_type", c.conn_type},
+          {"description", OrNull(c.description)},
+          {"host", OrNull(c.host)},
+          {"login", OrNull(c.login)},
+          {"schema", OrNull(c.schema)},
           {"port", c.port ? json(*c.port) : json(nullptr)}};
 }
 
@@ -64,17 +69,19 @@ json ConnectionJson(const ConnectionRecord& c) {
 bool ValidConnId(const std::string& id) {
   if (id.empty() || id.size() > 200) return false;
   for (char c : id)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_') return false;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_')
+      return false;
   return true;
 }
 
 const std::set<std::string> kFields = {"connection_id", "conn_type", "description", "host", "login",
-                                       "schema", "port", "password", "extra"};
+                                       "schema",        "port",      "password",    "extra"};
 
 // Applies the body's fields (those in `mask`, when one is given) to `c`.
 Reply<bool> Apply(const json& body, ConnectionRecord& c, const std::vector<std::string>& mask) {
   for (auto& [key, value] : body.items())
-    if (!kFields.count(key)) return BadRequest(fmt::format("{{'{}': ['Unknown field.']}}", Shorten(key)));
+    if (!kFields.count(key))
+      return BadRequest(fmt::format("{{'{}': ['Unknown field.']}}", Shorten(key)));
   for (const std::string& f : mask)
     if (!kFields.count(f) || f == "connection_id")
       return BadRequest(fmt::format("'{}' is unknown or cannot be updated.", Shorten(f)));
@@ -82,20 +89,29 @@ Reply<bool> Apply(const json& body, ConnectionRecord& c, const std::vector<std::
     if (key == "connection_id") continue;
     if (!mask.empty() && std::find(mask.begin(), mask.end(), key) == mask.end()) continue;
     if (key == "port") {
-      if (value.is_null()) c.port.reset();
-      else if (value.is_number_integer()) c.port = value.get<int>();
-      else return BadRequest("{'port': ['Not a valid integer.']}");
+      if (value.is_null())
+        c.port.reset();
+      else if (value.is_number_integer())
+        c.port = value.get<int>();
+      else
+        return BadRequest("{'port': ['Not a valid integer.']}");
       continue;
     }
     if (!value.is_null() && !value.is_string())
       return BadRequest(fmt::format("{{'{}': ['Not a valid string.']}}", key));
     std::string text = value.is_null() ? "" : value.get<std::string>();
-    if (key == "conn_type") c.conn_type = text;
-    else if (key == "description") c.description = text;
-    else if (key == "host") c.host = text;
-    else if (key == "login") c.login = text;
-    else if (key == "schema") c.schema = text;
-    else if (key == "password") c.password = text;
+    if (key == "conn_type")
+      c.conn_type = text;
+    else if (key == "description")
+      c.description = text;
+    else if (key == "host")
+      c.host = text;
+    else if (key == "login")
+      c.login = text;
+    else if (key == "schema")
+      c.schema = text;
+    else if (key == "password")
+      c.password = text;
     else if (key == "extra") {
       if (!text.empty() && !json::parse(text, nullptr, false).is_object())
         return BadRequest("{'extra': ['Not a valid JSON object.']}");
@@ -116,10 +132,12 @@ Reply<json> Call::ListConnections() {
   bool desc = !order.empty() && order[0] == '-';
   std::string field = desc ? order.substr(1) : order;
   static const std::set<std::string> kSortable = {"connection_id", "conn_type", "description",
-                                                  "host", "port", "id"};
+                                                  "host",          "port",      "id"};
   if (!kSortable.count(field))
-    return BadRequest(fmt::format("Ordering with '{}' is disallowed or the attribute does not exist "
-                                  "on the model", Shorten(order)));
+    return BadRequest(
+        fmt::format("Ordering with '{}' is disallowed or the attribute does not exist "
+                    "on the model",
+                    Shorten(order)));
   auto store = Db();
   if (!store) return std::unexpected(store.error());
   auto conns = (*store)->ListConnections();
@@ -131,8 +149,9 @@ Reply<json> Call::ListConnections() {
     if (field == "port") return fmt::format("{:08d}", c.port.value_or(-1) + 1);
     return c.conn_id;
   };
-  std::stable_sort(conns->begin(), conns->end(),
-                   [&](const auto& a, const auto& b) { return desc ? key(b) < key(a) : key(a) < key(b); });
+  std::stable_sort(conns->begin(), conns->end(), [&](const auto& a, const auto& b) {
+    return desc ? key(b) < key(a) : key(a) < key(b);
+  });
   json items = json::array();
   for (size_t i = *offset; i < conns->size() && items.size() < static_cast<size_t>(*limit); ++i)
     items.push_back(ItemJson((*conns)[i]));
@@ -148,8 +167,10 @@ Reply<json> Call::PostConnection() {
   ConnectionRecord c;
   c.conn_id = (*body)["connection_id"].get<std::string>();
   if (!ValidConnId(c.conn_id))
-    return BadRequest(fmt::format("The key '{}' has to be made of alphanumeric characters, dashes, "
-                                  "dots and underscores exclusively", Shorten(c.conn_id)));
+    return BadRequest(
+        fmt::format("The key '{}' has to be made of alphanumeric characters, dashes, "
+                    "dots and underscores exclusively",
+                    Shorten(c.conn_id)));
   if (auto ok = Apply(*body, c, {}); !ok) return std::unexpected(ok.error());
   auto store = Db();
   if (!store) return std::unexpected(store.error());

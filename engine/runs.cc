@@ -189,13 +189,46 @@ bool Chosen(const TaskInstanceRecord& ti, const std::vector<int>& map_indexes) {
          std::find(map_indexes.begin(), map_indexes.end(), ti.map_index) != map_indexes.end();
 }
 
+// The run `run_id` and, as `spec` asks, the DAG's runs before or after it.
+Result<std::vector<DagRunRecord>> RunsToMark(Store& store, const Dag& dag, const std::string& run_id,
+                                             const MarkSpec& spec) {
+  auto run = store.GetDagRun(dag.dag_id, run_id);
+  if (!run) return Fail(run.error());
+  if (!spec.future && !spec.past) return std::vector<DagRunRecord>{*run};
+  RunQuery q{.dag_id = dag.dag_id, .limit = 100000, .oldest_first = true};
+  if (!spec.past) q.logical_date_gte = run->logical_date;
+  if (!spec.future) q.logical_date_lte = run->logical_date;
+  return store.ListDagRuns(q);
+}
+
+// Clears the failed and upstream_failed task instances of `tis` whose task is
+// in `below` but not in `marked`, as Airflow's set_task_instance_state does,
+// so that the run goes on from the state set. True when one was cleared.
+Result<bool> ClearFailuresBelow(Store& store, const Dag& dag, std::vector<TaskInstanceRecord> tis,
+                                const std::set<size_t>& below, const std::set<size_t>& marked) {
+  bool cleared = false;
+  for (TaskInstanceRecord& ti : tis) {
+    auto it = dag.index.find(ti.task_id);
+    if (it == dag.index.end() || !below.count(it->second) || marked.count(it->second)) continue;
+    if (ti.state != TaskState::kFailed && ti.state != TaskState::kUpstreamFailed) continue;
+    ti.state = TaskState::kNone;
+    ti.max_tries = ti.try_number + dag.tasks[it->second].retries + 1;
+    ti.ForgetTry();
+    if (auto s = store.UpdateTaskInstance(ti); !s) return Fail(s.error());
+    if (auto s = store.ClearXCom(ti.key()); !s) return Fail(s.error());
+    cleared = true;
+  }
+  return cleared;
+}
+
 }  // namespace
 
 Result<std::vector<MarkedTi>> MarkTaskInstances(Store& store, const Dag& dag,
                                                 const std::string& run_id, const MarkSpec& spec,
                                                 Timestamp now) {
-  if (spec.state != TaskState::kSuccess && spec.state != TaskState::kFailed)
-    return Fail(Error::InvalidArgument("a task instance can be marked success or failed only"));
+  if (spec.state != TaskState::kSuccess && spec.state != TaskState::kFailed &&
+      spec.state != TaskState::kSkipped)
+    return Fail(Error::InvalidArgument("a task instance can be marked success, failed or skipped"));
   std::vector<size_t> roots;
   for (const std::string& id : spec.task_ids) {
     std::vector<size_t> named = dag.TasksNamed(id);
@@ -204,32 +237,22 @@ Result<std::vector<MarkedTi>> MarkTaskInstances(Store& store, const Dag& dag,
   }
   std::set<size_t> root_set(roots.begin(), roots.end());
   std::set<size_t> chosen = Reach(dag, roots, spec.downstream, spec.upstream);
-  // Below the named tasks: where failures are cleared so the run resumes.
   std::set<size_t> below = Reach(dag, roots, true, false);
-
-  auto run = store.GetDagRun(dag.dag_id, run_id);
-  if (!run) return Fail(run.error());
-  std::vector<DagRunRecord> runs = {*run};
-  if (spec.future || spec.past) {
-    RunQuery q{.dag_id = dag.dag_id, .limit = 100000, .oldest_first = true};
-    if (!spec.past) q.logical_date_gte = run->logical_date;
-    if (!spec.future) q.logical_date_lte = run->logical_date;
-    auto all = store.ListDagRuns(q);
-    if (!all) return Fail(all.error());
-    runs = *all;
-  }
+  auto runs = RunsToMark(store, dag, run_id, spec);
+  if (!runs) return Fail(runs.error());
   std::vector<MarkedTi> marked;
+  // Per run: set the chosen task instances, clear the failures below them,
+  // and queue the run again if it had finished and something changed.
   auto st = store.Transaction([&]() -> Status {
     bool stopped = false;
-    for (const DagRunRecord& r : runs) {
+    for (const DagRunRecord& r : *runs) {
       auto tis = store.ListTaskInstances(dag.dag_id, r.run_id);
       if (!tis) return Fail(tis.error());
       bool changed = false;
       for (const TaskInstanceRecord& ti : *tis) {
         auto it = dag.index.find(ti.task_id);
-        if (it == dag.index.end() || !chosen.count(it->second)) continue;
+        if (it == dag.index.end() || !chosen.count(it->second) || ti.state == spec.state) continue;
         if (root_set.count(it->second) && !Chosen(ti, spec.map_indexes)) continue;
-        if (ti.state == spec.state) continue;
         marked.push_back({ti.key(), r.logical_date, ti.state, spec.state});
         if (spec.dry_run) continue;
         auto ran = SetByHand(store, ti, spec.state, now);
@@ -238,22 +261,10 @@ Result<std::vector<MarkedTi>> MarkTaskInstances(Store& store, const Dag& dag,
         changed = true;
       }
       if (spec.dry_run) continue;
-      // The failures below are cleared, as Airflow's set_task_instance_state
-      // does, so that the run goes on from the state set.
-      for (TaskInstanceRecord ti : *tis) {
-        auto it = dag.index.find(ti.task_id);
-        if (it == dag.index.end() || !below.count(it->second) || chosen.count(it->second)) continue;
-        if (ti.state != TaskState::kFailed && ti.state != TaskState::kUpstreamFailed) continue;
-        ti.state = TaskState::kNone;
-        ti.max_tries = ti.try_number + dag.tasks[it->second].retries + 1;
-        ti.ForgetTry();
-        if (auto s = store.UpdateTaskInstance(ti); !s) return s;
-        if (auto s = store.ClearXCom(ti.key()); !s) return s;
-        changed = true;
-      }
-      if (changed && IsFinished(r.state)) {
-        // The scheduler decides the run's state again from its tasks.
-        DagRunRecord again = r;
+      auto cleared = ClearFailuresBelow(store, dag, *tis, below, chosen);
+      if (!cleared) return Fail(cleared.error());
+      if ((changed || *cleared) && IsFinished(r.state)) {
+        DagRunRecord again = r;  // the scheduler decides its state again
         again.state = RunState::kQueued;
         again.start_date.reset();
         again.end_date.reset();

@@ -77,7 +77,7 @@ struct MarkSpec {
   bool downstream = false;  ///< Also everything below them.
   bool future = false;      ///< Also in the runs with a later logical date.
   bool past = false;        ///< Also in the runs with an earlier logical date.
-  TaskState state = TaskState::kSuccess;  ///< success or failed.
+  TaskState state = TaskState::kSuccess;  ///< success, failed or skipped.
   bool dry_run = false;                    ///< Say what would change; change nothing.
 };
 
