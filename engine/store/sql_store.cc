@@ -339,6 +339,23 @@ Result<int> SqlStore::CountDagRuns(const RunQuery& q) {
   return static_cast<int>(r->Int(0, 0));
 }
 
+Result<std::vector<RunDayCount>> SqlStore::CountRunsByDay(const std::string& dag_id,
+                                                          Timestamp from, Timestamp to) {
+  constexpr int64_t kDay = 86400LL * 1000000;  // timestamps are microseconds
+  // Floor division: a day before 1970 starts below its timestamp too.
+  auto r = Q(fmt::format("SELECT (logical_date - (((logical_date % {0}) + {0}) % {0})) AS day, "
+                         "state, COUNT(*) FROM dag_run WHERE dag_id=? AND logical_date >= ? AND "
+                         "logical_date < ? GROUP BY day, state ORDER BY day, state",
+                         kDay),
+             SqlArgs().Add(dag_id).Add(from).Add(to));
+  if (!r) return Fail(r.error());
+  std::vector<RunDayCount> out;
+  for (size_t i = 0; i < r->size(); ++i)
+    out.push_back({r->Time(i, 0), ParseRunState(r->Text(i, 1)).value_or(RunState::kQueued),
+                   static_cast<int>(r->Int(i, 2))});
+  return out;
+}
+
 Result<std::optional<DagRunRecord>> SqlStore::LatestScheduledRun(const std::string& dag_id) {
   auto runs = ListDagRuns(
       {.dag_id = dag_id, .types = {RunType::kScheduled, RunType::kBackfill}, .limit = 1});

@@ -125,6 +125,10 @@ class SqlStore : public Store {
   Status AppendTryLog(const TiKey& key, int try_number, int64_t offset,
                       const std::string& data) override;
   Status AppendTryLogLine(const TiKey& key, int try_number, const std::string& line) override;
+  Result<std::vector<TryRecord>> ListTriesOfRun(const std::string& dag_id,
+                                                const std::string& run_id) override;
+  Result<std::vector<RunDayCount>> CountRunsByDay(const std::string& dag_id, Timestamp from,
+                                                  Timestamp to) override;
   Result<std::string> ReadTryLog(const TiKey& key, int try_number, int64_t offset) override;
 
   Result<std::vector<PoolRecord>> ListPools() override;

@@ -144,6 +144,13 @@ struct RunQuery {
   std::optional<Timestamp> logical_date_lte;
 };
 
+/// How many runs of a DAG had one state on one UTC day (of their logical date).
+struct RunDayCount {
+  Timestamp day;  ///< Midnight UTC.
+  RunState state = RunState::kQueued;
+  int count = 0;
+};
+
 /// A file of the DAGs folder that failed to load, as the API reports it.
 struct ImportErrorRecord {
   std::string filename;
@@ -379,6 +386,10 @@ class Store {
   virtual Result<DagRunRecord> GetDagRun(const std::string& dag_id, const std::string& run_id) = 0;
   virtual Result<std::vector<DagRunRecord>> ListDagRuns(const RunQuery& q) = 0;
   virtual Result<int> CountDagRuns(const RunQuery& q) = 0;
+  /// Runs of `dag_id` whose logical date is in [from, to), counted per UTC
+  /// day and state (one row per day and state that has runs).
+  virtual Result<std::vector<RunDayCount>> CountRunsByDay(const std::string& dag_id,
+                                                          Timestamp from, Timestamp to) = 0;
   /// The scheduled or backfill run with the latest logical date; nullopt if none.
   virtual Result<std::optional<DagRunRecord>> LatestScheduledRun(const std::string& dag_id) = 0;
 
@@ -420,7 +431,7 @@ class Store {
   virtual Result<std::vector<TaskInstanceRecord>> ListTaskInstances(const std::string& dag_id,
                                                                     const std::string& run_id) = 0;
   /// The task instances of several runs of one DAG, in one query (the
-  /// grid): only their key, state and try_number are read.
+  /// grid, durations): only their key, state, try_number and dates are read.
   virtual Result<std::vector<TaskInstanceRecord>> ListTaskInstancesOfRuns(
       const std::string& dag_id, const std::vector<std::string>& run_ids) = 0;
   /// Task instances of the run changed since `since` (ti_version).
@@ -485,6 +496,9 @@ class Store {
   /// Inserts or replaces a try.
   virtual Status PutTry(const TryRecord& t) = 0;
   virtual Result<std::vector<TryRecord>> ListTries(const TiKey& key) = 0;
+  /// Every try of a run's task instances, by task, map index and try number.
+  virtual Result<std::vector<TryRecord>> ListTriesOfRun(const std::string& dag_id,
+                                                        const std::string& run_id) = 0;
 
   // --- XCom -------------------------------------------------------------------
 
