@@ -87,6 +87,18 @@ Reply<json> Call::Route(const std::vector<std::string>& s) {
     if (auto bad = method_is("GET")) return *bad;
     return s[1] == "grid" ? Grid(s[2]) : Graph(s[2]);
   }
+  if (n == 3 && s[0] == "ui" && (s[1] == "durations" || s[1] == "calendar")) {
+    if (auto bad = method_is("GET")) return *bad;
+    return s[1] == "durations" ? Durations(s[2]) : Calendar(s[2]);
+  }
+  if (n == 4 && s[0] == "ui" && s[1] == "gantt") {
+    if (auto bad = method_is("GET")) return *bad;
+    return Gantt(s[2], s[3]);
+  }
+  if (n == 2 && s[0] == "ui" && s[1] == "backfills") {
+    if (auto bad = method_is("POST")) return *bad;
+    return PostBackfill();
+  }
   if (n == 2 && s[0] == "dagSources") {
     if (auto bad = method_is("GET")) return *bad;
     return GetDagSource(s[1]);
@@ -424,6 +436,14 @@ Reply<json> Call::ListRuns(const std::string& dag_id) {
     auto st = ParseRunState(s);
     if (!st) return BadRequest(fmt::format("unknown DAG run state '{}' (use queued, running, success or failed)", s));
     q.states.push_back(*st);
+  }
+  // dagctl's extension: run_type (repeatable), as the run's run_type field.
+  for (const std::string& t : Params("run_type")) {
+    auto type = ParseRunType(t);
+    if (!type)
+      return BadRequest(fmt::format(
+          "unknown run type '{}' (use manual, scheduled, backfill or dataset_triggered)", t));
+    q.types.push_back(*type);
   }
   for (auto [name, field] : {std::pair{"execution_date_gte", &q.logical_date_gte},
                              std::pair{"execution_date_lte", &q.logical_date_lte},
