@@ -1019,7 +1019,7 @@ async function calendarTab(dagId) {
   const CELL = 14, TOP = 18;
   const start = new Date(first.getTime() - first.getUTCDay() * 864e5);  // the Sunday before
   const weeks = Math.ceil(((last - start) / 864e5 + 1) / 7);
-  const svg = svgEl("svg", { class: "calendar", id: "calendar", width: 30 + weeks * CELL, height: TOP + 7 * CELL + 4,
+  const svg = svgEl("svg", { class: "calendar", id: "calendar", width: 50 + weeks * CELL, height: TOP + 7 * CELL + 4,
     role: "img", "aria-label": `run states per day, ${c.start_date} to ${c.end_date}` });
   let month = -1;
   for (let d = new Date(first); d <= last; d = new Date(d.getTime() + 864e5)) {
