@@ -154,16 +154,20 @@ Reply<json> Call::Calendar(const std::string& dag_id) {
 
 // Records a backfill for the scheduler: the body names dag_id, from_date and
 // to_date (dates or times; a date alone as to_date covers its day) and
-// optionally reprocess_behavior ("none" or "failed", after Airflow 3's
-// backfill). The runs are created queued, without an owner; a scheduler runs
-// them in date order, at most the DAG's max_active_runs at a time.
+// optionally reprocess_behavior ("none" or "failed") and max_active_runs
+// (default the DAG's), after Airflow 3's backfill. The runs are created
+// queued, without an owner; a scheduler runs them in date order, at most
+// max_active_runs of the DAG's backfill runs at a time and within the DAG's
+// max_active_runs.
 Reply<json> Call::PostBackfill() {
   auto body = Body();
   if (!body) return std::unexpected(body.error());
   for (const auto& [key, value] : body->items())
-    if (key != "dag_id" && key != "from_date" && key != "to_date" && key != "reprocess_behavior")
-      return BadRequest(fmt::format(
-          "unknown field '{}' (a backfill takes dag_id, from_date, to_date, reprocess_behavior)", key));
+    if (key != "dag_id" && key != "from_date" && key != "to_date" && key != "reprocess_behavior" &&
+        key != "max_active_runs")
+      return BadRequest(fmt::format("unknown field '{}' (a backfill takes dag_id, from_date, "
+                                    "to_date, reprocess_behavior, max_active_runs)",
+                                    key));
   auto text = [&](const char* name) -> Reply<std::string> {
     if (!body->contains(name) || !(*body)[name].is_string() || (*body)[name].get<std::string>().empty())
       return BadRequest(fmt::format("'{}' is required (a string)", name));
@@ -188,6 +192,14 @@ Reply<json> Call::PostBackfill() {
   if (reprocess != "none" && reprocess != "failed")
     return BadRequest("'reprocess_behavior' is 'none' or 'failed'");
   spec.rerun_failed = reprocess == "failed";
+  // The backfill's own limit; without one, the DAG's max_active_runs alone.
+  spec.max_active_runs = (*dag)->max_active_runs;
+  if (body->contains("max_active_runs")) {
+    const json& m = (*body)["max_active_runs"];
+    if (!m.is_number_integer() || m.get<int64_t>() < 1 || m.get<int64_t>() > 1000)
+      return BadRequest("'max_active_runs' is a whole number from 1 to 1000");
+    spec.max_active_runs = static_cast<int>(m.get<int64_t>());
+  }
   auto store = Db();
   if (!store) return std::unexpected(store.error());
   auto plan = RecordBackfill(**store, **dag, spec);
@@ -205,7 +217,7 @@ Reply<json> Call::PostBackfill() {
               {"from_date", FormatIso(spec.from)},
               {"to_date", FormatIso(spec.to)},
               {"reprocess_behavior", reprocess},
-              {"max_active_runs", (*dag)->max_active_runs},
+              {"max_active_runs", spec.max_active_runs},
               {"dag_runs", runs}};
 }
 

@@ -24,6 +24,7 @@ Result<DagRunRecord> CreateRun(Store& store, const Dag& dag, const NewRun& spec)
   run.conf = spec.conf.empty() ? "{}" : spec.conf;
   run.dag_hash = dag.file_hash;
   run.owner = spec.owner;
+  run.max_active_runs = spec.max_active_runs;
   std::vector<TaskInstanceRecord> tis;
   for (const Task& t : dag.tasks) {
     TaskInstanceRecord ti;
@@ -104,7 +105,8 @@ Result<std::vector<BackfillRun>> RecordBackfill(Store& store, const Dag& dag,
                             .logical_date = i.start,
                             .interval_end = i.end,
                             .owner = spec.owner,
-                            .now = spec.now});
+                            .now = spec.now,
+                            .max_active_runs = spec.max_active_runs});
       if (!run) return Fail(run.error());
       out.push_back({run->run_id, i.start, BackfillRun::Action::kCreated, RunState::kQueued});
       continue;

@@ -24,6 +24,7 @@ struct NewRun {
   std::string owner;   ///< The process that will execute it; "" = whoever claims it.
   std::string run_id;  ///< "" = `<type>__<logical date>`.
   Timestamp now;       ///< queued_at
+  int max_active_runs = 0;  ///< DagRunRecord::max_active_runs
 };
 
 /// Creates the run. A generated manual run id that is taken gets a suffix
@@ -77,6 +78,9 @@ struct BackfillSpec {
   std::string owner;  ///< Who executes the new runs ("" = the scheduler).
   Timestamp now;      ///< queued_at of the new runs.
   size_t max_runs = 100000;
+  /// How many of the DAG's backfill runs the scheduler runs at once (on top
+  /// of the DAG's max_active_runs); 0 = no limit of its own.
+  int max_active_runs = 0;
 };
 
 /// Plans and records a backfill (`dagctl backfill`, POST /ui/backfills): for

@@ -1081,26 +1081,30 @@ function backfillTab(dagId, _offset, details) {
   const from = el("input", { type: "date", name: "from_date", id: "backfill-from", required: "" });
   const to = el("input", { type: "date", name: "to_date", id: "backfill-to", required: "" });
   const rerun = el("input", { type: "checkbox", name: "rerun_failed", id: "backfill-rerun" });
+  const most = el("input", { type: "number", min: "1", max: "1000", name: "max_active_runs", id: "backfill-max",
+    value: String(details.max_active_runs) });
   const result = el("div", { id: "backfill-result", "aria-live": "polite" });
   form.append(
     el("p", { class: "muted", text: `Creates a backfill run for each interval of ${details.schedule_interval.value} ` +
-      `(${details.timezone}) that starts in the range; the scheduler runs them oldest first, at most ${details.max_active_runs} at a time (the DAG's max_active_runs).` }),
+      `(${details.timezone}) that starts in the range; the scheduler runs them oldest first, at most max active runs at a time ` +
+      `(and within the DAG's max_active_runs, ${details.max_active_runs}).` }),
     el("label", { for: "backfill-from", text: "From (logical date)" }), from,
     el("label", { for: "backfill-to", text: "To (included)" }), to,
+    el("label", { for: "backfill-max", text: "Max active runs" }), most,
     el("p", {}, rerun, el("label", { for: "backfill-rerun", class: "inline", text: " re-run the failed tasks of runs that failed" })),
     el("p", {}, el("button", { class: "primary", type: "submit", text: "Backfill" })), result);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
       const b = await api("/ui/backfills", { method: "POST", body: JSON.stringify({ dag_id: dagId, from_date: from.value,
-        to_date: to.value, reprocess_behavior: rerun.checked ? "failed" : "none" }) });
+        to_date: to.value, reprocess_behavior: rerun.checked ? "failed" : "none", max_active_runs: Number(most.value) }) });
       const list = el("table", { id: "backfill-runs" }, el("tr", {}, ...["Run", "Logical date", "Backfill"].map((h) => el("th", { text: h }))));
       const verb = { created: "created", rerun: "failed tasks cleared", queued: "queued already", kept: "kept as it is" };
       for (const r of b.dag_runs)
         list.append(el("tr", { "data-run": r.dag_run_id },
           el("td", {}, el("a", { href: `#/dags/${enc(dagId)}/runs/${enc(r.dag_run_id)}`, text: r.dag_run_id })),
           el("td", { text: when(r.logical_date) }), el("td", { text: r.action === "kept" ? `${verb.kept} (${r.state})` : verb[r.action] })));
-      result.replaceChildren(el("p", { text: `${b.dag_runs.length} run${b.dag_runs.length === 1 ? "" : "s"} in the range. ` },
+      result.replaceChildren(el("p", { text: `${b.dag_runs.length} run${b.dag_runs.length === 1 ? "" : "s"} in the range, ${b.max_active_runs} at a time. ` },
         el("a", { href: `#/dags/${enc(dagId)}/runs`, id: "backfill-watch", text: "Watch them run",
           onclick: () => runFilters.set(dagId, { runType: "backfill" }) })), list);
     } catch (err) {

@@ -295,6 +295,10 @@ CREATE TABLE dag_run_asset_event (
   FOREIGN KEY (dag_id, run_id) REFERENCES dag_run (dag_id, run_id) ON DELETE CASCADE
 );
 )sql",
+      // 9: a backfill's own limit on its runs at a time (0 = none).
+      R"sql(
+ALTER TABLE dag_run ADD COLUMN max_active_runs INTEGER NOT NULL DEFAULT 0;
+)sql",
   };
   return kMigrations;
 }

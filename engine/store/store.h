@@ -57,6 +57,9 @@ struct DagRunRecord {
   /// someone other than its owner (a worker's result, a clear): the owner
   /// reads what changed since the version it knows.
   int64_t ti_version = 0;
+  /// A backfill run's limit on how many of the DAG's backfill runs run at
+  /// once (the backfill's max_active_runs); 0 = none beyond the DAG's.
+  int max_active_runs = 0;
 };
 
 struct TaskInstanceRecord {
@@ -165,6 +168,8 @@ struct ClaimableRun {
   RunState state = RunState::kQueued;
   int64_t fence = 0;
   std::string owner;  ///< The previous owner whose lease ran out, or "".
+  int max_active_runs = 0;  ///< DagRunRecord::max_active_runs
+  RunType run_type = RunType::kManual;
 };
 
 /// A run this process still holds after renewing its leases.

@@ -795,7 +795,7 @@ TEST_CASE("api: POST /ui/backfills records a range's backfill runs for the sched
   ApiHarness h;
   json b = h.Call("POST", "/ui/backfills", "", 200,
                   R"({"dag_id": "etl", "from_date": "2026-03-01", "to_date": "2026-03-03"})");
-  CHECK(b["max_active_runs"] == 16);
+  CHECK(b["max_active_runs"] == 16);  // the DAG's
   REQUIRE(b["dag_runs"].size() == 3);
   CHECK(b["dag_runs"][0] == json({{"dag_run_id", "backfill__2026-03-01T02:00:00+00:00"},
                                   {"logical_date", "2026-03-01T02:00:00+00:00"},
@@ -806,6 +806,7 @@ TEST_CASE("api: POST /ui/backfills records a range's backfill runs for the sched
   CHECK(run.run_type == RunType::kBackfill);
   CHECK(run.state == RunState::kQueued);
   CHECK(run.owner.empty());
+  CHECK(run.max_active_runs == 16);
   CHECK(h.store().ListTaskInstances("etl", run.run_id).value().size() == 2);
 
   // The first run fails; asked again with reprocess_behavior "failed", its
@@ -834,7 +835,14 @@ TEST_CASE("api: POST /ui/backfills records a range's backfill runs for the sched
   CHECK(detail(R"({"dag_id": "etl", "from_date": "2026-03-01", "to_date": "2029-12-31"})") ==
         "the range holds more than 1000 runs of etl: backfill a shorter range");
   CHECK(detail(R"({"dag_id": "etl", "from_date": "2026-03-01", "to_date": "2026-03-02", "max": 1})") ==
-        "unknown field 'max' (a backfill takes dag_id, from_date, to_date, reprocess_behavior)");
+        "unknown field 'max' (a backfill takes dag_id, from_date, to_date, reprocess_behavior, "
+        "max_active_runs)");
+  CHECK(detail(R"({"dag_id": "etl", "from_date": "2026-03-01", "to_date": "2026-03-02", "max_active_runs": 0})") ==
+        "'max_active_runs' is a whole number from 1 to 1000");
+  json limited = h.Call("POST", "/ui/backfills", "", 200,
+                        R"({"dag_id": "etl", "from_date": "2026-03-05", "to_date": "2026-03-05", "max_active_runs": 2})");
+  CHECK(limited["max_active_runs"] == 2);
+  CHECK(h.store().GetDagRun("etl", "backfill__2026-03-05T02:00:00+00:00").value().max_active_runs == 2);
   h.Call("POST", "/ui/backfills", "", 404, R"({"dag_id": "nope", "from_date": "2026-03-01", "to_date": "2026-03-02"})");
   h.Call("GET", "/ui/backfills", "", 405);
 }
