@@ -1,8 +1,9 @@
 // Internal to api/: one REST request being answered. The handlers of each
 // group of endpoints live in their own file (api_service.cc: DAGs, runs,
 // task instances; api_actions.cc: setting states and clearing; api_connections.cc:
-// connections; api_pools.cc: pools; api_datasets.cc: datasets; api_versions.cc: DAG versions; api_ui.cc: the
-// dashboard's views of a DAG).
+// connections; api_pools.cc: pools; api_datasets.cc: datasets; api_versions.cc: DAG
+// versions; api_ui.cc: the dashboard's views of a DAG; api_ui_runs.cc: its views of
+// runs, backfills).
 #pragma once
 
 #include <expected>
@@ -87,6 +88,11 @@ class Call {
   // api_ui.cc
   Reply<json> Grid(const std::string& dag_id);
   Reply<json> Graph(const std::string& dag_id);
+  // api_ui_runs.cc
+  Reply<json> Gantt(const std::string& dag_id, const std::string& run_id);
+  Reply<json> Durations(const std::string& dag_id);
+  Reply<json> Calendar(const std::string& dag_id);
+  Reply<json> PostBackfill();
   // api_versions.cc
   Reply<json> GetDagSource(const std::string& token);
   Reply<json> Versions(const std::string& dag_id);

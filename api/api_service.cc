@@ -87,6 +87,18 @@ Reply<json> Call::Route(const std::vector<std::string>& s) {
     if (auto bad = method_is("GET")) return *bad;
     return s[1] == "grid" ? Grid(s[2]) : Graph(s[2]);
   }
+  if (n == 3 && s[0] == "ui" && (s[1] == "durations" || s[1] == "calendar")) {
+    if (auto bad = method_is("GET")) return *bad;
+    return s[1] == "durations" ? Durations(s[2]) : Calendar(s[2]);
+  }
+  if (n == 4 && s[0] == "ui" && s[1] == "gantt") {
+    if (auto bad = method_is("GET")) return *bad;
+    return Gantt(s[2], s[3]);
+  }
+  if (n == 2 && s[0] == "ui" && s[1] == "backfills") {
+    if (auto bad = method_is("POST")) return *bad;
+    return PostBackfill();
+  }
   if (n == 2 && s[0] == "dagSources") {
     if (auto bad = method_is("GET")) return *bad;
     return GetDagSource(s[1]);

@@ -127,52 +127,6 @@ int CmdClear(App& app, const std::vector<std::string>& argv) {
   return kExitOk;
 }
 
-namespace {
-
-// Decides, for each interval of the range, whether to create, keep or re-run
-// its run; returns the run ids to execute.
-Result<std::vector<std::string>> PlanBackfill(Store& store, const Dag& dag, Timestamp from,
-                                              Timestamp to, bool rerun_failed,
-                                              const std::string& owner) {
-  auto existing = store.ListDagRuns(
-      {.dag_id = dag.dag_id, .types = {RunType::kScheduled, RunType::kBackfill}, .limit = 1000000});
-  if (!existing) return Fail(existing.error());
-  std::map<Timestamp, DagRunRecord> by_date;
-  for (const auto& r : *existing) by_date[r.logical_date] = r;
-  auto now = store.Now();
-  if (!now) return Fail(now.error());
-  std::vector<std::string> todo;
-  for (auto i = IntervalStartingFrom(dag, from); i && i->start <= to;
-       i = IntervalStartingFrom(dag, i->end)) {
-    auto it = by_date.find(i->start);
-    if (it == by_date.end()) {
-      auto run = CreateRun(store, dag,
-                           {.type = RunType::kBackfill,
-                            .logical_date = i->start,
-                            .interval_end = i->end,
-                            .owner = owner,
-                            .now = NowUtc()});
-      if (!run) return Fail(run.error());
-      todo.push_back(run->run_id);
-      continue;
-    }
-    const DagRunRecord& r = it->second;
-    if (r.state == RunState::kFailed && rerun_failed) {
-      auto cleared = ClearRun(store, dag, r.run_id, {.only_failed = true});
-      if (!cleared) return Fail(cleared.error());
-      todo.push_back(r.run_id);
-    } else if (r.state == RunState::kQueued &&
-               (r.owner.empty() || !r.lease_until || *r.lease_until < *now)) {
-      todo.push_back(r.run_id);
-    } else {
-      fmt::print(stderr, "keeping {} ({})\n", r.run_id, RunStateName(r.state));
-    }
-  }
-  return todo;
-}
-
-}  // namespace
-
 int CmdBackfill(App& app, const std::vector<std::string>& argv) {
   auto args = ParseOrReport({"backfill",
                              "DAG --from D --to D [--rerun-failed]",
@@ -201,20 +155,32 @@ int CmdBackfill(App& app, const std::vector<std::string>& argv) {
   Store* store = app.store();
   if (!store) return kExitFailed;
   ExecutorOptions opts = app.executor_options();
-  auto todo = PlanBackfill(*store, *dag, *from, *to, args->Flag("--rerun-failed"), opts.owner);
-  if (!todo) {
-    PrintError(todo.error().message());
+  auto plan = RecordBackfill(*store, *dag,
+                             {.from = *from,
+                              .to = *to,
+                              .rerun_failed = args->Flag("--rerun-failed"),
+                              .owner = opts.owner,
+                              .now = NowUtc()});
+  if (!plan) {
+    PrintError(plan.error().message());
     return kExitFailed;
+  }
+  std::vector<std::string> todo;
+  for (const BackfillRun& b : *plan) {
+    if (b.action != BackfillRun::Action::kKept)
+      todo.push_back(b.run_id);
+    else
+      fmt::print(stderr, "keeping {} ({})\n", b.run_id, RunStateName(b.state));
   }
   auto runner = MakePosixTryRunner();
   SystemClock clock;
   Executor executor(*store, *runner, clock, opts);
   // Runs go in date order, at most max_active_runs at a time.
   size_t next = 0, failed = 0;
-  while ((next < todo->size() || executor.active_runs() > 0) && !executor.StopRequested()) {
-    while (next < todo->size() &&
+  while ((next < todo.size() || executor.active_runs() > 0) && !executor.StopRequested()) {
+    while (next < todo.size() &&
            executor.active_runs() < static_cast<size_t>(dag->max_active_runs)) {
-      const std::string& id = (*todo)[next++];
+      const std::string& id = todo[next++];
       auto run = store->GetDagRun(dag->dag_id, id);
       if (auto st = executor.AddRun(dag, id); !st) {
         PrintError(st.error().message());
@@ -231,8 +197,8 @@ int CmdBackfill(App& app, const std::vector<std::string>& argv) {
     (void)executor.Stop(true);
     return kExitFailed;
   }
-  fmt::print("backfill of {}: {} run{}, {} failed\n", dag->dag_id, todo->size(),
-             todo->size() == 1 ? "" : "s", failed);
+  fmt::print("backfill of {}: {} run{}, {} failed\n", dag->dag_id, todo.size(),
+             todo.size() == 1 ? "" : "s", failed);
   return failed ? kExitFailed : kExitOk;
 }
 

@@ -25,6 +25,7 @@ Result<DagRunRecord> CreateRun(Store& store, const Dag& dag, const NewRun& spec)
   run.conf = spec.conf.empty() ? "{}" : spec.conf;
   run.dag_hash = dag.file_hash;
   run.owner = spec.owner;
+  run.max_active_runs = spec.max_active_runs;
   std::vector<TaskInstanceRecord> tis;
   for (const Task& t : dag.tasks) {
     TaskInstanceRecord ti;
@@ -70,6 +71,61 @@ Result<DagRunRecord> TriggerRun(Store& store, const Dag& dag, std::optional<Time
                         .now = now});
   if (run) (void)store.Notify("dagctl_run", "");  // a hint: schedulers also poll
   return run;
+}
+
+Result<std::vector<BackfillRun>> RecordBackfill(Store& store, const Dag& dag,
+                                                const BackfillSpec& spec) {
+  if (!dag.schedule || dag.schedule->once())
+    return Fail(Error::InvalidArgument(
+        fmt::format("DAG '{}' has no recurring schedule to backfill", dag.dag_id)));
+  std::vector<DataInterval> intervals;
+  for (auto i = IntervalStartingFrom(dag, spec.from); i && i->start <= spec.to;
+       i = IntervalStartingFrom(dag, i->end)) {
+    if (intervals.size() == spec.max_runs)
+      return Fail(Error::InvalidArgument(fmt::format(
+          "the range holds more than {} runs of {}: backfill a shorter range", spec.max_runs,
+          dag.dag_id)));
+    intervals.push_back(*i);
+  }
+  auto existing = store.ListDagRuns({.dag_id = dag.dag_id,
+                                     .types = {RunType::kScheduled, RunType::kBackfill},
+                                     .limit = static_cast<int>(intervals.size()) + 1,
+                                     .logical_date_gte = spec.from,
+                                     .logical_date_lte = spec.to});
+  if (!existing) return Fail(existing.error());
+  std::map<Timestamp, DagRunRecord> by_date;
+  for (const auto& r : *existing) by_date[r.logical_date] = r;
+  auto now = store.Now();
+  if (!now) return Fail(now.error());
+  std::vector<BackfillRun> out;
+  for (const DataInterval& i : intervals) {
+    auto it = by_date.find(i.start);
+    if (it == by_date.end()) {
+      auto run = CreateRun(store, dag,
+                           {.type = RunType::kBackfill,
+                            .logical_date = i.start,
+                            .interval_end = i.end,
+                            .owner = spec.owner,
+                            .now = spec.now,
+                            .max_active_runs = spec.max_active_runs});
+      if (!run) return Fail(run.error());
+      out.push_back({run->run_id, i.start, BackfillRun::Action::kCreated, RunState::kQueued});
+      continue;
+    }
+    const DagRunRecord& r = it->second;
+    BackfillRun b{r.run_id, r.logical_date, BackfillRun::Action::kKept, r.state};
+    if (r.state == RunState::kFailed && spec.rerun_failed) {
+      auto cleared = ClearRun(store, dag, r.run_id, {.only_failed = true});
+      if (!cleared) return Fail(cleared.error());
+      b.action = BackfillRun::Action::kRerun;
+    } else if (r.state == RunState::kQueued &&
+               (r.owner.empty() || !r.lease_until || *r.lease_until < *now)) {
+      b.action = BackfillRun::Action::kQueued;
+    }
+    out.push_back(b);
+  }
+  if (!out.empty()) (void)store.Notify("dagctl_run", "");  // a hint: schedulers also poll
+  return out;
 }
 
 namespace {

@@ -24,6 +24,7 @@ struct NewRun {
   std::string owner;   ///< The process that will execute it; "" = whoever claims it.
   std::string run_id;  ///< "" = `<type>__<logical date>`.
   Timestamp now;       ///< queued_at
+  int max_active_runs = 0;  ///< DagRunRecord::max_active_runs
 };
 
 /// Creates the run. A generated manual run id that is taken gets a suffix
@@ -101,6 +102,43 @@ Result<std::vector<MarkedTi>> MarkTaskInstances(Store& store, const Dag& dag,
 /// `dry_run`, would).
 Result<std::vector<MarkedTi>> SetRunState(Store& store, const Dag& dag, const std::string& run_id,
                                           RunState state, bool dry_run, Timestamp now);
+
+/// What a backfill does with one interval of its range.
+struct BackfillRun {
+  enum class Action {
+    kCreated,  ///< No run had its logical date: a backfill run was created.
+    kRerun,    ///< Its run had failed (and rerun_failed): its failed tasks were cleared.
+    kQueued,   ///< Its run is queued and nobody holds it: it is run as it is.
+    kKept,     ///< Its run is left as it is (running, succeeded, failed without rerun).
+  };
+  std::string run_id;
+  Timestamp logical_date;
+  Action action = Action::kCreated;
+  RunState state = RunState::kQueued;  ///< The run's state before the backfill.
+};
+
+/// Which intervals of `dag`'s schedule a backfill covers: those starting in
+/// [from, to], at most `max_runs` of them.
+struct BackfillSpec {
+  Timestamp from;
+  Timestamp to;
+  bool rerun_failed = false;
+  std::string owner;  ///< Who executes the new runs ("" = the scheduler).
+  Timestamp now;      ///< queued_at of the new runs.
+  size_t max_runs = 100000;
+  /// How many of the DAG's backfill runs the scheduler runs at once (on top
+  /// of the DAG's max_active_runs); 0 = no limit of its own.
+  int max_active_runs = 0;
+};
+
+/// Plans and records a backfill (`dagctl backfill`, POST /ui/backfills): for
+/// each interval of the range, creates its `backfill__<logical date>` run, or
+/// clears a failed one's failed tasks (rerun_failed), or keeps the run it
+/// has. Returns one entry per interval, in date order. InvalidArgument when
+/// the DAG has no recurring schedule or the range has more than max_runs
+/// intervals (nothing is created then).
+Result<std::vector<BackfillRun>> RecordBackfill(Store& store, const Dag& dag,
+                                                const BackfillSpec& spec);
 
 /// True when `run_id` is usable as a run id (and as a log folder name):
 /// `[A-Za-z0-9_.:+-]+`, not starting with '.', at most 250 characters.

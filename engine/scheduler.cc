@@ -168,6 +168,13 @@ Status Scheduler::ClaimRuns() {
         auto active = store_.CountDagRuns({.dag_id = c.dag_id, .states = {RunState::kRunning}});
         if (!active) return Fail(active.error());
         if (*active >= dag->max_active_runs) return {};
+        // A backfill's own limit counts the DAG's running backfill runs.
+        if (c.run_type == RunType::kBackfill && c.max_active_runs > 0) {
+          auto backfilling = store_.CountDagRuns(
+              {.dag_id = c.dag_id, .states = {RunState::kRunning}, .types = {RunType::kBackfill}});
+          if (!backfilling) return Fail(backfilling.error());
+          if (*backfilling >= c.max_active_runs) return {};
+        }
       }
       auto claimed = store_.ClaimRun(c.dag_id, c.run_id, c.fence, opts_.owner, opts_.lease,
                                      RunState::kRunning);

@@ -92,7 +92,8 @@ async function dagList() {
   dags.dags.forEach((d, i) => {
     const runs = recent[i].dag_runs;
     active = active || runs.some((r) => r.state === "running" || r.state === "queued");
-    const toggle = el("input", { type: "checkbox", "data-dag": d.dag_id, title: "paused" });
+    const toggle = el("input", { type: "checkbox", "data-dag": d.dag_id, title: "paused",
+      "aria-label": `pause ${d.dag_id}` });
     toggle.checked = d.is_paused;
     toggle.addEventListener("change", async () => {
       await api(`/dags/${enc(d.dag_id)}`, { method: "PATCH", body: JSON.stringify({ is_paused: toggle.checked }) });
@@ -109,8 +110,7 @@ async function dagList() {
   const parts = [el("h1", { text: "DAGs" }), table];
   if (errors.total_entries > 0) {
     parts.push(el("h2", { text: `Import errors (${errors.total_entries})` }));
-    for (const e of errors.import_errors)
-      parts.push(el("pre", { class: "error import-error", text: e.stack_trace }));
+    for (const e of errors.import_errors) parts.push(importError(e));
   }
   show(...parts);
   autoRefresh(active);
@@ -124,10 +124,11 @@ async function dagPage(dagId, tab, offset) {
   const details = await api(`/dags/${enc(dagId)}/details`);
   const schedule = scheduleText(details, details.dataset_expression && details.dataset_expression.all);
   const tabs = el("div", { class: "tabs" });
-  for (const t of ["grid", "graph", "runs", "code", "trigger"])
+  for (const t of ["grid", "graph", "runs", "durations", "calendar", "code", "trigger", "backfill"])
     tabs.append(el("a", { href: `#/dags/${enc(dagId)}/${t}`, class: t === tab ? "active" : "", text: t }));
   const head = [el("h1", { text: dagId }), el("div", { class: "muted", text: `${details.description || ""} · ${schedule}` }), tabs];
-  const body = await ({ grid: gridTab, graph: graphTab, runs: runsTab, code: codeTab, trigger: triggerTab }[tab] || gridTab)(dagId, offset, details);
+  const body = await ({ grid: gridTab, graph: graphTab, runs: runsTab, code: codeTab, trigger: triggerTab,
+    durations: durationsTab, calendar: calendarTab, backfill: backfillTab }[tab] || gridTab)(dagId, offset, details);
   show(...head, body);
 }
 
@@ -219,13 +220,19 @@ function gridTable(dagId, g, runs, rows, open, redraw) {
 async function graphTab(dagId) {
   const open = unfolded("graph", dagId);
   const holder = el("div", {});
+  const picker = await graphRunPicker(dagId, () => draw());
   const draw = async (focusGroup) => {
-    const g = await api(`/ui/graph/${enc(dagId)}?unfolded=${[...open].map(enc).join(",")}`);
-    holder.replaceChildren(graphGroups(g, open, draw), el("div", { class: "graph-scroll" }, graphSvg(g, open, draw)));
+    const [g, states] = await Promise.all([api(`/ui/graph/${enc(dagId)}?unfolded=${[...open].map(enc).join(",")}`),
+      graphRunStates(dagId, picker.select.value)]);
+    const svg = graphSvg(g, open, draw);
+    colourGraph(svg, g, states);
+    holder.replaceChildren(graphGroups(g, open, draw), el("div", { class: "graph-scroll" }, svg));
     if (focusGroup) holder.querySelector(`[data-group="${CSS.escape(focusGroup)}"].fold`)?.focus();
   };
   await draw();
-  return holder;
+  const run = picker.runs.find((r) => r.dag_run_id === picker.select.value);
+  autoRefresh(!!run && (run.state === "running" || run.state === "queued"));
+  return el("div", {}, picker.node, holder);
 }
 
 // The graph's groups as buttons, each shown while the group it is in is unfolded.
@@ -304,52 +311,128 @@ function groupBox(svg, g, grp, pos, BW, BH, open, redraw) {
   svg.append(box);
 }
 
+// The run list's filters, per DAG; they stay while the user pages and the list refreshes.
+const runFilters = new Map();
+
+// The query string of a DAG's run filters, in the API's names.
+function runFilterQuery(f) {
+  const q = [];
+  for (const st of f.states || []) q.push(`state=${enc(st)}`);
+  if (f.runType) q.push(`run_type=${enc(f.runType)}`);
+  if (f.from) q.push(`execution_date_gte=${enc(`${f.from}T00:00:00Z`)}`);
+  if (f.to) q.push(`execution_date_lte=${enc(`${f.to}T23:59:59.999999Z`)}`);
+  return q.map((x) => `&${x}`).join("");
+}
+
+function runFilterForm(dagId) {
+  const f = runFilters.get(dagId) || {};
+  const boxes = ["queued", "running", "success", "failed"].map((st) => {
+    const box = el("input", { type: "checkbox", name: "state", value: st, id: `filter-state-${st}` });
+    box.checked = (f.states || []).includes(st);
+    return [box, el("label", { for: `filter-state-${st}`, text: st })];
+  });
+  const type = el("select", { name: "run_type", id: "filter-run-type", "aria-label": "run type" },
+    ...["", "manual", "scheduled", "backfill", "dataset_triggered"].map((t) => el("option", { value: t, text: t || "any type" })));
+  type.value = f.runType || "";
+  const from = el("input", { type: "date", name: "from", id: "filter-from", "aria-label": "logical date from", value: f.from || "" });
+  const to = el("input", { type: "date", name: "to", id: "filter-to", "aria-label": "logical date to", value: f.to || "" });
+  const form = el("form", { class: "filters", id: "run-filters", role: "search", onsubmit: (e) => {
+    e.preventDefault();
+    runFilters.set(dagId, { states: boxes.filter(([b]) => b.checked).map(([b]) => b.value),
+      runType: type.value, from: from.value, to: to.value });
+    visit(`#/dags/${enc(dagId)}/runs/0`);
+  } }, el("span", { class: "muted", text: "State:" }), ...boxes.flat(), type,
+    el("label", { for: "filter-from", text: "from" }), from, el("label", { for: "filter-to", text: "to" }), to,
+    el("button", { type: "submit", text: "Filter" }),
+    el("button", { type: "button", text: "Reset", onclick: () => { runFilters.delete(dagId); visit(`#/dags/${enc(dagId)}/runs/0`); } }));
+  return form;
+}
+
 async function runsTab(dagId, offset) {
-  const runs = await api(`/dags/${enc(dagId)}/dagRuns?order_by=-execution_date&limit=${PAGE}&offset=${offset}`);
+  const filter = runFilterQuery(runFilters.get(dagId) || {});
+  const runs = await api(`/dags/${enc(dagId)}/dagRuns?order_by=-execution_date&limit=${PAGE}&offset=${offset}${filter}`);
   const table = el("table", { id: "runs" }, el("tr", {}, ...["Run", "Type", "State", "Logical date", "Start", "End"]
     .map((h) => el("th", { text: h }))));
   for (const r of runs.dag_runs)
-    table.append(el("tr", {},
+    table.append(el("tr", { "data-run": r.dag_run_id },
       el("td", {}, el("a", { href: `#/dags/${enc(dagId)}/runs/${enc(r.dag_run_id)}`, text: r.dag_run_id })),
       el("td", { text: r.run_type }), el("td", {}, stateBox(r.state), r.state),
       el("td", { text: when(r.logical_date) }), el("td", { text: when(r.start_date) }), el("td", { text: when(r.end_date) })));
   const pager = el("div", { class: "pager" },
     el("button", { onclick: () => go(`#/dags/${enc(dagId)}/runs/${Math.max(0, offset - PAGE)}`), text: "◀ newer" }),
-    el("span", { class: "muted", text: `${offset + 1}–${offset + runs.dag_runs.length} of ${runs.total_entries}` }),
+    el("span", { class: "muted", id: "runs-count", text: `${runs.dag_runs.length ? offset + 1 : 0}–${offset + runs.dag_runs.length} of ${runs.total_entries}` }),
     el("button", { onclick: () => go(`#/dags/${enc(dagId)}/runs/${offset + PAGE}`), text: "older ▶" }));
-  autoRefresh(runs.dag_runs.some((r) => r.state === "running" || r.state === "queued"));
-  return el("div", {}, pager, table);
+  if (offset === 0) pager.children[0].disabled = true;
+  if (offset + PAGE >= runs.total_entries) pager.children[2].disabled = true;
+  // Not while the user is setting filters: a refresh would drop what they typed.
+  if (runs.dag_runs.some((r) => r.state === "running" || r.state === "queued")) refreshWhileIdle();
+  else autoRefresh(false);
+  return el("div", {}, runFilterForm(dagId), pager,
+    runs.dag_runs.length ? table : el("p", { class: "muted", text: "No run matches." }));
 }
 
+// A param's field, typed from its default: a number field, a checkbox, JSON for lists and objects, text.
+function paramField(name, value) {
+  const id = `param-${name}`;
+  if (typeof value === "boolean") {
+    const input = el("input", { type: "checkbox", name, id });
+    input.checked = value;
+    return { input, read: () => input.checked };
+  }
+  if (typeof value === "number") {
+    const input = el("input", { type: "number", step: "any", name, id, value: String(value) });
+    return { input, read: () => (input.value.trim() === "" ? null : Number(input.value)) };
+  }
+  if (value !== null && typeof value === "object") {
+    const input = el("textarea", { name, id, rows: "3", class: "json" });
+    input.value = JSON.stringify(value, null, 2);
+    return { input, read: () => JSON.parse(input.value) };
+  }
+  const input = el("input", { name, id, value: value ?? "" });
+  return { input, read: () => input.value };
+}
+
+// The trigger form: a logical date (UTC; empty = now) and the DAG's params,
+// each its own field, or the whole conf as raw JSON.
 function triggerTab(dagId, _offset, details) {
   const form = el("form", { class: "trigger", id: "trigger-form" });
+  const date = el("input", { type: "datetime-local", step: "1", name: "logical_date", id: "trigger-date" });
+  form.append(el("label", { for: "trigger-date", text: "Logical date (UTC; empty = now)" }), date);
   const fields = {};
+  const paramBox = el("fieldset", { id: "trigger-params" }, el("legend", { text: "Params" }));
   for (const [name, p] of Object.entries(details.params || {})) {
-    const input = el("input", { name, id: `param-${name}` });
-    input.value = p.value === null || p.value === undefined ? "" : (typeof p.value === "object" ? JSON.stringify(p.value) : p.value);
-    fields[name] = { input, type: typeof p.value };
-    form.append(el("label", { for: `param-${name}`, text: name }), input);
+    fields[name] = paramField(name, p.value);
+    paramBox.append(el("label", { for: `param-${name}`, text: name }), fields[name].input);
   }
+  if (!Object.keys(fields).length) paramBox.append(el("p", { class: "muted", text: "This DAG has no params." }));
+  const conf = () => Object.fromEntries(Object.entries(fields).map(([n, f]) => [n, f.read()]));
+  const raw = el("textarea", { id: "trigger-conf", name: "conf", rows: "6", class: "json", "aria-label": "conf as JSON" });
+  const rawBox = el("div", { hidden: "" }, el("label", { for: "trigger-conf", text: "Conf (JSON object)" }), raw);
+  const useRaw = el("input", { type: "checkbox", id: "trigger-raw" });
+  useRaw.addEventListener("change", () => {
+    if (useRaw.checked) {
+      try { raw.value = JSON.stringify(conf(), null, 2); } catch { raw.value = "{}"; }
+    }
+    rawBox.hidden = !useRaw.checked;
+    paramBox.hidden = useRaw.checked;
+  });
   const result = el("p", { id: "trigger-result" });
-  form.append(el("p", {}, el("button", { class: "primary", type: "submit", text: "Trigger run" })), result);
+  form.append(paramBox, el("p", {}, useRaw, el("label", { for: "trigger-raw", class: "inline", text: " edit the conf as raw JSON" })),
+    rawBox, el("p", {}, el("button", { class: "primary", type: "submit", text: "Trigger run" })), result);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const conf = {};
-    for (const [name, f] of Object.entries(fields)) {
-      const v = f.input.value;
-      conf[name] = f.type === "number" && v.trim() !== "" && !isNaN(Number(v)) ? Number(v)
-        : f.type === "boolean" ? v === "true" : v;
-    }
     try {
-      const run = await api(`/dags/${enc(dagId)}/dagRuns`, { method: "POST", body: JSON.stringify({ conf }) });
+      const body = { conf: useRaw.checked ? JSON.parse(raw.value || "{}") : conf() };
+      if (date.value) body.logical_date = `${date.value.length === 16 ? `${date.value}:00` : date.value}Z`;
+      const run = await api(`/dags/${enc(dagId)}/dagRuns`, { method: "POST", body: JSON.stringify(body) });
       result.className = "";
-      result.replaceChildren("Queued ", el("a", { href: `#/dags/${enc(dagId)}/runs/${enc(run.dag_run_id)}`, text: run.dag_run_id }));
+      result.replaceChildren("Queued ", el("a", { href: `#/dags/${enc(dagId)}/runs/${enc(run.dag_run_id)}`, text: run.dag_run_id }),
+        ` (logical date ${when(run.logical_date)})`);
     } catch (err) {
       result.className = "error";
       result.textContent = err.message;
     }
   });
-  if (!Object.keys(fields).length) form.prepend(el("p", { class: "muted", text: "This DAG has no params." }));
   return form;
 }
 
@@ -484,6 +567,7 @@ function diffOf(then, now) {
 // ---- one run, one task try -------------------------------------------------
 
 async function runPage(dagId, runId) {
+  if (clearHolder.dataset.run !== `${dagId}/${runId}`) clearHolder.replaceChildren();
   const [run, tis] = await Promise.all([
     api(`/dags/${enc(dagId)}/dagRuns/${enc(runId)}`),
     api(`/dags/${enc(dagId)}/dagRuns/${enc(runId)}/taskInstances?limit=1000`)]);
@@ -494,13 +578,17 @@ async function runPage(dagId, runId) {
       el("td", {}, el("a", { href: tiHash(dagId, runId, ti.task_id, ti.map_index), text: tiLabel(ti) })),
       el("td", {}, stateBox(ti.state), ti.state || "none"), el("td", { text: ti.try_number }),
       el("td", { text: when(ti.start_date) }), el("td", { text: when(ti.end_date) }),
-      el("td", { text: ti.duration === null ? "" : `${ti.duration.toFixed(2)}s` })));
+      el("td", { text: ti.duration === null ? "" : `${ti.duration.toFixed(2)}s` }),
+      el("td", {}, clearButton(dagId, runId, ti.task_id))));
+  table.firstChild.append(el("th", { text: "" }));
   const triggers = run.run_type === "dataset_triggered" ? await triggeredBy(dagId, runId) : [];
+  const gantt = await ganttSection(dagId, runId);
   show(el("h1", {}, el("a", { href: `#/dags/${enc(dagId)}`, text: dagId }), " / ", run.dag_run_id),
     el("div", { class: "muted" }, stateBox(run.state), `${run.state} · ${run.run_type} · logical date ${when(run.logical_date)} · `,
       el("a", { href: `#/dags/${enc(dagId)}/runs/${enc(runId)}/code`, id: "run-code", text: "code of this run's version" })),
-    markRunButtons(dagId, runId), ...triggers, el("h2", { text: "Task instances" }), table);
-  autoRefresh(run.state === "running" || run.state === "queued");
+    markRunButtons(dagId, runId), el("div", { class: "actions" }, clearButton(dagId, runId, null)), clearHolder,
+    ...triggers, el("h2", { text: "Task instances" }), table, ...gantt);
+  if (!clearHolder.hasChildNodes()) autoRefresh(run.state === "running" || run.state === "queued");
 }
 
 // The asset events a dataset-triggered run consumed, one line each, linking to the producing run.
@@ -748,9 +836,356 @@ async function act(change, where = null) {
   }
 }
 
+
+// ---- clear: preview, confirm, clear --------------------------------------
+
+// Where the run page shows the clear panel; kept across the page's refreshes.
+const clearHolder = el("section", { id: "clear-panel", "aria-live": "polite" });
+
+// The button that opens the clear panel for a run (taskId null) or one of its tasks.
+function clearButton(dagId, runId, taskId) {
+  return el("button", { type: "button", class: "clear", "data-clear": taskId ?? "", text: taskId ? "Clear…" : "Clear run…",
+    title: taskId ? `clear ${taskId} in this run` : "clear this run's tasks",
+    onclick: () => openClear(dagId, runId, taskId) });
+}
+
+// The clear panel: options, then a preview of the task instances a clear with
+// them resets (dry_run), then the clear itself. The page does not refresh
+// while it is open.
+function openClear(dagId, runId, taskId) {
+  clearTimeout(refreshTimer);
+  clearHolder.dataset.run = `${dagId}/${runId}`;
+  statusLine.textContent = "";
+  const option = (name, label, checked) => {
+    const box = el("input", { type: "checkbox", id: `clear-${name}`, name });
+    box.checked = checked;
+    return [box, el("label", { for: `clear-${name}`, class: "inline", text: ` ${label} ` })];
+  };
+  const down = option("include_downstream", "downstream", taskId !== null);
+  const up = option("include_upstream", "upstream", false);
+  const failed = option("only_failed", "only failed", taskId === null);
+  const preview = el("div", { id: "clear-preview" });
+  const body = () => ({ dag_run_id: runId, include_downstream: down[0].checked, include_upstream: up[0].checked,
+    only_failed: failed[0].checked, ...(taskId ? { task_ids: [taskId] } : {}) });
+  const close = () => { clearHolder.replaceChildren(); route(); };
+  const showPreview = async () => {
+    try {
+      const r = await api(`/dags/${enc(dagId)}/clearTaskInstances`, { method: "POST", body: JSON.stringify({ ...body(), dry_run: true }) });
+      const list = el("ul", { id: "clear-list" }, ...r.task_instances.map((ti) => el("li", { "data-task": ti.task_id, text: ti.task_id })));
+      const confirmBtn = el("button", { type: "button", class: "primary", id: "clear-confirm",
+        text: `Clear ${r.task_instances.length} task instance${r.task_instances.length === 1 ? "" : "s"}`,
+        onclick: async () => {
+          try {
+            await api(`/dags/${enc(dagId)}/clearTaskInstances`, { method: "POST", body: JSON.stringify({ ...body(), dry_run: false }) });
+            close();
+          } catch (err) { preview.append(el("p", { class: "error", text: err.message })); }
+        } });
+      if (!r.task_instances.length) confirmBtn.disabled = true;
+      preview.replaceChildren(el("p", { text: r.task_instances.length ? "These task instances will be cleared and run again:" : "Nothing to clear with these options." }),
+        list, confirmBtn);
+      confirmBtn.focus();
+    } catch (err) {
+      preview.replaceChildren(el("p", { class: "error", text: err.message }));
+    }
+  };
+  for (const o of [down, up, failed]) o[0].addEventListener("change", () => preview.replaceChildren());
+  clearHolder.replaceChildren(el("h2", { text: taskId ? `Clear ${taskId}` : "Clear this run" }),
+    el("div", {}, ...down, ...up, ...failed,
+      el("button", { type: "button", id: "clear-preview-button", text: "Preview", onclick: showPreview }),
+      el("button", { type: "button", text: "Cancel", onclick: close })), preview);
+  clearHolder.querySelector("#clear-preview-button").focus();
+}
+
+// ---- Gantt chart of a run --------------------------------------------------
+
+// Per task instance a row: its latest try's queued time, and each try's
+// running time, coloured by how the try ended, on one time axis (SVG).
+async function ganttSection(dagId, runId) {
+  const g = await api(`/ui/gantt/${enc(dagId)}/${enc(runId)}`);
+  const rows = g.task_instances.filter((ti) => ti.tries.length || ti.queued_when);
+  if (!rows.length) return [el("h2", { text: "Gantt" }), el("p", { class: "muted", text: "No task has been queued yet." })];
+  const now = Date.now();
+  const t = (x) => (x ? Date.parse(x) : now);
+  let lo = Infinity, hi = -Infinity;
+  for (const ti of rows) {
+    if (ti.queued_when) lo = Math.min(lo, t(ti.queued_when));
+    for (const tr of ti.tries) { lo = Math.min(lo, t(tr.start_date)); hi = Math.max(hi, t(tr.end_date)); }
+    hi = Math.max(hi, lo + 1000);
+  }
+  const LABEL = 200, W = 1000, ROW = 22, AXIS = 24;
+  const x = (ms) => LABEL + ((ms - lo) / (hi - lo)) * (W - LABEL - 10);
+  const svg = svgEl("svg", { class: "gantt", id: "gantt", width: W, height: AXIS + rows.length * ROW + 6, role: "img",
+    "aria-label": `Gantt chart of ${runId}` });
+  for (let k = 0; k <= 5; k++) {
+    const ms = lo + ((hi - lo) * k) / 5;
+    svg.append(svgEl("line", { x1: x(ms), x2: x(ms), y1: AXIS - 4, y2: AXIS + rows.length * ROW, class: "tick" }));
+    const label = svgEl("text", { x: x(ms), y: 12, class: "axis", "text-anchor": k === 0 ? "start" : k === 5 ? "end" : "middle" });
+    label.textContent = `+${((ms - lo) / 1000).toFixed(1)}s`;
+    svg.append(label);
+  }
+  rows.forEach((ti, i) => {
+    const y = AXIS + i * ROW;
+    const name = ti.map_index >= 0 ? `${ti.task_id} [${ti.map_index}]` : ti.task_id;
+    const label = svgEl("text", { x: 4, y: y + 15, class: "label" });
+    label.textContent = name.length > 28 ? name.slice(0, 27) + "…" : name;
+    svg.append(label);
+    const latest = ti.tries.find((tr) => tr.try_number === ti.try_number);
+    if (ti.queued_when) {
+      const end = latest ? t(latest.start_date) : now;
+      svg.append(bar("queued", ti, null, x(t(ti.queued_when)), y, x(end) - x(t(ti.queued_when)),
+        `${name}: queued ${when(ti.queued_when)}${latest ? `, started after ${((end - t(ti.queued_when)) / 1000).toFixed(1)}s` : ""}`));
+    }
+    for (const tr of ti.tries) {
+      const secs = ((t(tr.end_date) - t(tr.start_date)) / 1000).toFixed(1);
+      svg.append(bar(`try s-${tr.state}`, ti, tr.try_number, x(t(tr.start_date)), y, x(t(tr.end_date)) - x(t(tr.start_date)),
+        `${name} try ${tr.try_number}: ${tr.state}, ${when(tr.start_date)} for ${secs}s`));
+    }
+  });
+  const legend = el("div", { class: "legend" }, el("span", {}, el("span", { class: "dot gantt-queued" }), "queued"),
+    ...["success", "failed", "up_for_retry", "running"].map((st) => el("span", {}, stateBox(st), `try ${st}`)));
+  return [el("h2", { text: "Gantt" }), el("div", { class: "graph-scroll" }, svg), legend];
+}
+
+function bar(cls, ti, tryNumber, x, y, w, tip) {
+  const r = svgEl("rect", { class: cls, x, y: y + 4, width: Math.max(2, w), height: 14, "data-task": ti.task_id,
+    "data-map-index": ti.map_index });
+  if (tryNumber !== null) r.setAttribute("data-try", tryNumber);
+  const title = svgEl("title");
+  title.textContent = tip;
+  r.append(title);
+  return r;
+}
+
+// ---- graph coloured by a run -----------------------------------------------
+
+// The run whose states the graph shows, per DAG ("" = the latest).
+const graphRuns = new Map();
+
+async function graphRunPicker(dagId, onChange) {
+  const runs = (await api(`/dags/${enc(dagId)}/dagRuns?order_by=-execution_date&limit=${PAGE}`)).dag_runs;
+  const select = el("select", { id: "graph-run", "aria-label": "run to colour the graph by" },
+    el("option", { value: "", text: "no run (plain graph)" }),
+    ...runs.map((r) => el("option", { value: r.dag_run_id, text: `${r.dag_run_id} (${r.state})` })));
+  const chosen = graphRuns.get(dagId);
+  select.value = chosen !== undefined && [...select.options].some((o) => o.value === chosen) ? chosen : (runs[0]?.dag_run_id ?? "");
+  select.addEventListener("change", () => { graphRuns.set(dagId, select.value); onChange(); });
+  return { node: el("p", {}, el("label", { for: "graph-run", text: "Colour by run: " }), select), select, runs };
+}
+
+async function graphRunStates(dagId, runId) {
+  if (!runId) return null;
+  const tis = await api(`/dags/${enc(dagId)}/dagRuns/${enc(runId)}/taskInstances?limit=1000`);
+  const states = {};
+  for (const ti of tis.task_instances) (states[ti.task_id] = states[ti.task_id] || []).push(ti.state || "none");
+  return states;
+}
+
+// Airflow's summary of several states: the most pressing one wins.
+const STATE_ORDER = ["failed", "upstream_failed", "up_for_retry", "up_for_reschedule", "running", "queued",
+  "scheduled", "none", "skipped", "success"];
+function summaryState(list) {
+  let best = null;
+  for (const st of list) if (best === null || STATE_ORDER.indexOf(st) < STATE_ORDER.indexOf(best)) best = st;
+  return best;
+}
+
+// Gives each node the class of its state in the chosen run (a group: its tasks' summary).
+function colourGraph(svg, g, states) {
+  if (!states) return;
+  for (const node of svg.querySelectorAll("g.node")) {
+    const id = node.getAttribute("data-id");
+    const n = g.nodes.find((x) => x.id === id);
+    const mine = n.kind === "group"
+      ? Object.entries(states).filter(([t]) => t.startsWith(`${id}.`)).flatMap(([, l]) => l) : states[id] || [];
+    const st = mine.length ? summaryState(mine) : "none";
+    node.classList.add(`s-${st}`);
+    node.setAttribute("data-state", st);
+    node.querySelector("title").textContent += ` · ${st}`;
+  }
+}
+
+// ---- task durations across runs -------------------------------------------
+
+const durationRuns = new Map();
+
+async function durationsTab(dagId) {
+  const n = durationRuns.get(dagId) || 25;
+  const d = await api(`/ui/durations/${enc(dagId)}?limit=${n}`);
+  const runs = d.dag_runs.slice().reverse();  // oldest on the left
+  const pick = el("select", { id: "durations-n", "aria-label": "how many runs" },
+    ...[10, 25, 50, 100].map((k) => el("option", { value: String(k), text: `last ${k} runs` })));
+  pick.value = String(n);
+  pick.addEventListener("change", () => { durationRuns.set(dagId, Number(pick.value)); route(); });
+  const table = el("table", { id: "durations" }, el("tr", {}, ...["Task", `Duration per run (oldest → newest)`, "Min", "Mean", "Max"]
+    .map((h) => el("th", { text: h }))));
+  let max = 0;
+  for (const t of d.tasks) for (const v of Object.values(d.durations[t] || {})) if (v !== null) max = Math.max(max, v);
+  for (const t of d.tasks) {
+    const values = runs.map((r) => (d.durations[t] || {})[r.dag_run_id]);
+    const done = values.filter((v) => v !== undefined && v !== null);
+    const W = 6, H = 36;
+    const chart = svgEl("svg", { class: "bars", width: Math.max(1, runs.length) * (W + 2), height: H, role: "img",
+      "aria-label": `${t}: ${done.length} durations` });
+    runs.forEach((r, i) => {
+      const v = values[i];
+      if (v === undefined || v === null) return;
+      const h = max > 0 ? Math.max(1, (v / max) * (H - 2)) : 1;
+      const b = svgEl("rect", { x: i * (W + 2), y: H - h, width: W, height: h, class: "duration", "data-run": r.dag_run_id });
+      const title = svgEl("title");
+      title.textContent = `${t} in ${r.dag_run_id}: ${v.toFixed(2)}s`;
+      b.append(title);
+      chart.append(b);
+    });
+    const fmt = (v) => (v === undefined ? "" : `${v.toFixed(2)}s`);
+    table.append(el("tr", { "data-task": t }, el("td", { text: t }), el("td", {}, chart),
+      el("td", { text: fmt(done.length ? Math.min(...done) : undefined) }),
+      el("td", { text: fmt(done.length ? done.reduce((a, b) => a + b, 0) / done.length : undefined) }),
+      el("td", { text: fmt(done.length ? Math.max(...done) : undefined) })));
+  }
+  refreshWhileIdle();
+  return el("div", {}, el("p", {}, pick, el("span", { class: "muted", text: ` ${d.dag_runs.length} runs shown` })), table);
+}
+
+// ---- calendar of run states ------------------------------------------------
+
+// The last day the calendar shows, per DAG ("" = today).
+const calendarEnd = new Map();
+
+function dayState(counts) {
+  if (!counts) return "none";
+  if (counts.failed) return "failed";
+  if (counts.running) return "running";
+  if (counts.queued) return "queued";
+  return "success";
+}
+
+// A year of days (a column per week, Sunday on top), each coloured by its runs' states.
+async function calendarTab(dagId) {
+  const end = calendarEnd.get(dagId) || "";
+  const c = await api(`/ui/calendar/${enc(dagId)}${end ? `?end_date=${enc(end)}` : ""}`);
+  const first = new Date(`${c.start_date}T00:00:00Z`), last = new Date(`${c.end_date}T00:00:00Z`);
+  const CELL = 14, TOP = 18;
+  const start = new Date(first.getTime() - first.getUTCDay() * 864e5);  // the Sunday before
+  const weeks = Math.ceil(((last - start) / 864e5 + 1) / 7);
+  const svg = svgEl("svg", { class: "calendar", id: "calendar", width: 50 + weeks * CELL, height: TOP + 7 * CELL + 4,
+    role: "img", "aria-label": `run states per day, ${c.start_date} to ${c.end_date}` });
+  let month = -1;
+  for (let d = new Date(first); d <= last; d = new Date(d.getTime() + 864e5)) {
+    const week = Math.floor((d - start) / 864e5 / 7), dow = d.getUTCDay();
+    if (d.getUTCMonth() !== month && dow <= 0 + 6) {
+      if (d.getUTCDate() <= 7) {
+        const m = svgEl("text", { x: 30 + week * CELL, y: 12, class: "axis" });
+        m.textContent = d.toLocaleString("en", { month: "short", timeZone: "UTC" });
+        svg.append(m);
+      }
+      month = d.getUTCMonth();
+    }
+    const key = d.toISOString().slice(0, 10);
+    const counts = c.days[key];
+    const st = dayState(counts);
+    const r = svgEl("rect", { x: 30 + week * CELL, y: TOP + dow * CELL, width: CELL - 2, height: CELL - 2,
+      class: `day s-${st}`, "data-date": key, "data-state": st });
+    const title = svgEl("title");
+    title.textContent = `${key}: ${counts ? Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(", ") : "no runs"}`;
+    r.append(title);
+    svg.append(r);
+  }
+  for (const [i, name] of [[1, "Mon"], [3, "Wed"], [5, "Fri"]]) {
+    const t = svgEl("text", { x: 0, y: TOP + i * CELL + 10, class: "axis" });
+    t.textContent = name;
+    svg.append(t);
+  }
+  const shift = (days) => {
+    calendarEnd.set(dagId, new Date(last.getTime() + days * 864e5).toISOString().slice(0, 10));
+    route();
+  };
+  const table = el("table", { id: "calendar-days", class: "compact" },
+    el("tr", {}, ...["Day", "Runs"].map((h) => el("th", { text: h }))));
+  for (const key of Object.keys(c.days).sort().reverse().slice(0, 14))
+    table.append(el("tr", { "data-date": key }, el("td", { text: key }),
+      el("td", {}, stateBox(dayState(c.days[key])), Object.entries(c.days[key]).map(([s, n]) => `${n} ${s}`).join(", "))));
+  autoRefresh(false);
+  return el("div", {},
+    el("div", { class: "pager" },
+      el("button", { type: "button", onclick: () => shift(-365), text: "◀ earlier year" }),
+      el("span", { class: "muted", text: `${c.start_date} – ${c.end_date} (logical dates, UTC)` }),
+      el("button", { type: "button", onclick: () => shift(365), text: "later year ▶" }),
+      el("button", { type: "button", onclick: () => { calendarEnd.delete(dagId); route(); }, text: "today" })),
+    el("div", { class: "graph-scroll" }, svg),
+    el("div", { class: "legend" }, ...["success", "running", "queued", "failed"].map((st) => el("span", {}, stateBox(st), st))),
+    el("h2", { text: "Latest days with runs" }), Object.keys(c.days).length ? table : el("p", { class: "muted", text: "No runs in this year." }));
+}
+
+// ---- backfill --------------------------------------------------------------
+
+// The backfill form: the runs of a range of the DAG's schedule, recorded for
+// the scheduler (POST /ui/backfills), which runs them in date order.
+function backfillTab(dagId, _offset, details) {
+  const form = el("form", { class: "trigger", id: "backfill-form" });
+  if (!details.schedule_interval || details.schedule_interval.value === "@once") {
+    form.append(el("p", { class: "muted", text: "This DAG has no recurring schedule to backfill." }));
+    return form;
+  }
+  const from = el("input", { type: "date", name: "from_date", id: "backfill-from", required: "" });
+  const to = el("input", { type: "date", name: "to_date", id: "backfill-to", required: "" });
+  const rerun = el("input", { type: "checkbox", name: "rerun_failed", id: "backfill-rerun" });
+  const most = el("input", { type: "number", min: "1", max: "1000", name: "max_active_runs", id: "backfill-max",
+    value: String(details.max_active_runs) });
+  const result = el("div", { id: "backfill-result", "aria-live": "polite" });
+  form.append(
+    el("p", { class: "muted", text: `Creates a backfill run for each interval of ${details.schedule_interval.value} ` +
+      `(${details.timezone}) that starts in the range; the scheduler runs them oldest first, at most max active runs at a time ` +
+      `(and within the DAG's max_active_runs, ${details.max_active_runs}).` }),
+    el("label", { for: "backfill-from", text: "From (logical date)" }), from,
+    el("label", { for: "backfill-to", text: "To (included)" }), to,
+    el("label", { for: "backfill-max", text: "Max active runs" }), most,
+    el("p", {}, rerun, el("label", { for: "backfill-rerun", class: "inline", text: " re-run the failed tasks of runs that failed" })),
+    el("p", {}, el("button", { class: "primary", type: "submit", text: "Backfill" })), result);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const b = await api("/ui/backfills", { method: "POST", body: JSON.stringify({ dag_id: dagId, from_date: from.value,
+        to_date: to.value, reprocess_behavior: rerun.checked ? "failed" : "none", max_active_runs: Number(most.value) }) });
+      const list = el("table", { id: "backfill-runs" }, el("tr", {}, ...["Run", "Logical date", "Backfill"].map((h) => el("th", { text: h }))));
+      const verb = { created: "created", rerun: "failed tasks cleared", queued: "queued already", kept: "kept as it is" };
+      for (const r of b.dag_runs)
+        list.append(el("tr", { "data-run": r.dag_run_id },
+          el("td", {}, el("a", { href: `#/dags/${enc(dagId)}/runs/${enc(r.dag_run_id)}`, text: r.dag_run_id })),
+          el("td", { text: when(r.logical_date) }), el("td", { text: r.action === "kept" ? `${verb.kept} (${r.state})` : verb[r.action] })));
+      result.replaceChildren(el("p", { text: `${b.dag_runs.length} run${b.dag_runs.length === 1 ? "" : "s"} in the range, ${b.max_active_runs} at a time. ` },
+        el("a", { href: `#/dags/${enc(dagId)}/runs`, id: "backfill-watch", text: "Watch them run",
+          onclick: () => runFilters.set(dagId, { runType: "backfill" }) })), list);
+    } catch (err) {
+      result.replaceChildren(el("p", { class: "error", text: err.message }));
+    }
+  });
+  return form;
+}
+
+// ---- import errors ---------------------------------------------------------
+
+// An import error: its file, then each problem with its line and column.
+function importError(e) {
+  const list = el("ul", {});
+  for (const line of e.stack_trace.split("\n").filter((l) => l.trim())) {
+    const m = /^(.*?):(\d+):(\d+): (.*)$/.exec(line);
+    list.append(m
+      ? el("li", { "data-line": m[2], "data-column": m[3] },
+        el("span", { class: "where", title: `line ${m[2]}, column ${m[3]}`, text: `${m[1]}:${m[2]}:${m[3]}` }), `: ${m[4]}`)
+      : el("li", { text: line }));
+  }
+  return el("div", { class: "error import-error", "data-file": e.filename }, el("strong", { text: e.filename }), list);
+}
+
 // ---- routing ---------------------------------------------------------------
 
 function go(hash) { location.hash = hash; }
+
+// Goes to `hash`, or shows its page again when it is already there.
+function visit(hash) {
+  if (location.hash === hash) route();
+  else go(hash);
+}
 
 async function route() {
   clearTimeout(refreshTimer);

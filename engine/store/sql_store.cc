@@ -202,8 +202,9 @@ Status SqlStore::CreateDagRun(const DagRunRecord& run,
     a.Add(run.queued_at).Add(run.start_date).Add(run.end_date).Add(run.conf).Add(run.dag_hash);
     // lease_until: none without an owner, else the lease from now (store clock).
     a.Add(run.owner).Add(run.owner).Add(Micros(lease)).Add(run.fence).Add(run.ti_version);
+    a.Add(run.max_active_runs);
     auto r = Q(fmt::format("INSERT INTO dag_run ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,"
-                           "CASE WHEN ? = '' THEN NULL ELSE dagctl_now() + ? END,?,?)",
+                           "CASE WHEN ? = '' THEN NULL ELSE dagctl_now() + ? END,?,?,?)",
                            kRunColumns),
                a);
     if (!r) {
@@ -270,6 +271,7 @@ DagRunRecord SqlStore::ReadRun(SqlRows& r, size_t i) {
   run.lease_until = r.OptTime(i, 13);
   run.fence = r.Int(i, 14);
   run.ti_version = r.Int(i, 15);
+  run.max_active_runs = static_cast<int>(r.Int(i, 16));
   return run;
 }
 
@@ -363,6 +365,23 @@ Result<int> SqlStore::CountDagRuns(const RunQuery& q) {
   return static_cast<int>(r->Int(0, 0));
 }
 
+Result<std::vector<RunDayCount>> SqlStore::CountRunsByDay(const std::string& dag_id,
+                                                          Timestamp from, Timestamp to) {
+  constexpr int64_t kDay = 86400LL * 1000000;  // timestamps are microseconds
+  // Floor division: a day before 1970 starts below its timestamp too.
+  auto r = Q(fmt::format("SELECT (logical_date - (((logical_date % {0}) + {0}) % {0})) AS day, "
+                         "state, COUNT(*) FROM dag_run WHERE dag_id=? AND logical_date >= ? AND "
+                         "logical_date < ? GROUP BY day, state ORDER BY day, state",
+                         kDay),
+             SqlArgs().Add(dag_id).Add(from).Add(to));
+  if (!r) return Fail(r.error());
+  std::vector<RunDayCount> out;
+  for (size_t i = 0; i < r->size(); ++i)
+    out.push_back({r->Time(i, 0), ParseRunState(r->Text(i, 1)).value_or(RunState::kQueued),
+                   static_cast<int>(r->Int(i, 2))});
+  return out;
+}
+
 Result<std::optional<DagRunRecord>> SqlStore::LatestScheduledRun(const std::string& dag_id) {
   auto runs = ListDagRuns(
       {.dag_id = dag_id, .types = {RunType::kScheduled, RunType::kBackfill}, .limit = 1});
@@ -382,7 +401,7 @@ Result<bool> SqlStore::LockDag(const std::string& dag_id) {
 
 Result<std::vector<ClaimableRun>> SqlStore::ListClaimableRuns(int limit) {
   auto r = Q(
-      "SELECT dag_id, run_id, state, fence, owner FROM dag_run "
+      "SELECT dag_id, run_id, state, fence, owner, max_active_runs, run_type FROM dag_run "
       "WHERE state IN ('queued', 'running') AND (owner = '' OR lease_until IS NULL OR "
       "lease_until < dagctl_now()) "
       "ORDER BY CASE state WHEN 'running' THEN 0 ELSE 1 END, logical_date LIMIT ?",
@@ -392,7 +411,8 @@ Result<std::vector<ClaimableRun>> SqlStore::ListClaimableRuns(int limit) {
   for (size_t i = 0; i < r->size(); ++i)
     out.push_back({r->Text(i, 0), r->Text(i, 1),
                    ParseRunState(r->Text(i, 2)).value_or(RunState::kQueued), r->Int(i, 3),
-                   r->Text(i, 4)});
+                   r->Text(i, 4), static_cast<int>(r->Int(i, 5)),
+                   ParseRunType(r->Text(i, 6)).value_or(RunType::kManual)});
   return out;
 }
 

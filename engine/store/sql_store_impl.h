@@ -13,7 +13,8 @@ namespace dagctl {
 
 constexpr const char* kRunColumns =
     "dag_id, run_id, run_type, state, logical_date, data_interval_start, data_interval_end, "
-    "queued_at, start_date, end_date, conf, dag_hash, owner, lease_until, fence, ti_version";
+    "queued_at, start_date, end_date, conf, dag_hash, owner, lease_until, fence, ti_version, "
+    "max_active_runs";
 constexpr const char* kTiColumns =
     "dag_id, run_id, task_id, map_index, state, try_number, max_tries, start_date, end_date, "
     "next_try_at, operator, priority_weight, pool, pool_slots, queue, queued_at, pid, "
@@ -126,6 +127,10 @@ class SqlStore : public Store {
   Status AppendTryLog(const TiKey& key, int try_number, int64_t offset,
                       const std::string& data) override;
   Status AppendTryLogLine(const TiKey& key, int try_number, const std::string& line) override;
+  Result<std::vector<TryRecord>> ListTriesOfRun(const std::string& dag_id,
+                                                const std::string& run_id) override;
+  Result<std::vector<RunDayCount>> CountRunsByDay(const std::string& dag_id, Timestamp from,
+                                                  Timestamp to) override;
   Result<std::string> ReadTryLog(const TiKey& key, int try_number, int64_t offset) override;
 
   Result<std::vector<PoolRecord>> ListPools() override;

@@ -89,7 +89,8 @@ Result<std::vector<TaskInstanceRecord>> SqlStore::ListTaskInstancesOfRuns(
   SqlArgs a;
   a.Add(dag_id);
   for (const std::string& id : run_ids) a.Add(id);
-  auto r = Q(fmt::format("SELECT run_id, task_id, map_index, state, try_number FROM task_instance "
+  auto r = Q(fmt::format("SELECT run_id, task_id, map_index, state, try_number, start_date, end_date "
+                         "FROM task_instance "
                          "WHERE dag_id=? AND run_id IN ({})",
                          SqlMarks(run_ids.size())),
              a);
@@ -104,6 +105,8 @@ Result<std::vector<TaskInstanceRecord>> SqlStore::ListTaskInstancesOfRuns(
     t.state = r->IsNull(i, 3) ? TaskState::kNone
                               : ParseTaskState(r->Text(i, 3)).value_or(TaskState::kNone);
     t.try_number = static_cast<int>(r->Int(i, 4));
+    t.start_date = r->OptTime(i, 5);
+    t.end_date = r->OptTime(i, 6);
   }
   return out;
 }
@@ -485,6 +488,18 @@ Result<std::vector<TryRecord>> SqlStore::ListTries(const TiKey& key) {
   auto r = Q(fmt::format("SELECT {} FROM task_try WHERE {} ORDER BY try_number", kTryColumns,
                          kKeyWhere),
              a);
+  if (!r) return Fail(r.error());
+  std::vector<TryRecord> out;
+  for (size_t i = 0; i < r->size(); ++i) out.push_back(ReadTry(*r, i));
+  return out;
+}
+
+Result<std::vector<TryRecord>> SqlStore::ListTriesOfRun(const std::string& dag_id,
+                                                       const std::string& run_id) {
+  auto r = Q(fmt::format("SELECT {} FROM task_try WHERE dag_id=? AND run_id=? "
+                         "ORDER BY task_id, map_index, try_number",
+                         kTryColumns),
+             SqlArgs().Add(dag_id).Add(run_id));
   if (!r) return Fail(r.error());
   std::vector<TryRecord> out;
   for (size_t i = 0; i < r->size(); ++i) out.push_back(ReadTry(*r, i));

@@ -310,6 +310,10 @@ CREATE TABLE connection (
   extra       TEXT NOT NULL DEFAULT ''
 );
 )sql",
+      // 10: a backfill's own limit on its runs at a time (0 = none).
+      R"sql(
+ALTER TABLE dag_run ADD COLUMN max_active_runs INTEGER NOT NULL DEFAULT 0;
+)sql",
   };
   return kMigrations;
 }

@@ -57,6 +57,9 @@ struct DagRunRecord {
   /// someone other than its owner (a worker's result, a clear): the owner
   /// reads what changed since the version it knows.
   int64_t ti_version = 0;
+  /// A backfill run's limit on how many of the DAG's backfill runs run at
+  /// once (the backfill's max_active_runs); 0 = none beyond the DAG's.
+  int max_active_runs = 0;
 };
 
 struct TaskInstanceRecord {
@@ -164,6 +167,13 @@ struct ConnectionRecord {
   std::string extra;  ///< Airflow's extra: JSON text, or "".
 };
 
+/// How many runs of a DAG had one state on one UTC day (of their logical date).
+struct RunDayCount {
+  Timestamp day;  ///< Midnight UTC.
+  RunState state = RunState::kQueued;
+  int count = 0;
+};
+
 /// A file of the DAGs folder that failed to load, as the API reports it.
 struct ImportErrorRecord {
   std::string filename;
@@ -178,6 +188,8 @@ struct ClaimableRun {
   RunState state = RunState::kQueued;
   int64_t fence = 0;
   std::string owner;  ///< The previous owner whose lease ran out, or "".
+  int max_active_runs = 0;  ///< DagRunRecord::max_active_runs
+  RunType run_type = RunType::kManual;
 };
 
 /// A run this process still holds after renewing its leases.
@@ -403,6 +415,10 @@ class Store {
   virtual Result<DagRunRecord> GetDagRun(const std::string& dag_id, const std::string& run_id) = 0;
   virtual Result<std::vector<DagRunRecord>> ListDagRuns(const RunQuery& q) = 0;
   virtual Result<int> CountDagRuns(const RunQuery& q) = 0;
+  /// Runs of `dag_id` whose logical date is in [from, to), counted per UTC
+  /// day and state (one row per day and state that has runs).
+  virtual Result<std::vector<RunDayCount>> CountRunsByDay(const std::string& dag_id,
+                                                          Timestamp from, Timestamp to) = 0;
   /// The scheduled or backfill run with the latest logical date; nullopt if none.
   virtual Result<std::optional<DagRunRecord>> LatestScheduledRun(const std::string& dag_id) = 0;
 
@@ -444,7 +460,7 @@ class Store {
   virtual Result<std::vector<TaskInstanceRecord>> ListTaskInstances(const std::string& dag_id,
                                                                     const std::string& run_id) = 0;
   /// The task instances of several runs of one DAG, in one query (the
-  /// grid): only their key, state and try_number are read.
+  /// grid, durations): only their key, state, try_number and dates are read.
   virtual Result<std::vector<TaskInstanceRecord>> ListTaskInstancesOfRuns(
       const std::string& dag_id, const std::vector<std::string>& run_ids) = 0;
   /// Task instances of the run changed since `since` (ti_version).
@@ -509,6 +525,9 @@ class Store {
   /// Inserts or replaces a try.
   virtual Status PutTry(const TryRecord& t) = 0;
   virtual Result<std::vector<TryRecord>> ListTries(const TiKey& key) = 0;
+  /// Every try of a run's task instances, by task, map index and try number.
+  virtual Result<std::vector<TryRecord>> ListTriesOfRun(const std::string& dag_id,
+                                                        const std::string& run_id) = 0;
 
   // --- XCom -------------------------------------------------------------------
 

@@ -1149,3 +1149,134 @@ TEST_CASE("api: every Airflow endpoint dagctl serves has a schema-checked test h
   CHECK(missing.empty());
   CHECK(served > 40);
 }
+
+TEST_CASE("api: run lists filter by run_type, state and logical date range") {
+  ApiHarness h;
+  h.Call("POST", "/dags/etl/dagRuns", "/dags/{dag_id}/dagRuns", 200, R"({"logical_date": "2026-03-02T00:00:00Z"})");
+  json b = h.Call("POST", "/ui/backfills", "", 200,
+                  R"({"dag_id": "etl", "from_date": "2026-03-03", "to_date": "2026-03-04"})");
+  REQUIRE(b["dag_runs"].size() == 2);
+  std::string path = "/dags/{dag_id}/dagRuns";
+  CHECK(h.Call("GET", "/dags/etl/dagRuns?run_type=backfill", path, 200)["total_entries"] == 2);
+  CHECK(h.Call("GET", "/dags/etl/dagRuns?run_type=manual", path, 200)["total_entries"] == 1);
+  CHECK(h.Call("GET", "/dags/etl/dagRuns?run_type=manual&run_type=backfill", path, 200)["total_entries"] == 3);
+  json late = h.Call("GET", "/dags/etl/dagRuns?execution_date_gte=2026-03-03T12:00:00Z&execution_date_lte=2026-03-05T00:00:00Z", path, 200);
+  REQUIRE(late["total_entries"] == 1);
+  CHECK(late["dag_runs"][0]["dag_run_id"] == "backfill__2026-03-04T02:00:00+00:00");
+  CHECK(h.Call("GET", "/dags/etl/dagRuns?state=queued&run_type=backfill", path, 200)["total_entries"] == 2);
+  json bad = h.Call("GET", "/dags/etl/dagRuns?run_type=nightly", path, 400);
+  CHECK(bad["detail"] == "unknown run type 'nightly' (use manual, scheduled, backfill or dataset_triggered)");
+}
+
+TEST_CASE("api: POST /ui/backfills records a range's backfill runs for the scheduler") {
+  ApiHarness h;
+  json b = h.Call("POST", "/ui/backfills", "", 200,
+                  R"({"dag_id": "etl", "from_date": "2026-03-01", "to_date": "2026-03-03"})");
+  CHECK(b["max_active_runs"] == 16);  // the DAG's
+  REQUIRE(b["dag_runs"].size() == 3);
+  CHECK(b["dag_runs"][0] == json({{"dag_run_id", "backfill__2026-03-01T02:00:00+00:00"},
+                                  {"logical_date", "2026-03-01T02:00:00+00:00"},
+                                  {"action", "created"},
+                                  {"state", "queued"}}));
+  // Queued for whoever claims them: no owner.
+  auto run = h.store().GetDagRun("etl", "backfill__2026-03-02T02:00:00+00:00").value();
+  CHECK(run.run_type == RunType::kBackfill);
+  CHECK(run.state == RunState::kQueued);
+  CHECK(run.owner.empty());
+  CHECK(run.max_active_runs == 16);
+  CHECK(h.store().ListTaskInstances("etl", run.run_id).value().size() == 2);
+
+  // The first run fails; asked again with reprocess_behavior "failed", its
+  // failed task is cleared and the others stay as they are.
+  FakeTryRunner runner(h.clock());
+  runner.Script("load", {{1, std::chrono::milliseconds(5)}});
+  h.Execute("backfill__2026-03-01T02:00:00+00:00", runner);
+  json again = h.Call("POST", "/ui/backfills", "", 200,
+                      R"({"dag_id": "etl", "from_date": "2026-03-01", "to_date": "2026-03-02"})");
+  CHECK(again["dag_runs"][0]["action"] == "kept");
+  CHECK(again["dag_runs"][0]["state"] == "failed");
+  CHECK(again["dag_runs"][1]["action"] == "queued");
+  json rerun = h.Call("POST", "/ui/backfills", "", 200,
+                      R"({"dag_id": "etl", "from_date": "2026-03-01", "to_date": "2026-03-01",
+                          "reprocess_behavior": "failed"})");
+  REQUIRE(rerun["dag_runs"].size() == 1);
+  CHECK(rerun["dag_runs"][0]["action"] == "rerun");
+  CHECK(h.store().GetDagRun("etl", "backfill__2026-03-01T02:00:00+00:00").value().state == RunState::kQueued);
+
+  auto detail = [&](const std::string& body) { return h.Call("POST", "/ui/backfills", "", 400, body)["detail"]; };
+  CHECK(detail(R"({"dag_id": "other", "from_date": "2026-03-01", "to_date": "2026-03-02"})") ==
+        "DAG 'other' has no recurring schedule to backfill");
+  CHECK(detail(R"({"dag_id": "etl", "from_date": "2026-03-05", "to_date": "2026-03-02"})") ==
+        "'from_date' is after 'to_date'");
+  CHECK(detail(R"({"dag_id": "etl", "from_date": "2026-03-01"})") == "'to_date' is required (a string)");
+  CHECK(detail(R"({"dag_id": "etl", "from_date": "2026-03-01", "to_date": "2029-12-31"})") ==
+        "the range holds more than 1000 runs of etl: backfill a shorter range");
+  CHECK(detail(R"({"dag_id": "etl", "from_date": "2026-03-01", "to_date": "2026-03-02", "max": 1})") ==
+        "unknown field 'max' (a backfill takes dag_id, from_date, to_date, reprocess_behavior, "
+        "max_active_runs)");
+  CHECK(detail(R"({"dag_id": "etl", "from_date": "2026-03-01", "to_date": "2026-03-02", "max_active_runs": 0})") ==
+        "'max_active_runs' is a whole number from 1 to 1000");
+  json limited = h.Call("POST", "/ui/backfills", "", 200,
+                        R"({"dag_id": "etl", "from_date": "2026-03-05", "to_date": "2026-03-05", "max_active_runs": 2})");
+  CHECK(limited["max_active_runs"] == 2);
+  CHECK(h.store().GetDagRun("etl", "backfill__2026-03-05T02:00:00+00:00").value().max_active_runs == 2);
+  h.Call("POST", "/ui/backfills", "", 404, R"({"dag_id": "nope", "from_date": "2026-03-01", "to_date": "2026-03-02"})");
+  h.Call("GET", "/ui/backfills", "", 405);
+}
+
+TEST_CASE("api: the Gantt view lists a run's task instances with every try") {
+  ApiHarness h(std::map<std::string, std::string>{{"retried.yaml",
+                 "tasks:\n  - {id: first, command: x}\n"
+                 "  - {id: flaky, command: x, depends_on: first, retries: 2, retry_delay: 1s}\n"}});
+  json run = h.Call("POST", "/dags/retried/dagRuns", "/dags/{dag_id}/dagRuns", 200, "{}");
+  std::string rid = run["dag_run_id"];
+  FakeTryRunner runner(h.clock());
+  runner.Script("flaky", {{1, std::chrono::milliseconds(5)}});
+  h.Execute(rid, runner, "retried");
+  json g = h.Call("GET", "/ui/gantt/retried/" + rid, "", 200);
+  CHECK(g["dag_run"]["state"] == "success");
+  REQUIRE(g["task_instances"].size() == 2);
+  CHECK(g["task_instances"][0]["task_id"] == "first");
+  json flaky = g["task_instances"][1];
+  CHECK(flaky["task_id"] == "flaky");
+  CHECK(flaky["try_number"] == 2);
+  CHECK(flaky["queued_when"].is_string());
+  REQUIRE(flaky["tries"].size() == 2);
+  CHECK(flaky["tries"][0]["try_number"] == 1);
+  CHECK(flaky["tries"][0]["state"] == "failed");
+  CHECK(flaky["tries"][1]["state"] == "success");
+  CHECK(flaky["tries"][0]["end_date"] <= flaky["tries"][1]["start_date"]);
+  h.Call("GET", "/ui/gantt/retried/nope", "", 404);
+}
+
+TEST_CASE("api: durations across runs and the calendar of run states per day") {
+  ApiHarness h;
+  FakeTryRunner runner(h.clock());
+  for (const char* day : {"2026-03-02", "2026-03-03"}) {
+    json r = h.Call("POST", "/dags/etl/dagRuns", "/dags/{dag_id}/dagRuns", 200,
+                    fmt::format(R"({{"logical_date": "{}T00:00:00Z"}})", day));
+    h.Execute(r["dag_run_id"], runner);
+  }
+  h.Call("POST", "/dags/etl/dagRuns", "/dags/{dag_id}/dagRuns", 200, R"({"logical_date": "2026-03-03T05:00:00Z"})");
+  json d = h.Call("GET", "/ui/durations/etl?limit=2", "", 200);
+  REQUIRE(d["dag_runs"].size() == 2);
+  CHECK(d["tasks"] == json({"extract", "load"}));
+  // The newest run has not started: its tasks have no duration.
+  const json& durations = d["durations"];
+  CHECK_FALSE(durations.at("extract").contains(d["dag_runs"][0]["dag_run_id"].get<std::string>()));
+  CHECK(durations.at("extract").at(d["dag_runs"][1]["dag_run_id"].get<std::string>()).is_number());
+  CHECK(h.Call("GET", "/ui/durations/etl", "", 200)["dag_runs"].size() == 3);
+  h.Call("GET", "/ui/durations/etl?limit=0", "", 400);
+
+  json c = h.Call("GET", "/ui/calendar/etl?start_date=2026-03-01&end_date=2026-03-31", "", 200);
+  CHECK(c["start_date"] == "2026-03-01");
+  CHECK(c["end_date"] == "2026-03-31");
+  CHECK(c["days"] == json({{"2026-03-02", {{"success", 1}}}, {"2026-03-03", {{"queued", 1}, {"success", 1}}}}));
+  // Default: the year up to today (the clock says 2026-03-10).
+  json year = h.Call("GET", "/ui/calendar/etl", "", 200);
+  CHECK(year["end_date"] == "2026-03-10");
+  CHECK(year["start_date"] == "2025-03-11");
+  CHECK(year["days"].size() == 2);
+  h.Call("GET", "/ui/calendar/etl?start_date=2024-01-01&end_date=2026-01-01", "", 400);
+  h.Call("GET", "/ui/calendar/etl?start_date=2026-03-05&end_date=2026-03-01", "", 400);
+}

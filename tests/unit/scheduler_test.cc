@@ -275,3 +275,42 @@ TEST_CASE("versions: a run keeps the version it was created from, whenever the f
     CHECK(kept->source == (row.b_runs == "echo v1-b" ? v1 : v2));
   }
 }
+
+TEST_CASE("a backfill's runs run oldest first, at most its own max_active_runs at a time") {
+  SchedulerHarness h("2026-11-05T12:00:00Z");
+  const char* text =
+      "schedule: '@daily'\nstart_date: 2026-11-01\ncatchup: false\nmax_active_runs: 4\n"
+      "tasks:\n  - {id: t, command: x}\n";
+  h.AddDag("daily", text);
+  auto dag = MustLoad(text);
+  dag->dag_id = "daily";
+  auto plan = RecordBackfill(h.store(), *dag,
+                        {.from = ParseDateTime("2026-11-01T00:00:00Z").value(),
+                         .to = ParseDateTime("2026-11-03T00:00:00Z").value(),
+                         .now = h.clock().Now(),
+                         .max_active_runs = 1});
+  REQUIRE(plan);
+  REQUIRE(plan->size() == 3);
+  h.Tick();
+  // The scheduler's own latest run, and one backfill run of three.
+  CHECK(h.RunIds("daily") ==
+        std::vector<std::string>{"backfill__2026-11-01T00:00:00+00:00 running",
+                                 "backfill__2026-11-02T00:00:00+00:00 queued",
+                                 "backfill__2026-11-03T00:00:00+00:00 queued",
+                                 "scheduled__2026-11-04T00:00:00+00:00 running"});
+  // Each next one once the one before has ended (queued runs are claimed on
+  // the scheduler's next pass).
+  h.RunUntilIdle("2026-11-05T13:00:00Z");
+  CHECK(h.RunIds("daily") ==
+        std::vector<std::string>{"backfill__2026-11-01T00:00:00+00:00 success",
+                                 "backfill__2026-11-02T00:00:00+00:00 running",
+                                 "backfill__2026-11-03T00:00:00+00:00 queued",
+                                 "scheduled__2026-11-04T00:00:00+00:00 success"});
+  h.RunUntilIdle("2026-11-05T14:00:00Z");
+  h.RunUntilIdle("2026-11-05T15:00:00Z");
+  CHECK(h.RunIds("daily") ==
+        std::vector<std::string>{"backfill__2026-11-01T00:00:00+00:00 success",
+                                 "backfill__2026-11-02T00:00:00+00:00 success",
+                                 "backfill__2026-11-03T00:00:00+00:00 success",
+                                 "scheduled__2026-11-04T00:00:00+00:00 success"});
+}
