@@ -77,10 +77,7 @@ Result<RunState> Executor::Run(std::shared_ptr<const Dag> dag, const std::string
   while (true) {
     auto st = AddRun(dag, run_id);
     if (st) break;
-    Error::Code code = st.error().code();
-    bool fault = code == Error::Code::kUnavailable || code == Error::Code::kIOError ||
-                 code == Error::Code::kAborted;
-    if (!fault || !node_->BackOff(st.error())) return Fail(st.error());
+    if (!IsStoreFault(st.error()) || !node_->BackOff(st.error())) return Fail(st.error());
   }
   std::optional<RunState> state;
   while (true) {
@@ -93,6 +90,7 @@ Result<RunState> Executor::Run(std::shared_ptr<const Dag> dag, const std::string
     if (!state) continue;
     // The run's callbacks (on_success, on_failure ...) run before we return.
     auto done = CallbacksDone(dag->dag_id, run_id);
+    if (!done && IsStoreFault(done.error())) node_->BackOff(done.error());
     if (done && *done && worker_->Idle()) return *state;
   }
   auto run = store_.GetDagRun(dag->dag_id, run_id);

@@ -74,6 +74,8 @@ class FaultyStore : public Store {
   std::function<void(int n, const char* call)> before_write;
   /// Called after every transaction that committed (outside it).
   std::function<void()> after_commit;
+  /// Counts reads as well as writes (a lost connection fails whatever comes next).
+  void CountReads(bool on) { count_reads_ = on; }
   /// The fault clears (the disk has room again, the server is back).
   void Clear() {
     fail_at_.reset();
@@ -103,6 +105,7 @@ class FaultyStore : public Store {
   }
 
   Result<Timestamp> Now() override {
+    if (auto e = Fault("Now", false)) return Fail(*e);
     return inner_.Now();
   }
   Status CreateDagRun(const DagRunRecord& run, const std::vector<TaskInstanceRecord>& tasks, Duration lease) override {
@@ -114,15 +117,19 @@ class FaultyStore : public Store {
     return inner_.UpdateDagRun(run);
   }
   Result<DagRunRecord> GetDagRun(const std::string& dag_id, const std::string& run_id) override {
+    if (auto e = Fault("GetDagRun", false)) return Fail(*e);
     return inner_.GetDagRun(dag_id, run_id);
   }
   Result<std::vector<DagRunRecord>> ListDagRuns(const RunQuery& q) override {
+    if (auto e = Fault("ListDagRuns", false)) return Fail(*e);
     return inner_.ListDagRuns(q);
   }
   Result<int> CountDagRuns(const RunQuery& q) override {
+    if (auto e = Fault("CountDagRuns", false)) return Fail(*e);
     return inner_.CountDagRuns(q);
   }
   Result<std::optional<DagRunRecord>> LatestScheduledRun(const std::string& dag_id) override {
+    if (auto e = Fault("LatestScheduledRun", false)) return Fail(*e);
     return inner_.LatestScheduledRun(dag_id);
   }
   Result<bool> LockDag(const std::string& dag_id) override {
@@ -130,6 +137,7 @@ class FaultyStore : public Store {
     return inner_.LockDag(dag_id);
   }
   Result<std::vector<ClaimableRun>> ListClaimableRuns(int limit) override {
+    if (auto e = Fault("ListClaimableRuns", false)) return Fail(*e);
     return inner_.ListClaimableRuns(limit);
   }
   Result<std::optional<int64_t>> ClaimRun(const std::string& dag_id, const std::string& run_id, int64_t expected_fence, const std::string& owner, Duration lease, std::optional<RunState> state) override {
@@ -141,9 +149,11 @@ class FaultyStore : public Store {
     return inner_.RenewRunLeases(owner, lease);
   }
   Result<std::vector<HeldRun>> ListHeldRuns(const std::string& owner) override {
+    if (auto e = Fault("ListHeldRuns", false)) return Fail(*e);
     return inner_.ListHeldRuns(owner);
   }
   Result<bool> HoldsRun(const std::string& dag_id, const std::string& run_id, const std::string& owner, int64_t fence) override {
+    if (auto e = Fault("HoldsRun", false)) return Fail(*e);
     return inner_.HoldsRun(dag_id, run_id, owner, fence);
   }
   Result<bool> UpdateHeldRun(const DagRunRecord& run, bool release) override {
@@ -151,12 +161,15 @@ class FaultyStore : public Store {
     return inner_.UpdateHeldRun(run, release);
   }
   Result<std::vector<TaskInstanceRecord>> ListTaskInstances(const std::string& dag_id, const std::string& run_id) override {
+    if (auto e = Fault("ListTaskInstances", false)) return Fail(*e);
     return inner_.ListTaskInstances(dag_id, run_id);
   }
   Result<std::vector<TaskInstanceRecord>> ListTaskInstancesOfRuns(const std::string& dag_id, const std::vector<std::string>& run_ids) override {
+    if (auto e = Fault("ListTaskInstancesOfRuns", false)) return Fail(*e);
     return inner_.ListTaskInstancesOfRuns(dag_id, run_ids);
   }
   Result<std::vector<TaskInstanceRecord>> ChangedTaskInstances(const std::string& dag_id, const std::string& run_id, int64_t since) override {
+    if (auto e = Fault("ChangedTaskInstances", false)) return Fail(*e);
     return inner_.ChangedTaskInstances(dag_id, run_id, since);
   }
   Status UpdateTaskInstance(const TaskInstanceRecord& ti) override {
@@ -180,9 +193,11 @@ class FaultyStore : public Store {
     return inner_.LockQueueing();
   }
   Result<ActiveSlots> CountActiveSlots() override {
+    if (auto e = Fault("CountActiveSlots", false)) return Fail(*e);
     return inner_.CountActiveSlots();
   }
   Result<std::vector<TaskInstanceRecord>> ListScheduled(int limit, const QueueExclusions& excluded, const std::vector<std::pair<std::string, std::string>>& runs) override {
+    if (auto e = Fault("ListScheduled", false)) return Fail(*e);
     return inner_.ListScheduled(limit, excluded, runs);
   }
   Result<bool> QueueTaskInstance(const TiKey& key, bool new_try) override {
@@ -194,6 +209,7 @@ class FaultyStore : public Store {
     return inner_.ClaimTaskInstances(spec);
   }
   Result<std::vector<TaskInstanceRecord>> ListHeldTries(const std::string& worker) override {
+    if (auto e = Fault("ListHeldTries", false)) return Fail(*e);
     return inner_.ListHeldTries(worker);
   }
   Result<std::vector<TiKey>> RenewTryLeases(const std::string& worker, const std::vector<HeldTry>& tries, Duration lease) override {
@@ -209,6 +225,7 @@ class FaultyStore : public Store {
     return inner_.RecordTryPid(key, fence, try_number, pid);
   }
   Result<std::vector<TaskInstanceRecord>> ListExpiredTries(const std::string& owner) override {
+    if (auto e = Fault("ListExpiredTries", false)) return Fail(*e);
     return inner_.ListExpiredTries(owner);
   }
   Result<bool> ExpireTry(const TaskInstanceRecord& ti, const TryRecord& ended) override {
@@ -220,6 +237,7 @@ class FaultyStore : public Store {
     return inner_.PutTry(t);
   }
   Result<std::vector<TryRecord>> ListTries(const TiKey& key) override {
+    if (auto e = Fault("ListTries", false)) return Fail(*e);
     return inner_.ListTries(key);
   }
   Status PutXCom(const std::string& dag_id, const std::string& run_id, const XComRecord& x) override {
@@ -227,12 +245,15 @@ class FaultyStore : public Store {
     return inner_.PutXCom(dag_id, run_id, x);
   }
   Result<std::string> GetXCom(const std::string& dag_id, const std::string& run_id, const std::string& task_id, const std::string& key, int map_index) override {
+    if (auto e = Fault("GetXCom", false)) return Fail(*e);
     return inner_.GetXCom(dag_id, run_id, task_id, key, map_index);
   }
   Result<std::vector<XComRecord>> ListXComs(const std::string& dag_id, const std::string& run_id, const std::string& task_id) override {
+    if (auto e = Fault("ListXComs", false)) return Fail(*e);
     return inner_.ListXComs(dag_id, run_id, task_id);
   }
   Result<std::vector<std::pair<int, std::string>>> ListMappedXCom(const std::string& dag_id, const std::string& run_id, const std::string& task_id, const std::string& key) override {
+    if (auto e = Fault("ListMappedXCom", false)) return Fail(*e);
     return inner_.ListMappedXCom(dag_id, run_id, task_id, key);
   }
   Status ClearXCom(const TiKey& key) override {
@@ -252,6 +273,7 @@ class FaultyStore : public Store {
     return inner_.FinishCallback(id);
   }
   Result<int> CountPendingCallbacks(const std::string& dag_id, const std::string& run_id) override {
+    if (auto e = Fault("CountPendingCallbacks", false)) return Fail(*e);
     return inner_.CountPendingCallbacks(dag_id, run_id);
   }
   Status WorkerHeartbeat(const WorkerRecord& w) override {
@@ -263,6 +285,7 @@ class FaultyStore : public Store {
     return inner_.RemoveWorker(name);
   }
   Result<std::vector<WorkerRecord>> ListWorkers(Duration alive_within) override {
+    if (auto e = Fault("ListWorkers", false)) return Fail(*e);
     return inner_.ListWorkers(alive_within);
   }
   Status PutDagVersion(const DagVersionRecord& v) override {
@@ -270,9 +293,11 @@ class FaultyStore : public Store {
     return inner_.PutDagVersion(v);
   }
   Result<DagVersionRecord> GetDagVersion(const std::string& dag_id, const std::string& hash) override {
+    if (auto e = Fault("GetDagVersion", false)) return Fail(*e);
     return inner_.GetDagVersion(dag_id, hash);
   }
   Result<std::vector<DagVersionRecord>> ListDagVersions(const std::string& dag_id) override {
+    if (auto e = Fault("ListDagVersions", false)) return Fail(*e);
     return inner_.ListDagVersions(dag_id);
   }
   Status AppendTryLog(const TiKey& key, int try_number, int64_t offset, const std::string& data) override {
@@ -284,9 +309,11 @@ class FaultyStore : public Store {
     return inner_.AppendTryLogLine(key, try_number, line);
   }
   Result<std::string> ReadTryLog(const TiKey& key, int try_number, int64_t offset) override {
+    if (auto e = Fault("ReadTryLog", false)) return Fail(*e);
     return inner_.ReadTryLog(key, try_number, offset);
   }
   Result<std::vector<PoolRecord>> ListPools() override {
+    if (auto e = Fault("ListPools", false)) return Fail(*e);
     return inner_.ListPools();
   }
   Status SetPool(const PoolRecord& p) override {
@@ -306,6 +333,7 @@ class FaultyStore : public Store {
     return inner_.DeletePool(name);
   }
   Result<std::map<std::string, PoolUsage>> CountPoolUsage() override {
+    if (auto e = Fault("CountPoolUsage", false)) return Fail(*e);
     return inner_.CountPoolUsage();
   }
   Status SyncAssetReferences(const std::vector<AssetReference>& refs, bool replace) override {
@@ -313,12 +341,15 @@ class FaultyStore : public Store {
     return inner_.SyncAssetReferences(refs, replace);
   }
   Result<std::vector<AssetRecord>> ListAssets(const std::string& uri_pattern, const std::vector<std::string>& dag_ids, const std::string& order_by, int limit, int offset) override {
+    if (auto e = Fault("ListAssets", false)) return Fail(*e);
     return inner_.ListAssets(uri_pattern, dag_ids, order_by, limit, offset);
   }
   Result<int> CountAssets(const std::string& uri_pattern, const std::vector<std::string>& dag_ids) override {
+    if (auto e = Fault("CountAssets", false)) return Fail(*e);
     return inner_.CountAssets(uri_pattern, dag_ids);
   }
   Result<AssetRecord> GetAsset(const std::string& uri) override {
+    if (auto e = Fault("GetAsset", false)) return Fail(*e);
     return inner_.GetAsset(uri);
   }
   Status RecordAssetEvent(AssetEventRecord& event) override {
@@ -326,12 +357,15 @@ class FaultyStore : public Store {
     return inner_.RecordAssetEvent(event);
   }
   Result<std::vector<AssetEventRecord>> ListAssetEvents(const AssetEventQuery& q) override {
+    if (auto e = Fault("ListAssetEvents", false)) return Fail(*e);
     return inner_.ListAssetEvents(q);
   }
   Result<int> CountAssetEvents(const AssetEventQuery& q) override {
+    if (auto e = Fault("CountAssetEvents", false)) return Fail(*e);
     return inner_.CountAssetEvents(q);
   }
   Result<std::vector<AssetQueueEntry>> ListAssetQueue(const AssetQueueQuery& q) override {
+    if (auto e = Fault("ListAssetQueue", false)) return Fail(*e);
     return inner_.ListAssetQueue(q);
   }
   Result<int> DeleteAssetQueue(const AssetQueueQuery& q) override {
@@ -343,9 +377,11 @@ class FaultyStore : public Store {
     return inner_.ConsumeAssetEvents(dag_id, run_id, event_ids);
   }
   Result<std::map<int64_t, std::vector<std::pair<std::string, std::string>>>> ListAssetEventRuns(const std::vector<int64_t>& event_ids) override {
+    if (auto e = Fault("ListAssetEventRuns", false)) return Fail(*e);
     return inner_.ListAssetEventRuns(event_ids);
   }
   Result<std::vector<AssetEventRecord>> ListConsumedAssetEvents(const std::string& dag_id, const std::string& run_id) override {
+    if (auto e = Fault("ListConsumedAssetEvents", false)) return Fail(*e);
     return inner_.ListConsumedAssetEvents(dag_id, run_id);
   }
   Status Notify(const std::string& channel, const std::string& payload) override {
@@ -353,6 +389,7 @@ class FaultyStore : public Store {
     return inner_.Notify(channel, payload);
   }
   Status Listen(const std::string& channel) override {
+    if (auto e = Fault("Listen", false)) return Fail(*e);
     return inner_.Listen(channel);
   }
   int NotificationFd() override {
@@ -366,6 +403,7 @@ class FaultyStore : public Store {
     return inner_.ReplaceImportErrors(errors);
   }
   Result<std::vector<ImportErrorRecord>> ListImportErrors() override {
+    if (auto e = Fault("ListImportErrors", false)) return Fail(*e);
     return inner_.ListImportErrors();
   }
   Status EnsureDags(const std::vector<std::string>& dag_ids) override {
@@ -373,6 +411,7 @@ class FaultyStore : public Store {
     return inner_.EnsureDags(dag_ids);
   }
   Result<bool> IsPaused(const std::string& dag_id) override {
+    if (auto e = Fault("IsPaused", false)) return Fail(*e);
     return inner_.IsPaused(dag_id);
   }
   Status SetPaused(const std::string& dag_id, bool paused) override {
@@ -380,6 +419,7 @@ class FaultyStore : public Store {
     return inner_.SetPaused(dag_id, paused);
   }
   Result<std::set<std::string>> PausedDags() override {
+    if (auto e = Fault("PausedDags", false)) return Fail(*e);
     return inner_.PausedDags();
   }
   Status Heartbeat(const std::string& job_type, const std::string& owner, Timestamp at) override {
@@ -387,6 +427,7 @@ class FaultyStore : public Store {
     return inner_.Heartbeat(job_type, owner, at);
   }
   Result<std::optional<Timestamp>> LatestHeartbeat(const std::string& job_type) override {
+    if (auto e = Fault("LatestHeartbeat", false)) return Fail(*e);
     return inner_.LatestHeartbeat(job_type);
   }
   Status SetVariable(const std::string& key, const std::string& value) override {
@@ -394,9 +435,11 @@ class FaultyStore : public Store {
     return inner_.SetVariable(key, value);
   }
   Result<std::string> GetVariable(const std::string& key) override {
+    if (auto e = Fault("GetVariable", false)) return Fail(*e);
     return inner_.GetVariable(key);
   }
   Result<std::vector<std::pair<std::string, std::string>>> ListVariables() override {
+    if (auto e = Fault("ListVariables", false)) return Fail(*e);
     return inner_.ListVariables();
   }
   Status DeleteVariable(const std::string& key) override {
@@ -405,7 +448,8 @@ class FaultyStore : public Store {
   }
 
  private:
-  std::optional<Error> Fault(const char* call) {
+  std::optional<Error> Fault(const char* call, bool write = true) {
+    if (!write && !count_reads_) return std::nullopt;
     ++writes_;
     calls_.push_back(call);
     if (failing_ && failed_ >= clear_after_) Clear();
@@ -429,6 +473,7 @@ class FaultyStore : public Store {
   bool persistent_ = false;
   bool failing_ = false;
   int clear_after_ = 0;
+  bool count_reads_ = false;
   std::string failed_call_;
   std::vector<std::string> calls_;
 };

@@ -246,8 +246,9 @@ class FaultHarness {
 };
 
 // A fault-free run: its outcome, its writes, and the calls they were.
-Outcome Baseline(int* writes, std::set<std::string>* calls) {
+Outcome Baseline(int* writes, std::set<std::string>* calls, bool reads) {
   FaultHarness h;
+  h.store().CountReads(reads);
   auto state = h.Run();
   REQUIRE(state);
   *writes = h.store().writes();
@@ -255,15 +256,17 @@ Outcome Baseline(int* writes, std::set<std::string>* calls) {
   return h.Read();
 }
 
-void EveryWrite(StoreFault fault, bool persistent) {
+// `reads`: every call of the store, reads too, not only writes.
+void EveryWrite(StoreFault fault, bool persistent, bool reads = false) {
   int writes = 0;
   std::set<std::string> calls;
-  Outcome want = Baseline(&writes, &calls);
+  Outcome want = Baseline(&writes, &calls, reads);
   REQUIRE(want.state == RunState::kSuccess);
   REQUIRE(writes > 20);
   std::set<std::string> failed_calls;
   for (int n = 1; n <= writes; ++n) {
     FaultHarness h;
+    h.store().CountReads(reads);
     h.store().FailWrite(n, fault, persistent, 4);
     StderrCapture err(h.dir() / "stderr");
     auto state = h.Run();
@@ -292,7 +295,8 @@ void EveryWrite(StoreFault fault, bool persistent) {
     INFO("no fault hit " << call);
     CHECK(failed_calls.count(call));
   }
-  for (const char* call : {"CreateDagRun", "PutDagVersion", "UpdateHeldRun", "DecideTaskInstance",
+  if (!reads)
+    for (const char* call : {"CreateDagRun", "PutDagVersion", "UpdateHeldRun", "DecideTaskInstance",
                            "ReplaceTaskInstances", "ClaimTaskInstances", "ReportTry",
                            "AddCallback", "ClaimCallbacks", "FinishCallback", "commit"})
     CHECK(calls.count(call));
@@ -306,6 +310,11 @@ TEST_CASE("store faults: a busy database at every write; the run goes on", "[fau
 
 TEST_CASE("store faults: a dropped connection at every write; the run goes on", "[faults]") {
   EveryWrite(StoreFault::kDropped, false);
+}
+
+TEST_CASE("store faults: a dropped connection at every call, reads too; the run goes on",
+          "[faults]") {
+  EveryWrite(StoreFault::kDropped, false, true);
 }
 
 TEST_CASE("store faults: a full disk from every write on; the run ends once there is room",
