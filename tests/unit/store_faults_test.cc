@@ -233,6 +233,7 @@ class FaultHarness {
   }
 
   int checks() const { return checks_; }
+  Timestamp now() const { return clock_.Now(); }
 
  private:
   fs::path dir_;
@@ -339,6 +340,8 @@ TEST_CASE("store faults: a failing store is retried with back-off, said once, no
   REQUIRE(state);
   CHECK(*state == RunState::kSuccess);
   CHECK(h.store().failed() == 30);
+  // Thirty failed passes took their back-off (0.1 s doubling to 2 s each), not a busy loop.
+  CHECK(h.now() - ParseDateTime("2026-01-01T00:00:00").value() > seconds(40));
   // One line when it fails, one when it answers again; not one per attempt.
   size_t full = 0;
   for (size_t at = console.find("database or disk is full"); at != std::string::npos;
