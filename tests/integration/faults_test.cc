@@ -61,7 +61,7 @@ json Tis(const Sandbox& sb, const std::string& dags, const std::string& run_id) 
 
 }  // namespace
 
-TEST_CASE("a full disk under serve's database: it says so once, waits, and ends the run when "
+TEST_CASE("a full disk under serve's database: it says so once and waits and ends the run when "
           "there is room") {
   Sandbox sb;
   SmallDisk disk(sb.home(), 4096);
@@ -118,7 +118,7 @@ tasks:
   CHECK(serve.Signal(SIGTERM) == 0);
 }
 
-TEST_CASE("a full disk under a try's log: the task that exited 0 is a success, the log cut is "
+TEST_CASE("a full disk under a try's log: the task that exited 0 is a success and the log cut is "
           "said") {
   Sandbox sb;
   SmallDisk disk(sb.home() / "logs", 2048);

@@ -305,30 +305,30 @@ void EveryWrite(StoreFault fault, bool persistent, bool reads = false) {
 
 }  // namespace
 
-TEST_CASE("store faults: a busy database at every write; the run goes on", "[faults]") {
+TEST_CASE("store faults: a busy database at every write: the run goes on", "[faults]") {
   EveryWrite(StoreFault::kBusy, false);
 }
 
-TEST_CASE("store faults: a dropped connection at every write; the run goes on", "[faults]") {
+TEST_CASE("store faults: a dropped connection at every write: the run goes on", "[faults]") {
   EveryWrite(StoreFault::kDropped, false);
 }
 
-TEST_CASE("store faults: a dropped connection at every call, reads too; the run goes on",
+TEST_CASE("store faults: a dropped connection at every call (reads too): the run goes on",
           "[faults]") {
   EveryWrite(StoreFault::kDropped, false, true);
 }
 
-TEST_CASE("store faults: a full disk from every write on; the run ends once there is room",
+TEST_CASE("store faults: a full disk from every write on: the run ends once there is room",
           "[faults]") {
   EveryWrite(StoreFault::kDiskFull, true);
 }
 
-TEST_CASE("store faults: I/O errors from every write on; the run ends once they stop",
+TEST_CASE("store faults: I/O errors from every write on: the run ends once they stop",
           "[faults]") {
   EveryWrite(StoreFault::kIOError, true);
 }
 
-TEST_CASE("store faults: a failing store is retried with back-off, said once, not in a busy loop",
+TEST_CASE("store faults: a failing store is retried with back-off and said once (no busy loop)",
           "[faults]") {
   FaultHarness h;
   // Thirty failed writes in a row, then the disk has room again.
@@ -352,8 +352,7 @@ TEST_CASE("store faults: a failing store is retried with back-off, said once, no
   CHECK(console.find("answers again") != std::string::npos);
 }
 
-TEST_CASE("store faults: PostgreSQL's connection cut before every write; the store reconnects "
-          "and the run goes on",
+TEST_CASE("store faults: PostgreSQL's connection cut before every write: the store reconnects and the run goes on",
           "[faults][postgres]") {
   fs::path scratch = fs::temp_directory_path() / ("dagctl_faults_pg_" + std::to_string(::getpid()));
   fs::remove_all(scratch);
