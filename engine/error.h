@@ -43,6 +43,15 @@ class Error {
   std::string message_;
 };
 
+/// An error of the metadata store that passes: busy or unreachable
+/// (Unavailable, Aborted), or a full disk or an I/O error (IOError). The
+/// engine waits and tries again; only the store gives these codes to the
+/// engine's loop (a try's preparation gives its own failures other codes).
+inline bool IsStoreFault(const Error& e) {
+  return e.code() == Error::Code::kUnavailable || e.code() == Error::Code::kAborted ||
+         e.code() == Error::Code::kIOError;
+}
+
 template <typename T>
 using Result = std::expected<T, Error>;
 

@@ -49,7 +49,11 @@ Status Executor::AddRun(std::shared_ptr<const Dag> dag, const std::string& run_i
     if (auto s = store_.PutDagVersion(v); !s) return s;
     return scheduler_->AddRun(dag, run_id);
   });
-  if (!st) return st;
+  if (!st) {
+    // What the scheduler took on is not in the store: it reads it again.
+    scheduler_->Aborted();
+    return st;
+  }
   runs_.emplace_back(dag->dag_id, run_id);
   worker_->SetRunFilter(runs_);
   return {};
@@ -68,7 +72,13 @@ Result<bool> Executor::CallbacksDone(const std::string& dag_id, const std::strin
 }
 
 Result<RunState> Executor::Run(std::shared_ptr<const Dag> dag, const std::string& run_id) {
-  if (auto st = AddRun(dag, run_id); !st) return Fail(st.error());
+  // The store may fail for a while (busy, unreachable, a full disk): taking
+  // the run on is tried again, as the loop's passes are.
+  while (true) {
+    auto st = AddRun(dag, run_id);
+    if (st) break;
+    if (!IsStoreFault(st.error()) || !node_->BackOff(st.error())) return Fail(st.error());
+  }
   std::optional<RunState> state;
   while (true) {
     if (node_->StopRequested()) {
@@ -80,6 +90,7 @@ Result<RunState> Executor::Run(std::shared_ptr<const Dag> dag, const std::string
     if (!state) continue;
     // The run's callbacks (on_success, on_failure ...) run before we return.
     auto done = CallbacksDone(dag->dag_id, run_id);
+    if (!done && IsStoreFault(done.error())) node_->BackOff(done.error());
     if (done && *done && worker_->Idle()) return *state;
   }
   auto run = store_.GetDagRun(dag->dag_id, run_id);

@@ -32,6 +32,15 @@ void Node::Failed(const Error& e) {
   last_error_ = e.message();
 }
 
+bool Node::BackOff(const Error& e) {
+  Failed(e);
+  if (retry_at_) {
+    std::vector<TryResult> ended = runner_.Wait(retry_at_);
+    if (worker_) worker_->Ended(std::move(ended));
+  }
+  return !StopRequested();
+}
+
 // One pass in one transaction; false when it failed (and was rolled back).
 bool Node::Pass(const std::set<std::string>& notes) {
   std::vector<TiKey> queued;

@@ -35,6 +35,9 @@ class Node {
   /// `fail_runs`), then gives the runs up, or with `fail_runs` ends them failed.
   Status Stop(bool fail_runs);
   bool StopRequested() const { return runner_.StopRequested(); }
+  /// After a store error outside a pass (taking a run on): says it as a
+  /// failed pass does and waits as long; false when a stop was requested.
+  bool BackOff(const Error& e);
 
  private:
   bool Pass(const std::set<std::string>& notes);

@@ -89,6 +89,8 @@ struct Child {
   int fds[kStreams] = {-1, -1, -1};  // read ends; kChannel only for bodies
   std::string log_path;
   int log_fd = -1;        // opened on the first byte of output
+  int64_t log_lost = 0;   // bytes of output the log could not take (a full disk)
+  int log_errno = 0;      // why, the first time
   std::vector<std::string> secrets;  // masked as *** in the log
   std::string held[2];               // unfinished lines of stdout and stderr (masking)
   std::string partial;    // stdout since the last newline
@@ -231,11 +233,20 @@ void PosixTryRunner::WriteLog(Child& c, int stream, const char* data, size_t n, 
         text.replace(at, secret.size(), "***");
   }
   if (text.empty()) return;
-  if (c.log_fd < 0) {
-    c.log_fd = OpenLogForAppend(c.log_path);
-    if (c.log_fd < 0) return;
+  // A log that cannot be written (a full disk) loses output, never the try:
+  // what was lost is counted, and said in the log and on the console at the end.
+  auto lost = [&](size_t bytes) {
+    if (!c.log_errno) c.log_errno = errno ? errno : EIO;
+    c.log_lost += static_cast<int64_t>(bytes);
+  };
+  if (c.log_fd < 0 && c.log_errno == 0) c.log_fd = OpenLogForAppend(c.log_path);
+  if (c.log_fd < 0) return lost(text.size());
+  for (size_t done = 0; done < text.size();) {
+    ssize_t w = write(c.log_fd, text.data() + done, text.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return lost(text.size() - done);
+    done += static_cast<size_t>(w);
   }
-  [[maybe_unused]] auto w = write(c.log_fd, text.data(), text.size());
 }
 
 void PosixTryRunner::OnStdout(Child& c, const char* data, size_t n) {
@@ -317,6 +328,12 @@ TryResult PosixTryRunner::Finish(Child& c) {
   if (c.timed_out || c.killed) kill(-c.pid, SIGKILL);
   if (!c.partial.empty()) c.last_line = c.partial;
   if (c.log_fd >= 0) close(c.log_fd);
+  if (c.log_lost > 0) {
+    std::string why = fmt::format("the log is incomplete: {} bytes of output could not be written ({})",
+                                  c.log_lost, strerror(c.log_errno));
+    AppendLogLine(c.log_path, why);  // if there is room again
+    fmt::print(stderr, "dagctl: {}: {}\n", c.log_path, why);
+  }
   TryResult r;
   r.id = c.id;
   r.timed_out = c.timed_out;

@@ -102,6 +102,9 @@ class ExprParser {
       path.push_back(part);
     }
     auto v = scope_.Lookup(path);
+    if (!v && IsStoreFault(v.error()))  // the store (XCom) failed, not the template
+      return Fail(Error(v.error().code(), fmt::format("template '{{{{ {} }}}}': {}",
+                                                      Shorten(Trim(src_)), v.error().message())));
     if (!v) return Bad(v.error().message());
     return v;
   }

@@ -12,6 +12,12 @@ namespace dagctl {
 
 namespace {
 
+// A template's failure with `message`: InvalidArgument, but for a store that
+// failed (reading XCom), whose error keeps its code so the caller tries again.
+Error Rewrapped(const Error& e, std::string message) {
+  return Error(IsStoreFault(e) ? e.code() : Error::Code::kInvalidArgument, std::move(message));
+}
+
 // Renders every templated operator key: each string in it, however nested.
 Result<Value> RenderParams(const Task& t, RunScope& scope) {
   Value rendered = t.params;
@@ -28,7 +34,7 @@ Result<Value> RenderParams(const Task& t, RunScope& scope) {
       if (!v->IsScalar()) continue;
       auto r = RenderTemplate(v->scalar, scope);
       if (!r)
-        return Fail(Error::InvalidArgument(fmt::format("'{}': {}", e.key, r.error().message())));
+        return Fail(Rewrapped(r.error(), fmt::format("'{}': {}", e.key, r.error().message())));
       v->scalar = *r;
     }
   }
@@ -48,7 +54,7 @@ Result<TryRequest> PrepareCall(const TryCall& call, Store& store, const TryEnvir
   for (const auto& [k, v] : t.env) {
     auto r = RenderTemplate(v, scope);
     if (!r)
-      return Fail(Error::InvalidArgument(fmt::format("env '{}': {}", k, r.error().message())));
+      return Fail(Rewrapped(r.error(), fmt::format("env '{}': {}", k, r.error().message())));
     vars[k] = *r;
   }
   vars["AIRFLOW_CTX_DAG_ID"] = call.dag.dag_id;
@@ -68,7 +74,11 @@ Result<TryRequest> PrepareCall(const TryCall& call, Store& store, const TryEnvir
                  call.try_number};
   auto launch = call.after_downstream ? t.op->AfterDownstreamSuccess(ctx, *call.after_downstream)
                                       : t.op->Prepare(ctx);
-  if (!launch) return Fail(launch.error());
+  // The operator's own failure fails the try, whatever its code: only the
+  // store's errors say "try again" (IsStoreFault).
+  if (!launch)
+    return Fail(IsStoreFault(launch.error()) ? Error::InvalidArgument(launch.error().message())
+                                             : launch.error());
   req.secrets = scope.secrets();
   req.secrets.insert(req.secrets.end(), launch->secrets.begin(), launch->secrets.end());
   req.launch = std::move(*launch);

@@ -574,11 +574,14 @@ Result<TryRequest> Worker::Prepare(Held& h) {
 
 Status Worker::StartTry(Held& h) {
   bool repoke = h.phase == Held::Phase::kPokeWait;
+  std::string log = LogPath(h.ti.key(), h.ti.try_number);
+  auto req = Prepare(h);
+  // The store failed while the try was prepared (its run, its XCom): not
+  // the try's fault. It starts with a later pass.
+  if (!req && IsStoreFault(req.error())) return Fail(req.error());
   h.phase = Held::Phase::kRunning;
   h.next_poke.reset();
   h.runner_id = next_id_++;
-  std::string log = LogPath(h.ti.key(), h.ti.try_number);
-  auto req = Prepare(h);
   if (!req) {
     h.start_error = req.error().message();
     AppendLogLine(log, fmt::format("try {} failed before start: {}", h.ti.try_number, h.start_error));
@@ -620,9 +623,12 @@ Status Worker::StartCallback(Callback& c) {
     unreported_.push_back(done);
     return Status();
   };
+  // The store failing is not the callback's fault: it starts with a later pass.
   auto run = store_.GetDagRun(r.dag_id, r.run_id);
+  if (!run && IsStoreFault(run.error())) return Fail(run.error());
   if (!run) return fail(run.error().message());
   auto dag = dags_.Get(store_, r.dag_id, r.dag_hash.empty() ? run->dag_hash : r.dag_hash);
+  if (!dag && IsStoreFault(dag.error())) return Fail(dag.error());
   if (!dag) return fail(dag.error().message());
   const Dag& d = **dag;
   bool whole_run = r.task_id.empty();
@@ -642,6 +648,7 @@ Status Worker::StartCallback(Callback& c) {
   std::string value;
   if (after) {
     auto x = store_.GetXCom(r.dag_id, r.run_id, r.task_id, "return_value", r.map_index);
+    if (!x && IsStoreFault(x.error())) return Fail(x.error());
     if (x) value = *x;
   }
   TryCall call{d, *run, *params, *cb, whole_run ? *cb : *scope, r.try_number,
@@ -651,6 +658,7 @@ Status Worker::StartCallback(Callback& c) {
   // A run's callback also says why it runs, in Airflow's words (timed_out ...).
   if (whole_run) call.extra["reason"] = r.reason;
   auto req = PrepareCall(call, store_, opts_.try_env);
+  if (!req && IsStoreFault(req.error())) return Fail(req.error());
   if (!req) return fail(req.error().message());
   req->env.push_back("DAGCTL_CALLBACK=" + r.event);
   if (whole_run) req->env.push_back("DAGCTL_CALLBACK_REASON=" + r.reason);
@@ -688,9 +696,13 @@ Status Worker::StartClaimed() {
     if (due)
       if (auto st = StartTry(*h); !st) return st;
   }
-  for (auto& c : new_callbacks_) {
-    if (auto st = StartCallback(*c); !st) return st;
-    callbacks_[c->runner_id] = std::move(c);
+  for (size_t i = 0; i < new_callbacks_.size(); ++i) {
+    if (auto st = StartCallback(*new_callbacks_[i]); !st) {
+      // Those started are kept; the rest start with a later pass.
+      new_callbacks_.erase(new_callbacks_.begin(), new_callbacks_.begin() + static_cast<long>(i));
+      return st;
+    }
+    callbacks_[new_callbacks_[i]->runner_id] = std::move(new_callbacks_[i]);
   }
   new_callbacks_.clear();
   // The process groups are written with the next pass (for people: the
