@@ -442,6 +442,25 @@ TEST_CASE("a worker on another machine (its own network and host name) runs trie
   CHECK(c.Cli("workers").out.find("machine-b") != std::string::npos);
 }
 
+TEST_CASE("dagctl logs --follow of a try on another worker reads the shipped chunks and ends with the try") {
+  Sandbox sb;
+  Cluster c(sb);
+  c.AddDag("ticker", "tasks:\n  - id: tick\n    command: |\n"
+                     "      for i in 1 2 3 4 5 6 7 8 9 10; do echo tick $i; sleep 0.3; done\n");
+  auto scheduler = c.Start("scheduler --no-worker", "s.log");
+  auto w1 = c.Start("worker --name w1", "w1.log");
+  std::string run = c.Trigger("ticker", 1)[0];
+  // Another home: this "machine" has no log files, only the store's copy.
+  std::string elsewhere = (sb.work() / "elsewhere").string();
+  REQUIRE(WaitFor([&] { return c.Cli("logs ticker " + run + " tick", elsewhere).out.find("tick 1") != std::string::npos; }, 20));
+  Output f = c.Cli("logs ticker " + run + " tick --follow", elsewhere);
+  INFO(f.out);
+  CHECK(f.exit_code == 0);
+  for (int i = 1; i <= 10; ++i) CHECK(f.out.find("[out] tick " + std::to_string(i) + "\n") != std::string::npos);
+  CHECK(std::regex_search(f.out, std::regex(R"(\[dagctl\] end: exit code 0, duration \S+, state success\n$)")));
+  CHECK(c.store().ListTaskInstances("ticker", run).value()[0].state == TaskState::kSuccess);
+}
+
 TEST_CASE("a wrong store URL, a refused connection and bad credentials are one clear line each") {
   Sandbox sb;
   auto one_line = [&](const std::string& url, const std::string& want) {
