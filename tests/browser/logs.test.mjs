@@ -54,7 +54,10 @@ async function runTicker() {
 test("a running try's log is followed live: new lines appear in place, then the footer, then it stops", async () => {
   const runId = await runTicker();
   await page.goto(`${base}/#/dags/ticker/runs/${encodeURIComponent(runId)}/tasks/tick`);
-  await waitUntil(page, () => /tick 1\n/.test(document.querySelector("#log")?.textContent ?? ""));
+  await waitUntil(page, (id) => {
+    const text = document.querySelector("#log")?.textContent ?? "";
+    return text.includes(`run_id=${id} `) && /tick 1\n/.test(text);
+  }, runId);
   // The box is the same element from here on: new text is appended, the page is not redrawn.
   await page.evaluate(() => { document.getElementById("log").dataset.marker = "first"; });
   assert.match(await page.textContent("#log-live"), /following/);
@@ -99,7 +102,11 @@ test("a running try's log is followed live: new lines appear in place, then the 
 test("the log's search field is reached from the keyboard and keeps only the matching lines, marked", async () => {
   const runId = await runTicker();
   await page.goto(`${base}/#/dags/ticker/runs/${encodeURIComponent(runId)}/tasks/tick`);
-  await waitUntil(page, () => /\[dagctl\] end: /.test(document.querySelector("#log")?.textContent ?? ""));
+  // (The page before shows another run's ended log until this one is drawn.)
+  await waitUntil(page, (id) => {
+    const text = document.querySelector("#log")?.textContent ?? "";
+    return text.includes(`run_id=${id} `) && /\[dagctl\] end: /.test(text);
+  }, runId);
   const total = (await shownLines()).length;
   // "/" jumps to the field.
   await page.evaluate(() => document.activeElement?.blur());
