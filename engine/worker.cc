@@ -605,7 +605,15 @@ void Worker::WriteHeader(const Held& h, const TryRequest* req, bool repoke) {
   TryHeader header{h.ti.key(), h.ti.try_number, h.ti.max_tries, opts_.hostname, opts_.name,
                    h.task ? h.task->operator_name : "", {}, h.pid, h.try_record.start_date};
   if (req) header.argv = req->launch.argv;
-  AppendLogLines(log, TryHeaderLines(header));
+  std::vector<std::string> lines = TryHeaderLines(header);
+  // The rendered command may hold a password, masked as in the output.
+  if (req)
+    for (std::string& line : lines)
+      for (const std::string& secret : req->secrets)
+        if (secret.size() >= 3)
+          for (size_t at = line.find(secret); at != std::string::npos; at = line.find(secret, at + 3))
+            line.replace(at, secret.size(), "***");
+  AppendLogLines(log, lines);
 }
 
 Status Worker::StartTry(Held& h) {

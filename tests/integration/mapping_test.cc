@@ -114,7 +114,7 @@ TEST_CASE("mapping: serve answers listMapped, one instance and its log over HTTP
   CHECK(json::parse(one->body)["state"] == "success");
   auto log = http.Get((base + "/logs/1?map_index=1").c_str(), {{"Accept", "text/plain"}});
   REQUIRE(log);
-  CHECK(log->body == "a-us\n");
+  CHECK(dagctl::testing::Printed(log->body) == "a-us\n");
   auto whole = http.Get(base.c_str());
   REQUIRE(whole);
   CHECK(whole->status == 404);

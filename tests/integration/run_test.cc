@@ -303,7 +303,7 @@ TEST_CASE("spark_submit: the master from the spark connection, and the job's loc
   INFO(local.err);
   REQUIRE(local.exit_code == 0);
   CHECK(ReadFile(marker) == sb.work().string() + "\n");
-  std::string log = sb.Dagctl("logs job '" + FirstRunId(sb, "job") + "' job").out;
+  std::string log = Printed(sb.Dagctl("logs job '" + FirstRunId(sb, "job") + "' job").out);
   CHECK(log.find("spark_submit: spark-submit is not installed; running the job's local command instead of\n"
                  "spark_submit:   spark-submit --master local[*] job.py\n"
                  "spark_submit: local command: pwd > " + marker + "\n") != std::string::npos);

@@ -38,10 +38,10 @@ TEST_CASE("serve: a run triggered over the API is run by the scheduler, and its 
   }, 10));
   auto log = http.Get((run_path + "/taskInstances/hello/logs/1").c_str());
   REQUIRE(log);
-  CHECK(json::parse(log->body)["content"] == "hello n=42\n");
+  CHECK(dagctl::testing::Printed(json::parse(log->body)["content"]) == "hello n=42\n");
   auto text = http.Get((run_path + "/taskInstances/hello/logs/1").c_str(), {{"Accept", "text/plain"}});
   REQUIRE(text);
-  CHECK(text->body == "hello n=42\n");
+  CHECK(dagctl::testing::Printed(text->body) == "hello n=42\n");
   CHECK(text->get_header_value("Content-Type").rfind("text/plain", 0) == 0);
   CHECK(serve.Signal(SIGTERM) == 0);
 }
