@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "api/airflow_json.h"
+#include "api/file_token.h"
 #include "engine/data_interval.h"
 #include "engine/json_io.h"
 #include "engine/limits.h"
@@ -628,17 +629,38 @@ Reply<json> Call::GetLog(const std::string& dag_id, const std::string& run_id, c
   if (*n > ti->try_number)
     return NotFound("Task try not found", fmt::format("task '{}' has {} tr{} in run '{}'", task,
                                                       ti->try_number, ti->try_number == 1 ? "y" : "ies", run_id));
+  // Airflow's continuation: `token` carries where the last reply ended; with
+  // it, or with full_content, the log is read forward from there in chunks,
+  // else its tail is returned. end_of_log says the try had ended when the
+  // reading began and every byte has been returned.
+  LogToken from;
+  if (auto t = req_.query.find("token"); t != req_.query.end() && !t->second.empty()) {
+    auto parsed = ParseLogToken(t->second);
+    if (!parsed) return BadRequest("Bad Signature. Please use only the tokens provided by the API.");
+    from = *parsed;
+  }
+  if (auto f = req_.query.find("full_content"); f != req_.query.end()) {
+    if (f->second != "true" && f->second != "false")
+      return BadRequest(fmt::format("full_content must be true or false, not '{}'", f->second));
+    from.download_logs = from.download_logs || f->second == "true";
+  }
+  bool ended = !TryIsLive(*ti, static_cast<int>(*n));
   auto store = Db();
   if (!store) return std::unexpected(store.error());
-  auto content = ReadTryLogText(**store, ctx_.logs_dir, ti->key(),
-                                static_cast<int>(*n), 0, limits::kMaxLogReplyBytes);
-  if (!content) {
-    if (content.error().code() == Error::Code::kInvalidArgument)
-      return BadRequest(content.error().message());
-    return Internal(content.error());
+  bool forward = from.download_logs || from.log_pos > 0;
+  auto chunk = ReadTryLogChunk(**store, ctx_.logs_dir, ti->key(), static_cast<int>(*n),
+                               from.log_pos, limits::kMaxLogReplyBytes, forward);
+  if (!chunk) {
+    if (chunk.error().code() == Error::Code::kInvalidArgument)
+      return BadRequest(chunk.error().message());
+    return Internal(chunk.error());
   }
-  if (req_.wants_text) return TextReply(std::move(*content));
-  return json{{"content", std::move(*content)}};
+  if (req_.wants_text) return TextReply(std::move(chunk->text));
+  // A forward chunk cut short leaves more to read even after the try ended.
+  LogToken next{chunk->end, ended && !chunk->more, from.download_logs};
+  return json{{"content", std::move(chunk->text)},
+              {"continuation_token", LogContinuationToken(next)},
+              {"end_of_log", next.end_of_log}};
 }
 
 Reply<json> Call::ImportErrors() {

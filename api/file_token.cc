@@ -66,4 +66,21 @@ std::optional<VersionRef> ParseFileToken(const std::string& token) {
   return ref;
 }
 
+std::string LogContinuationToken(const LogToken& t) {
+  return Encode("log:" + std::to_string(t.log_pos) + ":" + (t.end_of_log ? "1" : "0") +
+                (t.download_logs ? "1" : "0"));
+}
+
+std::optional<LogToken> ParseLogToken(const std::string& token) {
+  if (token.size() > 64) return std::nullopt;
+  auto text = Decode(token);
+  if (!text || text->rfind("log:", 0) != 0) return std::nullopt;
+  size_t colon = text->rfind(':');
+  std::string pos = text->substr(4, colon - 4), flags = text->substr(colon + 1);
+  bool digits = AllOf(pos, [](char c) { return c >= '0' && c <= '9'; }) && pos.size() < 19;
+  if (!digits || flags.size() != 2 || flags.find_first_not_of("01") != std::string::npos)
+    return std::nullopt;
+  return LogToken{std::stoll(pos), flags[0] == '1', flags[1] == '1'};
+}
+
 }  // namespace dagctl::api

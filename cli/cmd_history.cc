@@ -167,14 +167,16 @@ int CmdLogs(App& app, const std::vector<std::string>& argv) {
     }
     TiKey key = ti->key();
     int64_t offset = PrintFrom(*store, app.logs_dir(), key, try_number, 0);
-    // --follow: keep printing while this try is still the running one.
+    // --follow: keep printing while this try is still the running one. The
+    // state is read before the log, so the last print after the try ended
+    // holds its footer (a worker on another machine ships its last chunk in
+    // the same transaction that ends the try).
     while (args.Flag("--follow")) {
       auto now = store->ListTaskInstances(ref->dag_id, run_id);
       if (!now) break;
       auto cur = std::find_if(now->begin(), now->end(),
                               [&](const auto& t) { return t.key() == key; });
-      bool live = cur != now->end() && cur->try_number == try_number &&
-                  (cur->state == TaskState::kRunning || cur->state == TaskState::kQueued);
+      bool live = cur != now->end() && TryIsLive(*cur, try_number);
       offset = PrintFrom(*store, app.logs_dir(), key, try_number, offset);
       if (!live) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));

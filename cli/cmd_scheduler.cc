@@ -30,8 +30,9 @@ class EventPrinter : public RunObserver {
     Line(k, try_number, TaskStateName(state), error);
   }
   void TaskDecided(const TiKey& k, TaskState state) override {
-    fmt::print(stderr, "{} dag_id={} run_id={} task_id={}{} {}\n", FormatIso(NowUtc()), k.dag_id,
-               k.run_id, k.task_id, MapIndex(k), TaskStateName(state));
+    // Decided without a try of its own (try=none).
+    fmt::print(stderr, "{} dag_id={} run_id={} task_id={}{} try=none {}\n", FormatIso(NowUtc()),
+               k.dag_id, k.run_id, k.task_id, MapIndex(k), TaskStateName(state));
   }
   void RunEnded(const DagRunRecord& run, const std::string& why) override {
     fmt::print(stderr, "{} dag_id={} run_id={} run {}{}\n", FormatIso(NowUtc()), run.dag_id,

@@ -91,8 +91,8 @@ struct Child {
   int log_fd = -1;        // opened on the first byte of output
   int64_t log_lost = 0;   // bytes of output the log could not take (a full disk)
   int log_errno = 0;      // why, the first time
-  std::vector<std::string> secrets;  // masked as *** in the log
-  std::string held[2];               // unfinished lines of stdout and stderr (masking)
+  std::vector<std::string> secrets;  // masked as *** in the log (after the line is cut)
+  std::string held[2];               // unfinished lines of stdout and stderr
   std::string partial;    // stdout since the last newline
   std::string last_line;  // last complete non-empty stdout line
   std::string channel;
@@ -212,26 +212,39 @@ Result<int> PosixTryRunner::Start(const TryRequest& req) {
   return pid;
 }
 
-// Appends to the log with secrets masked. Without secrets the bytes go straight
-// through; with them, whole lines are written (a secret is never split across
-// two writes), and the tail of a line is held until its newline or the end.
+// Appends whole lines to the log, each stamped with the time it was read and
+// its stream, secrets masked. The tail of a line is held until its newline,
+// until it passes kMaxLine (written as a line of its own), or the end (`flush`).
 void PosixTryRunner::WriteLog(Child& c, int stream, const char* data, size_t n, bool flush) {
+  std::string& held = c.held[stream];
+  held.append(data, n);
+  Timestamp now = NowUtc();
+  LogStream name = stream == kStdout ? LogStream::kOut : LogStream::kErr;
   std::string text;
-  if (c.secrets.empty()) {
-    text.assign(data, n);
-  } else {
-    std::string& held = c.held[stream];
-    held.append(data, n);
-    size_t newline = held.rfind('\n');
-    size_t cut = flush || held.size() > kMaxLine ? held.size()
-                 : newline == std::string::npos  ? 0
-                                                 : newline + 1;
-    text = held.substr(0, cut);
-    held.erase(0, cut);
+  size_t start = 0;
+  while (start < held.size()) {
+    size_t nl = held.find('\n', start);
+    size_t end = nl;
+    if (nl == std::string::npos) {
+      if (!flush && held.size() - start <= kMaxLine) break;
+      end = std::min(held.size(), start + kMaxLine);
+      // Not inside a UTF-8 character.
+      while (end > start + 1 && end < held.size() && (static_cast<unsigned char>(held[end]) & 0xC0) == 0x80)
+        --end;
+    } else if (nl - start > kMaxLine) {
+      end = start + kMaxLine;
+      nl = std::string::npos;
+    }
+    std::string line = held.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
     for (const std::string& secret : c.secrets)
-      for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3))
-        text.replace(at, secret.size(), "***");
+      for (size_t at = line.find(secret); at != std::string::npos; at = line.find(secret, at + 3))
+        line.replace(at, secret.size(), "***");
+    // One line per line: a newline inside a masked value cannot appear here.
+    text += FormatLogLine(now, name, line);
+    start = nl == std::string::npos ? end : nl + 1;
   }
+  held.erase(0, start);
   if (text.empty()) return;
   // A log that cannot be written (a full disk) loses output, never the try:
   // what was lost is counted, and said in the log and on the console at the end.

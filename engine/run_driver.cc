@@ -275,7 +275,11 @@ Status RunDriver::FailMapped(size_t task, const std::string& why) {
 
 void RunDriver::Log(const TaskInstanceRecord& ti, const std::string& line) {
   if (env_.ship_logs)
-    (void)env_.store.AppendTryLogLine(ti.key(), ti.try_number, "[dagctl] " + line);
+  {
+    std::string text = FormatLogLine(NowUtc(), LogStream::kDagctl, line);
+    text.pop_back();  // AppendTryLogLine adds the newline
+    (void)env_.store.AppendTryLogLine(ti.key(), ti.try_number, text);
+  }
   else
     AppendLogLine(TryLogPath(env_.logs_dir, ti.key(), ti.try_number), line);
 }

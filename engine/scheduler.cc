@@ -89,8 +89,8 @@ std::shared_ptr<const Dag> Scheduler::DagFor(const DagRunRecord& run) {
       if (d.get() == current) return d;
   }
   if (opts_.verbose && warned_.insert(run.dag_id + "/" + run.run_id).second)
-    fmt::print(stderr, "dagctl scheduler: cannot run {} of {} here: {}\n", run.run_id, run.dag_id,
-               dag.error().message());
+    fmt::print(stderr, "dagctl scheduler: dag_id={} run_id={}: cannot run here: {}\n", run.dag_id,
+               run.run_id, dag.error().message());
   return nullptr;
 }
 
@@ -101,8 +101,8 @@ Status Scheduler::TakeRun(const DagRunRecord& run) {
   if (!dag) return {};
   auto driver = RunDriver::Load(env_, dag, run);
   if (!driver) {
-    fmt::print(stderr, "dagctl scheduler: cannot start run {} of {}: {}\n", run.run_id, run.dag_id,
-               driver.error().message());
+    fmt::print(stderr, "dagctl scheduler: dag_id={} run_id={}: cannot start the run: {}\n",
+               run.dag_id, run.run_id, driver.error().message());
     DagRunRecord failed = run;
     failed.state = RunState::kFailed;
     failed.end_date = clock_.Now();
@@ -187,8 +187,9 @@ Status Scheduler::ClaimRuns() {
     auto run = store_.GetDagRun(c.dag_id, c.run_id);
     if (!run) return Fail(run.error());
     if (!c.owner.empty() && opts_.verbose)
-      fmt::print(stderr, "dagctl scheduler: took over run {} of {} from {} (its lease ran out)\n",
-                 c.run_id, c.dag_id, c.owner);
+      fmt::print(stderr,
+                 "dagctl scheduler: dag_id={} run_id={}: took over run from {} (its lease ran out)\n",
+                 c.dag_id, c.run_id, c.owner);
     if (auto s = TakeRun(*run); !s) return s;
   }
   return {};

@@ -74,6 +74,23 @@ std::optional<size_t> FindInvalidUtf8(std::string_view s) {
   return std::nullopt;
 }
 
+std::string PrintableText(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    auto byte = static_cast<unsigned char>(s[i]);
+    size_t n = SequenceLength(s, i);
+    if (n == 0 || (byte < 0x20 && byte != '\t') || byte == 0x7F) {
+      out += fmt::format("\\x{:02X}", byte);
+      ++i;
+      continue;
+    }
+    out.append(s.substr(i, n));
+    i += n;
+  }
+  return out;
+}
+
 std::string Shorten(std::string_view s, size_t max) {
   if (s.size() <= max) return std::string(s);
   size_t cut = max;

@@ -20,6 +20,10 @@ Result<std::string> ReadFileLimited(const std::string& path, size_t max_bytes);
 /// included), or nullopt when all of `s` is UTF-8.
 std::optional<size_t> FindInvalidUtf8(std::string_view s);
 
+/// `s` with control characters other than tab (NUL, ESC, CR...) and bytes
+/// that are not UTF-8 written as `\xNN`: any bytes, shown as one line of text.
+std::string PrintableText(std::string_view s);
+
 /// `s` cut to at most `max` bytes at a character boundary, with "..." added
 /// when it was cut; for quoting outside input in messages.
 std::string Shorten(std::string_view s, size_t max = 80);

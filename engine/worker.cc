@@ -60,6 +60,7 @@ struct Worker::Held {
   Steady::time_point kill_by;  // stop the try unless its lease is renewed before
   bool lost = false;
   std::string start_error;  // why the try could not start, reported as its failure
+  bool sensor_timed_out = false;  // a sensor past its timeout (between pokes or in one)
   std::optional<TryReport> pending_report;  // what Report() adds to ReportEnd()'s write
   int64_t shipped = 0;      // bytes of the log copied into the store
   // This pass, until it commits:
@@ -325,6 +326,7 @@ Status Worker::ReportEnd(Held& h, TaskState state, std::optional<int> exit_code,
     rep.callbacks.push_back({0, ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number,
                              event, TaskStateName(state), error, ti.queue, h.run.dag_hash, now});
   if (!rep.callbacks.empty()) callbacks_now_ = true;
+  WriteFooter(h, rep.ti, exit_code, !may_retry && state == TaskState::kFailed);
   // A success records an event of each outlet with it (never a failure).
   if (state == TaskState::kSuccess)
     for (const std::string& uri : t.outlets)
@@ -366,6 +368,7 @@ Status Worker::WaitForPoke(Held& h, const TryResult& r) {
                                   FormatDuration(*t.timeout));
     AppendLogLine(LogPath(h.ti.key(), h.ti.try_number),
                   why + (t.soft_fail ? " (soft_fail: skipped)" : ""));
+    h.sensor_timed_out = true;
     return ReportEnd(h, t.soft_fail ? TaskState::kSkipped : TaskState::kFailed, std::nullopt, why,
                      false);
   }
@@ -399,6 +402,26 @@ Status Worker::WaitForPoke(Held& h, const TryResult& r) {
   }
   reported_[{h.ti.dag_id, h.ti.run_id}].push_back({rep.ti, {}});
   return {};
+}
+
+// The closing line of a try's log: how it ended, after how long, and what
+// comes next.
+void Worker::WriteFooter(const Held& h, const TaskInstanceRecord& ti, std::optional<int> exit_code,
+                         bool no_retry) {
+  TryFooter f;
+  const TryResult r = h.reporting.value_or(TryResult{});
+  f.exit_code = exit_code;
+  f.term_signal = r.term_signal;
+  if ((r.timed_out || h.sensor_timed_out) && h.task && h.task->timeout)
+    f.timed_out_after = *h.task->timeout;
+  if (h.sensor_timed_out) f.sensor_timeout = "sensor's condition not met";
+  f.duration = std::chrono::duration_cast<Duration>(clock_.Now() - h.try_record.start_date);
+  f.state = ti.state;
+  f.try_number = ti.try_number;
+  f.max_tries = ti.max_tries;
+  f.retry_at = ti.next_try_at;
+  f.no_retry_by_rule = no_retry;
+  AppendLogLine(LogPath(ti.key(), ti.try_number), TryFooterLine(f));
 }
 
 // --- Leases and claims -----------------------------------------------------------------
@@ -572,6 +595,27 @@ Result<TryRequest> Worker::Prepare(Held& h) {
   return req;
 }
 
+// The opening lines of a try's log (a sensor's later pokes add one line).
+void Worker::WriteHeader(const Held& h, const TryRequest* req, bool repoke) {
+  std::string log = LogPath(h.ti.key(), h.ti.try_number);
+  if (repoke) {
+    AppendLogLine(log, fmt::format("poke: pid={}", h.pid));
+    return;
+  }
+  TryHeader header{h.ti.key(), h.ti.try_number, h.ti.max_tries, opts_.hostname, opts_.name,
+                   h.task ? h.task->operator_name : "", {}, h.pid, h.try_record.start_date};
+  if (req) header.argv = req->launch.argv;
+  std::vector<std::string> lines = TryHeaderLines(header);
+  // The rendered command may hold a password, masked as in the output.
+  if (req)
+    for (std::string& line : lines)
+      for (const std::string& secret : req->secrets)
+        if (secret.size() >= 3)
+          for (size_t at = line.find(secret); at != std::string::npos; at = line.find(secret, at + 3))
+            line.replace(at, secret.size(), "***");
+  AppendLogLines(log, lines);
+}
+
 Status Worker::StartTry(Held& h) {
   bool repoke = h.phase == Held::Phase::kPokeWait;
   std::string log = LogPath(h.ti.key(), h.ti.try_number);
@@ -584,19 +628,24 @@ Status Worker::StartTry(Held& h) {
   h.runner_id = next_id_++;
   if (!req) {
     h.start_error = req.error().message();
+    WriteHeader(h, nullptr, repoke);
     AppendLogLine(log, fmt::format("try {} failed before start: {}", h.ti.try_number, h.start_error));
   } else if (req->launch.argv.empty() && !req->launch.body) {
     // Nothing to run (the empty operator): the try succeeds at once.
+    WriteHeader(h, &*req, repoke);
   } else {
     req->id = h.runner_id;
     req->log_path = log;
     auto pid = runner_.Start(*req);
     if (!pid) {
       h.start_error = "cannot start: " + pid.error().message();
+      WriteHeader(h, &*req, repoke);
       AppendLogLine(log, h.start_error);
     } else {
       h.pid = *pid;
       h.pid_recorded = false;
+      // Before the runner reads the process's first output.
+      WriteHeader(h, &*req, repoke);
       if (guardian_) guardian_->Watch(h.pid, h.kill_by);
       if (observer_ && !repoke) observer_->TryStarted(h.ti.key(), h.ti.try_number, opts_.name);
       return {};

@@ -113,6 +113,9 @@ class Worker {
   Status Load(Held& h);
   Result<TryRequest> Prepare(Held& h);
   Status StartTry(Held& h);
+  void WriteHeader(const Held& h, const TryRequest* req, bool repoke);
+  void WriteFooter(const Held& h, const TaskInstanceRecord& ti, std::optional<int> exit_code,
+                   bool no_retry);
   Status StartCallback(Callback& c);
   void ShipLog(Held& h);
   void KillLost(Held& h, const std::string& why);

@@ -620,9 +620,10 @@ function runTitle(dagId, runId, ...rest) {
 
 async function tryPage(dagId, runId, taskId, tryNumber, mapIndex = -1) {
   const base = `/dags/${enc(dagId)}/dagRuns/${enc(runId)}/taskInstances/${enc(taskId)}`;
+  const tiPath = mapIndex >= 0 ? `${base}/${mapIndex}` : base;
   let ti;
   try {
-    ti = await api(mapIndex >= 0 ? `${base}/${mapIndex}` : base);
+    ti = await api(tiPath);
   } catch (err) {
     if (mapIndex < 0 && /is mapped/.test(err.message)) return mappedPage(dagId, runId, taskId);
     throw err;
@@ -631,21 +632,132 @@ async function tryPage(dagId, runId, taskId, tryNumber, mapIndex = -1) {
   const tries = el("div", { class: "tries" }, "Tries: ");
   for (let i = 1; i <= ti.try_number; i++)
     tries.append(el("a", { href: `${tiHash(dagId, runId, taskId, mapIndex)}/try/${i}`, class: i === n ? "active" : "", text: `#${i}` }));
-  const log = el("pre", { class: "log", id: "log" });
-  if (n >= 1) {
-    const body = await api(`${base}/logs/${n}${mapIndex >= 0 ? `?map_index=${mapIndex}` : ""}`);
-    log.textContent = body.content || "(this try printed nothing)";
-  } else {
-    log.textContent = "(no try yet)";
-  }
   const title = mapIndex >= 0
     ? [el("a", { href: tiHash(dagId, runId, taskId), text: taskId }), ` [${mapIndex}]`] : [taskId];
-  show(runTitle(dagId, runId, ...title),
-    el("div", { class: "muted" }, stateBox(ti.state), `${ti.state || "none"} · try ${ti.try_number} of ${ti.max_tries + 1}`,
-      ti.rendered_map_index ? ` · ${ti.rendered_map_index}` : ""),
-    markTiButtons(dagId, runId, taskId, mapIndex), tries, log);
-  autoRefresh(ti.state === "running" || ti.state === "queued" || ti.state === "scheduled" || ti.state === "up_for_retry");
+  const summary = el("div", { class: "muted", id: "ti-summary" });
+  const tiSummary = (t) => summary.replaceChildren(stateBox(t.state), `${t.state || "none"} · try ${t.try_number} of ${t.max_tries + 1}`,
+    t.rendered_map_index ? ` · ${t.rendered_map_index}` : "");
+  tiSummary(ti);
+  const viewer = logViewer();
+  show(runTitle(dagId, runId, ...title), summary, markTiButtons(dagId, runId, taskId, mapIndex), tries, viewer.node);
+  if (n < 1) {
+    viewer.note("(no try yet)");
+    autoRefresh(["running", "queued", "scheduled", "up_for_retry"].includes(ti.state));
+    return;
+  }
+  // Follows the log while the try runs; when it ends, the page refreshes as
+  // before if the task instance goes on (a retry).
+  await followLog(viewer, `${base}/logs/${n}`, mapIndex, async () => {
+    const now = await api(tiPath);
+    tiSummary(now);
+    autoRefresh(!tryNumber && ["running", "queued", "scheduled", "up_for_retry"].includes(now.state));
+  });
 }
+
+// ---- a try's log -------------------------------------------------------------
+
+// A log line: `2026-12-01T04:12:03.123Z [out] text` (stream out, err or dagctl).
+const LOG_LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) \[(out|err|dagctl)\] ?(.*)$/;
+
+// The log box: one element per line (time, stream, text; stderr and dagctl's
+// own lines styled apart), and a search field that keeps the matching lines
+// and marks the matches. Everything from the log goes in as text.
+function logViewer() {
+  const pre = el("pre", { class: "log", id: "log", "aria-live": "polite" });
+  const count = el("span", { class: "muted", id: "log-count" });
+  const search = el("input", { type: "search", id: "log-search", placeholder: "Search the log (/)", "aria-label": "Search the log" });
+  const live = el("span", { class: "muted", id: "log-live" });
+  let pending = "";  // a line not yet ended
+  let query = "";
+  const filter = (row) => {
+    const text = row.dataset.text;
+    const hit = !query || text.toLowerCase().includes(query);
+    row.hidden = !hit;
+    const body = row.querySelector(".l-text");
+    body.replaceChildren();
+    if (!query || !hit) { body.textContent = text; return hit; }
+    // Marks each match; the text between goes in as text nodes.
+    const low = text.toLowerCase();
+    let at = 0;
+    for (let i = low.indexOf(query); i >= 0; i = low.indexOf(query, at)) {
+      body.append(document.createTextNode(text.slice(at, i)), el("mark", { text: text.slice(i, i + query.length) }));
+      at = i + query.length;
+    }
+    body.append(document.createTextNode(text.slice(at)));
+    return hit;
+  };
+  const recount = () => {
+    const rows = [...pre.querySelectorAll(".l")];
+    const hits = rows.filter((r) => !r.hidden).length;
+    count.textContent = query ? `${hits} of ${rows.length} lines match` : `${rows.length} lines`;
+  };
+  search.addEventListener("input", () => {
+    query = search.value.toLowerCase();
+    for (const row of pre.querySelectorAll(".l")) filter(row);
+    recount();
+  });
+  const lineNode = (line) => {
+    const m = LOG_LINE.exec(line);
+    const stream = m ? m[2] : "dagctl";
+    // Inline, each ending in its newline: the text copies as the log it is.
+    const row = el("span", { class: `l l-${stream}` });
+    if (m) row.append(el("span", { class: "l-time", text: m[1] }), " ", el("span", { class: "l-stream", text: `[${m[2]}]` }), " ");
+    row.dataset.text = m ? m[3] : line;
+    row.append(el("span", { class: "l-text" }), "\n");
+    filter(row);
+    return row;
+  };
+  return {
+    node: el("div", { class: "log-view" },
+      el("div", { class: "log-tools" }, search, " ", count, " ", live), pre),
+    append(text) {
+      const stick = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+      const parts = (pending + text).split("\n");
+      pending = parts.pop();
+      pre.append(...parts.map(lineNode));
+      if (stick) pre.scrollTop = pre.scrollHeight;
+      recount();
+    },
+    finish() {
+      if (pending) pre.append(lineNode(pending));
+      pending = "";
+      recount();
+    },
+    note(text) { pre.replaceChildren(el("span", { class: "l-note", text })); },
+    live(on) { live.textContent = on ? "following: the try is running" : ""; },
+    search,
+  };
+}
+
+// Reads the log from its start, then what it gains every second (the API's
+// continuation_token) until end_of_log, then calls `ended`. Stops when the
+// user leaves the page.
+async function followLog(viewer, path, mapIndex, ended) {
+  const mi = mapIndex >= 0 ? `&map_index=${mapIndex}` : "";
+  let token = "";
+  let empty = true;
+  for (;;) {
+    const body = await api(`${path}?full_content=true${mi}${token ? `&token=${enc(token)}` : ""}`);
+    if (!viewer.node.isConnected) return;
+    if (body.content) { viewer.append(body.content); empty = false; }
+    token = body.continuation_token;
+    if (body.end_of_log) break;
+    viewer.live(true);
+    await new Promise((resolve) => { clearTimeout(refreshTimer); refreshTimer = setTimeout(resolve, 1000); });
+    if (!viewer.node.isConnected) return;
+  }
+  viewer.finish();
+  viewer.live(false);
+  if (empty) viewer.note("(this try printed nothing)");
+  await ended();
+}
+
+// "/" puts the cursor in the log's search field (not while typing elsewhere).
+document.addEventListener("keydown", (e) => {
+  const search = document.getElementById("log-search");
+  const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName);
+  if (e.key === "/" && search && !typing) { e.preventDefault(); search.focus(); }
+});
 
 // A mapped task in one run: its instances, each with its values and state.
 async function mappedPage(dagId, runId, taskId) {

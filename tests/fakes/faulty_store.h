@@ -446,6 +446,38 @@ class FaultyStore : public Store {
     if (auto e = Fault("DeleteVariable")) return Fail(*e);
     return inner_.DeleteVariable(key);
   }
+  Status SetDagRunByHand(const DagRunRecord& run) override {
+    if (auto e = Fault("SetDagRunByHand")) return Fail(*e);
+    return inner_.SetDagRunByHand(run);
+  }
+  Result<std::vector<RunDayCount>> CountRunsByDay(const std::string& dag_id, Timestamp from, Timestamp to) override {
+    if (auto e = Fault("CountRunsByDay", false)) return Fail(*e);
+    return inner_.CountRunsByDay(dag_id, from, to);
+  }
+  Result<std::vector<TryRecord>> ListTriesOfRun(const std::string& dag_id, const std::string& run_id) override {
+    if (auto e = Fault("ListTriesOfRun", false)) return Fail(*e);
+    return inner_.ListTriesOfRun(dag_id, run_id);
+  }
+  Result<std::vector<ConnectionRecord>> ListConnections() override {
+    if (auto e = Fault("ListConnections", false)) return Fail(*e);
+    return inner_.ListConnections();
+  }
+  Result<ConnectionRecord> GetConnection(const std::string& conn_id) override {
+    if (auto e = Fault("GetConnection", false)) return Fail(*e);
+    return inner_.GetConnection(conn_id);
+  }
+  Status CreateConnection(const ConnectionRecord& conn) override {
+    if (auto e = Fault("CreateConnection")) return Fail(*e);
+    return inner_.CreateConnection(conn);
+  }
+  Status UpdateConnection(const ConnectionRecord& conn) override {
+    if (auto e = Fault("UpdateConnection")) return Fail(*e);
+    return inner_.UpdateConnection(conn);
+  }
+  Status DeleteConnection(const std::string& conn_id) override {
+    if (auto e = Fault("DeleteConnection")) return Fail(*e);
+    return inner_.DeleteConnection(conn_id);
+  }
 
  private:
   std::optional<Error> Fault(const char* call, bool write = true) {

@@ -95,9 +95,10 @@ TEST_CASE("assets: a producer's run and a CLI event trigger the consumer, seen b
   CHECK(run_id == "dataset_triggered__" + run["logical_date"].get<std::string>());
   Output log = sb.Dagctl("logs report '" + run_id + "' report", dags);
   REQUIRE(log.exit_code == 0);
-  auto at = log.out.find("events: ");
+  std::string printed = dagctl::testing::Printed(log.out);
+  auto at = printed.find("events: ");
   REQUIRE(at != std::string::npos);
-  json triggering = json::parse(log.out.substr(at + 8, log.out.find('\n', at) - at - 8));
+  json triggering = json::parse(printed.substr(at + 8, printed.find('\n', at) - at - 8));
   CHECK(triggering["s3://wh/orders"][0]["source_dag_id"] == "producer");
   CHECK(triggering["s3://wh/orders"][0]["source_task_id"] == "load");
   CHECK(triggering["file:///exports/users.csv"][0]["extra"] == json{{"rows", 12}});

@@ -9,6 +9,7 @@
 
 using dagctl::testing::FirstRunId;
 using dagctl::testing::Output;
+using dagctl::testing::Printed;
 using dagctl::testing::Sandbox;
 using nlohmann::json;
 
@@ -111,7 +112,7 @@ TEST_CASE("variables are set, read by templates, listed and deleted") {
       << "  - {id: use, command: 'echo {{ var.region }}', depends_on: start}\n";
   REQUIRE(sb.Dagctl("run " + (sb.work() / "vars.yaml").string()).exit_code == 0);
   std::string run_id = FirstRunId(sb, "vars");
-  CHECK(sb.Dagctl("logs vars '" + run_id + "' use").out == "eu-west\n");
+  CHECK(Printed(sb.Dagctl("logs vars '" + run_id + "' use").out) == "eu-west\n");
   CHECK(sb.Dagctl("variables delete region").exit_code == 0);
   Output gone = sb.Dagctl("variables get region");
   CHECK(gone.exit_code == 1);

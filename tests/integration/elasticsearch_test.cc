@@ -12,6 +12,7 @@
 
 using dagctl::testing::FirstRunId;
 using dagctl::testing::Output;
+using dagctl::testing::Printed;
 using dagctl::testing::Sandbox;
 using nlohmann::json;
 
@@ -90,7 +91,7 @@ TEST_CASE("elasticsearch_bulk creates the index with its mapping and indexes in 
   CHECK(es.docs_["b2"]["price"] == 12.5);
   CHECK(es.bulk_requests_ == 2);
   std::string run_id = FirstRunId(sb, "index");
-  CHECK(sb.Dagctl("logs index '" + run_id + "' show").out == "indexed=3\n");
+  CHECK(Printed(sb.Dagctl("logs index '" + run_id + "' show").out) == "indexed=3\n");
 }
 
 TEST_CASE("elasticsearch_bulk fails with the first rejected document's reason") {

@@ -36,6 +36,20 @@ inline std::string ReadFile(const std::filesystem::path& p) {
   return ss.str();
 }
 
+/// What a task printed, from its log (`TIME [out] TEXT` lines): the text of
+/// its stdout and stderr lines in order, without times, markers, or dagctl's
+/// own lines (header, footer).
+inline std::string Printed(const std::string& log) {
+  std::istringstream in(log);
+  std::string out;
+  for (std::string l; std::getline(in, l);) {
+    if (l.size() < 30 || l[23] != 'Z') continue;
+    std::string rest = l.substr(25);
+    if (rest.rfind("[out] ", 0) == 0 || rest.rfind("[err] ", 0) == 0) out += rest.substr(6) + "\n";
+  }
+  return out;
+}
+
 /// A fresh DAGCTL_HOME for one test, removed afterwards.
 class Sandbox {
  public:

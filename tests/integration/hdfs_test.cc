@@ -13,6 +13,7 @@
 
 using dagctl::testing::FirstRunId;
 using dagctl::testing::Output;
+using dagctl::testing::Printed;
 using dagctl::testing::ReadFile;
 using dagctl::testing::Sandbox;
 using nlohmann::json;
@@ -99,7 +100,7 @@ TEST_CASE("hdfs over WebHDFS: mkdir, put through the datanode redirect, sensor, 
   CHECK(hdfs.files_["/raw/wrk_date=2026-08-01/a.csv"] == "id,speed\n1,93\n");
   CHECK(hdfs.files_["/raw/wrk_date=2026-08-01/b.csv"] == "id,speed\n2,71\n");
   CHECK(hdfs.users_ == std::set<std::string>{"etl"});
-  CHECK(sb.Dagctl("logs lake '" + FirstRunId(sb, "lake") + "' show").out ==
+  CHECK(Printed(sb.Dagctl("logs lake '" + FirstRunId(sb, "lake") + "' show").out) ==
         "[\"/raw/wrk_date=2026-08-01/a.csv\",\"/raw/wrk_date=2026-08-01/b.csv\"]\n");
 
   // The same files again without overwrite: the namenode's refusal is the reason.

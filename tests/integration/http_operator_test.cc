@@ -10,6 +10,7 @@
 
 using dagctl::testing::FirstRunId;
 using dagctl::testing::Output;
+using dagctl::testing::Printed;
 using dagctl::testing::ReadFile;
 using dagctl::testing::Sandbox;
 using nlohmann::json;
@@ -91,7 +92,7 @@ TEST_CASE("http: GET with a JSON check, a redirect, the body saved and pushed to
   CHECK(ReadFile(sb.work() / "saved.json") == R"({"status": "ok", "n": 3})");
   CHECK(ReadFile(sb.work() / "xcom.txt") == "{\"status\": \"ok\", \"n\": 3}\n");
   json st = States(sb, "fetch");
-  CHECK(sb.Dagctl("logs fetch '" + st["_run_id"].get<std::string>() + "' fetch").out ==
+  CHECK(Printed(sb.Dagctl("logs fetch '" + st["_run_id"].get<std::string>() + "' fetch").out) ==
         "http: GET " + base + "/old -> 200 (24 bytes)\n");
 }
 
@@ -221,10 +222,10 @@ TEST_CASE("http: a file:// URL is read by GET and appended to by POST, and the l
                        {"headers", {{"Content-Type", "application/json"}}},
                        {"body", R"({"text": "loaded 2026-05-04"})"}});
   std::string run_id = FirstRunId(sb, "files");
-  CHECK(sb.Dagctl("logs files '" + run_id + "' get").out ==
+  CHECK(Printed(sb.Dagctl("logs files '" + run_id + "' get").out) ==
         "http: GET file://" + (sb.work() / "api").string() +
             "/orders/2026-05-04.json -> read 24 bytes from a local file (no HTTP request was made)\n");
-  CHECK(sb.Dagctl("logs files '" + run_id + "' post").out ==
+  CHECK(Printed(sb.Dagctl("logs files '" + run_id + "' post").out) ==
         "http: POST file://" + hook + " -> appended the request to a local sink (no HTTP request was made)\n");
   CHECK(sb.Dagctl("logs files '" + run_id + "' missing").out.find("/orders/1999-01-01.json: no such file") !=
         std::string::npos);

@@ -10,6 +10,7 @@
 
 using dagctl::testing::FirstRunId;
 using dagctl::testing::Output;
+using dagctl::testing::Printed;
 using dagctl::testing::Sandbox;
 using nlohmann::json;
 
@@ -86,7 +87,7 @@ TEST_CASE("kafka_produce delivers JSON-lines records with keys, and they can be 
   CHECK(records[1].first == "c2");
   CHECK(records[2].second == "{\"car\": \"c1\", \"kmh\": 88}");
   std::string run_id = FirstRunId(sb, "stream");
-  CHECK(sb.Dagctl("logs stream '" + run_id + "' show").out == "sent=3\n");
+  CHECK(Printed(sb.Dagctl("logs stream '" + run_id + "' show").out) == "sent=3\n");
 }
 
 TEST_CASE("kafka_produce fails with the delivery error when the cluster cannot be reached") {
@@ -128,7 +129,7 @@ TEST_CASE("kafka_produce and elasticsearch_bulk write local sinks through file c
         "{\"index\":{\"_id\":\"a1\",\"_index\":\"products\"}}\n{\"price\":1,\"sku\":\"a1\"}\n"
         "{\"index\":{\"_id\":\"b2\",\"_index\":\"products\"}}\n{\"price\":2,\"sku\":\"b2\"}\n");
   std::string run_id = FirstRunId(sb, "local");
-  CHECK(sb.Dagctl("logs local '" + run_id + "' stream").out ==
+  CHECK(Printed(sb.Dagctl("logs local '" + run_id + "' stream").out) ==
         "kafka: local sink, no broker: appended 2 records for topic products to " + sinks + "/kafka/products.jsonl\n");
   CHECK(sb.Dagctl("logs local '" + run_id + "' index").out.find("elasticsearch: local sink, no cluster: wrote 2 documents") != std::string::npos);
 }

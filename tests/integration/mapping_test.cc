@@ -12,6 +12,7 @@
 
 using dagctl::testing::Background;
 using dagctl::testing::Output;
+using dagctl::testing::Printed;
 using dagctl::testing::ReadFile;
 using dagctl::testing::Sandbox;
 using dagctl::testing::WaitFor;
@@ -53,8 +54,8 @@ TEST_CASE("mapping: run, list, read logs per instance, and clear to expand again
   CHECK(run.out.find("(6 success)") != std::string::npos);
   std::string run_id = dagctl::testing::FirstRunId(sb, "convert", dags);
 
-  CHECK(sb.Dagctl("logs convert '" + run_id + "' total", dags).out == R"(["a-eu","a-us","b-eu","b-us"])" "\n");
-  CHECK(sb.Dagctl("logs convert '" + run_id + "' convert --map-index 2", dags).out == "b-eu\n");
+  CHECK(Printed(sb.Dagctl("logs convert '" + run_id + "' total", dags).out) == R"(["a-eu","a-us","b-eu","b-us"])" "\n");
+  CHECK(Printed(sb.Dagctl("logs convert '" + run_id + "' convert --map-index 2", dags).out) == "b-eu\n");
   Output whole = sb.Dagctl("logs convert '" + run_id + "' convert", dags);
   CHECK(whole.exit_code == 1);
   CHECK(whole.err == "dagctl: task 'convert' is mapped (4 instances in run '" + run_id +
@@ -74,7 +75,7 @@ TEST_CASE("mapping: run, list, read logs per instance, and clear to expand again
   CHECK(tasks.find("convert[0]  success  2") != std::string::npos);
   CHECK(tasks.find("convert[1]  success  2") != std::string::npos);
   CHECK(tasks.find("convert[2]") == std::string::npos);
-  CHECK(sb.Dagctl("logs convert '" + run_id + "' total", dags).out == R"(["x-eu","x-us"])" "\n");
+  CHECK(Printed(sb.Dagctl("logs convert '" + run_id + "' total", dags).out) == R"(["x-eu","x-us"])" "\n");
 
   // No file: the mapped task is skipped, and so is its all_success downstream.
   WriteDag(sb, "[]");
@@ -113,7 +114,7 @@ TEST_CASE("mapping: serve answers listMapped, one instance and its log over HTTP
   CHECK(json::parse(one->body)["state"] == "success");
   auto log = http.Get((base + "/logs/1?map_index=1").c_str(), {{"Accept", "text/plain"}});
   REQUIRE(log);
-  CHECK(log->body == "a-us\n");
+  CHECK(dagctl::testing::Printed(log->body) == "a-us\n");
   auto whole = http.Get(base.c_str());
   REQUIRE(whole);
   CHECK(whole->status == 404);

@@ -11,6 +11,7 @@
 
 using dagctl::testing::FirstRunId;
 using dagctl::testing::Output;
+using dagctl::testing::Printed;
 using dagctl::testing::ReadFile;
 using dagctl::testing::Sandbox;
 using dagctl::testing::FreePort;
@@ -119,7 +120,7 @@ void CheckWarehouse(Sandbox& sb, const std::string& conn_uri, const std::string&
   CHECK(o.exit_code == 1);  // broken is a leaf, and it fails
   std::string run_id = FirstRunId(sb, "dw");
   INFO("load's log: " << sb.Dagctl("logs dw '" + run_id + "' load").out);
-  CHECK(sb.Dagctl("logs dw '" + run_id + "' show").out == "total=7\n");
+  CHECK(Printed(sb.Dagctl("logs dw '" + run_id + "' show").out) == "total=7\n");
   std::string log = sb.Dagctl("logs dw '" + run_id + "' broken").out;
   CHECK(log.find("sql: statement 2 of 2 failed, everything rolled back: " + missing_table_error) !=
         std::string::npos);

@@ -41,10 +41,10 @@ TEST_CASE("serve: a run triggered over the API is run by the scheduler, and its 
   }, 10));
   auto log = http.Get((run_path + "/taskInstances/hello/logs/1").c_str());
   REQUIRE(log);
-  CHECK(json::parse(log->body)["content"] == "hello n=42\n");
+  CHECK(dagctl::testing::Printed(json::parse(log->body)["content"]) == "hello n=42\n");
   auto text = http.Get((run_path + "/taskInstances/hello/logs/1").c_str(), {{"Accept", "text/plain"}});
   REQUIRE(text);
-  CHECK(text->body == "hello n=42\n");
+  CHECK(dagctl::testing::Printed(text->body) == "hello n=42\n");
   CHECK(text->get_header_value("Content-Type").rfind("text/plain", 0) == 0);
   CHECK(serve.Signal(SIGTERM) == 0);
 }
@@ -275,6 +275,7 @@ TEST_CASE("serve: a connection created over the API is what {{ conn.ID.FIELD }} 
   REQUIRE(WaitFor([&] { return GetJson(http, run_path)["state"] != "queued" &&
                                GetJson(http, run_path)["state"] != "running"; }, 15));
   CHECK(GetJson(http, run_path)["state"] == "success");
-  CHECK(GetJson(http, run_path + "/taskInstances/show/logs/1")["content"] == "host=minio port=9000\n");
+  CHECK(dagctl::testing::Printed(GetJson(http, run_path + "/taskInstances/show/logs/1")["content"]) ==
+        "host=minio port=9000\n");
   CHECK(serve.Signal(SIGTERM) == 0);
 }

@@ -28,8 +28,10 @@ YAML
 "$dagctl" run "$work/count.yaml" >/dev/null 2>&1 && rc=0 || rc=$?
 check "the DAG with the plug-in operator succeeds" 0 "$rc"
 run_id=$("$dagctl" runs count --limit 1 | awk 'NR == 2 {print $1}')
-check "XCom from the plug-in reaches downstream" "words=4" "$("$dagctl" logs count "$run_id" show)"
-check "the plug-in's log" "word_count: $work/words.txt has 4 words" "$("$dagctl" logs count "$run_id" count)"
+# What the task printed: the text of the log's [out] and [err] lines.
+printed() { "$dagctl" logs count "$run_id" "$1" | sed -n 's/^[^ ]* \[\(out\|err\)\] //p'; }
+check "XCom from the plug-in reaches downstream" "words=4" "$(printed show)"
+check "the plug-in's log" "word_count: $work/words.txt has 4 words" "$(printed count)"
 
 cat > "$work/neg.yaml" <<YAML
 tasks:

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <regex>
 #include <filesystem>
 #include <fstream>
 #include <algorithm>
@@ -16,6 +17,8 @@
 #include "engine/connection.h"
 #include "engine/executor.h"
 #include "engine/log_file.h"
+#include "engine/text.h"
+#include "engine/try_log.h"
 #include "engine/runs.h"
 #include "engine/store/sql_store.h"
 #include "fakes/fake_try_runner.h"
@@ -222,7 +225,10 @@ TEST_CASE("api: trigger, list and read runs and task instances, logs, clear") {
   CHECK(ti["try_number"] == 1);
   std::string log_path = "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/logs/{task_try_number}";
   json log = h.Call("GET", "/dags/etl/dagRuns/" + rid + "/taskInstances/extract/logs/1", log_path, 200);
-  CHECK(log["content"] == "[dagctl] hello <script>\n");
+  // The try's header and footer, then the line written here, each with its time.
+  CHECK(std::regex_search(log["content"].get<std::string>(),
+                          std::regex(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[dagctl\] try 1 of \d+: )")));
+  CHECK(std::regex_search(log["content"].get<std::string>(), std::regex(R"(Z \[dagctl\] hello <script>\n$)")));
   h.Call("GET", "/dags/etl/dagRuns/" + rid + "/taskInstances/extract/logs/2", log_path, 404);
   h.Call("GET", "/dags/etl/dagRuns/" + rid + "/taskInstances/extract/logs/x", log_path, 400);
 
@@ -406,7 +412,8 @@ TEST_CASE("api: a mapped task's instances: listMapped, one by map index, its log
   h.Call("GET", base + "/each/-3", one_path, 400);
 
   std::string log_path = ti_path + "/logs/{task_try_number}";
-  CHECK(h.Call("GET", base + "/each/logs/1?map_index=2", log_path, 200)["content"] == "[dagctl] third\n");
+  CHECK(std::regex_search(h.Call("GET", base + "/each/logs/1?map_index=2", log_path, 200)["content"].get<std::string>(),
+                          std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[dagctl\] third\n$)")));
   h.Call("GET", base + "/each/logs/1", log_path, 404);
 
   json grid = h.Call("GET", "/ui/grid/other", "", 200);
@@ -503,6 +510,46 @@ TEST_CASE("api: a log over 16 MiB comes back as its last 16 MiB, after a line sa
   CHECK(content.substr(0, note.size()) == note);
   CHECK(content.size() == note.size() + 16'777'200);
   CHECK(content.substr(note.size(), line.size()) == line);  // from a line start
+}
+
+TEST_CASE("api: a log is read on from the continuation_token; full_content reads a big log in chunks") {
+  ApiHarness h;
+  h.Call("POST", "/dags/etl/dagRuns", "/dags/{dag_id}/dagRuns", 200, R"({"dag_run_id": "big"})");
+  FakeTryRunner runner(h.clock());
+  h.Execute("big", runner);
+  std::string path =
+      "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/logs/{task_try_number}";
+  std::string url = "/dags/etl/dagRuns/big/taskInstances/extract/logs/1";
+  fs::path file = TryLogPath(h.logs().string(), "etl", "big", "extract", 1);
+  std::string first = ReadFileLimited(file.string(), 1 << 20).value();
+  json a = h.Call("GET", url, path, 200);
+  CHECK(a["content"] == first);
+  CHECK(a["end_of_log"] == true);  // the try has ended
+  // What is added later comes from the token on, and only that.
+  AppendLogLine(file.string(), "a line added later");
+  json b = h.Call("GET", url + "?token=" + a["continuation_token"].get<std::string>(), path, 200);
+  CHECK(std::regex_match(b["content"].get<std::string>(), std::regex(R"(\S+Z \[dagctl\] a line added later\n)")));
+  json c = h.Call("GET", url + "?token=" + b["continuation_token"].get<std::string>(), path, 200);
+  CHECK(c["content"] == "");
+  CHECK(c["end_of_log"] == true);
+  CHECK(h.Call("GET", url + "?token=garbled", path, 400)["detail"] ==
+        "Bad Signature. Please use only the tokens provided by the API.");
+  h.Call("GET", url + "?full_content=maybe", path, 400);
+
+  // 18,000,000 bytes: full_content returns it from the start in chunks of at
+  // most 16 MiB that end on a line, end_of_log only with the last.
+  std::string line = std::string(99, 'x') + "\n";
+  {
+    std::ofstream log(file, std::ios::trunc);
+    for (int i = 0; i < 180'000; ++i) log << line;
+  }
+  json d = h.Call("GET", url + "?full_content=true", path, 200);
+  std::string part1 = d["content"];
+  CHECK(part1.size() == 16'777'200);
+  CHECK(d["end_of_log"] == false);
+  json e = h.Call("GET", url + "?token=" + d["continuation_token"].get<std::string>(), path, 200);
+  CHECK(e["content"].get<std::string>().size() == 18'000'000 - 16'777'200);
+  CHECK(e["end_of_log"] == true);
 }
 
 TEST_CASE("api: a DAG's file_token opens its source at /dagSources, as JSON or text/plain") {
