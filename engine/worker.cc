@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <thread>
 
 #include "engine/try_log.h"
 #include "engine/guardian.h"
@@ -124,7 +125,7 @@ void Worker::Ended(std::vector<TryResult> ended) {
   if (const char* pause = getenv("DAGCTL_TEST_PAUSE_BEFORE_RECORD"); pause && !ended.empty()) {
     fmt::print(stderr, "dagctl: test: {} tries ended; pausing {} s before recording them\n",
                ended.size(), pause);
-    sleep(static_cast<unsigned>(atoi(pause)));
+    std::this_thread::sleep_for(std::chrono::duration<double>(atof(pause)));
   }
   // Kept until a pass that reports them commits.
   unreported_.insert(unreported_.end(), std::make_move_iterator(ended.begin()),
