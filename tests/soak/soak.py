@@ -164,13 +164,19 @@ class Soak:
                 self.start_engine()
 
     def settle(self):
-        # No new runs; let the engine finish what there is.
+        # No new runs (an end_date now; a paused DAG would leave its queued
+        # runs queued); let the engine finish what there is.
+        end = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         for i in range(self.args.dags):
-            self.dagctl_cmd("pause", f"soak_{i}")
+            path = os.path.join(self.dags, f"soak_{i}.yaml")
+            with open(path) as f:
+                text = f.read()
+            with open(path, "w") as f:
+                f.write(text.replace("catchup: true\n", f"catchup: true\nend_date: {end}\n"))
         deadline = time.monotonic() + self.args.settle
-        while time.monotonic() < deadline:
-            if self.unfinished_runs() == 0:
-                break
+        quiet = 0
+        while time.monotonic() < deadline and quiet < 3:
+            quiet = quiet + 1 if self.unfinished_runs() == 0 else 0
             time.sleep(1)
         self.engine.send_signal(signal.SIGTERM)
         try:
