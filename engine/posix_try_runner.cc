@@ -159,8 +159,8 @@ void SetUpChild(const char* cwd, int out_fd, int err_fd) {
 // A try with an outcome file runs under a keeper: a process forked from the
 // engine, in a process group of its own, that starts the try (in the try's
 // group), relays its stdout to the engine, and when it ends writes how
-// (exit status, last stdout line) to the outcome file — atomically, with
-// fsync and rename — before exiting with the same status. So the outcome
+// (exit status, last stdout line) to the outcome file — atomically, by
+// rename, and with fsync when asked — before exiting with the same status. So the outcome
 // is on disk before the engine can learn of it, and a try that finished is
 // never taken for lost because the engine died before recording it.
 //
@@ -175,6 +175,7 @@ struct KeeperPlan {
   const char* dir;
   const char* tag;
   pid_t engine;
+  bool sync;  // fsync the file and its folder (survives a power loss, ~2 fsyncs per try)
 };
 
 volatile sig_atomic_t g_keeper_orphaned = 0;
@@ -273,9 +274,12 @@ void KeeperWriteOutcome(const KeeperPlan& p, int status) {
   int fd = open(p.tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return;
   WriteAll(fd, g_outcome, at);
-  bool synced = fsync(fd) == 0;
+  bool synced = !p.sync || fsync(fd) == 0;
   close(fd);
-  if (!synced || rename(p.tmp_path, p.final_path) != 0) return;
+  // The rename makes it whole or absent for every other process (the
+  // reader also checks its end). Without fsync a power loss may take it:
+  // the try then counts as lost, as it would without the file.
+  if (!synced || rename(p.tmp_path, p.final_path) != 0 || !p.sync) return;
   int dir = open(p.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir >= 0) {
     fsync(dir);
@@ -389,7 +393,7 @@ Result<int> PosixTryRunner::Start(const TryRequest& req) {
     std::filesystem::create_directories(dir, ec);
     tmp_path = req.outcome_path + ".tmp";
     plan = {tmp_path.c_str(), req.outcome_path.c_str(), dir.c_str(), req.outcome_tag.c_str(),
-            getpid()};
+            getpid(), opts_.sync_outcomes};
     if (pipe2(pid_pipe, O_CLOEXEC) != 0) pid_pipe[0] = pid_pipe[1] = -1;
   }
   bool kept = pid_pipe[0] >= 0;
@@ -672,6 +676,11 @@ std::vector<TryResult> PosixTryRunner::TerminateAll() {
 }
 
 }  // namespace
+
+bool SyncOutcomesByDefault() {
+  const char* v = getenv("DAGCTL_SYNC_OUTCOMES");
+  return v && std::string(v) == "1";
+}
 
 bool StopSignalled() {
   InstallHandlers(true);
