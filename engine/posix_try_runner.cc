@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <map>
 
 #include "engine/log_file.h"
@@ -85,7 +86,8 @@ enum Stream { kStdout, kStderr, kChannel, kStreams };
 
 struct Child {
   uint64_t id = 0;
-  pid_t pid = -1;
+  pid_t pid = -1;   // the process we wait for: the try's, or its keeper's
+  pid_t pgid = -1;  // the try's process group, which Kill and timeouts signal
   int fds[kStreams] = {-1, -1, -1};  // read ends; kChannel only for bodies
   std::string log_path;
   int log_fd = -1;        // opened on the first byte of output
@@ -112,6 +114,8 @@ class PosixTryRunner : public TryRunner {
   ~PosixTryRunner() override { TerminateAll(); }
 
   Result<int> Start(const TryRequest& req) override;
+  Result<int> Started(const TryRequest& req, pid_t pid, pid_t pgid, int out[2], int err[2],
+                      int ctl[2], int spawn_errno);
   std::vector<TryResult> Wait(std::optional<Timestamp> deadline, int wake_fd) override;
   void Kill(uint64_t id) override;
   std::vector<TryResult> TerminateAll() override;
@@ -143,12 +147,221 @@ void SetUpChild(const char* cwd, int out_fd, int err_fd) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGCHLD}) signal(sig, SIG_DFL);
+  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGCHLD, SIGHUP, SIGUSR1}) signal(sig, SIG_DFL);
   if (cwd[0] && chdir(cwd) != 0) {
     const char msg[] = "dagctl: cannot change to the task's working directory\n";
     [[maybe_unused]] auto n = write(2, msg, sizeof msg - 1);
     _exit(126);
   }
+}
+
+
+// --- The keeper ------------------------------------------------------------------
+//
+// A try with an outcome file runs under a keeper: a process forked from the
+// engine, in a process group of its own, that starts the try (in the try's
+// group), relays its stdout to the engine, and when it ends writes how
+// (exit status, last stdout line) to the outcome file — atomically, by
+// rename, and with fsync when asked — before exiting with the same status. So the outcome
+// is on disk before the engine can learn of it, and a try that finished is
+// never taken for lost because the engine died before recording it.
+//
+// When the engine dies (PDEATHSIG: SIGUSR1) while the try still runs, the
+// keeper kills the try's group (as the engine's guardian does) and writes
+// nothing: the try is lost and retried, and never runs beside its retry. The keeper was forked from a
+// process that may have threads: system calls only.
+
+struct KeeperPlan {
+  const char* tmp_path;
+  const char* final_path;
+  const char* dir;
+  const char* tag;
+  pid_t engine;
+  bool sync;  // fsync the file and its folder (survives a power loss, ~2 fsyncs per try)
+};
+
+volatile sig_atomic_t g_keeper_orphaned = 0;
+
+void OnKeeperSignal(int sig) {
+  if (sig == SIGUSR1) g_keeper_orphaned = 1;
+}
+
+// The try's stdout as the keeper tracks it (the last non-empty line).
+char g_partial[kMaxLine];
+size_t g_partial_len = 0;
+char g_last[kMaxLine];
+size_t g_last_len = 0;
+
+void KeeperTrack(const char* data, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (data[i] == '\n') {
+      if (g_partial_len && g_partial[g_partial_len - 1] == '\r') --g_partial_len;
+      if (g_partial_len) {
+        memcpy(g_last, g_partial, g_partial_len);
+        g_last_len = g_partial_len;
+      }
+      g_partial_len = 0;
+    } else if (g_partial_len < kMaxLine) {
+      g_partial[g_partial_len++] = data[i];
+    }
+  }
+}
+
+void WriteAll(int fd, const char* data, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, data, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;  // the engine is gone: keep the try's output to ourselves
+    data += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
+// Reads what the try wrote and passes it on; false at EOF.
+bool KeeperRelay(int from, int to) {
+  char buf[16384];
+  while (true) {
+    ssize_t n = read(from, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return true;  // EAGAIN
+    if (n == 0) return false;
+    KeeperTrack(buf, static_cast<size_t>(n));
+    WriteAll(to, buf, static_cast<size_t>(n));
+  }
+}
+
+size_t AppendText(char* out, size_t at, size_t cap, const char* s, size_t n) {
+  if (at + n > cap) n = cap - at;
+  memcpy(out + at, s, n);
+  return at + n;
+}
+
+size_t AppendNumber(char* out, size_t at, size_t cap, uint64_t v) {
+  char digits[24];
+  size_t n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v);
+  char text[24];
+  for (size_t i = 0; i < n; ++i) text[i] = digits[n - 1 - i];
+  return AppendText(out, at, cap, text, n);
+}
+
+char g_outcome[kMaxLine + 4096];
+
+// The format ReadTryOutcome reads; written to a temporary name, synced, renamed.
+void KeeperWriteOutcome(const KeeperPlan& p, int status) {
+  constexpr size_t cap = sizeof g_outcome;
+  size_t at = 0;
+  auto text = [&](const char* s) { at = AppendText(g_outcome, at, cap, s, strlen(s)); };
+  text("dagctl-try-outcome 1\ntag ");
+  text(p.tag);
+  if (WIFEXITED(status)) {
+    text("\nexit ");
+    at = AppendNumber(g_outcome, at, cap, static_cast<uint64_t>(WEXITSTATUS(status)));
+  } else {
+    text("\nsignal ");
+    at = AppendNumber(g_outcome, at, cap, static_cast<uint64_t>(WTERMSIG(status)));
+  }
+  if (g_partial_len) {
+    memcpy(g_last, g_partial, g_partial_len);
+    g_last_len = g_partial_len;
+  }
+  text("\nreturn_value ");
+  at = AppendNumber(g_outcome, at, cap, g_last_len);
+  text("\n");
+  at = AppendText(g_outcome, at, cap, g_last, g_last_len);
+  text("end\n");
+  int fd = open(p.tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  WriteAll(fd, g_outcome, at);
+  bool synced = !p.sync || fsync(fd) == 0;
+  close(fd);
+  // The rename makes it whole or absent for every other process (the
+  // reader also checks its end). Without fsync a power loss may take it:
+  // the try then counts as lost, as it would without the file.
+  if (!synced || rename(p.tmp_path, p.final_path) != 0 || !p.sync) return;
+  int dir = open(p.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    fsync(dir);
+    close(dir);
+  }
+}
+
+// The keeper's life: start the try, report its pid on `pid_fd`, relay its
+// stdout to `out_fd` until it ends, write the outcome, exit as it did.
+[[noreturn]] void KeepTry(const KeeperPlan& p, const char* cwd, const Launch& launch,
+                          char** argv, char** envp, int out_fd, int err_fd, int ctl_fd, int pid_fd) {
+  setpgid(0, 0);  // not the try's group: what stops the try does not stop us
+  struct sigaction sa {};
+  sa.sa_handler = OnKeeperSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGUSR1, &sa, nullptr);
+  sigaction(SIGCHLD, &sa, nullptr);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) signal(sig, SIG_IGN);
+  sigset_t wake, during_wait;
+  sigemptyset(&wake);
+  sigaddset(&wake, SIGUSR1);
+  sigaddset(&wake, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &wake, &during_wait);
+  sigdelset(&during_wait, SIGUSR1);
+  sigdelset(&during_wait, SIGCHLD);
+  prctl(PR_SET_PDEATHSIG, SIGUSR1);
+  if (getppid() != p.engine) g_keeper_orphaned = 1;
+  int rel[2];
+  pid_t t = -1;
+  if (pipe2(rel, O_CLOEXEC) == 0) t = launch.body ? fork() : vfork();
+  if (t == 0) {
+    SetUpChild(cwd, rel[1], err_fd);
+    if (!launch.body) {
+      execve(argv[0], argv, envp);
+      const char msg[] = "dagctl: cannot execute the task's program\n";
+      [[maybe_unused]] auto n = write(2, msg, sizeof msg - 1);
+      _exit(127);
+    }
+    environ = envp;
+    PipeChannel channel(ctl_fd);
+    int code = launch.body(channel);
+    fflush(stdout);
+    fflush(stderr);
+    _exit(code);
+  }
+  WriteAll(pid_fd, reinterpret_cast<const char*>(&t), sizeof t);
+  if (t < 0) _exit(127);
+  setpgid(t, t);
+  // Hold nothing of the engine's (its database, its listening socket).
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int fd = 0; fd < 3; ++fd) dup2(devnull, fd);
+  for (int fd = 3; fd < 1024; ++fd)
+    if (fd != rel[0] && fd != out_fd) close(fd);
+  fcntl(rel[0], F_SETFL, fcntl(rel[0], F_GETFL) | O_NONBLOCK);
+  bool open_pipe = true, killed = false;
+  int status = 0;
+  while (waitpid(t, &status, WNOHANG) != t) {
+    if (g_keeper_orphaned && !killed) {
+      kill(-t, SIGKILL);  // the engine died with the try running: it is lost
+      killed = true;
+    }
+    pollfd pf{open_pipe ? rel[0] : -1, POLLIN, 0};
+    timespec second{1, 0};
+    ppoll(&pf, 1, &second, &during_wait);
+    if (open_pipe && pf.revents) open_pipe = KeeperRelay(rel[0], out_fd);
+  }
+  if (open_pipe) KeeperRelay(rel[0], out_fd);  // what is left, without waiting
+  // Only a try that ended by itself is put on record. One a signal ended
+  // was stopped by its engine (a timeout: the engine records it), by the
+  // engine's death (lost), or by someone else: without its engine, it counts
+  // as lost (the engine's death and the kill of its group come together).
+  if (WIFEXITED(status)) KeeperWriteOutcome(p, status);
+  if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+  int sig = WTERMSIG(status);
+  signal(sig, SIG_DFL);
+  sigset_t all;
+  sigemptyset(&all);
+  sigprocmask(SIG_SETMASK, &all, nullptr);
+  kill(getpid(), sig);
+  _exit(128 + sig);
 }
 
 Result<int> PosixTryRunner::Start(const TryRequest& req) {
@@ -171,6 +384,42 @@ Result<int> PosixTryRunner::Start(const TryRequest& req) {
   envp.push_back(nullptr);
   std::string cwd = req.launch.cwd.empty() ? req.cwd : req.launch.cwd;
 
+  // A try with an outcome file runs under a keeper (forked: it runs code of
+  // ours), which reports the try's pid on a pipe.
+  int pid_pipe[2] = {-1, -1};
+  std::string tmp_path, dir;
+  KeeperPlan plan{};
+  if (!req.outcome_path.empty()) {
+    std::error_code ec;
+    dir = std::filesystem::path(req.outcome_path).parent_path().string();
+    std::filesystem::create_directories(dir, ec);
+    tmp_path = req.outcome_path + ".tmp";
+    plan = {tmp_path.c_str(), req.outcome_path.c_str(), dir.c_str(), req.outcome_tag.c_str(),
+            getpid(), opts_.sync_outcomes};
+    if (pipe2(pid_pipe, O_CLOEXEC) != 0) pid_pipe[0] = pid_pipe[1] = -1;
+  }
+  bool kept = pid_pipe[0] >= 0;
+  if (kept) {
+    pid_t keeper = fork();
+    if (keeper == 0)
+      KeepTry(plan, cwd.c_str(), req.launch, argv.data(), envp.data(), out[1], err[1], ctl[1],
+              pid_pipe[1]);
+    close(pid_pipe[1]);
+    pid_t try_pid = -1;
+    if (keeper > 0) {
+      setpgid(keeper, keeper);
+      size_t got = 0;
+      while (got < sizeof try_pid) {
+        ssize_t n = read(pid_pipe[0], reinterpret_cast<char*>(&try_pid) + got, sizeof try_pid - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += static_cast<size_t>(n);
+      }
+      if (got < sizeof try_pid) try_pid = -1;
+    }
+    close(pid_pipe[0]);
+    return Started(req, keeper, try_pid > 0 ? try_pid : keeper, out, err, ctl, errno);
+  }
   // A program is started with vfork (no copy of the engine's memory; the child
   // only makes system calls until exec). A body needs its own memory: fork.
   pid_t pid = req.launch.body ? fork() : vfork();
@@ -191,6 +440,14 @@ Result<int> PosixTryRunner::Start(const TryRequest& req) {
     _exit(code);
   }
   int spawn_errno = errno;
+  if (pid > 0) setpgid(pid, pid);  // also in the parent, so a kill right away finds the group
+  return Started(req, pid, pid, out, err, ctl, spawn_errno);
+}
+
+// Takes on a child just forked (`pid`, the try in group `pgid`); closes the
+// pipes' write ends.
+Result<int> PosixTryRunner::Started(const TryRequest& req, pid_t pid, pid_t pgid, int out[2],
+                                    int err[2], int ctl[2], int spawn_errno) {
   for (int fd : {out[1], err[1], ctl[1]})
     if (fd >= 0) close(fd);
   if (pid < 0) {
@@ -198,10 +455,10 @@ Result<int> PosixTryRunner::Start(const TryRequest& req) {
       if (fd >= 0) close(fd);
     return Fail(Error::IOError(fmt::format("cannot start a process: {}", strerror(spawn_errno))));
   }
-  setpgid(pid, pid);  // also in the parent, so a kill right away finds the group
   Child& c = children_[req.id];
   c.id = req.id;
   c.pid = pid;
+  c.pgid = pgid;
   c.fds[kStdout] = out[0];
   c.fds[kStderr] = err[0];
   c.fds[kChannel] = ctl[0];
@@ -209,7 +466,7 @@ Result<int> PosixTryRunner::Start(const TryRequest& req) {
   for (const std::string& secret : req.secrets)
     if (secret.size() >= 3) c.secrets.push_back(secret);  // shorter ones would mask too much
   if (req.timeout) c.deadline = std::chrono::steady_clock::now() + *req.timeout;
-  return pid;
+  return pgid;
 }
 
 // Appends whole lines to the log, each stamped with the time it was read and
@@ -316,10 +573,10 @@ void PosixTryRunner::EnforceTimeouts(SteadyTime now) {
     if (c.exited) continue;
     if (c.deadline && !c.timed_out && now >= *c.deadline) {
       c.timed_out = true;
-      kill(-c.pid, SIGTERM);
+      kill(-c.pgid, SIGTERM);
       c.kill_at = now + opts_.kill_grace;
     } else if (c.kill_at && now >= *c.kill_at) {
-      kill(-c.pid, SIGKILL);
+      kill(-c.pgid, SIGKILL);
       c.kill_at.reset();
     }
   }
@@ -338,7 +595,7 @@ TryResult PosixTryRunner::Finish(Child& c) {
   }
   for (int stream : {kStdout, kStderr}) WriteLog(c, stream, "", 0, true);
   // Leave nothing of a try that was stopped behind.
-  if (c.timed_out || c.killed) kill(-c.pid, SIGKILL);
+  if (c.timed_out || c.killed) kill(-c.pgid, SIGKILL);
   if (!c.partial.empty()) c.last_line = c.partial;
   if (c.log_fd >= 0) close(c.log_fd);
   if (c.log_lost > 0) {
@@ -373,7 +630,7 @@ std::vector<TryResult> PosixTryRunner::CollectFinished() {
 void PosixTryRunner::Kill(uint64_t id) {
   auto it = children_.find(id);
   if (it == children_.end() || it->second.exited || it->second.kill_at) return;
-  kill(-it->second.pid, SIGTERM);
+  kill(-it->second.pgid, SIGTERM);
   it->second.killed = true;
   it->second.kill_at = std::chrono::steady_clock::now() + opts_.kill_grace;
   it->second.deadline.reset();
@@ -430,7 +687,7 @@ std::vector<TryResult> PosixTryRunner::TerminateAll() {
   auto now = std::chrono::steady_clock::now();
   for (auto& [id, c] : children_) {
     if (c.exited) continue;
-    kill(-c.pid, SIGTERM);
+    kill(-c.pgid, SIGTERM);
     c.killed = true;
     c.kill_at = now + opts_.kill_grace;
     c.deadline.reset();
@@ -449,6 +706,11 @@ std::vector<TryResult> PosixTryRunner::TerminateAll() {
 }
 
 }  // namespace
+
+bool SyncOutcomesByDefault() {
+  const char* v = getenv("DAGCTL_SYNC_OUTCOMES");
+  return v && std::string(v) == "1";
+}
 
 bool StopSignalled() {
   InstallHandlers(true);

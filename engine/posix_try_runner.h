@@ -8,9 +8,16 @@
 
 namespace dagctl {
 
+/// True when DAGCTL_SYNC_OUTCOMES=1 is set.
+bool SyncOutcomesByDefault();
+
 struct PosixTryRunnerOptions {
   Duration kill_grace = std::chrono::seconds(5);  ///< SIGTERM -> SIGKILL delay.
   bool handle_stop_signals = true;                ///< Turn SIGINT/SIGTERM into StopRequested().
+  /// fsync each try's outcome file and its folder, so it also survives a
+  /// power loss (two fsyncs per try); default: DAGCTL_SYNC_OUTCOMES=1 in the
+  /// environment. Without, it survives the engine's death, not the machine's.
+  bool sync_outcomes = SyncOutcomesByDefault();
 };
 
 /// One per process is enough; it installs SIGCHLD (and stop-signal) handlers.

@@ -23,6 +23,11 @@ struct TryRequest {
   std::string log_path;  ///< stdout and stderr are appended here; created on first output.
   std::optional<Duration> timeout;
   std::vector<std::string> secrets;  ///< Masked as *** in the log (passwords, tokens).
+  /// When set, a keeper process watches the try and writes how it ended to
+  /// this file (see try_outcome.h), tagged with `outcome_tag`, before the
+  /// engine learns of it; the file survives the engine's death.
+  std::string outcome_path;
+  std::string outcome_tag;
 };
 
 struct TryResult {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <thread>
 
 #include "engine/try_log.h"
 #include "engine/guardian.h"
@@ -120,6 +121,13 @@ Worker::Held* Worker::Find(uint64_t runner_id) {
 // --- One pass ------------------------------------------------------------------
 
 void Worker::Ended(std::vector<TryResult> ended) {
+  // A fault hook for the tests: the window between a try's end and its
+  // record, held open so that a test can kill the engine inside it.
+  if (const char* pause = getenv("DAGCTL_TEST_PAUSE_BEFORE_RECORD"); pause && !ended.empty()) {
+    fmt::print(stderr, "dagctl: test: {} tries ended; pausing {} s before recording them\n",
+               ended.size(), pause);
+    std::this_thread::sleep_for(std::chrono::duration<double>(atof(pause)));
+  }
   // Kept until a pass that reports them commits.
   unreported_.insert(unreported_.end(), std::make_move_iterator(ended.begin()),
                      std::make_move_iterator(ended.end()));
@@ -128,6 +136,7 @@ void Worker::Ended(std::vector<TryResult> ended) {
 Status Worker::Report() {
   // A pass reports what ended (and what earlier failed passes could not),
   // renews leases and the heartbeat when due, then fills its free slots.
+  if (auto st = AdoptEnded(); !st) return st;
   std::vector<TryResult> results = unreported_;
   if (!results.empty()) poll_now_ = true;  // slots were freed
   // In run order: reports lock their runs' rows, and every process locks
@@ -500,6 +509,57 @@ Status Worker::Reconcile() {
   return {};
 }
 
+// Tries whose process ended (its keeper wrote the outcome file next to the
+// log, on this machine) while the process that held them died before
+// recording it: this worker takes them over and records that outcome, the
+// same way as its own tries'. Looked for every pass, before the scheduler
+// of the same pass would count them lost.
+Status Worker::AdoptEnded() {
+  if (opts_.local_only) return {};  // dagctl run: its own runs only
+  auto orphans = store_.ListUnrecordedTries(opts_.name);
+  if (!orphans) return Fail(orphans.error());
+  for (TaskInstanceRecord& ti : *orphans) {
+    if (held_.count({ti.key(), ti.fence})) continue;  // ours, and we live
+    std::string path = TryOutcomePath(LogPath(ti.key(), ti.try_number));
+    auto outcome = ReadTryOutcome(path);
+    if (!outcome || outcome->tag != TryOutcomeTag(ti)) continue;
+    if (auto st = Adopt(std::move(ti), *outcome, path); !st) return st;
+  }
+  return {};
+}
+
+Status Worker::Adopt(TaskInstanceRecord ti, const TryOutcomeFile& outcome, const std::string& path) {
+  auto h = std::make_unique<Held>();
+  h->ti = ti;
+  if (!Load(*h)) return {};  // its DAG version is not here: the scheduler ends it as lost
+  auto taken = store_.AdoptTry(ti, opts_.name, opts_.hostname, opts_.lease);
+  if (!taken) return Fail(taken.error());
+  if (!*taken) return {};
+  std::string dead = ti.worker;
+  h->ti.worker = opts_.name;
+  h->ti.hostname = opts_.hostname;
+  h->claimed_now = true;
+  h->phase = Held::Phase::kRunning;
+  h->runner_id = next_id_++;
+  h->kill_by = Steady::now() + opts_.lease - KillMargin(opts_.lease);
+  h->try_record = {ti.dag_id,      ti.run_id, ti.task_id,   ti.map_index,
+                   ti.try_number,  TaskState::kRunning,    ti.start_date.value_or(clock_.Now()),
+                   std::nullopt,   std::nullopt,           "",
+                   ti.hostname,    ti.pid,    dead};
+  AppendLogLine(LogPath(ti.key(), ti.try_number),
+                fmt::format("{} died before recording how try {} ended; {} records it from {}",
+                            dead, ti.try_number, opts_.name,
+                            std::filesystem::path(path).filename().string()));
+  TryResult r;
+  r.id = h->runner_id;
+  r.exit_code = outcome.exit_code;
+  r.term_signal = outcome.term_signal;
+  r.return_value = outcome.return_value;
+  Held& ref = *h;
+  held_[{ti.key(), ti.fence}] = std::move(h);
+  return Report(ref, r);
+}
+
 Status Worker::Claim(const std::optional<std::vector<TiKey>>& only) {
   if (auto st = Reconcile(); !st) return st;
   Timestamp now = clock_.Now();
@@ -636,6 +696,8 @@ Status Worker::StartTry(Held& h) {
   } else {
     req->id = h.runner_id;
     req->log_path = log;
+    req->outcome_path = TryOutcomePath(log);
+    req->outcome_tag = TryOutcomeTag(h.ti);
     auto pid = runner_.Start(*req);
     if (!pid) {
       h.start_error = "cannot start: " + pid.error().message();

@@ -17,6 +17,7 @@
 #include "engine/dag_cache.h"
 #include "engine/run_observer.h"
 #include "engine/store/store.h"
+#include "engine/try_outcome.h"
 #include "engine/try_prep.h"
 #include "engine/try_runner.h"
 
@@ -109,6 +110,8 @@ class Worker {
   Status RenewLeases(Timestamp now);
   Status ClaimCallbacks();
   Status Reconcile();
+  Status AdoptEnded();
+  Status Adopt(TaskInstanceRecord ti, const TryOutcomeFile& outcome, const std::string& path);
   Status EndCallback(Callback& c, const TryResult& r);
   Status Load(Held& h);
   Result<TryRequest> Prepare(Held& h);

@@ -87,6 +87,9 @@ class SqlStore : public Store {
   Result<std::vector<TaskInstanceRecord>> ClaimTaskInstances(const ClaimSpec& spec) override;
   Result<std::vector<TaskInstanceRecord>> ClaimKeys(const ClaimSpec& spec);
   Result<std::vector<TaskInstanceRecord>> ListHeldTries(const std::string& worker) override;
+  Result<std::vector<TaskInstanceRecord>> ListUnrecordedTries(const std::string& worker) override;
+  Result<bool> AdoptTry(const TaskInstanceRecord& ti, const std::string& worker,
+                        const std::string& hostname, Duration lease) override;
   Result<std::vector<TiKey>> RenewTryLeases(const std::string& worker,
                                             const std::vector<HeldTry>& tries,
                                             Duration lease) override;

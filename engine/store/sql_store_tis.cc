@@ -339,6 +339,29 @@ Result<std::vector<TaskInstanceRecord>> SqlStore::ListHeldTries(const std::strin
   return ReadTis(*r);
 }
 
+Result<std::vector<TaskInstanceRecord>> SqlStore::ListUnrecordedTries(const std::string& worker) {
+  auto r = Q(fmt::format("SELECT {} FROM task_instance WHERE state='running' AND (worker=? OR "
+                         "lease_until < dagctl_now())",
+                         kTiColumns),
+             SqlArgs().Add(worker));
+  if (!r) return Fail(r.error());
+  return ReadTis(*r);
+}
+
+Result<bool> SqlStore::AdoptTry(const TaskInstanceRecord& ti, const std::string& worker,
+                                const std::string& hostname, Duration lease) {
+  SqlArgs a;
+  a.Add(worker).Add(hostname).Add(Micros(lease));
+  AddKey(a, ti.key()).Add(ti.fence).Add(ti.worker).Add(worker);
+  auto r = Write(fmt::format("UPDATE task_instance SET worker=?, hostname=?, lease_until="
+                             "dagctl_now() + ? WHERE {} AND state='running' AND fence=? AND "
+                             "worker=? AND (lease_until < dagctl_now() OR worker=?)",
+                             kKeyWhere),
+                 a);
+  if (!r) return Fail(r.error());
+  return *r == 1;
+}
+
 Result<std::vector<TiKey>> SqlStore::RenewTryLeases(const std::string& worker,
                                                     const std::vector<HeldTry>& tries,
                                                     Duration lease) {

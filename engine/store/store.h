@@ -515,6 +515,15 @@ class Store {
   virtual Result<bool> ReportTry(TryReport& report) = 0;
   /// Records the process group of a held try (task instance and try).
   virtual Status RecordTryPid(const TiKey& key, int64_t fence, int try_number, int pid) = 0;
+  /// Running task instances whose try may have ended unrecorded: held by
+  /// `worker` (a process of that name that died) or with their lease run out.
+  virtual Result<std::vector<TaskInstanceRecord>> ListUnrecordedTries(const std::string& worker) = 0;
+  /// Takes over a running try from its holder `ti.worker` (dead: its lease
+  /// ran out, or it had this worker's name) under the same fence, to record
+  /// how the try ended. False (no change) when the holder renewed, reported,
+  /// or another process took it first.
+  virtual Result<bool> AdoptTry(const TaskInstanceRecord& ti, const std::string& worker,
+                                const std::string& hostname, Duration lease) = 0;
   /// Running task instances of runs `owner` holds whose lease ran out.
   virtual Result<std::vector<TaskInstanceRecord>> ListExpiredTries(const std::string& owner) = 0;
   /// Ends a try whose lease ran out: writes `ti` (its new state) and `ended`
