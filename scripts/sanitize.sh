@@ -35,7 +35,12 @@ export TSAN_OPTIONS="log_path=$reports/tsan:suppressions=$supp/tsan.supp:second_
 # server, the store's connections, and everything that runs them for real.
 args=("$@")
 if [[ $kind == thread && ${#args[@]} -eq 0 ]]; then
-  args=(-R "scheduler|serve|webserver|worker|cluster|executor|api|store|mapping|groups|versions")
+  # Left out: the Kafka operator's tests (its body starts librdkafka's threads
+  # in a child forked from a threaded process, which ThreadSanitizer does not
+  # support: the child crashes in TSan's runtime) and the thousand-run cluster
+  # test (past its time limit at TSan's speed; the other cluster tests run).
+  args=(-R "scheduler|serve|webserver|worker|cluster|executor|api|store|mapping|groups|versions|faults|full disk|log|a try "
+        -E "kafka|two schedulers and three workers")
 fi
 status=0
 (cd "$build" && ctest --output-on-failure -j"$(nproc)" "${args[@]}") || status=$?

@@ -478,6 +478,15 @@ class FaultyStore : public Store {
     if (auto e = Fault("DeleteConnection")) return Fail(*e);
     return inner_.DeleteConnection(conn_id);
   }
+  Result<std::vector<TaskInstanceRecord>> ListUnrecordedTries(const std::string& worker) override {
+    if (auto e = Fault("ListUnrecordedTries", false)) return Fail(*e);
+    return inner_.ListUnrecordedTries(worker);
+  }
+  Result<bool> AdoptTry(const TaskInstanceRecord& ti, const std::string& worker, const std::string& hostname,
+                       Duration lease) override {
+    if (auto e = Fault("AdoptTry")) return Fail(*e);
+    return inner_.AdoptTry(ti, worker, hostname, lease);
+  }
 
  private:
   std::optional<Error> Fault(const char* call, bool write = true) {

@@ -59,10 +59,23 @@ class FakeElasticsearch {
     thread_.join();
   }
   int port() const { return port_; }
-  std::map<std::string, json> indices_, docs_;
-  int bulk_requests_ = 0;
+  /// What the fake was sent, read under its lock (the server's thread writes it).
+  json Index(const std::string& name) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return indices_[name];
+  }
+  std::map<std::string, json> Docs() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return docs_;
+  }
+  int BulkRequests() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bulk_requests_;
+  }
 
  private:
+  std::map<std::string, json> indices_, docs_;
+  int bulk_requests_ = 0;
   httplib::Server svr_;
   std::thread thread_;
   int port_ = 0;
@@ -85,11 +98,11 @@ TEST_CASE("elasticsearch_bulk creates the index with its mapping and indexes in 
   Output o = sb.Dagctl("run " + (sb.work() / "index.yaml").string(), FIXTURES_DIR "/dags", env);
   INFO(o.err);
   REQUIRE(o.exit_code == 0);
-  CHECK(es.indices_["products"] ==
+  CHECK(es.Index("products") ==
         json::parse(R"({"mappings": {"properties": {"sku": {"type": "keyword"}, "price": {"type": "float"}}}})"));
-  CHECK(es.docs_.size() == 3);
-  CHECK(es.docs_["b2"]["price"] == 12.5);
-  CHECK(es.bulk_requests_ == 2);
+  CHECK(es.Docs().size() == 3);
+  CHECK(es.Docs()["b2"]["price"] == 12.5);
+  CHECK(es.BulkRequests() == 2);
   std::string run_id = FirstRunId(sb, "index");
   CHECK(Printed(sb.Dagctl("logs index '" + run_id + "' show").out) == "indexed=3\n");
 }
