@@ -128,11 +128,11 @@ test("the graph is drawn as SVG from the engine's layout", async () => {
 test("a task try's log is readable, and the trigger's params reached the task", async () => {
   await page.goto(`${base}/#/dags/etl/grid`);
   await page.click("#grid a.cell[data-task='transform']");
-  await page.waitForSelector("#log");
+  await until(() => /\[out\]/.test(document.querySelector("#log")?.textContent ?? ""));
   assert.match(await page.textContent("#log"), /Z \[out\] rows=7\n/);
   await page.goto(`${base}/#/dags/etl/grid`);
   await page.click("#grid a.cell[data-task='extract']");
-  await page.waitForSelector("#log");
+  await until(() => /\[out\]/.test(document.querySelector("#log")?.textContent ?? ""));
   assert.match(await page.textContent("#log"), /extracting users/);
 });
 
@@ -217,7 +217,7 @@ test("mapping: a mapped task is one grid cell; its page lists the instances, eac
   assert.deepEqual(rows.map((r) => r.slice(0, 4)), [
     ["[0]", "region=eu", "success", "1"], ["[1]", "region=us", "failed", "1"], ["[2]", "region=ap", "success", "1"]]);
   await page.click("#mapped a:has-text('[1]')");
-  await page.waitForSelector("#log");
+  await until(() => /\[out\]/.test(document.querySelector("#log")?.textContent ?? ""));
   assert.match(await page.textContent("#log"), /region us as 1/);
   assert.match(await page.textContent("main h1"), new RegExp(`${run.dag_run_id.replace(/[+]/g, "\\+")} / per_region \\[1\\]`));
 });
@@ -228,7 +228,7 @@ test("script injected through a description or a task's output never runs", asyn
   assert.match(await page.textContent("#dag-list"), /<script>window.__pwned = 'description'<\/script>/);
   await page.goto(`${base}/#/dags/etl/grid`);
   await page.click("#grid a.cell[data-task='extract']");
-  await page.waitForSelector("#log");
+  await until(() => /\[out\]/.test(document.querySelector("#log")?.textContent ?? ""));
   assert.match(await page.textContent("#log"), /<script>window.__pwned = 'log'<\/script>/);
   assert.equal(await page.evaluate(() => window.__pwned), undefined);
   assert.equal(await page.$$eval("main script", (s) => s.length), 0);

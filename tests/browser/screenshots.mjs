@@ -26,7 +26,7 @@ await shot("dag-graph");
 await page.setViewportSize({ width: 1280, height: 800 });
 await page.goto(`${base}/#/dags/yolov5_image_collection_daily/grid`);
 await page.click("#grid a.cell[data-task='dedupe']");
-await page.waitForSelector("#log");
+await page.waitForFunction(() => /\[out\]/.test(document.querySelector("#log")?.textContent ?? ""));
 await shot("task-log");
 // A run's page: its task instances and Gantt chart; then a clear's preview on it.
 const runs = await (await fetch(`${base}/api/v1/dags/yolov5_image_collection_daily/dagRuns?order_by=-execution_date&state=success&limit=1`)).json();
