@@ -14,6 +14,12 @@ namespace dagctl::api {
 
 namespace {
 
+// Airflow's answer for a connection id it does not have.
+std::unexpected<Problem> ConnectionNotFound(const std::string& id) {
+  return NotFound("Connection not found",
+                  fmt::format("The Connection with connection_id: `{}` was not found", id));
+}
+
 // Airflow's DEFAULT_SENSITIVE_FIELDS: keys whose values are masked.
 bool Sensitive(std::string key) {
   for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -190,8 +196,7 @@ Reply<json> Call::GetConnection(const std::string& id) {
   auto c = (*store)->GetConnection(id);
   if (!c) {
     if (c.error().IsNotFound())
-      return NotFound("Connection not found",
-                      fmt::format("The Connection with connection_id: `{}` was not found", id));
+      return ConnectionNotFound(id);
     return Internal(c.error());
   }
   return ConnectionJson(*c);
@@ -205,8 +210,7 @@ Reply<json> Call::PatchConnection(const std::string& id) {
   auto c = (*store)->GetConnection(id);
   if (!c) {
     if (c.error().IsNotFound())
-      return NotFound("Connection not found",
-                      fmt::format("The Connection with connection_id: `{}` was not found", id));
+      return ConnectionNotFound(id);
     return Internal(c.error());
   }
   if (body->contains("connection_id") &&
@@ -223,8 +227,7 @@ Reply<json> Call::DeleteConnection(const std::string& id) {
   auto st = (*store)->DeleteConnection(id);
   if (!st) {
     if (st.error().IsNotFound())
-      return NotFound("Connection not found",
-                      fmt::format("The Connection with connection_id: `{}` was not found", id));
+      return ConnectionNotFound(id);
     return Internal(st.error());
   }
   status_ = 204;

@@ -9,6 +9,7 @@
 #include "engine/mapping.h"
 #include "engine/retry.h"
 #include "engine/run_scope.h"
+#include "engine/runs.h"
 #include "engine/try_log.h"
 #include "operators/operator.h"
 
@@ -407,20 +408,7 @@ Status RunDriver::Reap(const std::vector<TaskInstanceRecord>& expired) {
 // if its worker wrote one (a sensor's), else one made from the task instance.
 Result<TryRecord> RunDriver::EndedTry(const TaskInstanceRecord& e, TaskState state,
                                       const std::string& why) {
-  Timestamp now = Now();
-  auto tries = env_.store.ListTries(e.key());
-  if (!tries) return Fail(tries.error());
-  TryRecord tr{
-      e.dag_id, e.run_id, e.task_id, e.map_index, e.try_number, state, e.start_date.value_or(now)};
-  tr.hostname = e.hostname;
-  tr.worker = e.worker;
-  tr.pid = e.pid;
-  for (const TryRecord& r : *tries)
-    if (r.try_number == e.try_number) tr = r;
-  tr.state = state;
-  tr.end_date = now;
-  tr.error = why;
-  return tr;
+  return EndedTryRecord(env_.store, e, state, why, Now());
 }
 
 Status RunDriver::PromoteDue() {

@@ -199,6 +199,23 @@ Result<std::vector<TiKey>> ClearRun(Store& store, const Dag& dag, const std::str
   return cleared;
 }
 
+Result<TryRecord> EndedTryRecord(Store& store, const TaskInstanceRecord& ti, TaskState state,
+                                 const std::string& why, Timestamp now) {
+  auto tries = store.ListTries(ti.key());
+  if (!tries) return Fail(tries.error());
+  TryRecord tr{ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number, state,
+               ti.start_date.value_or(now)};
+  tr.hostname = ti.hostname;
+  tr.worker = ti.worker;
+  tr.pid = ti.pid;
+  for (const TryRecord& r : *tries)
+    if (r.try_number == ti.try_number) tr = r;
+  tr.state = state;
+  tr.end_date = now;
+  tr.error = why;
+  return tr;
+}
+
 namespace {
 
 // Sets `ti` to `state` by hand inside the caller's transaction, as Airflow's
@@ -211,19 +228,9 @@ Result<bool> SetByHand(Store& store, TaskInstanceRecord ti, TaskState state, Tim
                  ti.state == TaskState::kQueued;
   std::string why = fmt::format("marked {} by hand", TaskStateName(state));
   if (had_try && ti.try_number > 0 && ti.state != TaskState::kQueued) {
-    auto tries = store.ListTries(ti.key());
-    if (!tries) return Fail(tries.error());
-    TryRecord tr{ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number, state,
-                 ti.start_date.value_or(now)};
-    tr.hostname = ti.hostname;
-    tr.worker = ti.worker;
-    tr.pid = ti.pid;
-    for (const TryRecord& r : *tries)
-      if (r.try_number == ti.try_number) tr = r;
-    tr.state = state;
-    tr.end_date = now;
-    tr.error = why;
-    if (auto st = store.PutTry(tr); !st) return Fail(st.error());
+    auto tr = EndedTryRecord(store, ti, state, why, now);
+    if (!tr) return Fail(tr.error());
+    if (auto st = store.PutTry(*tr); !st) return Fail(st.error());
   }
   bool was_running = ti.state == TaskState::kRunning;
   ti.state = state;

@@ -59,6 +59,12 @@ struct ClearSpec {
 Result<std::vector<TiKey>> ClearRun(Store& store, const Dag& dag, const std::string& run_id,
                                     const ClearSpec& spec);
 
+/// The record of try `ti.try_number` of `ti` ending at `now` in `state`,
+/// with `why`: the try's row if its worker wrote one (a sensor's), else one
+/// made from the task instance.
+Result<TryRecord> EndedTryRecord(Store& store, const TaskInstanceRecord& ti, TaskState state,
+                                 const std::string& why, Timestamp now);
+
 /// A task instance set by hand, with its run's logical date (Airflow's
 /// TaskInstanceReference).
 struct MarkedTi {
