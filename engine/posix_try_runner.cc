@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <map>
 
+#include "engine/keeper.h"
 #include "engine/log_file.h"
 
 namespace dagctl {
@@ -79,8 +80,6 @@ std::vector<std::pair<std::string, std::string>> ParseChannel(const std::string&
   return out;
 }
 
-constexpr size_t kMaxLine = 64 * 1024;
-
 // The pipes the engine reads from a try.
 enum Stream { kStdout, kStderr, kChannel, kStreams };
 
@@ -106,10 +105,13 @@ struct Child {
   int status = 0;
 };
 
+const std::string& KeeperExecutable();
+
 class PosixTryRunner : public TryRunner {
  public:
   explicit PosixTryRunner(PosixTryRunnerOptions opts) : opts_(opts) {
     InstallHandlers(opts.handle_stop_signals);
+    KeeperExecutable();  // found (or said missing) at start-up, not at the first try
   }
   ~PosixTryRunner() override { TerminateAll(); }
 
@@ -135,191 +137,44 @@ class PosixTryRunner : public TryRunner {
   std::map<uint64_t, Child> children_;
 };
 
-// In the child, between fork and exec: only async-signal-safe calls. Puts the
-// child in its own process group with the try's stdio and working directory.
-void SetUpChild(const char* cwd, int out_fd, int err_fd) {
-  setpgid(0, 0);
-  prctl(PR_SET_PDEATHSIG, SIGKILL);  // a try never outlives the engine that watches it
-  int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (devnull >= 0) dup2(devnull, 0);
-  dup2(out_fd, 1);
-  dup2(err_fd, 2);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGCHLD, SIGHUP, SIGUSR1}) signal(sig, SIG_DFL);
-  if (cwd[0] && chdir(cwd) != 0) {
-    const char msg[] = "dagctl: cannot change to the task's working directory\n";
-    [[maybe_unused]] auto n = write(2, msg, sizeof msg - 1);
-    _exit(126);
-  }
-}
-
-
-// --- The keeper ------------------------------------------------------------------
+// --- The keeper (keeper.h) ---------------------------------------------------------
 //
-// A try with an outcome file runs under a keeper: a process forked from the
-// engine, in a process group of its own, that starts the try (in the try's
-// group), relays its stdout to the engine, and when it ends writes how
-// (exit status, last stdout line) to the outcome file — atomically, by
-// rename, and with fsync when asked — before exiting with the same status. So the outcome
-// is on disk before the engine can learn of it, and a try that finished is
-// never taken for lost because the engine died before recording it.
-//
-// When the engine dies (PDEATHSIG: SIGUSR1) while the try still runs, the
-// keeper kills the try's group (as the engine's guardian does) and writes
-// nothing: the try is lost and retried, and never runs beside its retry. The keeper was forked from a
-// process that may have threads: system calls only.
+// A try that is a program runs under `dagctl-keeper`, started with vfork +
+// exec (no copy of the engine's memory). A try that runs an operator's body
+// needs the engine's code: its keeper is forked from the engine.
 
-struct KeeperPlan {
-  const char* tmp_path;
-  const char* final_path;
-  const char* dir;
-  const char* tag;
-  pid_t engine;
-  bool sync;  // fsync the file and its folder (survives a power loss, ~2 fsyncs per try)
-};
-
-volatile sig_atomic_t g_keeper_orphaned = 0;
-
-void OnKeeperSignal(int sig) {
-  if (sig == SIGUSR1) g_keeper_orphaned = 1;
-}
-
-// The try's stdout as the keeper tracks it (the last non-empty line).
-char g_partial[kMaxLine];
-size_t g_partial_len = 0;
-char g_last[kMaxLine];
-size_t g_last_len = 0;
-
-void KeeperTrack(const char* data, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    if (data[i] == '\n') {
-      if (g_partial_len && g_partial[g_partial_len - 1] == '\r') --g_partial_len;
-      if (g_partial_len) {
-        memcpy(g_last, g_partial, g_partial_len);
-        g_last_len = g_partial_len;
-      }
-      g_partial_len = 0;
-    } else if (g_partial_len < kMaxLine) {
-      g_partial[g_partial_len++] = data[i];
+// The dagctl-keeper next to this executable (or DAGCTL_KEEPER's), found
+// once; empty when missing (then every keeper is forked, and that is said
+// once on stderr).
+const std::string& KeeperExecutable() {
+  static const std::string path = [] {
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    std::string p = ec ? std::string() : (self.parent_path() / "dagctl-keeper").string();
+    if (const char* env = getenv("DAGCTL_KEEPER"); env && *env) p = env;
+    if (p.empty() || access(p.c_str(), X_OK) != 0) {
+      fmt::print(stderr,
+                 "dagctl: {} not found: each try's keeper is forked from the engine instead "
+                 "(slower task starts); install dagctl-keeper next to dagctl\n",
+                 p.empty() ? std::string("dagctl-keeper") : p);
+      return std::string();
     }
-  }
+    return p;
+  }();
+  return path;
 }
 
-void WriteAll(int fd, const char* data, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, data, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return;  // the engine is gone: keep the try's output to ourselves
-    data += w;
-    n -= static_cast<size_t>(w);
-  }
-}
-
-// Reads what the try wrote and passes it on; false at EOF.
-bool KeeperRelay(int from, int to) {
-  char buf[16384];
-  while (true) {
-    ssize_t n = read(from, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return true;  // EAGAIN
-    if (n == 0) return false;
-    KeeperTrack(buf, static_cast<size_t>(n));
-    WriteAll(to, buf, static_cast<size_t>(n));
-  }
-}
-
-size_t AppendText(char* out, size_t at, size_t cap, const char* s, size_t n) {
-  if (at + n > cap) n = cap - at;
-  memcpy(out + at, s, n);
-  return at + n;
-}
-
-size_t AppendNumber(char* out, size_t at, size_t cap, uint64_t v) {
-  char digits[24];
-  size_t n = 0;
-  do {
-    digits[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v);
-  char text[24];
-  for (size_t i = 0; i < n; ++i) text[i] = digits[n - 1 - i];
-  return AppendText(out, at, cap, text, n);
-}
-
-char g_outcome[kMaxLine + 4096];
-
-// The format ReadTryOutcome reads; written to a temporary name, synced, renamed.
-void KeeperWriteOutcome(const KeeperPlan& p, int status) {
-  constexpr size_t cap = sizeof g_outcome;
-  size_t at = 0;
-  auto text = [&](const char* s) { at = AppendText(g_outcome, at, cap, s, strlen(s)); };
-  text("dagctl-try-outcome 1\ntag ");
-  text(p.tag);
-  if (WIFEXITED(status)) {
-    text("\nexit ");
-    at = AppendNumber(g_outcome, at, cap, static_cast<uint64_t>(WEXITSTATUS(status)));
-  } else {
-    text("\nsignal ");
-    at = AppendNumber(g_outcome, at, cap, static_cast<uint64_t>(WTERMSIG(status)));
-  }
-  if (g_partial_len) {
-    memcpy(g_last, g_partial, g_partial_len);
-    g_last_len = g_partial_len;
-  }
-  text("\nreturn_value ");
-  at = AppendNumber(g_outcome, at, cap, g_last_len);
-  text("\n");
-  at = AppendText(g_outcome, at, cap, g_last, g_last_len);
-  text("end\n");
-  int fd = open(p.tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return;
-  WriteAll(fd, g_outcome, at);
-  bool synced = !p.sync || fsync(fd) == 0;
-  close(fd);
-  // The rename makes it whole or absent for every other process (the
-  // reader also checks its end). Without fsync a power loss may take it:
-  // the try then counts as lost, as it would without the file.
-  if (!synced || rename(p.tmp_path, p.final_path) != 0 || !p.sync) return;
-  int dir = open(p.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    fsync(dir);
-    close(dir);
-  }
-}
-
-// The keeper's life: start the try, report its pid on `pid_fd`, relay its
-// stdout to `out_fd` until it ends, write the outcome, exit as it did.
+// A keeper forked from the engine: starts the try (a body in a fork, a
+// program by vfork + exec) and watches it. System calls only until exec.
 [[noreturn]] void KeepTry(const KeeperPlan& p, const char* cwd, const Launch& launch,
                           char** argv, char** envp, int out_fd, int err_fd, int ctl_fd, int pid_fd) {
-  setpgid(0, 0);  // not the try's group: what stops the try does not stop us
-  struct sigaction sa {};
-  sa.sa_handler = OnKeeperSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGUSR1, &sa, nullptr);
-  sigaction(SIGCHLD, &sa, nullptr);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) signal(sig, SIG_IGN);
-  sigset_t wake, during_wait;
-  sigemptyset(&wake);
-  sigaddset(&wake, SIGUSR1);
-  sigaddset(&wake, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &wake, &during_wait);
-  sigdelset(&during_wait, SIGUSR1);
-  sigdelset(&during_wait, SIGCHLD);
-  prctl(PR_SET_PDEATHSIG, SIGUSR1);
-  if (getppid() != p.engine) g_keeper_orphaned = 1;
+  KeeperEnter(p);
   int rel[2];
   pid_t t = -1;
   if (pipe2(rel, O_CLOEXEC) == 0) t = launch.body ? fork() : vfork();
   if (t == 0) {
-    SetUpChild(cwd, rel[1], err_fd);
-    if (!launch.body) {
-      execve(argv[0], argv, envp);
-      const char msg[] = "dagctl: cannot execute the task's program\n";
-      [[maybe_unused]] auto n = write(2, msg, sizeof msg - 1);
-      _exit(127);
-    }
+    SetUpTryChild(cwd, rel[1], err_fd);
+    if (!launch.body) ExecTry(argv, envp);
     environ = envp;
     PipeChannel channel(ctl_fd);
     int code = launch.body(channel);
@@ -327,41 +182,35 @@ void KeeperWriteOutcome(const KeeperPlan& p, int status) {
     fflush(stderr);
     _exit(code);
   }
-  WriteAll(pid_fd, reinterpret_cast<const char*>(&t), sizeof t);
-  if (t < 0) _exit(127);
-  setpgid(t, t);
-  // Hold nothing of the engine's (its database, its listening socket).
-  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-  for (int fd = 0; fd < 3; ++fd) dup2(devnull, fd);
-  for (int fd = 3; fd < 1024; ++fd)
-    if (fd != rel[0] && fd != out_fd) close(fd);
-  fcntl(rel[0], F_SETFL, fcntl(rel[0], F_GETFL) | O_NONBLOCK);
-  bool open_pipe = true, killed = false;
-  int status = 0;
-  while (waitpid(t, &status, WNOHANG) != t) {
-    if (g_keeper_orphaned && !killed) {
-      kill(-t, SIGKILL);  // the engine died with the try running: it is lost
-      killed = true;
-    }
-    pollfd pf{open_pipe ? rel[0] : -1, POLLIN, 0};
-    timespec second{1, 0};
-    ppoll(&pf, 1, &second, &during_wait);
-    if (open_pipe && pf.revents) open_pipe = KeeperRelay(rel[0], out_fd);
+  KeeperWatch(p, t, rel[0], out_fd, pid_fd);
+}
+
+// The argv of dagctl-keeper for a try (keeper_main.cc), built before the vfork.
+std::vector<std::string> KeeperArgs(const KeeperPlan& p, const std::string& cwd, int out_fd,
+                                    int err_fd, int pid_fd, const std::vector<std::string>& argv) {
+  std::vector<std::string> args = {KeeperExecutable(), p.tmp_path, p.final_path, p.dir, p.tag,
+                                   std::to_string(p.engine), p.sync ? "1" : "0", cwd,
+                                   std::to_string(out_fd), std::to_string(err_fd),
+                                   std::to_string(pid_fd), "--"};
+  args.insert(args.end(), argv.begin(), argv.end());
+  return args;
+}
+
+// Starts dagctl-keeper with vfork + exec; in the child only system calls.
+pid_t SpawnKeeper(const std::vector<std::string>& args, char** envp, std::initializer_list<int> fds) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = vfork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    for (int fd : fds) fcntl(fd, F_SETFD, 0);  // the keeper inherits these (not the engine's others)
+    execve(argv[0], argv.data(), envp);
+    const char msg[] = "dagctl: cannot execute dagctl-keeper\n";
+    [[maybe_unused]] auto n = write(2, msg, sizeof msg - 1);
+    _exit(127);
   }
-  if (open_pipe) KeeperRelay(rel[0], out_fd);  // what is left, without waiting
-  // Only a try that ended by itself is put on record. One a signal ended
-  // was stopped by its engine (a timeout: the engine records it), by the
-  // engine's death (lost), or by someone else: without its engine, it counts
-  // as lost (the engine's death and the kill of its group come together).
-  if (WIFEXITED(status)) KeeperWriteOutcome(p, status);
-  if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
-  int sig = WTERMSIG(status);
-  signal(sig, SIG_DFL);
-  sigset_t all;
-  sigemptyset(&all);
-  sigprocmask(SIG_SETMASK, &all, nullptr);
-  kill(getpid(), sig);
-  _exit(128 + sig);
+  return pid;
 }
 
 Result<int> PosixTryRunner::Start(const TryRequest& req) {
@@ -384,8 +233,8 @@ Result<int> PosixTryRunner::Start(const TryRequest& req) {
   envp.push_back(nullptr);
   std::string cwd = req.launch.cwd.empty() ? req.cwd : req.launch.cwd;
 
-  // A try with an outcome file runs under a keeper (forked: it runs code of
-  // ours), which reports the try's pid on a pipe.
+  // A try with an outcome file runs under a keeper (see above), which
+  // reports the try's pid on a pipe.
   int pid_pipe[2] = {-1, -1};
   std::string tmp_path, dir;
   KeeperPlan plan{};
@@ -400,10 +249,17 @@ Result<int> PosixTryRunner::Start(const TryRequest& req) {
   }
   bool kept = pid_pipe[0] >= 0;
   if (kept) {
-    pid_t keeper = fork();
-    if (keeper == 0)
-      KeepTry(plan, cwd.c_str(), req.launch, argv.data(), envp.data(), out[1], err[1], ctl[1],
-              pid_pipe[1]);
+    pid_t keeper = -1;
+    if (!req.launch.body && !KeeperExecutable().empty()) {
+      keeper = SpawnKeeper(
+          KeeperArgs(plan, cwd, out[1], err[1], pid_pipe[1], req.launch.argv), envp.data(),
+          {out[1], err[1], pid_pipe[1]});
+    } else {
+      keeper = fork();
+      if (keeper == 0)
+        KeepTry(plan, cwd.c_str(), req.launch, argv.data(), envp.data(), out[1], err[1], ctl[1],
+                pid_pipe[1]);
+    }
     close(pid_pipe[1]);
     pid_t try_pid = -1;
     if (keeper > 0) {
@@ -424,13 +280,8 @@ Result<int> PosixTryRunner::Start(const TryRequest& req) {
   // only makes system calls until exec). A body needs its own memory: fork.
   pid_t pid = req.launch.body ? fork() : vfork();
   if (pid == 0) {
-    SetUpChild(cwd.c_str(), out[1], err[1]);
-    if (!req.launch.body) {
-      execve(argv[0], argv.data(), envp.data());
-      const char msg[] = "dagctl: cannot execute the task's program\n";
-      [[maybe_unused]] auto n = write(2, msg, sizeof msg - 1);
-      _exit(127);
-    }
+    SetUpTryChild(cwd.c_str(), out[1], err[1]);
+    if (!req.launch.body) ExecTry(argv.data(), envp.data());
     // A body runs the operator's code here, isolated from the engine.
     environ = envp.data();
     PipeChannel channel(ctl[1]);

@@ -1,5 +1,5 @@
 // How a try's process ended, as written next to its log by the keeper that
-// watched it (see posix_try_runner.cc). The file outlives the engine: when
+// watched it (see keeper.h). The file outlives the engine: when
 // the engine dies between a try's end and the store write, the process that
 // takes the try over records the real outcome from it instead of running
 // the try again.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Configures and builds dagctl in ./build (Release): everything, or only the
-# targets given (scripts/build.sh dagctl). Produces build/dagctl.
+# targets given (scripts/build.sh dagctl). Produces build/dagctl and build/dagctl-keeper
+# (which dagctl runs each try under, found beside it).
 set -euo pipefail
 # The project's root: this script's parent folder, or the working directory
 # when the script runs from a copy elsewhere.

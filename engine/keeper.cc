@@ -1,0 +1,220 @@
+#include "engine/keeper.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+
+namespace dagctl {
+namespace {
+
+volatile sig_atomic_t g_orphaned = 0;
+sigset_t g_during_wait;  // the signal mask while the keeper waits (SIGUSR1, SIGCHLD let in)
+
+void OnKeeperSignal(int sig) {
+  if (sig == SIGUSR1) g_orphaned = 1;
+}
+
+// The try's stdout as the keeper tracks it (the last non-empty line).
+char g_partial[kMaxLine];
+size_t g_partial_len = 0;
+char g_last[kMaxLine];
+size_t g_last_len = 0;
+
+void Track(const char* data, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (data[i] == '\n') {
+      if (g_partial_len && g_partial[g_partial_len - 1] == '\r') --g_partial_len;
+      if (g_partial_len) {
+        memcpy(g_last, g_partial, g_partial_len);
+        g_last_len = g_partial_len;
+      }
+      g_partial_len = 0;
+    } else if (g_partial_len < kMaxLine) {
+      g_partial[g_partial_len++] = data[i];
+    }
+  }
+}
+
+void WriteAll(int fd, const char* data, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, data, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;  // the engine is gone: keep the try's output to ourselves
+    data += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
+// Reads what the try wrote and passes it on; false at EOF.
+bool Relay(int from, int to) {
+  char buf[16384];
+  while (true) {
+    ssize_t n = read(from, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return true;  // EAGAIN
+    if (n == 0) return false;
+    Track(buf, static_cast<size_t>(n));
+    WriteAll(to, buf, static_cast<size_t>(n));
+  }
+}
+
+size_t AppendText(char* out, size_t at, size_t cap, const char* s, size_t n) {
+  if (at + n > cap) n = cap - at;
+  memcpy(out + at, s, n);
+  return at + n;
+}
+
+size_t AppendNumber(char* out, size_t at, size_t cap, uint64_t v) {
+  char digits[24];
+  size_t n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v);
+  char text[24];
+  for (size_t i = 0; i < n; ++i) text[i] = digits[n - 1 - i];
+  return AppendText(out, at, cap, text, n);
+}
+
+char g_outcome[kMaxLine + 4096];
+
+// The format ReadTryOutcome reads; written to a temporary name, synced, renamed.
+void WriteOutcome(const KeeperPlan& p, int status) {
+  constexpr size_t cap = sizeof g_outcome;
+  size_t at = 0;
+  auto text = [&](const char* s) { at = AppendText(g_outcome, at, cap, s, strlen(s)); };
+  text("dagctl-try-outcome 1\ntag ");
+  text(p.tag);
+  if (WIFEXITED(status)) {
+    text("\nexit ");
+    at = AppendNumber(g_outcome, at, cap, static_cast<uint64_t>(WEXITSTATUS(status)));
+  } else {
+    text("\nsignal ");
+    at = AppendNumber(g_outcome, at, cap, static_cast<uint64_t>(WTERMSIG(status)));
+  }
+  if (g_partial_len) {
+    memcpy(g_last, g_partial, g_partial_len);
+    g_last_len = g_partial_len;
+  }
+  text("\nreturn_value ");
+  at = AppendNumber(g_outcome, at, cap, g_last_len);
+  text("\n");
+  at = AppendText(g_outcome, at, cap, g_last, g_last_len);
+  text("end\n");
+  int fd = open(p.tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  WriteAll(fd, g_outcome, at);
+  bool synced = !p.sync || fsync(fd) == 0;
+  close(fd);
+  // The rename makes it whole or absent for every other process (the
+  // reader also checks its end). Without fsync a power loss may take it:
+  // the try then counts as lost, as it would without the file.
+  if (!synced || rename(p.tmp_path, p.final_path) != 0 || !p.sync) return;
+  int dir = open(p.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    fsync(dir);
+    close(dir);
+  }
+}
+
+// Exits as the try did: with its code, or by its signal.
+[[noreturn]] void ExitAs(int status) {
+  if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+  int sig = WTERMSIG(status);
+  signal(sig, SIG_DFL);
+  sigset_t all;
+  sigemptyset(&all);
+  sigprocmask(SIG_SETMASK, &all, nullptr);
+  kill(getpid(), sig);
+  _exit(128 + sig);
+}
+
+}  // namespace
+
+void KeeperEnter(const KeeperPlan& p) {
+  setpgid(0, 0);  // not the try's group: what stops the try does not stop us
+  struct sigaction sa {};
+  sa.sa_handler = OnKeeperSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGUSR1, &sa, nullptr);
+  sigaction(SIGCHLD, &sa, nullptr);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) signal(sig, SIG_IGN);
+  sigset_t wake;
+  sigemptyset(&wake);
+  sigaddset(&wake, SIGUSR1);
+  sigaddset(&wake, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &wake, &g_during_wait);
+  sigdelset(&g_during_wait, SIGUSR1);
+  sigdelset(&g_during_wait, SIGCHLD);
+  prctl(PR_SET_PDEATHSIG, SIGUSR1);
+  // The engine may have died before PDEATHSIG was set (for dagctl-keeper:
+  // before its exec): then the keeper has another parent already.
+  if (getppid() != p.engine) g_orphaned = 1;
+}
+
+void SetUpTryChild(const char* cwd, int out_fd, int err_fd) {
+  setpgid(0, 0);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);  // a try never outlives the process that watches it
+  int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (devnull >= 0) dup2(devnull, 0);
+  dup2(out_fd, 1);
+  dup2(err_fd, 2);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGCHLD, SIGHUP, SIGUSR1}) signal(sig, SIG_DFL);
+  if (cwd[0] && chdir(cwd) != 0) {
+    const char msg[] = "dagctl: cannot change to the task's working directory\n";
+    [[maybe_unused]] auto n = write(2, msg, sizeof msg - 1);
+    _exit(126);
+  }
+}
+
+void ExecTry(char** argv, char** envp) {
+  execve(argv[0], argv, envp);
+  const char msg[] = "dagctl: cannot execute the task's program\n";
+  [[maybe_unused]] auto n = write(2, msg, sizeof msg - 1);
+  _exit(127);
+}
+
+void KeeperWatch(const KeeperPlan& p, pid_t t, int rel_fd, int out_fd, int pid_fd) {
+  WriteAll(pid_fd, reinterpret_cast<const char*>(&t), sizeof t);
+  if (t < 0) _exit(127);
+  setpgid(t, t);
+  // Hold nothing of the engine's (its database, its listening socket).
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int fd = 0; fd < 3; ++fd) dup2(devnull, fd);
+  for (int fd = 3; fd < 1024; ++fd)
+    if (fd != rel_fd && fd != out_fd) close(fd);
+  fcntl(rel_fd, F_SETFL, fcntl(rel_fd, F_GETFL) | O_NONBLOCK);
+  bool open_pipe = true, killed = false;
+  int status = 0;
+  while (waitpid(t, &status, WNOHANG) != t) {
+    if (g_orphaned && !killed) {
+      kill(-t, SIGKILL);  // the engine died with the try running: it is lost
+      killed = true;
+    }
+    pollfd pf{open_pipe ? rel_fd : -1, POLLIN, 0};
+    timespec second{1, 0};
+    ppoll(&pf, 1, &second, &g_during_wait);
+    if (open_pipe && pf.revents) open_pipe = Relay(rel_fd, out_fd);
+  }
+  if (open_pipe) Relay(rel_fd, out_fd);  // what is left, without waiting
+  // Only a try that ended by itself is put on record. One a signal ended
+  // was stopped by its engine (a timeout: the engine records it), by the
+  // engine's death (lost), or by someone else: without its engine, it counts
+  // as lost (the engine's death and the kill of its group come together).
+  if (WIFEXITED(status)) WriteOutcome(p, status);
+  ExitAs(status);
+}
+
+}  // namespace dagctl
