@@ -859,8 +859,8 @@ TEST_CASE("api: PATCH a run's state marks its task instances as Airflow's update
   json failed = h.Call("PATCH", "/dags/etl/dagRuns/r2", run_path, 200, R"({"state": "failed"})");
   CHECK(failed["state"] == "failed");
   // Not yet run: skipped (Airflow's set_dag_run_state_to_failed).
-  for (const json& ti : h.Call("GET", "/dags/etl/dagRuns/r2/taskInstances", tis_path, 200)["task_instances"])
-    CHECK(ti["state"] == "skipped");
+  json r2_tis = h.Call("GET", "/dags/etl/dagRuns/r2/taskInstances", tis_path, 200);
+  for (const json& ti : r2_tis["task_instances"]) CHECK(ti["state"] == "skipped");
 
   // queued: cleared and queued again; the run then runs every task.
   json queued = h.Call("PATCH", "/dags/etl/dagRuns/r2", run_path, 200, R"({"state": "queued"})");
