@@ -1299,7 +1299,19 @@ function visit(hash) {
   else go(hash);
 }
 
+// The page of the address bar. Pages load in turn, but a slow one can end
+// after the user has gone on to another: a page that finishes drawing after a
+// newer one has drawn itself drew over it, so the current page is drawn again.
+let navigations = 0;
+let drawn = 0;
 async function route() {
+  const mine = ++navigations;
+  await drawRoute();
+  if (mine < drawn) return route();
+  drawn = mine;
+}
+
+async function drawRoute() {
   clearTimeout(refreshTimer);
   const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
   try {
