@@ -20,6 +20,14 @@ std::unexpected<Problem> ConnectionNotFound(const std::string& id) {
                   fmt::format("The Connection with connection_id: `{}` was not found", id));
 }
 
+// The stored connection `id`; Airflow's 404 when there is none.
+Reply<ConnectionRecord> FindConnection(Store& store, const std::string& id) {
+  auto c = store.GetConnection(id);
+  if (c) return *c;
+  if (c.error().IsNotFound()) return ConnectionNotFound(id);
+  return Internal(c.error());
+}
+
 // Airflow's DEFAULT_SENSITIVE_FIELDS: keys whose values are masked.
 bool Sensitive(std::string key) {
   for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -193,12 +201,8 @@ Reply<json> Call::PostConnection() {
 Reply<json> Call::GetConnection(const std::string& id) {
   auto store = Db();
   if (!store) return std::unexpected(store.error());
-  auto c = (*store)->GetConnection(id);
-  if (!c) {
-    if (c.error().IsNotFound())
-      return ConnectionNotFound(id);
-    return Internal(c.error());
-  }
+  auto c = FindConnection(**store, id);
+  if (!c) return std::unexpected(c.error());
   return ConnectionJson(*c);
 }
 
@@ -207,12 +211,8 @@ Reply<json> Call::PatchConnection(const std::string& id) {
   if (!body) return std::unexpected(body.error());
   auto store = Db();
   if (!store) return std::unexpected(store.error());
-  auto c = (*store)->GetConnection(id);
-  if (!c) {
-    if (c.error().IsNotFound())
-      return ConnectionNotFound(id);
-    return Internal(c.error());
-  }
+  auto c = FindConnection(**store, id);
+  if (!c) return std::unexpected(c.error());
   if (body->contains("connection_id") &&
       (!(*body)["connection_id"].is_string() || (*body)["connection_id"].get<std::string>() != id))
     return BadRequest("The connection_id cannot be updated.");
@@ -226,8 +226,7 @@ Reply<json> Call::DeleteConnection(const std::string& id) {
   if (!store) return std::unexpected(store.error());
   auto st = (*store)->DeleteConnection(id);
   if (!st) {
-    if (st.error().IsNotFound())
-      return ConnectionNotFound(id);
+    if (st.error().IsNotFound()) return ConnectionNotFound(id);
     return Internal(st.error());
   }
   status_ = 204;

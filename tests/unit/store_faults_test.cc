@@ -30,32 +30,26 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Extract pushes an XCom, flaky fails once and is retried, split is mapped
-// over two elements, load reads the XCom; the run's on_success callback runs
-// last.
-constexpr const char* kDag = R"(on_success: {command: "run {{ run_id }} {{ state }}"}
+// Extract pushes an XCom, flaky fails once and is retried after
+// `retry_delay`, split is mapped over two elements, load reads the XCom; the
+// run's on_success callback runs last.
+std::string DagYaml(const char* retry_delay) {
+  return fmt::format(R"(on_success: {{command: "run {{{{ run_id }}}} {{{{ state }}}}"}}
 tasks:
-  - {id: extract, command: x}
-  - {id: flaky, command: x, retries: 2, retry_delay: 5s, depends_on: extract}
+  - {{id: extract, command: x}}
+  - {{id: flaky, command: x, retries: 2, retry_delay: {}, depends_on: extract}}
   - id: split
     depends_on: extract
-    expand: {part: [a, b]}
-    command: 'echo {{ part }}'
-  - {id: load, command: 'echo {{ xcom.extract }}', depends_on: [flaky, split]}
-)";
+    expand: {{part: [a, b]}}
+    command: 'echo {{{{ part }}}}'
+  - {{id: load, command: 'echo {{{{ xcom.extract }}}}', depends_on: [flaky, split]}}
+)", retry_delay);
+}
 
+const std::string kDag = DagYaml("5s");
 // The same on PostgreSQL, where the store's clock is the server's: the retry
 // comes at once.
-constexpr const char* kPgDag = R"(on_success: {command: "run {{ run_id }} {{ state }}"}
-tasks:
-  - {id: extract, command: x}
-  - {id: flaky, command: x, retries: 2, retry_delay: 0s, depends_on: extract}
-  - id: split
-    depends_on: extract
-    expand: {part: [a, b]}
-    command: 'echo {{ part }}'
-  - {id: load, command: 'echo {{ xcom.extract }}', depends_on: [flaky, split]}
-)";
+const std::string kPgDag = DagYaml("0s");
 
 // What stderr receives while it lives (the engine's console).
 class StderrCapture {
