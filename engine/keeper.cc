@@ -44,27 +44,53 @@ void Track(const char* data, size_t n) {
   }
 }
 
-void WriteAll(int fd, const char* data, size_t n) {
+// False when not all could be written (to the engine: it is gone, and the
+// try's output stays with us).
+bool WriteAll(int fd, const char* data, size_t n) {
   while (n > 0) {
     ssize_t w = write(fd, data, n);
     if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return;  // the engine is gone: keep the try's output to ourselves
+    if (w <= 0) return false;
     data += w;
     n -= static_cast<size_t>(w);
   }
+  return true;
 }
 
-// Reads what the try wrote and passes it on; false at EOF.
-bool Relay(int from, int to) {
+bool g_channel_lost = false;  // the copy of the channel missed bytes (a full disk)
+
+// Reads what the try wrote and passes it on (stdout: its last line tracked;
+// the channel: a copy kept in `copy`); false at EOF.
+bool Relay(int from, int to, bool track, int copy) {
   char buf[16384];
   while (true) {
     ssize_t n = read(from, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return true;  // EAGAIN
     if (n == 0) return false;
-    Track(buf, static_cast<size_t>(n));
+    if (track) Track(buf, static_cast<size_t>(n));
     WriteAll(to, buf, static_cast<size_t>(n));
+    if (copy >= 0 && !WriteAll(copy, buf, static_cast<size_t>(n))) g_channel_lost = true;
   }
+}
+
+// Appends the first `len` bytes of `from` to `to`; false when they could not all be copied.
+bool CopyFile(int from, off_t len, int to) {
+  char buf[16384];
+  for (off_t at = 0; at < len;) {
+    ssize_t n = pread(from, buf, sizeof buf, at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    size_t done = 0;
+    while (done < static_cast<size_t>(n)) {
+      ssize_t w = write(to, buf + done, static_cast<size_t>(n) - done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return false;
+      done += static_cast<size_t>(w);
+    }
+    at += n;
+  }
+  return true;
 }
 
 size_t AppendText(char* out, size_t at, size_t cap, const char* s, size_t n) {
@@ -87,8 +113,9 @@ size_t AppendNumber(char* out, size_t at, size_t cap, uint64_t v) {
 
 char g_outcome[kMaxLine + 4096];
 
-// The format ReadTryOutcome reads; written to a temporary name, synced, renamed.
-void WriteOutcome(const KeeperPlan& p, int status) {
+// The format ReadTryOutcome reads; written to a temporary name, synced,
+// renamed. `channel` (-1: none) holds what an operator's body pushed.
+void WriteOutcome(const KeeperPlan& p, int status, int channel) {
   constexpr size_t cap = sizeof g_outcome;
   size_t at = 0;
   auto text = [&](const char* s) { at = AppendText(g_outcome, at, cap, s, strlen(s)); };
@@ -109,11 +136,20 @@ void WriteOutcome(const KeeperPlan& p, int status) {
   at = AppendNumber(g_outcome, at, cap, g_last_len);
   text("\n");
   at = AppendText(g_outcome, at, cap, g_last, g_last_len);
-  text("end\n");
+  off_t pushed = channel >= 0 ? lseek(channel, 0, SEEK_END) : -1;
+  if (pushed >= 0) {
+    text("channel ");
+    at = AppendNumber(g_outcome, at, cap, static_cast<uint64_t>(pushed));
+    text("\n");
+  }
   int fd = open(p.tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return;
   WriteAll(fd, g_outcome, at);
-  bool synced = !p.sync || fsync(fd) == 0;
+  // A channel that cannot be copied whole leaves the file without its end:
+  // the reader takes it for no file (the try counts as lost).
+  bool whole = pushed < 0 || CopyFile(channel, pushed, fd);
+  if (whole) WriteAll(fd, "end\n", 4);
+  bool synced = whole && (!p.sync || fsync(fd) == 0);
   close(fd);
   // The rename makes it whole or absent for every other process (the
   // reader also checks its end). Without fsync a power loss may take it:
@@ -186,34 +222,50 @@ void ExecTry(char** argv, char** envp) {
   _exit(127);
 }
 
-void KeeperWatch(const KeeperPlan& p, pid_t t, int rel_fd, int out_fd, int pid_fd) {
-  WriteAll(pid_fd, reinterpret_cast<const char*>(&t), sizeof t);
+void KeeperWatch(const KeeperPlan& p, pid_t t, const KeeperPipes& pipes) {
+  WriteAll(pipes.pid_to, reinterpret_cast<const char*>(&t), sizeof t);
   if (t < 0) _exit(127);
   setpgid(t, t);
   // Hold nothing of the engine's (its database, its listening socket).
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   for (int fd = 0; fd < 3; ++fd) dup2(devnull, fd);
   for (int fd = 3; fd < 1024; ++fd)
-    if (fd != rel_fd && fd != out_fd) close(fd);
-  fcntl(rel_fd, F_SETFL, fcntl(rel_fd, F_GETFL) | O_NONBLOCK);
-  bool open_pipe = true, killed = false;
+    if (fd != pipes.out_from && fd != pipes.out_to && fd != pipes.channel_from &&
+        fd != pipes.channel_to && fd != pipes.channel_copy)
+      close(fd);
+  // Each relayed pipe: from the try to the engine, open until its EOF.
+  struct Pipe {
+    int from, to, copy;
+    bool track, open;
+  } relay[2] = {{pipes.out_from, pipes.out_to, -1, true, true},
+                {pipes.channel_from, pipes.channel_to, pipes.channel_copy, false,
+                 pipes.channel_from >= 0}};
+  for (const Pipe& r : relay)
+    if (r.open) fcntl(r.from, F_SETFL, fcntl(r.from, F_GETFL) | O_NONBLOCK);
+  bool killed = false;
   int status = 0;
   while (waitpid(t, &status, WNOHANG) != t) {
     if (g_orphaned && !killed) {
       kill(-t, SIGKILL);  // the engine died with the try running: it is lost
       killed = true;
     }
-    pollfd pf{open_pipe ? rel_fd : -1, POLLIN, 0};
+    pollfd pf[2];
+    for (int i = 0; i < 2; ++i) pf[i] = {relay[i].open ? relay[i].from : -1, POLLIN, 0};
     timespec second{1, 0};
-    ppoll(&pf, 1, &second, &g_during_wait);
-    if (open_pipe && pf.revents) open_pipe = Relay(rel_fd, out_fd);
+    ppoll(pf, 2, &second, &g_during_wait);
+    for (int i = 0; i < 2; ++i)
+      if (relay[i].open && pf[i].revents)
+        relay[i].open = Relay(relay[i].from, relay[i].to, relay[i].track, relay[i].copy);
   }
-  if (open_pipe) Relay(rel_fd, out_fd);  // what is left, without waiting
+  for (Pipe& r : relay)  // what is left, without waiting
+    if (r.open) Relay(r.from, r.to, r.track, r.copy);
   // Only a try that ended by itself is put on record. One a signal ended
   // was stopped by its engine (a timeout: the engine records it), by the
   // engine's death (lost), or by someone else: without its engine, it counts
   // as lost (the engine's death and the kill of its group come together).
-  if (WIFEXITED(status)) WriteOutcome(p, status);
+  // (Nor one whose pushed values could not be kept: its outcome would lack them.)
+  bool kept = pipes.channel_from < 0 || (pipes.channel_copy >= 0 && !g_channel_lost);
+  if (WIFEXITED(status) && kept) WriteOutcome(p, status, pipes.channel_copy);
   ExitAs(status);
 }
 

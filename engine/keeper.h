@@ -6,6 +6,9 @@
 // disk before the engine can learn of it, and a try that finished is never
 // taken for lost because the engine died before recording it.
 //
+// For an operator's body the values it pushed (its channel) are kept in the
+// outcome too, so a recovered try's XCom is the one the body pushed.
+//
 // When the engine dies (PDEATHSIG: SIGUSR1) while the try still runs, the
 // keeper kills the try's group and writes nothing: the try is lost and
 // retried, and never runs beside its retry.
@@ -54,10 +57,22 @@ void SetUpTryChild(const char* cwd, int out_fd, int err_fd);
 /// stderr and exits 127.
 [[noreturn]] void ExecTry(char** argv, char** envp);
 
+/// The pipes a keeper relays from its try to the engine.
+struct KeeperPipes {
+  int out_from;  ///< the try's stdout (read end)
+  int out_to;    ///< the engine's stdout pipe
+  int pid_to;    ///< where the try's pid is reported
+  /// An operator's body also pushes XCom on a channel (read end; -1 for a
+  /// program); relayed to `channel_to` and kept in `channel_copy`, a file
+  /// of the keeper's, which goes into the outcome.
+  int channel_from = -1;
+  int channel_to = -1;
+  int channel_copy = -1;
+};
+
 /// The rest of a keeper's life once it started the try `t` (-1: it could
-/// not) whose stdout is the read end `rel_fd`: reports `t` on `pid_fd`,
-/// relays the try's stdout to `out_fd` until the try ends, writes the
-/// outcome, exits as the try did.
-[[noreturn]] void KeeperWatch(const KeeperPlan& p, pid_t t, int rel_fd, int out_fd, int pid_fd);
+/// not): reports `t`, relays the try's stdout (and channel) to the engine
+/// until the try ends, writes the outcome, exits as the try did.
+[[noreturn]] void KeeperWatch(const KeeperPlan& p, pid_t t, const KeeperPipes& pipes);
 
 }  // namespace dagctl

@@ -57,5 +57,5 @@ int main(int argc, char** argv) {
     dagctl::SetUpTryChild(cwd, rel[1], err_fd);
     dagctl::ExecTry(task_argv, environ);
   }
-  dagctl::KeeperWatch(plan, t, rel[0], out_fd, pid_fd);
+  dagctl::KeeperWatch(plan, t, {rel[0], out_fd, pid_fd});
 }

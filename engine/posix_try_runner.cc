@@ -65,21 +65,6 @@ class PipeChannel : public TryChannel {
   int fd_;
 };
 
-// Parses what PipeChannel wrote.
-std::vector<std::pair<std::string, std::string>> ParseChannel(const std::string& data) {
-  std::vector<std::pair<std::string, std::string>> out;
-  size_t pos = 0;
-  while (pos < data.size()) {
-    size_t tab = data.find('\t', pos), nl = data.find('\n', pos);
-    if (tab == std::string::npos || nl == std::string::npos || tab > nl) break;
-    size_t len = std::strtoull(data.c_str() + tab + 1, nullptr, 10);
-    if (nl + 1 + len > data.size()) break;
-    out.emplace_back(data.substr(pos, tab - pos), data.substr(nl + 1, len));
-    pos = nl + 1 + len;
-  }
-  return out;
-}
-
 // The pipes the engine reads from a try.
 enum Stream { kStdout, kStderr, kChannel, kStreams };
 
@@ -106,6 +91,24 @@ struct Child {
 };
 
 const std::string& KeeperExecutable();
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> ParseTryChannel(const std::string& data) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t pos = 0;
+  while (pos < data.size()) {
+    size_t tab = data.find('\t', pos), nl = data.find('\n', pos);
+    if (tab == std::string::npos || nl == std::string::npos || tab > nl) break;
+    size_t len = std::strtoull(data.c_str() + tab + 1, nullptr, 10);
+    if (len > data.size() - nl - 1) break;
+    out.emplace_back(data.substr(pos, tab - pos), data.substr(nl + 1, len));
+    pos = nl + 1 + len;
+  }
+  return out;
+}
+
+namespace {
 
 class PosixTryRunner : public TryRunner {
  public:
@@ -166,23 +169,39 @@ const std::string& KeeperExecutable() {
 
 // A keeper forked from the engine: starts the try (a body in a fork, a
 // program by vfork + exec) and watches it. System calls only until exec.
+// A body's channel goes through the keeper, which keeps a copy in a file of
+// its own (`scratch`, unlinked at once) for the outcome.
 [[noreturn]] void KeepTry(const KeeperPlan& p, const char* cwd, const Launch& launch,
-                          char** argv, char** envp, int out_fd, int err_fd, int ctl_fd, int pid_fd) {
+                          char** argv, char** envp, int out_fd, int err_fd, int ctl_fd, int pid_fd,
+                          const char* scratch) {
   KeeperEnter(p);
-  int rel[2];
+  KeeperPipes pipes{-1, out_fd, pid_fd};
+  int rel[2], chan[2] = {-1, -1};
   pid_t t = -1;
-  if (pipe2(rel, O_CLOEXEC) == 0) t = launch.body ? fork() : vfork();
+  bool ready = pipe2(rel, O_CLOEXEC) == 0;
+  if (ready && launch.body) {
+    ready = pipe2(chan, O_CLOEXEC) == 0;
+    pipes.channel_copy = open(scratch, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    unlink(scratch);
+  }
+  if (ready) t = launch.body ? fork() : vfork();
   if (t == 0) {
     SetUpTryChild(cwd, rel[1], err_fd);
     if (!launch.body) ExecTry(argv, envp);
     environ = envp;
-    PipeChannel channel(ctl_fd);
+    PipeChannel channel(chan[1]);
     int code = launch.body(channel);
     fflush(stdout);
     fflush(stderr);
     _exit(code);
   }
-  KeeperWatch(p, t, rel[0], out_fd, pid_fd);
+  pipes.out_from = rel[0];
+  if (launch.body) {
+    close(chan[1]);
+    pipes.channel_from = chan[0];
+    pipes.channel_to = ctl_fd;
+  }
+  KeeperWatch(p, t, pipes);
 }
 
 // The argv of dagctl-keeper for a try (keeper_main.cc), built before the vfork.
@@ -236,13 +255,14 @@ Result<int> PosixTryRunner::Start(const TryRequest& req) {
   // A try with an outcome file runs under a keeper (see above), which
   // reports the try's pid on a pipe.
   int pid_pipe[2] = {-1, -1};
-  std::string tmp_path, dir;
+  std::string tmp_path, scratch_path, dir;
   KeeperPlan plan{};
   if (!req.outcome_path.empty()) {
     std::error_code ec;
     dir = std::filesystem::path(req.outcome_path).parent_path().string();
     std::filesystem::create_directories(dir, ec);
     tmp_path = req.outcome_path + ".tmp";
+    scratch_path = req.outcome_path + ".channel";
     plan = {tmp_path.c_str(), req.outcome_path.c_str(), dir.c_str(), req.outcome_tag.c_str(),
             getpid(), opts_.sync_outcomes};
     if (pipe2(pid_pipe, O_CLOEXEC) != 0) pid_pipe[0] = pid_pipe[1] = -1;
@@ -258,7 +278,7 @@ Result<int> PosixTryRunner::Start(const TryRequest& req) {
       keeper = fork();
       if (keeper == 0)
         KeepTry(plan, cwd.c_str(), req.launch, argv.data(), envp.data(), out[1], err[1], ctl[1],
-                pid_pipe[1]);
+                pid_pipe[1], scratch_path.c_str());
     }
     close(pid_pipe[1]);
     pid_t try_pid = -1;
@@ -461,7 +481,7 @@ TryResult PosixTryRunner::Finish(Child& c) {
   if (WIFEXITED(c.status)) r.exit_code = WEXITSTATUS(c.status);
   if (WIFSIGNALED(c.status)) r.term_signal = WTERMSIG(c.status);
   r.return_value = std::move(c.last_line);
-  r.xcom = ParseChannel(c.channel);
+  r.xcom = ParseTryChannel(c.channel);
   return r;
 }
 

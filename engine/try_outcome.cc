@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/try_runner.h"
+
 namespace dagctl {
 
 std::string TryOutcomePath(const std::string& log_path) {
@@ -20,13 +22,18 @@ std::string TryOutcomeTag(const TaskInstanceRecord& ti) {
 }
 
 // The format (written by the keeper with system calls only):
-//   dagctl-try-outcome 1\n tag <tag>\n exit <n>\n | signal <n>\n return_value <len>\n<bytes>end\n
+//   dagctl-try-outcome 1\n tag <tag>\n exit <n>\n | signal <n>\n return_value <len>\n<bytes>
+//   [channel <len>\n<bytes>] end\n
+// (the channel: what an operator's body pushed, as it went to the engine).
 Result<TryOutcomeFile> ReadTryOutcome(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Fail(Error::NotFound(fmt::format("{}: no outcome file", path)));
   std::stringstream ss;
   ss << in.rdbuf();
-  std::string data = ss.str();
+  return ParseTryOutcome(ss.str(), path);
+}
+
+Result<TryOutcomeFile> ParseTryOutcome(const std::string& data, const std::string& path) {
   auto bad = [&] {
     return Fail(Error::InvalidArgument(fmt::format("{}: not a whole try outcome file", path)));
   };
@@ -50,9 +57,22 @@ Result<TryOutcomeFile> ReadTryOutcome(const std::string& path) {
     f.term_signal = std::atoi(status.c_str() + 7);
   else
     return bad();
-  size_t len = std::strtoull(rv.c_str() + 13, nullptr, 10);
-  if (pos + len + 4 != data.size() || data.compare(pos + len, 4, "end\n") != 0) return bad();
-  f.return_value = data.substr(pos, len);
+  // A length is checked against what is left before it is used.
+  auto bytes = [&](const std::string& len_text, std::string& out) {
+    char* end = nullptr;
+    unsigned long long len = std::strtoull(len_text.c_str(), &end, 10);
+    if (len_text.empty() || *end || len > data.size() - pos) return false;
+    out = data.substr(pos, len);
+    pos += len;
+    return true;
+  };
+  if (!bytes(rv.substr(13), f.return_value)) return bad();
+  if (data.compare(pos, 8, "channel ") == 0) {
+    std::string channel, pushed;
+    if (!line(channel) || !bytes(channel.substr(8), pushed)) return bad();
+    f.xcom = ParseTryChannel(pushed);
+  }
+  if (pos + 4 != data.size() || data.compare(pos, 4, "end\n") != 0) return bad();
   return f;
 }
 

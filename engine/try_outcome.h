@@ -6,6 +6,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/error.h"
 #include "engine/store/store.h"
@@ -17,6 +19,8 @@ struct TryOutcomeFile {
   int exit_code = -1;   ///< -1 when a signal ended the process.
   int term_signal = 0;
   std::string return_value;  ///< The last non-empty stdout line.
+  /// What an operator's body pushed through its channel (ParseTryChannel).
+  std::vector<std::pair<std::string, std::string>> xcom;
 };
 
 /// LOGS/.../attempt=N.log -> LOGS/.../attempt=N.outcome
@@ -32,5 +36,8 @@ std::string TryOutcomeTag(const TaskInstanceRecord& ti);
 /// whole (it is written to a temporary name, fsync'ed and renamed, so a
 /// partial one means a foreign file).
 Result<TryOutcomeFile> ReadTryOutcome(const std::string& path);
+
+/// The same for a file's bytes; `path` only names it in the error.
+Result<TryOutcomeFile> ParseTryOutcome(const std::string& data, const std::string& path);
 
 }  // namespace dagctl

@@ -39,6 +39,10 @@ struct TryResult {
   std::vector<std::pair<std::string, std::string>> xcom;  ///< Pushed through TryChannel.
 };
 
+/// The values a body pushed, from the bytes its TryChannel carried (each
+/// `key\tlength\n<value>`); a cut-off last one is left out.
+std::vector<std::pair<std::string, std::string>> ParseTryChannel(const std::string& data);
+
 /// Not thread-safe: one executor drives one runner.
 class TryRunner {
  public:

@@ -555,6 +555,7 @@ Status Worker::Adopt(TaskInstanceRecord ti, const TryOutcomeFile& outcome, const
   r.exit_code = outcome.exit_code;
   r.term_signal = outcome.term_signal;
   r.return_value = outcome.return_value;
+  r.xcom = outcome.xcom;
   Held& ref = *h;
   held_[{ti.key(), ti.fence}] = std::move(h);
   return Report(ref, r);

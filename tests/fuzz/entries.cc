@@ -14,6 +14,7 @@
 #include "engine/limits.h"
 #include "engine/run_scope.h"
 #include "engine/template.h"
+#include "engine/try_outcome.h"
 #include "operators/operator.h"
 #include "operators/redis.h"
 
@@ -196,12 +197,31 @@ Outcome Conf(std::string_view input) {
   return out;
 }
 
+// The bytes are a try's outcome file (what a keeper left next to a log; read
+// back by the worker that takes the try over).
+Outcome TryOutcomeText(std::string_view input) {
+  auto f = ParseTryOutcome(std::string(input), "attempt=1.outcome");
+  if (!f) return {f.error().message(), ""};
+  Outcome out{fmt::format("tag {} exit {} signal {} return_value {} bytes, {} values pushed",
+                          f->tag, f->exit_code, f->term_signal, f->return_value.size(),
+                          f->xcom.size()),
+              ""};
+  size_t held = f->tag.size() + f->return_value.size();
+  for (const auto& [key, value] : f->xcom) held += key.size() + value.size();
+  if (held > input.size()) out.violation = "parsed more bytes than the file holds";
+  if (f->tag.find('\n') != std::string::npos) out.violation = "a tag with a newline";
+  if (input.size() < 4 || input.substr(input.size() - 4) != "end\n")
+    out.violation = "a file without its end was taken";
+  return out;
+}
+
 const std::vector<Target>& Targets() {
   static const std::vector<Target> kTargets = {
       {"dag_loader", DagLoader},         {"cron", Cron},
       {"duration", DurationText},        {"template", Template},
       {"connection", Connection},        {"api", Api},
       {"redis_commands", RedisCommands}, {"conf", Conf},
+      {"outcome", TryOutcomeText},
   };
   return kTargets;
 }

@@ -44,5 +44,6 @@ Outcome Connection(std::string_view input);
 Outcome Api(std::string_view input);
 Outcome RedisCommands(std::string_view input);
 Outcome Conf(std::string_view input);
+Outcome TryOutcomeText(std::string_view input);
 
 }  // namespace dagctl::fuzz

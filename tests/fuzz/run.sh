@@ -15,7 +15,7 @@ set -euo pipefail
 seconds=${1:-60}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${DAGCTL_FUZZ_BUILD:-$root/build-fuzz}
-read -r -a targets <<<"${DAGCTL_FUZZ_TARGETS:-dag_loader cron duration template connection api redis_commands conf}"
+read -r -a targets <<<"${DAGCTL_FUZZ_TARGETS:-dag_loader cron duration template connection api redis_commands conf outcome}"
 
 # clang 16: the first Debian 12 clang whose <expected> support can be switched on.
 missing=()

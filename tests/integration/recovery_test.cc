@@ -62,14 +62,13 @@ json Work(const Sandbox& sb, const std::string& dags, const std::string& run_id)
 
 // Starts a scheduler that pauses between a try's end and its record, waits
 // for `work`'s first try to end, and kills the scheduler inside that window.
-void KillInWindow(const Sandbox& sb, const std::string& dags) {
-  Background first(sb, "scheduler --lease 2s", dags, "DAGCTL_TEST_PAUSE_BEFORE_RECORD=60",
+void KillInWindow(const Sandbox& sb, const std::string& dags, const std::string& env = "") {
+  Background first(sb, "scheduler --lease 2s", dags, env + " DAGCTL_TEST_PAUSE_BEFORE_RECORD=60",
                    "first.log");
-  REQUIRE(sb.Dagctl("trigger recover", dags).exit_code == 0);
+  REQUIRE(sb.Dagctl("trigger recover", dags, env).exit_code == 0);
   REQUIRE(WaitFor([&] { return first.Log().find("pausing 60 s") != std::string::npos; }, 10));
   CHECK(first.Signal(SIGKILL) == -SIGKILL);
   CHECK(RunState(sb, dags) == "running");
-  CHECK(ReadFile(sb.work() / "lines") == "try 1\n");
 }
 
 }  // namespace
@@ -78,6 +77,7 @@ TEST_CASE("a try that succeeded before the engine was killed is recorded, not ru
   Sandbox sb;
   std::string dags = WriteDag(sb, "echo value-{{ try_number }}", 2);
   KillInWindow(sb, dags);
+  CHECK(ReadFile(sb.work() / "lines") == "try 1\n");
   Background second(sb, "scheduler --lease 2s", dags, "", "second.log");
   REQUIRE(WaitFor([&] { return RunState(sb, dags) == "success"; }, 20));
   CHECK(ReadFile(sb.work() / "lines") == "try 1\n");
@@ -92,10 +92,47 @@ TEST_CASE("a try that succeeded before the engine was killed is recorded, not ru
                       Catch::Contains(" records it from attempt=1.outcome"));
 }
 
+TEST_CASE("an operator's try that succeeded before the engine was killed keeps what it pushed") {
+  // The sql operator's body runs in the try's process and pushes its result
+  // through its channel (it prints nothing on stdout): the value comes from
+  // the outcome file's copy of that channel.
+  Sandbox sb;
+  fs::path dags = sb.work() / "dags";
+  fs::create_directories(dags);
+  std::string db = (sb.work() / "dw.sqlite").string(), after = (sb.work() / "after").string();
+  std::ofstream(dags / "recover.yaml") << fmt::format(
+      "dag_id: recover\n"
+      "tasks:\n"
+      "  - id: work\n"
+      "    operator: sql\n"
+      "    conn_id: dw\n"
+      "    sql:\n"
+      "      - CREATE TABLE IF NOT EXISTS ran (try INTEGER)\n"
+      "      - INSERT INTO ran VALUES ({{{{ try_number }}}})\n"
+      "      - SELECT 'pushed-' || group_concat(try) FROM ran\n"
+      "  - id: after\n"
+      "    depends_on: work\n"
+      "    command: echo \"{{{{ xcom.work }}}}\" >> {}\n",
+      after);
+  std::string env = "DAGCTL_CONN_DW=sqlite://" + db;
+  KillInWindow(sb, dags.string(), env);
+  Background second(sb, "scheduler --lease 2s", dags.string(), env, "second.log");
+  REQUIRE(WaitFor([&] { return RunState(sb, dags.string()) == "success"; }, 20));
+  std::string run_id = Run(sb, dags.string())["dag_run_id"];
+  json work = Work(sb, dags.string(), run_id);
+  CHECK(work["try_number"] == 1);
+  // Ran once (one row, from try 1), and its pushed value reached downstream.
+  CHECK(ReadFile(sb.work() / "after") == "pushed-1\n");
+  std::string log = sb.Dagctl("logs recover '" + run_id + "' work --try 1", dags.string()).out;
+  CHECK_THAT(log, Catch::Contains(" records it from attempt=1.outcome"));
+}
+
 TEST_CASE("a try that failed before the engine was killed is recorded failed and retried") {
   Sandbox sb;
   std::string dags = WriteDag(sb, "exit 3", 1);
   KillInWindow(sb, dags);
+  CHECK(ReadFile(sb.work() / "lines") == "try 1\n");
+  CHECK(ReadFile(sb.work() / "lines") == "try 1\n");
   Background second(sb, "scheduler --lease 2s", dags, "", "second.log");
   REQUIRE(WaitFor([&] { return RunState(sb, dags) == "failed"; }, 20));
   // Try 1 ran once and was recorded as it ended (exit code 3); try 2 is the

@@ -1,11 +1,18 @@
 #!/usr/bin/env python3
 """Chaos soak: dagctl under random SIGKILLs, then a check of its invariants.
 
-Runs `dagctl serve` (SQLite) over generated DAGs whose tasks fail, retry,
-sleep, time out and skip at random, on `* * * * *` schedules with catchup
-and with runs triggered all along, while killing the engine (SIGKILL) at
-random moments and starting it again. Then it stops killing, lets every run
-finish, stops the engine and checks:
+Runs dagctl over generated DAGs whose tasks fail, retry, sleep, time out and
+skip at random, on `* * * * *` schedules with catchup and with runs
+triggered all along, while killing its processes (SIGKILL) at random moments
+and starting them again:
+
+  --store sqlite (default): one `dagctl serve`;
+  --store postgres: a throw-away PostgreSQL on loopback, --schedulers N
+    `dagctl scheduler --no-worker` and --workers N `dagctl worker --name
+    worker-K` (each with a home of its own, as on its own machine; a killed
+    one comes back under the same name), one of them killed at a time.
+
+Then it stops killing, lets every run finish, stops the processes and checks:
 
   - every run finished (success or failed);
   - at most one scheduled run per DAG and logical date;
@@ -15,11 +22,13 @@ finish, stops the engine and checks:
   - no try number ran twice, and a task instance that succeeded ran its
     last try exactly once and nothing after it;
   - no dagctl or task process left behind;
-  - PRAGMA integrity_check is ok.
+  - the store is intact: SQLite's PRAGMA integrity_check; on PostgreSQL
+    amcheck's bt_index_check (with heapallindexed) of every index.
 
 Prints runs, tries, kills, violations and duration; exits 1 on a violation.
 
   tests/soak/soak.py --dagctl build/dagctl --minutes 5
+  tests/soak/soak.py --dagctl build/dagctl --minutes 5 --store postgres
 
 With --window S (default 0.3) the engine waits S seconds between a try's
 end and its record (DAGCTL_TEST_PAUSE_BEFORE_RECORD), so that kills often
@@ -38,6 +47,9 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from throwaway_postgres import Postgres  # noqa: E402
 
 # One task's shell: its line first (the try started), then a random fate.
 TASK_SCRIPT = """\
@@ -84,35 +96,51 @@ class Soak:
         self.args = args
         self.dagctl = os.path.abspath(args.dagctl)
         self.dir = tempfile.mkdtemp(prefix="dagctl_soak_")
-        self.home = os.path.join(self.dir, "home")
         self.dags = os.path.join(self.dir, "dags")
         self.lines = os.path.join(self.dir, "lines")
         os.makedirs(self.dags)
-        self.env = dict(os.environ, DAGCTL_HOME=self.home, DAGCTL_DAGS=self.dags)
+        self.pg = None
+        self.env = dict(os.environ, DAGCTL_DAGS=self.dags)
         if args.window > 0:
             # Hold open the window between a try's end and its record, so
             # that kills land in it often (the engine's test fault hook).
             self.env["DAGCTL_TEST_PAUSE_BEFORE_RECORD"] = str(args.window)
         self.task_kills = 0
-        self.engine = None
-        self.kills = 0
+        self.kills = Counter()
         self.starts = 0
         self.violations = []
         self.rng = random.Random(args.seed)
+        self.procs = {}  # name -> Popen
 
     # --- processes -----------------------------------------------------------
-    def start_engine(self):
-        log = open(os.path.join(self.dir, "engine.log"), "ab")
-        self.engine = subprocess.Popen(
-            [self.dagctl, "serve", "--port", "0", "--lease", self.args.lease],
-            env=self.env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-            start_new_session=True)
+    def layout(self):
+        """Each process's name and command line."""
+        lease = ["--lease", self.args.lease]
+        if self.args.store == "sqlite":
+            return {"serve": ["serve", "--port", "0", *lease]}
+        out = {}
+        for k in range(1, self.args.schedulers + 1):
+            out[f"scheduler-{k}"] = ["scheduler", "--no-worker", *lease]
+        for k in range(1, self.args.workers + 1):
+            out[f"worker-{k}"] = ["worker", "--name", f"worker-{k}", "--slots", "8", *lease]
+        return out
+
+    def proc_env(self, name):
+        # One home per process, as if each ran on a machine of its own; on
+        # SQLite the one process's home holds the store.
+        return dict(self.env, DAGCTL_HOME=os.path.join(self.dir, "home", name))
+
+    def start(self, name):
+        with open(os.path.join(self.dir, f"{name}.log"), "ab") as log:
+            self.procs[name] = subprocess.Popen(
+                [self.dagctl, *self.layout()[name]], env=self.proc_env(name), stdout=log,
+                stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
         self.starts += 1
 
-    def kill_engine(self):
-        self.engine.send_signal(signal.SIGKILL)
-        self.engine.wait()
-        self.kills += 1
+    def kill(self, name):
+        self.procs[name].send_signal(signal.SIGKILL)
+        self.procs[name].wait()
+        self.kills[name.split("-")[0]] += 1
 
     def kill_a_task(self):
         # A task's shell (its script names the lines file): SIGKILL, as the
@@ -134,9 +162,18 @@ class Soak:
                 pass
 
     def dagctl_cmd(self, *argv):
-        return subprocess.run([self.dagctl, *argv], env=self.env, capture_output=True, text=True)
+        env = self.proc_env(next(iter(self.layout())))
+        return subprocess.run([self.dagctl, *argv], env=env, capture_output=True, text=True)
 
     # --- the run -------------------------------------------------------------
+    def setup(self):
+        if self.args.store == "postgres":
+            self.pg = Postgres(self.dir)
+            self.pg.sql("CREATE DATABASE soak")
+            self.pg.sql("CREATE EXTENSION amcheck", db="soak")
+            self.env["DAGCTL_STORE"] = self.pg.url("soak")
+        self.generate()
+
     def generate(self):
         start = (datetime.now(timezone.utc) - timedelta(minutes=self.args.catchup)).strftime(
             "%Y-%m-%dT%H:%M:00Z")
@@ -146,7 +183,8 @@ class Soak:
 
     def chaos(self):
         end = time.monotonic() + self.args.minutes * 60
-        self.start_engine()
+        for name in self.layout():
+            self.start(name)
         next_kill = time.monotonic() + self.rng.uniform(1, self.args.kill_every * 2)
         while time.monotonic() < end:
             time.sleep(0.2)
@@ -155,13 +193,15 @@ class Soak:
             if self.rng.random() < 0.02:
                 self.kill_a_task()
             if time.monotonic() >= next_kill:
-                self.kill_engine()
+                name = self.rng.choice(sorted(self.procs))
+                self.kill(name)
                 time.sleep(self.rng.uniform(0, 1.5))
-                self.start_engine()
+                self.start(name)
                 next_kill = time.monotonic() + self.rng.uniform(1, self.args.kill_every * 2)
-            if self.engine.poll() is not None:
-                self.violations.append(f"the engine exited by itself ({self.engine.returncode})")
-                self.start_engine()
+            for name, proc in self.procs.items():
+                if proc.poll() is not None:
+                    self.violations.append(f"{name} exited by itself ({proc.returncode})")
+                    self.start(name)
 
     def settle(self):
         # No new runs (an end_date now; a paused DAG would leave its queued
@@ -178,40 +218,61 @@ class Soak:
         while time.monotonic() < deadline and quiet < 3:
             quiet = quiet + 1 if self.unfinished_runs() == 0 else 0
             time.sleep(1)
-        self.engine.send_signal(signal.SIGTERM)
-        try:
-            self.engine.wait(30)
-        except subprocess.TimeoutExpired:
-            self.violations.append("the engine did not stop within 30 s of SIGTERM")
-            self.engine.kill()
-            self.engine.wait()
+        for proc in self.procs.values():
+            proc.send_signal(signal.SIGTERM)
+        for name, proc in self.procs.items():
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.violations.append(f"{name} did not stop within 30 s of SIGTERM")
+                proc.kill()
+                proc.wait()
 
-    def db(self):
-        con = sqlite3.connect(os.path.join(self.home, "dagctl.db"), timeout=30)
-        return con
+    def query(self, sql):
+        """Rows of the store as tuples of text (None for NULL)."""
+        if self.pg:
+            return [tuple(None if c == "" else c for c in row) for row in self.pg.sql(sql, db="soak")]
+        con = sqlite3.connect(os.path.join(self.dir, "home", "serve", "dagctl.db"), timeout=30)
+        try:
+            return [tuple(None if c is None else str(c) for c in row) for row in con.execute(sql)]
+        finally:
+            con.close()
 
     def unfinished_runs(self):
-        with self.db() as con:
-            return con.execute(
-                "SELECT count(*) FROM dag_run WHERE state NOT IN ('success','failed')").fetchone()[0]
+        return int(self.query(
+            "SELECT count(*) FROM dag_run WHERE state NOT IN ('success','failed')")[0][0])
+
+    def integrity(self):
+        if not self.pg:
+            return self.query("PRAGMA integrity_check")[0][0]
+        bad = []
+        for (index,) in self.query("SELECT c.relname FROM pg_index i JOIN pg_class c ON "
+                                   "c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+                                   "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                   "WHERE a.amname = 'btree' AND n.nspname = 'public'"):
+            try:
+                self.query(f"SELECT bt_index_check('{index}'::regclass, true)")
+            except subprocess.CalledProcessError as e:
+                bad.append(f"{index}: {e.stderr.strip()}")
+        return "; ".join(bad) if bad else "ok"
 
     # --- the invariants ------------------------------------------------------
     def check(self):
         v = self.violations
-        con = self.db()
-        for row in con.execute("SELECT dag_id, run_id, state FROM dag_run "
-                               "WHERE state NOT IN ('success','failed')"):
+        q = self.query
+        for row in q("SELECT dag_id, run_id, state FROM dag_run "
+                     "WHERE state NOT IN ('success','failed')"):
             v.append(f"run not finished: {row}")
-        for row in con.execute("SELECT dag_id, logical_date, count(*) FROM dag_run WHERE "
-                               "run_type='scheduled' GROUP BY 1, 2 HAVING count(*) > 1"):
+        for row in q("SELECT dag_id, logical_date, count(*) FROM dag_run WHERE "
+                     "run_type='scheduled' GROUP BY 1, 2 HAVING count(*) > 1"):
             v.append(f"more than one scheduled run per logical date: {row}")
-        for row in con.execute("SELECT dag_id, run_id, task_id, state FROM task_instance "
-                               "WHERE state IN ('running','queued','scheduled')"):
+        for row in q("SELECT dag_id, run_id, task_id, state FROM task_instance "
+                     "WHERE state IN ('running','queued','scheduled')"):
             v.append(f"task instance left {row[3]}: {row[:3]}")
         tries = {}
-        for d, r, t, n, state, end in con.execute(
+        for d, r, t, n, state, end in q(
                 "SELECT dag_id, run_id, task_id, try_number, state, end_date FROM task_try"):
-            tries[(d, r, t, n)] = (state, end)
+            tries[(d, r, t, int(n))] = (state, end)
             if state == "running" or end is None:
                 v.append(f"try without an end: {(d, r, t, n)} {state}")
         started = Counter()
@@ -230,30 +291,30 @@ class Soak:
         last_try = defaultdict(int)
         for (d, r, t, n) in started:
             last_try[(d, r, t)] = max(last_try[(d, r, t)], n)
-        for d, r, t, state, n in con.execute(
+        for d, r, t, state, n in q(
                 "SELECT dag_id, run_id, task_id, state, try_number FROM task_instance"):
+            n = int(n)
             if state == "success":
                 if started.get((d, r, t, n), 0) != 1:
                     v.append(f"succeeded try did not run exactly once: {(d, r, t, n)}")
                 if last_try[(d, r, t)] > n:
                     v.append(f"task ran again after it succeeded: {(d, r, t)}")
-        ok = con.execute("PRAGMA integrity_check").fetchone()[0]
+        ok = self.integrity()
         if ok != "ok":
-            v.append(f"integrity_check: {ok}")
-        self.runs = con.execute("SELECT count(*) FROM dag_run").fetchone()[0]
-        self.run_states = dict(con.execute("SELECT state, count(*) FROM dag_run GROUP BY 1"))
+            v.append(f"integrity check: {ok}")
+        self.runs = int(q("SELECT count(*) FROM dag_run")[0][0])
+        self.run_states = {s: int(c) for s, c in q("SELECT state, count(*) FROM dag_run GROUP BY 1")}
         self.tries = len(tries)
         self.try_states = dict(Counter(s for s, _ in tries.values()))
         self.started = sum(started.values())
-        con.close()
-        self.recovered = self.lost = 0
-        for root, _, files in os.walk(os.path.join(self.home, "logs")):
+        self.lost = int(q("SELECT count(*) FROM task_try WHERE error LIKE "
+                          "'%stopped renewing its lease%'")[0][0])
+        self.recovered = 0
+        for root, _, files in os.walk(os.path.join(self.dir, "home")):
             for name in files:
                 if name.endswith(".log"):
                     with open(os.path.join(root, name), errors="replace") as f:
-                        text = f.read()
-                    self.recovered += text.count(" records it from attempt=")
-                    self.lost += text.count(" was lost: ")
+                        self.recovered += f.read().count(" records it from attempt=")
         time.sleep(1)
         for pid in os.listdir("/proc"):
             if not pid.isdigit():
@@ -266,18 +327,22 @@ class Soak:
             except OSError:
                 continue
             if self.dir.encode() in env or self.dir in cmd:
+                if self.pg and "postgres" in cmd:
+                    continue  # the soak's own database, stopped below
                 v.append(f"process left behind: {pid} {cmd.strip()}")
 
     def report(self, duration):
         figures = {
             "duration_s": round(duration),
+            "store": self.args.store,
             "dags": self.args.dags,
             "runs": self.runs,
             "run_states": self.run_states,
             "tries": self.tries,
             "try_states": self.try_states,
             "tries_started": self.started,
-            "kills": self.kills,
+            "kills": sum(self.kills.values()),
+            "kills_by_process": dict(self.kills),
             "task_kills": self.task_kills,
             "outcomes_recovered": self.recovered,
             "tries_lost": self.lost,
@@ -293,6 +358,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--dagctl", default="build/dagctl")
     p.add_argument("--minutes", type=float, default=5, help="time under chaos")
+    p.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
+    p.add_argument("--schedulers", type=int, default=2, help="with --store postgres")
+    p.add_argument("--workers", type=int, default=2, help="with --store postgres")
     p.add_argument("--dags", type=int, default=4)
     p.add_argument("--catchup", type=int, default=30, help="minutes of scheduled runs to catch up")
     p.add_argument("--kill-every", type=float, default=6, help="mean seconds between kills")
@@ -307,14 +375,17 @@ def main():
     print(f"soak: {soak.dir}", flush=True)
     began = time.monotonic()
     try:
-        soak.generate()
+        soak.setup()
         soak.chaos()
         soak.settle()
         soak.check()
     finally:
-        if soak.engine and soak.engine.poll() is None:
-            soak.engine.kill()
-            soak.engine.wait()
+        for proc in soak.procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        if soak.pg:
+            soak.pg.stop()
     soak.report(time.monotonic() - began)
     if not args.keep and not soak.violations:
         shutil.rmtree(soak.dir, ignore_errors=True)

@@ -1,6 +1,7 @@
 // The POSIX runner with real processes: programs and in-process bodies, each
 // in its own process, so a crash ends only its own try.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <fstream>
 
 #include "engine/posix_try_runner.h"
+#include "engine/try_outcome.h"
 
 using namespace dagctl;
 namespace fs = std::filesystem;
@@ -58,4 +60,76 @@ TEST_CASE("a body runs in its own process: its XCom comes back, and a crash ends
   TryResult p = RunOne(*runner, prog);
   CHECK(p.exit_code == 3);
   CHECK(p.return_value == "last");
+}
+
+TEST_CASE("a kept try's outcome file holds its exit, last line and what its body pushed") {
+  auto runner = MakePosixTryRunner({.kill_grace = std::chrono::seconds(1), .handle_stop_signals = false});
+  fs::path dir = fs::temp_directory_path() / ("dagctl_outcome_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  std::string big(100000, 'x');  // more than a pipe's buffer and the keeper's read size
+  TryRequest body;
+  body.outcome_path = (dir / "attempt=1.outcome").string();
+  body.outcome_tag = "1 7 123 w";
+  body.launch.body = [&big](TryChannel& ch) {
+    ch.PushXCom("rows", "42");
+    ch.PushXCom("return_value", big);
+    fmt::print("printed\n");
+    return 0;
+  };
+  TryResult r = RunOne(*runner, body);
+  CHECK(r.exit_code == 0);
+  REQUIRE(r.xcom.size() == 2);
+  CHECK(r.xcom[1].second == big);
+  auto f = ReadTryOutcome(body.outcome_path);
+  REQUIRE(f);
+  CHECK(f->tag == "1 7 123 w");
+  CHECK(f->exit_code == 0);
+  CHECK(f->return_value == "printed");
+  REQUIRE(f->xcom.size() == 2);
+  CHECK(f->xcom[0] == std::make_pair(std::string("rows"), std::string("42")));
+  CHECK(f->xcom[1].second == big);
+  // Nothing but the outcome is left next to it.
+  CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);
+
+  TryRequest prog;
+  prog.outcome_path = (dir / "attempt=2.outcome").string();
+  prog.outcome_tag = "2 8 124 w";
+  prog.launch.argv = {"/bin/sh", "-c", "echo one; echo two; exit 4"};
+  CHECK(RunOne(*runner, prog).exit_code == 4);
+  auto p = ReadTryOutcome(prog.outcome_path);
+  REQUIRE(p);
+  CHECK(p->exit_code == 4);
+  CHECK(p->return_value == "two");
+  CHECK(p->xcom.empty());
+  fs::remove_all(dir);
+}
+
+TEST_CASE("an outcome file that is not whole is refused") {
+  fs::path path = fs::temp_directory_path() / ("dagctl_outcome_" + std::to_string(::getpid()));
+  auto read = [&](const std::string& text) {
+    std::ofstream(path, std::ios::binary) << text;
+    auto f = ReadTryOutcome(path.string());
+    fs::remove(path);
+    return f;
+  };
+  CHECK(ReadTryOutcome(path.string()).error().code() == Error::Code::kNotFound);
+  const std::string head = "dagctl-try-outcome 1\ntag 1 2 3 w\nexit 0\n";
+  auto ok = read(head + "return_value 2\nhichannel 6\nk\t1\nvxend\n");
+  REQUIRE(ok);
+  CHECK(ok->return_value == "hi");
+  REQUIRE(ok->xcom.size() == 1);
+  CHECK(ok->xcom[0].second == "v");  // the channel's cut-off last value is left out
+  for (std::string bad : {head + "return_value 2\nhi",                      // no end
+                          head + "return_value 99\nhiend\n",                // longer than the file
+                          head + "return_value 18446744073709551615\nend\n",  // overflow
+                          head + "return_value x\nend\n",
+                          head + "return_value 2\nhichannel 50\nk\t1\nvend\n",
+                          head + "return_value 2\nhichannel\nend\n",
+                          std::string("dagctl-try-outcome 1\ntag t\nquit 0\nreturn_value 0\nend\n"),
+                          std::string("garbage")}) {
+    INFO(bad);
+    auto f = read(bad);
+    REQUIRE_FALSE(f);
+    CHECK(f.error().code() == Error::Code::kInvalidArgument);
+  }
 }
