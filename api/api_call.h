@@ -119,6 +119,14 @@ class Call {
   Reply<json> EventCollection(Store& store, const std::vector<AssetEventRecord>& events, int total);
   Reply<PoolRecord> PoolFromBody(const json& body, PoolRecord base, const std::vector<std::string>& mask);
 
+  /// The runs `q` selects, printed as the API prints them, and all their
+  /// task instances (one query): the rows of the grid and of the durations.
+  struct RunsWithInstances {
+    json runs;
+    std::vector<TaskInstanceRecord> tis;
+  };
+  Reply<RunsWithInstances> RunsAndInstances(Store& store, const RunQuery& q);
+
   Reply<std::shared_ptr<const Dag>> FindDag(const std::string& dag_id);
   Reply<DagRunRecord> FindRun(const std::string& dag_id, const std::string& run_id);
   /// The task instance `task` (map index -1), or with `map_index` one of a

@@ -70,6 +70,21 @@ json GroupInstances(const Dag& dag, const std::vector<TaskInstanceRecord>& tis) 
 
 }  // namespace
 
+Reply<Call::RunsWithInstances> Call::RunsAndInstances(Store& store, const RunQuery& q) {
+  auto runs = store.ListDagRuns(q);
+  if (!runs) return Internal(runs.error());
+  RunsWithInstances out{json::array(), {}};
+  std::vector<std::string> ids;
+  for (const auto& r : *runs) {
+    ids.push_back(r.run_id);
+    out.runs.push_back(DagRunJson(r));
+  }
+  auto tis = store.ListTaskInstancesOfRuns(q.dag_id, ids);
+  if (!tis) return Internal(tis.error());
+  out.tis = std::move(*tis);
+  return out;
+}
+
 // Runs x tasks for the dashboard's grid: newest runs first, one query for
 // all their task instances. `rows` is the grid's tree of groups and tasks;
 // `group_instances` each group's summary per run.
@@ -83,18 +98,11 @@ Reply<json> Call::Grid(const std::string& dag_id) {
   auto store = Db();
   if (!store) return std::unexpected(store.error());
   RunQuery q{.dag_id = dag_id, .limit = *limit, .offset = *offset};
-  auto runs = (*store)->ListDagRuns(q);
+  auto listed = RunsAndInstances(**store, q);
+  if (!listed) return std::unexpected(listed.error());
   auto total = (*store)->CountDagRuns(q);
-  if (!runs) return Internal(runs.error());
   if (!total) return Internal(total.error());
-  std::vector<std::string> ids;
-  json run_list = json::array();
-  for (const auto& r : *runs) {
-    ids.push_back(r.run_id);
-    run_list.push_back(DagRunJson(r));
-  }
-  auto tis = (*store)->ListTaskInstancesOfRuns(dag_id, ids);
-  if (!tis) return Internal(tis.error());
+  const auto& tis = listed->tis;
   // A mapped task is one cell: its instances' summary state (folded one
   // instance at a time), its latest try, and how many instances it has.
   struct Mapped {
@@ -104,7 +112,7 @@ Reply<json> Call::Grid(const std::string& dag_id) {
   };
   std::map<std::pair<std::string, std::string>, Mapped> mapped;
   json cells = json::object();
-  for (const auto& ti : *tis) {
+  for (const auto& ti : tis) {
     if (ti.map_index < 0) {
       cells[ti.run_id][ti.task_id] = {{"state", StateOrNull(ti.state)}, {"try_number", ti.try_number}};
       continue;
@@ -128,9 +136,9 @@ Reply<json> Call::Grid(const std::string& dag_id) {
   }
   return json{{"tasks", tasks},
               {"rows", rows},
-              {"dag_runs", run_list},
+              {"dag_runs", listed->runs},
               {"task_instances", cells},
-              {"group_instances", GroupInstances(d, *tis)},
+              {"group_instances", GroupInstances(d, tis)},
               {"total_entries", *total}};
 }
 

@@ -94,22 +94,14 @@ Reply<json> Call::Durations(const std::string& dag_id) {
   if (!limit) return std::unexpected(limit.error());
   auto store = Db();
   if (!store) return std::unexpected(store.error());
-  auto runs = (*store)->ListDagRuns({.dag_id = dag_id, .limit = *limit});
-  if (!runs) return Internal(runs.error());
-  std::vector<std::string> ids;
-  json run_list = json::array();
-  for (const auto& r : *runs) {
-    ids.push_back(r.run_id);
-    run_list.push_back(DagRunJson(r));
-  }
-  auto tis = (*store)->ListTaskInstancesOfRuns(dag_id, ids);
-  if (!tis) return Internal(tis.error());
+  auto listed = RunsAndInstances(**store, {.dag_id = dag_id, .limit = *limit});
+  if (!listed) return std::unexpected(listed.error());
   struct Span {
     std::optional<Timestamp> start, end;
     bool open = false;  // an instance started and not ended
   };
   std::map<std::pair<std::string, std::string>, Span> spans;
-  for (const auto& ti : *tis) {
+  for (const auto& ti : listed->tis) {
     if (!ti.start_date) continue;
     Span& s = spans[{ti.task_id, ti.run_id}];
     if (!s.start || *ti.start_date < *s.start) s.start = ti.start_date;
@@ -121,7 +113,7 @@ Reply<json> Call::Durations(const std::string& dag_id) {
     durations[key.first][key.second] = s.open || !s.end ? json(nullptr) : json(std::chrono::duration<double>(*s.end - *s.start).count());
   json tasks = json::array();
   for (size_t i : (*dag)->graph.topo_order) tasks.push_back((*dag)->tasks[i].id);
-  return json{{"dag_runs", run_list}, {"tasks", tasks}, {"durations", durations}};
+  return json{{"dag_runs", listed->runs}, {"tasks", tasks}, {"durations", durations}};
 }
 
 // Run states per UTC day of the logical date, from `start_date` (a date,

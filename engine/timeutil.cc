@@ -12,11 +12,29 @@ namespace dagctl {
 
 namespace chr = std::chrono;
 
-TimeZone::TimeZone() : zone_(date::locate_zone("UTC")), name_("UTC") {}
+namespace {
+
+// A zone by name, the zone database loaded first through a static of our
+// own: libdate-tz loads it behind a guard of its own, which ThreadSanitizer
+// cannot see (the library is not instrumented), so the first loads by the
+// scheduler's and the web server's threads looked like a race to it.
+const date::time_zone* FindZone(const std::string& name) {
+  [[maybe_unused]] static const date::tzdb& loaded = date::get_tzdb();
+  return date::locate_zone(name);
+}
+
+const date::time_zone* Utc() {
+  static const date::time_zone* utc = FindZone("UTC");
+  return utc;
+}
+
+}  // namespace
+
+TimeZone::TimeZone() : zone_(Utc()), name_("UTC") {}
 
 Result<TimeZone> TimeZone::Locate(const std::string& name) {
   try {
-    return TimeZone(date::locate_zone(name), name);
+    return TimeZone(FindZone(name), name);
   } catch (const std::exception&) {
     return Fail(Error::NotFound("unknown time zone '" + name + "'"));
   }
