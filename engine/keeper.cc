@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -162,6 +163,38 @@ void WriteOutcome(const KeeperPlan& p, int status, int channel) {
   }
 }
 
+// Closes descriptors lo..hi: one close_range call (Linux 5.9), else one by
+// one up to the process's limit.
+void CloseRange(unsigned lo, unsigned hi) {
+  if (close_range(lo, hi, 0) == 0) return;
+  rlimit limit{};
+  unsigned last = getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY
+                      ? static_cast<unsigned>(limit.rlim_cur) - 1
+                      : 1023;
+  for (unsigned fd = lo; fd <= hi && fd <= last; ++fd) close(static_cast<int>(fd));
+}
+
+// Closes every descriptor from 3 up but those in `keep` (-1s ignored): a
+// few calls instead of a thousand (which cost the keeper a quarter of its
+// time per try).
+void CloseAllBut(std::initializer_list<int> keep) {
+  int sorted[8];
+  size_t n = 0;
+  for (int fd : keep) {
+    if (fd < 3 || n == sizeof sorted / sizeof *sorted) continue;
+    size_t at = n++;
+    for (; at > 0 && sorted[at - 1] > fd; --at) sorted[at] = sorted[at - 1];
+    sorted[at] = fd;
+  }
+  unsigned from = 3;
+  for (size_t i = 0; i < n; ++i) {
+    unsigned fd = static_cast<unsigned>(sorted[i]);
+    if (fd > from) CloseRange(from, fd - 1);
+    if (fd >= from) from = fd + 1;
+  }
+  CloseRange(from, ~0U);
+}
+
 // Exits as the try did: with its code, or by its signal.
 [[noreturn]] void ExitAs(int status) {
   if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
@@ -229,10 +262,8 @@ void KeeperWatch(const KeeperPlan& p, pid_t t, const KeeperPipes& pipes) {
   // Hold nothing of the engine's (its database, its listening socket).
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   for (int fd = 0; fd < 3; ++fd) dup2(devnull, fd);
-  for (int fd = 3; fd < 1024; ++fd)
-    if (fd != pipes.out_from && fd != pipes.out_to && fd != pipes.channel_from &&
-        fd != pipes.channel_to && fd != pipes.channel_copy)
-      close(fd);
+  CloseAllBut({pipes.out_from, pipes.out_to, pipes.channel_from, pipes.channel_to,
+               pipes.channel_copy});
   // Each relayed pipe: from the try to the engine, open until its EOF.
   struct Pipe {
     int from, to, copy;

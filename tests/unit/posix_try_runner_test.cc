@@ -1,12 +1,14 @@
 // The POSIX runner with real processes: programs and in-process bodies, each
 // in its own process, so a crash ends only its own try.
 #include <catch2/catch.hpp>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "engine/posix_try_runner.h"
 #include "engine/try_outcome.h"
@@ -132,4 +134,56 @@ TEST_CASE("an outcome file that is not whole is refused") {
     REQUIRE_FALSE(f);
     CHECK(f.error().code() == Error::Code::kInvalidArgument);
   }
+}
+
+TEST_CASE("a try's keeper holds none of the engine's descriptors") {
+  // A descriptor the engine leaves inheritable, above the first 1024: the
+  // keeper closes it (the engine's database, its listening socket must not
+  // outlive the engine in a keeper).
+  int high = dup2(open("/dev/null", O_RDONLY | O_CLOEXEC), 1500);
+  REQUIRE(high == 1500);
+  auto runner = MakePosixTryRunner({.kill_grace = std::chrono::seconds(1), .handle_stop_signals = false});
+  fs::path dir = fs::temp_directory_path() / ("dagctl_keeper_fds_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  auto keeper_fds = [&](TryRequest req) {
+    req.id = 1;
+    req.log_path = (dir / "attempt=1.log").string();
+    req.outcome_path = (dir / "attempt=1.outcome").string();
+    req.outcome_tag = "1 1 0 w";
+    auto pid = runner->Start(req);
+    REQUIRE(pid);
+    std::string status = [&] {
+      std::ifstream in("/proc/" + std::to_string(*pid) + "/status");
+      return std::string(std::istreambuf_iterator<char>(in), {});
+    }();
+    auto at = status.find("PPid:\t");
+    REQUIRE(at != std::string::npos);
+    std::string keeper = std::to_string(std::atoi(status.c_str() + at + 6));
+    // The keeper closes them once the try has started: look until it did
+    // (or 5 s passed).
+    std::set<int> fds;
+    for (int i = 0; i < 100; ++i) {
+      fds.clear();
+      for (const auto& e : fs::directory_iterator("/proc/" + keeper + "/fd"))
+        fds.insert(std::stoi(e.path().filename().string()));
+      if (!fds.count(high)) break;
+      usleep(50000);
+    }
+    runner->Kill(1);
+    while (runner->Wait(std::nullopt).empty()) {
+    }
+    return fds;
+  };
+  TryRequest program;  // a program's keeper: dagctl-keeper when DAGCTL_KEEPER names it, else forked
+  program.launch.argv = {"/bin/sleep", "5"};
+  TryRequest body;  // an operator's body: its keeper is always forked
+  body.launch.body = [](TryChannel&) { return sleep(5) == 0 ? 0 : 1; };
+  for (const TryRequest& req : {program, body}) {
+    std::set<int> fds = keeper_fds(req);
+    INFO("keeper descriptors: " << fds.size());
+    CHECK(fds.count(high) == 0);
+    CHECK(fds.size() <= 3 + 5);  // stdio, the relayed pipes and the channel's copy
+  }
+  close(high);
+  fs::remove_all(dir);
 }
