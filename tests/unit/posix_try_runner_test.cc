@@ -160,27 +160,30 @@ TEST_CASE("a try's keeper holds none of the engine's descriptors") {
     REQUIRE(at != std::string::npos);
     std::string keeper = std::to_string(std::atoi(status.c_str() + at + 6));
     // The keeper closes them once the try has started: look until it did
-    // (or 5 s passed).
-    std::set<int> fds;
-    for (int i = 0; i < 100; ++i) {
-      fds.clear();
+    // (or 5 s passed). A listing read while the keeper closes can miss
+    // `high` yet still show lower ones, so the set taken is the listing
+    // after the first one without `high`.
+    auto list = [&] {
+      std::set<int> fds;
       for (const auto& e : fs::directory_iterator("/proc/" + keeper + "/fd"))
         fds.insert(std::stoi(e.path().filename().string()));
-      if (!fds.count(high)) break;
-      usleep(50000);
-    }
+      return fds;
+    };
+    for (int i = 0; i < 100 && list().count(high); ++i) usleep(50000);
+    std::set<int> fds = list();
     runner->Kill(1);
     while (runner->Wait(std::nullopt).empty()) {
     }
     return fds;
   };
   TryRequest program;  // a program's keeper: dagctl-keeper when DAGCTL_KEEPER names it, else forked
-  program.launch.argv = {"/bin/sleep", "5"};
+  program.launch.argv = {"/bin/sleep", "30"};
   TryRequest body;  // an operator's body: its keeper is always forked
-  body.launch.body = [](TryChannel&) { return sleep(5) == 0 ? 0 : 1; };
+  body.launch.body = [](TryChannel&) { return sleep(30) == 0 ? 0 : 1; };
   for (const TryRequest& req : {program, body}) {
     std::set<int> fds = keeper_fds(req);
     INFO("keeper descriptors: " << fds.size());
+    CHECK(fds.count(0) == 1);  // the keeper was alive when listed
     CHECK(fds.count(high) == 0);
     CHECK(fds.size() <= 3 + 5);  // stdio, the relayed pipes and the channel's copy
   }
