@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <chrono>
 #include <map>
+#include <thread>
 
 #include "engine/clock.h"
 #include "engine/store/sql_conn.h"
@@ -11,6 +14,9 @@
 namespace dagctl {
 
 namespace {
+
+// How long a connection waits for a lock another one holds.
+constexpr std::chrono::milliseconds kBusyTimeout{10000};
 
 // dagctl_now(): the store's clock in microseconds. On SQLite the store's
 // clock is this machine's (or a test's fake clock).
@@ -132,6 +138,33 @@ Status SqliteConnection::ExecScript(const std::string& sql) {
   return Fail(Error(e.code(), fmt::format("the metadata database ({}): {}", path_, msg)));
 }
 
+// Puts the database in WAL mode, a property of the file: only the first
+// process to open a new database changes it. The change needs the file to
+// itself and SQLite does not wait for that (the busy handler is not called),
+// so processes opening a new database at once would see "database is
+// locked": each tries again, up to the busy timeout, until the file is in
+// WAL mode (by its own change or another's). False on another error.
+bool UseWal(sqlite3* db) {
+  auto mode = [&](const char* sql, std::string& out) {
+    auto keep = [](void* to, int, char** values, char**) {
+      *static_cast<std::string*>(to) = values[0] ? values[0] : "";
+      return 0;
+    };
+    return sqlite3_exec(db, sql, keep, &out, nullptr);
+  };
+  auto give_up = std::chrono::steady_clock::now() + kBusyTimeout;
+  for (auto pause = std::chrono::milliseconds(2);; pause = std::min(pause * 2, std::chrono::milliseconds(100))) {
+    std::string now;
+    int rc = mode("PRAGMA journal_mode", now);
+    if (rc == SQLITE_OK && now == "wal") return true;
+    if (rc == SQLITE_OK) rc = mode("PRAGMA journal_mode=WAL", now);
+    if (rc == SQLITE_OK) return true;  // "wal", or what the file allows (memory for :memory:)
+    bool busy = rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+    if (!busy || std::chrono::steady_clock::now() >= give_up) return false;
+    std::this_thread::sleep_for(pause);
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqlConnection>> OpenSqliteConnection(const std::string& path,
@@ -145,15 +178,17 @@ Result<std::unique_ptr<SqlConnection>> OpenSqliteConnection(const std::string& p
     return Fail(Error::IOError(fmt::format("cannot open database {}: {}", path, msg)));
   }
   auto conn = std::make_unique<SqliteConnection>(db, path);
-  sqlite3_busy_timeout(db, 10000);
+  sqlite3_busy_timeout(db, static_cast<int>(kBusyTimeout.count()));
   sqlite3_create_function(db, "dagctl_now", 0, SQLITE_UTF8, const_cast<Clock*>(&clock), SqlNow,
                           nullptr, nullptr);
+  auto failed = [&] {
+    return Fail(
+        Error::IOError(fmt::format("cannot set up database {}: {}", path, sqlite3_errmsg(db))));
+  };
+  if (!UseWal(db)) return failed();
   for (const char* pragma :
-       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
-        "PRAGMA temp_store=MEMORY"}) {
-    if (sqlite3_exec(db, pragma, nullptr, nullptr, nullptr) != SQLITE_OK)
-      return Fail(
-          Error::IOError(fmt::format("cannot set up database {}: {}", path, sqlite3_errmsg(db))));
+       {"PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"}) {
+    if (sqlite3_exec(db, pragma, nullptr, nullptr, nullptr) != SQLITE_OK) return failed();
   }
   return std::unique_ptr<SqlConnection>(std::move(conn));
 }

@@ -120,8 +120,9 @@ TEST_CASE("SIGTERM stops the scheduler gracefully and the next one resumes") {
   std::string dags = DagsCopy(sb);
   std::string marker = sb.work().string();
   auto scheduler = std::make_unique<Background>(sb, "scheduler", dags);
-  REQUIRE(sb.Dagctl("trigger slow --conf '{\"marker_dir\": \"" + marker + "\"}'", dags).exit_code ==
-          0);
+  Output trigger = sb.Dagctl("trigger slow --conf '{\"marker_dir\": \"" + marker + "\"}'", dags);
+  INFO(trigger.err);
+  REQUIRE(trigger.exit_code == 0);
   REQUIRE(WaitFor([&] { return fs::exists(sb.work() / "attempts"); }, 5));
   CHECK(scheduler->Signal(SIGTERM) == 0);
   CHECK(scheduler->Log().find("dagctl scheduler: stopped") != std::string::npos);
