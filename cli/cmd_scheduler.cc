@@ -93,6 +93,7 @@ std::optional<WorkerOptions> WorkerFlags(App& app, const Args& args, const std::
 
 int RunNode(App& app, const std::string& name, bool quiet, bool with_scheduler,
             std::optional<WorkerOptions> worker_opts, Duration lease) {
+  StopSignalled();  // from here on SIGINT/SIGTERM stop it gracefully
   Store* store = app.store_waiting();
   if (!store) return kExitFailed;
   for (const char* channel : {"dagctl_queued", "dagctl_ti_done", "dagctl_run", "dagctl_stopped"})

@@ -73,6 +73,7 @@ std::unique_ptr<Web> StartWeb(App& app, const Args& args, const std::string& nam
 int CmdWebserver(App& app, const std::vector<std::string>& argv) {
   auto args = ParseOrReport({"webserver", kWebUsage, {"--host", "--port", "--token"}, {"--quiet"}, 0, 0}, argv);
   if (!args) return kExitUsage;
+  StopSignalled();  // from here on SIGINT/SIGTERM stop it gracefully
   if (!app.store_waiting()) return kExitFailed;  // creates and migrates the database up front
   auto web = StartWeb(app, *args, "webserver");
   if (!web) return kExitUsage;
@@ -90,6 +91,7 @@ int CmdServe(App& app, const std::vector<std::string>& argv) {
                              0},
                             argv);
   if (!args) return kExitUsage;
+  StopSignalled();  // from here on SIGINT/SIGTERM stop it gracefully (and its redis-server)
   if (!app.store_waiting()) return kExitFailed;
   std::unique_ptr<LocalRedis> redis;
   if (args->Flag("--with-redis")) {

@@ -28,7 +28,9 @@ std::unique_ptr<TryRunner> MakePosixTryRunner(PosixTryRunnerOptions opts = {});
 void WaitForStopSignal();
 
 /// Installs the SIGINT/SIGTERM handlers (if not yet) and says whether one
-/// of those signals has arrived.
+/// of those signals has arrived. A long-running command calls it first, so
+/// a stop asked for while it starts (before its runner exists, while it
+/// starts a redis-server) ends it gracefully instead of by the signal.
 bool StopSignalled();
 
 }  // namespace dagctl
