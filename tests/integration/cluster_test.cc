@@ -236,7 +236,7 @@ TEST_CASE("a frozen worker's try is stopped before its lease runs out, and its l
   std::string w1_log = sb.home().string() + "/logs/dag_id=frozen/run_id=" + tries[0].run_id +
                        "/task_id=work/attempt=1.log";
   CHECK(WaitFor([&] { return ReadFile(w1_log).find("result discarded") != std::string::npos ||
-                             ReadFile(w1_log).find("lease lost") != std::string::npos; }, 5));
+                             ReadFile(w1_log).find("lease lost") != std::string::npos; }, 15));
   CHECK(Alive(w1->pid()));
 }
 

@@ -214,10 +214,21 @@ class Soak:
             with open(path, "w") as f:
                 f.write(text.replace("catchup: true\n", f"catchup: true\nend_date: {end}\n"))
         deadline = time.monotonic() + self.args.settle
-        quiet = 0
-        while time.monotonic() < deadline and quiet < 3:
-            quiet = quiet + 1 if self.unfinished_runs() == 0 else 0
-            time.sleep(1)
+        while True:
+            quiet = 0
+            while time.monotonic() < deadline and quiet < 3:
+                quiet = quiet + 1 if self.unfinished_runs() == 0 else 0
+                time.sleep(1)
+            self.stop_all()
+            # A process that had not yet read the end_date may have created a
+            # run just before it stopped (a SIGTERM leaves runs to the next
+            # start): start them again, with the end_date read, to finish it.
+            if self.unfinished_runs() == 0 or time.monotonic() >= deadline:
+                return
+            for name in self.layout():
+                self.start(name)
+
+    def stop_all(self):
         for proc in self.procs.values():
             proc.send_signal(signal.SIGTERM)
         for name, proc in self.procs.items():
