@@ -81,14 +81,7 @@ bool CopyFile(int from, off_t len, int to) {
   for (off_t at = 0; at < len;) {
     ssize_t n = pread(from, buf, sizeof buf, at);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    size_t done = 0;
-    while (done < static_cast<size_t>(n)) {
-      ssize_t w = write(to, buf + done, static_cast<size_t>(n) - done);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return false;
-      done += static_cast<size_t>(w);
-    }
+    if (n <= 0 || !WriteAll(to, buf, static_cast<size_t>(n))) return false;
     at += n;
   }
   return true;
